@@ -1,0 +1,52 @@
+#ifndef DCDIR_SERVICE_CORE_DC_SET_H_
+#define DCDIR_SERVICE_CORE_DC_SET_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace dcdir::core {
+
+// A fixed-size set of DC indices (a bitset sized at construction). Value type, cheap to AND.
+class DcSet {
+ public:
+  DcSet() = default;
+  // An empty set able to hold indices [0, size).
+  explicit DcSet(size_t size, bool all = false)
+      : size_(size), words_((size + 63) / 64, all ? ~uint64_t{0} : 0) {
+    if (all && size % 64 != 0) words_.back() &= (uint64_t{1} << (size % 64)) - 1;
+  }
+  size_t size() const { return size_; }
+  bool Contains(size_t i) const { return (words_[i >> 6] >> (i & 63)) & 1; }
+  void Insert(size_t i) { words_[i >> 6] |= uint64_t{1} << (i & 63); }
+  void Erase(size_t i) { words_[i >> 6] &= ~(uint64_t{1} << (i & 63)); }
+  bool Empty() const {
+    for (uint64_t w : words_)
+      if (w) return false;
+    return true;
+  }
+  // In-place intersection; both sets must have the same size.
+  DcSet& operator&=(const DcSet& o) {
+    for (size_t k = 0; k < words_.size(); ++k) words_[k] &= o.words_[k];
+    return *this;
+  }
+  DcSet& operator|=(const DcSet& o) {
+    for (size_t k = 0; k < words_.size(); ++k) words_[k] |= o.words_[k];
+    return *this;
+  }
+  // True when the intersection with `o` is not empty.
+  bool Intersects(const DcSet& o) const {
+    for (size_t k = 0; k < words_.size(); ++k)
+      if (words_[k] & o.words_[k]) return true;
+    return false;
+  }
+  bool operator==(const DcSet& o) const = default;
+
+ private:
+  size_t size_ = 0;
+  std::vector<uint64_t> words_;
+};
+
+}  // namespace dcdir::core
+
+#endif  // DCDIR_SERVICE_CORE_DC_SET_H_

@@ -1,0 +1,104 @@
+#ifndef DCDIR_SERVICE_CORE_MODEL_H_
+#define DCDIR_SERVICE_CORE_MODEL_H_
+
+// Plain value types of the domain: the validated world (topology + policy + thresholds),
+// health records and tenant policies. No behaviour here; see policy.h, health.h, topology.h.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+
+namespace dcdir::core {
+
+struct GeoPoint {
+  double lat = 0;  // degrees, [-90, 90]
+  double lon = 0;  // degrees, [-180, 180]
+};
+
+// A data center of the topology (static: from the config).
+struct DataCenter {
+  std::string id;       // e.g. "us-sjc"
+  std::string region;   // region id, e.g. "us"
+  std::string country;  // ISO alpha-2, upper case
+  std::string city;
+  GeoPoint location;
+  std::vector<std::string> endpoints;  // host:port
+  uint64_t capacity_sessions = 0;      // > 0
+};
+
+// A routing region.
+struct Region {
+  std::string id;    // e.g. "us"
+  std::string name;  // for people
+  GeoPoint reference;
+  std::vector<std::string> primaries;    // DC ids of this region's primaries
+  std::vector<std::string> secondaries;  // DC ids, ordered, most preferred first
+};
+
+// What a selector condition looks at.
+enum class SelectorField { kRegion, kCountry, kDataCenter };
+
+// One condition of a selector: `field in values` or `field not in values`.
+struct Condition {
+  SelectorField field = SelectorField::kRegion;
+  bool negated = false;  // true: "not in"
+  std::vector<std::string> values;
+};
+
+// A deny rule: when every client condition matches the client and every DC condition matches
+// the DC, the DC is denied for that client. An empty condition list matches everything.
+// Client conditions look at the client's home region or country (never kDataCenter).
+struct DenyRule {
+  std::string name;
+  std::vector<Condition> clients;
+  std::vector<Condition> datacenters;
+};
+
+struct Thresholds {
+  double congestion_enter = 0.85;  // become congested at >= this
+  double congestion_exit = 0.70;   // stop being congested at < this
+  absl::Duration default_health_ttl = absl::Seconds(30);
+  absl::Duration max_health_ttl = absl::Hours(1);
+  uint32_t min_secondaries = 2;     // top up secondaries to at least this many
+  uint32_t secondary_attempts = 2;  // clients try this many secondaries
+  absl::Duration answer_ttl = absl::Seconds(60);
+};
+
+// The validated world, as loaded from the config file. Lists keep the file's order.
+struct World {
+  std::vector<DataCenter> datacenters;
+  std::vector<Region> regions;
+  std::vector<std::pair<std::string, std::string>> countries;  // country -> home region id
+  std::optional<std::string> default_region;
+  std::vector<DenyRule> deny_rules;
+  Thresholds thresholds;
+  std::string version;  // content hash of the config file (hex), set by the loader
+};
+
+enum class HealthStatus { kUnknown, kHealthy, kDraining, kDown };
+
+// The last health report of a DC, as kept in the store.
+struct HealthRecord {
+  HealthStatus status = HealthStatus::kUnknown;
+  double congestion = 0;  // [0, 1]
+  bool congested = false;  // after hysteresis, decided when the report was accepted
+  absl::Time reported_at = absl::InfinitePast();
+  absl::Time expires_at = absl::InfinitePast();
+  bool operator==(const HealthRecord&) const = default;
+};
+
+// A tenant's data-routing control.
+struct TenantPolicy {
+  std::string tenant_id;
+  std::string home_region;
+  std::vector<std::string> allowed_regions;  // without duplicates; may or may not list home
+  absl::Time updated_at = absl::InfinitePast();
+  bool operator==(const TenantPolicy&) const = default;
+};
+
+}  // namespace dcdir::core
+
+#endif  // DCDIR_SERVICE_CORE_MODEL_H_

@@ -1,0 +1,27 @@
+#ifndef DCDIR_SERVICE_CORE_POLICY_H_
+#define DCDIR_SERVICE_CORE_POLICY_H_
+
+// Deny-rule evaluation (explicit deny wins; everything else is allowed).
+
+#include <string_view>
+
+#include "service/core/model.h"
+
+namespace dcdir::core {
+
+// The client side of a rule evaluation.
+struct ClientKey {
+  std::string_view country;  // ISO alpha-2, upper case
+  std::string_view region;   // home region id
+};
+
+// True when `rule` denies `dc` to `client`.
+bool RuleDenies(const DenyRule& rule, const ClientKey& client, const DataCenter& dc);
+
+// The first rule of `rules` (file order) that denies `dc` to `client`, or nullptr.
+const DenyRule* FirstDenyingRule(const std::vector<DenyRule>& rules, const ClientKey& client,
+                                 const DataCenter& dc);
+
+}  // namespace dcdir::core
+
+#endif  // DCDIR_SERVICE_CORE_POLICY_H_

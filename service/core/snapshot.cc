@@ -1,0 +1,1 @@
+#include "service/core/snapshot.h"

@@ -1,0 +1,90 @@
+#ifndef DCDIR_SERVICE_CORE_SNAPSHOT_H_
+#define DCDIR_SERVICE_CORE_SNAPSHOT_H_
+
+// Immutable, versioned views (topology + policy + health) and the holder that swaps them
+// atomically and hands them to request threads without taking a lock on the fast path.
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "service/core/dc_set.h"
+#include "service/core/model.h"
+#include "service/core/topology.h"
+
+namespace dcdir::core {
+
+// Health of one DC as of the snapshot's build time.
+struct DcState {
+  HealthRecord record;                          // as stored (expired or not)
+  HealthStatus status = HealthStatus::kUnknown;  // effective: kUnknown when expired/missing
+  bool usable = false;                          // HEALTHY and not expired
+  bool congested = false;
+  double weight = 0;  // HeadroomWeight(capacity, congestion)
+  uint64_t id_hash = 0;  // StableHash64(dc.id)
+};
+
+// A tenant policy compiled against a topology.
+struct CompiledTenant {
+  TenantPolicy policy;
+  DcSet allowed;  // DCs in allowed_regions ∪ {home_region}
+};
+
+using TenantMap = absl::flat_hash_map<std::string, CompiledTenant>;
+using HealthMap = absl::flat_hash_map<std::string, HealthRecord>;  // DC id -> record
+
+// Compiles tenant policies against `topology`. Policies naming unknown regions (possible after
+// a config change) keep only the known regions; the home region must be known, else the tenant
+// is allowed nothing (fail closed).
+std::shared_ptr<const TenantMap> CompileTenants(const Topology& topology,
+                                                const std::vector<TenantPolicy>& tenants);
+
+struct Snapshot {
+  uint64_t version = 0;
+  absl::Time built_at;
+  bool stale = false;  // built from the last good store state while the store is unreachable
+  std::shared_ptr<const Topology> topology;
+  std::vector<DcState> dcs;  // per DC index
+  DcSet usable;              // DCs usable at built_at
+  std::shared_ptr<const TenantMap> tenants;
+  // The earliest expiry after built_at of a usable DC: the snapshot must be rebuilt then.
+  absl::Time next_expiry = absl::InfiniteFuture();
+};
+
+// Builds a snapshot. Health records for unknown DC ids are ignored.
+std::shared_ptr<const Snapshot> BuildSnapshot(std::shared_ptr<const Topology> topology,
+                                              const HealthMap& health,
+                                              std::shared_ptr<const TenantMap> tenants,
+                                              uint64_t version, absl::Time now, bool stale);
+
+// Holds the current snapshot. Publish() swaps it; Get() is lock-free while the version is
+// unchanged (each thread caches the last snapshot it saw and re-reads only on a new version).
+class SnapshotHolder {
+ public:
+  SnapshotHolder();
+  SnapshotHolder(const SnapshotHolder&) = delete;
+  SnapshotHolder& operator=(const SnapshotHolder&) = delete;
+
+  // Replaces the current snapshot.
+  void Publish(std::shared_ptr<const Snapshot> snapshot);
+  // The current snapshot, or nullptr before the first Publish().
+  std::shared_ptr<const Snapshot> Get() const;
+  // Number of Publish() calls so far (0 before the first).
+  uint64_t generation() const { return published_.load(std::memory_order_acquire); }
+
+ private:
+  const uint64_t id_;  // unique per holder, for the thread-local caches
+  std::atomic<uint64_t> published_{0};  // bumps on every Publish (not the snapshot version)
+  mutable absl::Mutex mu_;
+  std::shared_ptr<const Snapshot> current_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace dcdir::core
+
+#endif  // DCDIR_SERVICE_CORE_SNAPSHOT_H_

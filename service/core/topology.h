@@ -1,0 +1,85 @@
+#ifndef DCDIR_SERVICE_CORE_TOPOLOGY_H_
+#define DCDIR_SERVICE_CORE_TOPOLOGY_H_
+
+// The world compiled for fast answers: indices instead of ids, and the deny rules evaluated
+// ahead of time for every class of client. Immutable once built; shared by snapshots.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "service/core/dc_set.h"
+#include "service/core/model.h"
+
+namespace dcdir::core {
+
+inline constexpr uint32_t kNoIndex = ~uint32_t{0};
+
+struct CompiledRegion {
+  uint32_t index = 0;
+  std::vector<uint32_t> primaries;    // DC indices, config order
+  std::vector<uint32_t> secondaries;  // DC indices, config order
+  DcSet members;                      // DCs whose region is this one
+  DcSet primary_set;                  // same as `primaries`, as a set
+  std::vector<uint32_t> by_distance;  // every DC index, nearest to the reference point first
+};
+
+// The deny rules pre-evaluated for one class of clients (one country, or "any other country"
+// of one region).
+struct ClientClass {
+  DcSet allowed;                        // DCs no rule denies
+  std::vector<int32_t> denying_rule;    // per DC: index into World::deny_rules, or -1
+};
+
+class Topology {
+ public:
+  // Validates cross references (unknown DC/region ids, duplicates) and pre-computes indices.
+  // Errors are INVALID_ARGUMENT with a message naming the offending id. (Source positions are
+  // the config loader's job.)
+  static absl::StatusOr<std::shared_ptr<const Topology>> Compile(World world);
+
+  const World& world() const { return world_; }
+  size_t dc_count() const { return world_.datacenters.size(); }
+  const DataCenter& dc(uint32_t i) const { return world_.datacenters[i]; }
+  const CompiledRegion& region(uint32_t i) const { return regions_[i]; }
+  const Region& region_config(uint32_t i) const { return world_.regions[i]; }
+  size_t region_count() const { return regions_.size(); }
+  const std::vector<uint32_t>& dc_region() const { return dc_region_; }  // per DC
+
+  // kNoIndex when unknown.
+  uint32_t DcIndex(std::string_view id) const;
+  uint32_t RegionIndex(std::string_view id) const;
+
+  // The home region of an upper-case alpha-2 country: its mapping, else the default region,
+  // else kNoIndex.
+  uint32_t HomeRegion(std::string_view country) const;
+
+  // The pre-evaluated deny rules for a client of `country` (upper case) whose home region is
+  // `region` (as returned by HomeRegion).
+  const ClientClass& ClassFor(std::string_view country, uint32_t region) const;
+
+  // DCs of the given regions (a tenant's allowed ∪ home), as a set.
+  DcSet DcsInRegions(const std::vector<uint32_t>& regions) const;
+
+ private:
+  Topology() = default;
+  World world_;
+  std::vector<CompiledRegion> regions_;
+  std::vector<uint32_t> dc_region_;
+  absl::flat_hash_map<std::string, uint32_t> dc_index_;
+  absl::flat_hash_map<std::string, uint32_t> region_index_;
+  absl::flat_hash_map<std::string, uint32_t> country_region_;
+  uint32_t default_region_ = kNoIndex;
+  // Classes for countries named in the country map or in any rule, and one "other country"
+  // class per region.
+  absl::flat_hash_map<std::string, ClientClass> country_class_;
+  std::vector<ClientClass> other_country_class_;
+};
+
+}  // namespace dcdir::core
+
+#endif  // DCDIR_SERVICE_CORE_TOPOLOGY_H_
