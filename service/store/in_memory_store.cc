@@ -1,0 +1,68 @@
+#include "service/store/in_memory_store.h"
+
+#include <utility>
+
+namespace dcdir::store {
+
+absl::StatusOr<StoreState> InMemoryStore::LoadAll() {
+  absl::MutexLock lock(&mu_);
+  StoreState state;
+  state.health = core::HealthMap(health_.begin(), health_.end());
+  state.tenants.reserve(tenants_.size());
+  for (const auto& [id, policy] : tenants_) state.tenants.push_back(policy);
+  return state;
+}
+
+absl::StatusOr<std::optional<core::HealthRecord>> InMemoryStore::GetHealth(
+    std::string_view dc_id) {
+  absl::MutexLock lock(&mu_);
+  auto it = health_.find(dc_id);
+  if (it == health_.end()) return std::nullopt;
+  return it->second;
+}
+
+absl::Status InMemoryStore::PutHealth(std::string_view dc_id, const core::HealthRecord& record) {
+  {
+    absl::MutexLock lock(&mu_);
+    health_[dc_id] = record;
+  }
+  Notify({Change::Kind::kHealth, std::string(dc_id)});
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::optional<core::TenantPolicy>> InMemoryStore::GetTenant(
+    std::string_view tenant_id) {
+  absl::MutexLock lock(&mu_);
+  auto it = tenants_.find(tenant_id);
+  if (it == tenants_.end()) return std::nullopt;
+  return it->second;
+}
+
+absl::Status InMemoryStore::PutTenant(const core::TenantPolicy& policy) {
+  {
+    absl::MutexLock lock(&mu_);
+    tenants_[policy.tenant_id] = policy;
+  }
+  Notify({Change::Kind::kTenant, policy.tenant_id});
+  return absl::OkStatus();
+}
+
+absl::StatusOr<bool> InMemoryStore::DeleteTenant(std::string_view tenant_id) {
+  bool erased;
+  {
+    absl::MutexLock lock(&mu_);
+    erased = tenants_.erase(tenant_id) > 0;
+  }
+  if (erased) Notify({Change::Kind::kTenant, std::string(tenant_id)});
+  return erased;
+}
+
+void InMemoryStore::SetChangeListener(std::function<void(const Change&)> listener) {
+  listener_ = std::move(listener);
+}
+
+void InMemoryStore::Notify(Change change) {
+  if (listener_) listener_(change);
+}
+
+}  // namespace dcdir::store

@@ -1,0 +1,68 @@
+#ifndef DCDIR_SERVICE_STORE_STORE_H_
+#define DCDIR_SERVICE_STORE_STORE_H_
+
+// The store port: where the mutable shared state lives (health records, tenant policies).
+// Implementations: InMemoryStore (embedded, single replica) and RedisStore (shared).
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "service/core/model.h"
+#include "service/core/snapshot.h"
+
+namespace dcdir::store {
+
+// Everything mutable that a snapshot is built from.
+struct StoreState {
+  core::HealthMap health;  // DC id -> last record (expired ones may be included)
+  std::vector<core::TenantPolicy> tenants;
+};
+
+// What changed, as told to the change listener.
+struct Change {
+  enum class Kind {
+    kHealth,  // `id` is a DC id
+    kTenant,  // `id` is a tenant id (set or deleted)
+    kResync,  // unknown or many changes (e.g. after a reconnect): reload everything
+  };
+  Kind kind = Kind::kResync;
+  std::string id;
+};
+
+// All calls are thread-safe. Every fallible call returns UNAVAILABLE (or DEADLINE_EXCEEDED)
+// when the store cannot be reached; nothing else is a store error.
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Reads the whole state (the periodic full resync).
+  virtual absl::StatusOr<StoreState> LoadAll() = 0;
+
+  // The DC's record, or nullopt when there is none.
+  virtual absl::StatusOr<std::optional<core::HealthRecord>> GetHealth(std::string_view dc_id) = 0;
+  // Replaces the DC's record. The store may forget it some time after record.expires_at.
+  virtual absl::Status PutHealth(std::string_view dc_id, const core::HealthRecord& record) = 0;
+
+  virtual absl::StatusOr<std::optional<core::TenantPolicy>> GetTenant(
+      std::string_view tenant_id) = 0;
+  // Creates or replaces the policy.
+  virtual absl::Status PutTenant(const core::TenantPolicy& policy) = 0;
+  // Deletes the policy; false when there was none.
+  virtual absl::StatusOr<bool> DeleteTenant(std::string_view tenant_id) = 0;
+
+  // Sets the function called after every change made through any replica (including this one),
+  // from any thread, outside the store's locks. Set once, before the store is used.
+  virtual void SetChangeListener(std::function<void(const Change&)> listener) = 0;
+
+  // True while the store is reachable (as of the last call or probe).
+  virtual bool Available() const = 0;
+};
+
+}  // namespace dcdir::store
+
+#endif  // DCDIR_SERVICE_STORE_STORE_H_
