@@ -1,1 +1,272 @@
+// The directory answer, exactly (PRODUCT.md, "What a directory answer is").
+//
+// Inputs: a snapshot (topology, deny rules pre-evaluated per client class, health as of the
+// snapshot's build time, tenant policies) and a request (country C, tenant T, client id K,
+// max_secondaries M). R = C's home region (its mapping, else the default region).
+//
+//  0. C has no home region (not mapped, no default region)      -> kCountryNotMapped.
+//  1. allowed(dc) = no deny rule matches (C, R, dc)  AND  (T unknown/empty OR dc.region is in
+//     T's allowed regions ∪ {T's home region}). No DC of the whole topology is allowed
+//                                                                -> kNoCompliantDatacenter.
+//     usable(dc) = HEALTHY and its report not expired at the snapshot's build time.
+//  2. Primaries = R's primaries that are allowed and usable, in two groups: non-congested
+//     first, then congested. Inside each group: descending
+//         score = RendezvousScore(StableHash64(K), StableHash64(dc.id), weight(dc))
+//               = -weight / ln(u(K, dc)),  weight = capacity * max(0.05, 1 - congestion)
+//     (weighted rendezvous hashing: a client's first DC is drawn with probability
+//     proportional to capacity headroom; the same K always gets the same order);
+//     equal scores by ascending DC index (file order).
+//  3. Secondaries. Eligible = allowed, usable and not one of R's primaries.
+//       configured = R's configured secondaries that are eligible, in configured order;
+//       if |configured| < thresholds.min_secondaries, need = min_secondaries - |configured|
+//       top-ups: the eligible DCs that are not configured secondaries of R, walking every DC
+//       by great-circle distance from R's reference point (nearest first, ties by DC index):
+//       the `need` nearest non-congested ones; if fewer exist, completed with the nearest
+//       congested ones.
+//     Final order (congestion first, then configured before topped-up):
+//       [configured non-congested (configured order)] [top-ups non-congested (nearest first)]
+//       [configured congested (configured order)]     [top-ups congested (nearest first)]
+//     Then, if M > 0, the list is cut to its first M entries.
+//  4. fallback_active = no non-congested primary is offered (none at all, or all congested).
+//     secondary_attempts = thresholds.secondary_attempts.
+//  5. Every pick carries congested (hysteresis state) and cross_border (dc.country != C).
+//     cross_border_fallback_dcs = when fallback_active, the cross-border DCs among the first
+//     secondary_attempts secondaries (in list order).
+//  6. No primary and no secondary offered                        -> kNoHealthyCompliantDatacenter.
+//     An error answer carries only `error` and `region` (lists empty, flags false).
+//  7. Pure function of (snapshot, request): deterministic on every replica.
+//
+// Explain() gives every DC one verdict, first match wins: deny rule > tenant control >
+// status (DOWN/DRAINING) > expired or never reported > offered (primary/secondary; reason
+// kCongested when congested, else kTopUp when topped up, else kCandidate) > cut by
+// max_secondaries > not a candidate.
+//
+// Hot path: no heap allocation for answers of up to 8 primaries and 8 secondaries (inlined
+// vectors); the only lookups are the country and tenant hash maps.
+
 #include "service/core/answer.h"
+
+#include <algorithm>
+#include <string_view>
+#include <vector>
+
+#include "absl/container/inlined_vector.h"
+#include "absl/strings/string_view.h"
+#include "service/core/ranking.h"
+
+namespace dcdir::core {
+namespace {
+
+struct Scored {
+  double score;
+  uint32_t dc;
+  bool congested;
+};
+
+struct Entry {
+  uint32_t dc;
+  bool congested;
+  bool top_up;
+};
+
+// What Explain needs beyond the answer.
+struct Trace {
+  const ClientClass* cls = nullptr;
+  const CompiledTenant* tenant = nullptr;
+  absl::InlinedVector<bool, 8> top_up;  // parallel to answer.secondaries
+  absl::InlinedVector<uint32_t, 8> cut;  // removed by max_secondaries
+};
+
+Answer Compute(const Snapshot& s, const AnswerRequest& req, Trace* trace) {
+  Answer a;
+  const Topology& topo = *s.topology;
+  const uint32_t region = topo.HomeRegion(req.country);
+  if (region == kNoIndex) {
+    a.error = AnswerError::kCountryNotMapped;
+    return a;
+  }
+  a.region = region;
+
+  const ClientClass& cls = topo.ClassFor(req.country, region);
+  const CompiledTenant* tenant = nullptr;
+  if (!req.tenant_id.empty() && s.tenants != nullptr) {
+    auto it = s.tenants->find(absl::string_view(req.tenant_id.data(), req.tenant_id.size()));
+    if (it != s.tenants->end()) tenant = &it->second;
+  }
+  if (trace != nullptr) {
+    trace->cls = &cls;
+    trace->tenant = tenant;
+  }
+  const bool any_allowed =
+      tenant != nullptr ? cls.allowed.Intersects(tenant->allowed) : !cls.allowed.Empty();
+  if (!any_allowed) {
+    a.error = AnswerError::kNoCompliantDatacenter;
+    return a;
+  }
+
+  auto offerable = [&](uint32_t i) {
+    return s.usable.Contains(i) && cls.allowed.Contains(i) &&
+           (tenant == nullptr || tenant->allowed.Contains(i));
+  };
+  auto cross_border = [&](uint32_t i) { return topo.dc(i).country != req.country; };
+
+  // --- Primaries.
+  const CompiledRegion& cr = topo.region(region);
+  const uint64_t client_hash = StableHash64(req.client_id);
+  absl::InlinedVector<Scored, 8> prim;
+  for (uint32_t i : cr.primaries) {
+    if (!offerable(i)) continue;
+    const DcState& st = s.dcs[i];
+    prim.push_back({RendezvousScore(client_hash, st.id_hash, st.weight), i, st.congested});
+  }
+  std::sort(prim.begin(), prim.end(), [](const Scored& x, const Scored& y) {
+    if (x.congested != y.congested) return !x.congested;
+    if (x.score != y.score) return x.score > y.score;
+    return x.dc < y.dc;
+  });
+  for (const Scored& p : prim) a.primaries.push_back({p.dc, p.congested, cross_border(p.dc)});
+
+  // --- Secondaries.
+  auto eligible = [&](uint32_t i) { return !cr.primary_set.Contains(i) && offerable(i); };
+  absl::InlinedVector<Entry, 8> configured;
+  for (uint32_t i : cr.secondaries) {
+    if (eligible(i)) configured.push_back({i, s.dcs[i].congested, false});
+  }
+  absl::InlinedVector<Entry, 8> top_nc, top_c;  // top-ups, non-congested / congested
+  const uint32_t min_secondaries = topo.world().thresholds.min_secondaries;
+  if (configured.size() < min_secondaries) {
+    const size_t need = min_secondaries - configured.size();
+    for (uint32_t i : cr.by_distance) {
+      if (!eligible(i)) continue;
+      if (std::find(cr.secondaries.begin(), cr.secondaries.end(), i) != cr.secondaries.end()) {
+        continue;  // a configured secondary: already listed
+      }
+      if (s.dcs[i].congested) {
+        if (top_c.size() < need) top_c.push_back({i, true, true});
+      } else {
+        top_nc.push_back({i, false, true});
+        if (top_nc.size() == need) break;
+      }
+    }
+    if (top_c.size() > need - top_nc.size()) top_c.resize(need - top_nc.size());
+  }
+  absl::InlinedVector<Entry, 8> ordered;
+  for (const Entry& e : configured)
+    if (!e.congested) ordered.push_back(e);
+  for (const Entry& e : top_nc) ordered.push_back(e);
+  for (const Entry& e : configured)
+    if (e.congested) ordered.push_back(e);
+  for (const Entry& e : top_c) ordered.push_back(e);
+
+  size_t keep = ordered.size();
+  if (req.max_secondaries != 0 && keep > req.max_secondaries) keep = req.max_secondaries;
+  for (size_t k = 0; k < ordered.size(); ++k) {
+    const Entry& e = ordered[k];
+    if (k < keep) {
+      a.secondaries.push_back({e.dc, e.congested, cross_border(e.dc)});
+      if (trace != nullptr) trace->top_up.push_back(e.top_up);
+    } else if (trace != nullptr) {
+      trace->cut.push_back(e.dc);
+    }
+  }
+
+  if (a.primaries.empty() && a.secondaries.empty()) {
+    a.error = AnswerError::kNoHealthyCompliantDatacenter;
+    a.secondaries.clear();
+    if (trace != nullptr) {
+      trace->top_up.clear();
+      trace->cut.clear();
+    }
+    return a;
+  }
+
+  a.fallback_active = a.primaries.empty() || a.primaries.front().congested;
+  a.secondary_attempts = topo.world().thresholds.secondary_attempts;
+  if (a.fallback_active) {
+    const size_t tries = std::min<size_t>(a.secondary_attempts, a.secondaries.size());
+    for (size_t k = 0; k < tries; ++k) {
+      if (a.secondaries[k].cross_border) a.cross_border_fallback_dcs.push_back(a.secondaries[k].dc);
+    }
+  }
+  return a;
+}
+
+}  // namespace
+
+Answer ComputeAnswer(const Snapshot& snapshot, const AnswerRequest& request) {
+  return Compute(snapshot, request, nullptr);
+}
+
+Explanation Explain(const Snapshot& snapshot, const AnswerRequest& request) {
+  Trace trace;
+  Explanation ex;
+  ex.answer = Compute(snapshot, request, &trace);
+  if (trace.tenant != nullptr) ex.tenant = &trace.tenant->policy;
+
+  const Topology& topo = *snapshot.topology;
+  const size_t n = topo.dc_count();
+  ex.verdicts.resize(n);
+  for (uint32_t i = 0; i < n; ++i) {
+    DcVerdict& v = ex.verdicts[i];
+    v.dc = i;
+    v.cross_border = topo.dc(i).country != request.country;
+  }
+  if (ex.answer.error == AnswerError::kCountryNotMapped) return ex;  // all kNotACandidate
+
+  // Offered and cut DCs, by index.
+  for (size_t k = 0; k < ex.answer.primaries.size(); ++k) {
+    const Pick& p = ex.answer.primaries[k];
+    DcVerdict& v = ex.verdicts[p.dc];
+    v.kind = VerdictKind::kPrimary;
+    v.reason = p.congested ? VerdictReason::kCongested : VerdictReason::kCandidate;
+    v.rank = static_cast<uint32_t>(k + 1);
+  }
+  for (size_t k = 0; k < ex.answer.secondaries.size(); ++k) {
+    const Pick& p = ex.answer.secondaries[k];
+    DcVerdict& v = ex.verdicts[p.dc];
+    v.kind = VerdictKind::kSecondary;
+    v.reason = p.congested      ? VerdictReason::kCongested
+               : trace.top_up[k] ? VerdictReason::kTopUp
+                                 : VerdictReason::kCandidate;
+    v.rank = static_cast<uint32_t>(k + 1);
+  }
+  for (uint32_t dc : trace.cut) ex.verdicts[dc].reason = VerdictReason::kCutByMaxSecondaries;
+
+  // Exclusions, in precedence order (these DCs are never offered, so nothing is overwritten
+  // that was offered).
+  for (uint32_t i = 0; i < n; ++i) {
+    DcVerdict& v = ex.verdicts[i];
+    const DcState& st = snapshot.dcs[i];
+    if (trace.cls->denying_rule[i] >= 0) {
+      v.reason = VerdictReason::kDenyRule;
+      v.rule_index = trace.cls->denying_rule[i];
+    } else if (trace.tenant != nullptr && !trace.tenant->allowed.Contains(i)) {
+      v.reason = VerdictReason::kTenantControl;
+    } else if (st.status == HealthStatus::kDown || st.status == HealthStatus::kDraining) {
+      v.reason = VerdictReason::kStatus;
+    } else if (st.status == HealthStatus::kUnknown) {
+      v.reason = VerdictReason::kExpired;
+    } else {
+      continue;
+    }
+    v.kind = VerdictKind::kExcluded;
+    v.rank = 0;
+  }
+  return ex;
+}
+
+std::string_view ReasonToken(AnswerError e) {
+  switch (e) {
+    case AnswerError::kNone:
+      return "";
+    case AnswerError::kCountryNotMapped:
+      return "COUNTRY_NOT_MAPPED";
+    case AnswerError::kNoCompliantDatacenter:
+      return "NO_COMPLIANT_DATACENTER";
+    case AnswerError::kNoHealthyCompliantDatacenter:
+      return "NO_HEALTHY_COMPLIANT_DATACENTER";
+  }
+  return "";
+}
+
+}  // namespace dcdir::core

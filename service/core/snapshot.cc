@@ -1,1 +1,125 @@
 #include "service/core/snapshot.h"
+
+#include <algorithm>
+#include <atomic>
+#include <memory>
+#include <utility>
+#include <vector>
+
+#include "service/core/health.h"
+#include "service/core/ranking.h"
+
+namespace dcdir::core {
+namespace {
+
+// Ids for SnapshotHolder instances; never reused, so a thread-local cache entry of a destroyed
+// holder can never be mistaken for a new holder's.
+std::atomic<uint64_t> next_holder_id{1};
+
+// The last snapshot this thread saw, for one holder (the most recently used by this thread).
+struct ThreadCache {
+  uint64_t holder_id = 0;
+  uint64_t generation = 0;
+  std::shared_ptr<const Snapshot> snapshot;
+};
+
+ThreadCache& LocalCache() {
+  thread_local ThreadCache cache;
+  return cache;
+}
+
+}  // namespace
+
+std::shared_ptr<const TenantMap> CompileTenants(const Topology& topology,
+                                                const std::vector<TenantPolicy>& tenants) {
+  auto map = std::make_shared<TenantMap>();
+  map->reserve(tenants.size());
+  std::vector<uint32_t> regions;
+  for (const TenantPolicy& p : tenants) {
+    CompiledTenant ct;
+    ct.policy = p;
+    const uint32_t home = topology.RegionIndex(p.home_region);
+    if (home == kNoIndex) {
+      ct.allowed = DcSet(topology.dc_count());  // fail closed: nothing
+    } else {
+      regions.clear();
+      regions.push_back(home);  // the home region can never be opted out
+      for (const std::string& r : p.allowed_regions) {
+        const uint32_t ri = topology.RegionIndex(r);
+        if (ri != kNoIndex) regions.push_back(ri);  // unknown regions are dropped
+      }
+      ct.allowed = topology.DcsInRegions(regions);
+    }
+    (*map)[p.tenant_id] = std::move(ct);  // a later duplicate id wins
+  }
+  return map;
+}
+
+std::shared_ptr<const Snapshot> BuildSnapshot(std::shared_ptr<const Topology> topology,
+                                              const HealthMap& health,
+                                              std::shared_ptr<const TenantMap> tenants,
+                                              uint64_t version, absl::Time now, bool stale) {
+  auto s = std::make_shared<Snapshot>();
+  const size_t n = topology->dc_count();
+  s->version = version;
+  s->built_at = now;
+  s->stale = stale;
+  s->dcs.resize(n);
+  s->usable = DcSet(n);
+  for (uint32_t i = 0; i < n; ++i) {
+    const DataCenter& dc = topology->dc(i);
+    DcState& st = s->dcs[i];
+    auto it = health.find(dc.id);
+    if (it != health.end()) st.record = it->second;
+    st.status = EffectiveStatus(st.record, now);
+    st.usable = st.status == HealthStatus::kHealthy;
+    // An expired record says nothing about congestion any more.
+    st.congested = st.status != HealthStatus::kUnknown && st.record.congested;
+    st.weight = HeadroomWeight(dc.capacity_sessions, st.record.congestion);
+    st.id_hash = StableHash64(dc.id);
+    if (st.usable) {
+      s->usable.Insert(i);
+      s->next_expiry = std::min(s->next_expiry, st.record.expires_at);
+    }
+  }
+  s->tenants = tenants ? std::move(tenants) : std::make_shared<const TenantMap>();
+  s->topology = std::move(topology);
+  return s;
+}
+
+SnapshotHolder::SnapshotHolder()
+    : id_(next_holder_id.fetch_add(1, std::memory_order_relaxed)) {}
+
+void SnapshotHolder::Publish(std::shared_ptr<const Snapshot> snapshot) {
+  std::shared_ptr<const Snapshot> old;
+  {
+    absl::MutexLock lock(&mu_);
+    old = std::move(current_);
+    current_ = std::move(snapshot);
+    published_.fetch_add(1, std::memory_order_release);
+  }
+  // `old` is released here, outside the lock (threads may still hold it through their caches
+  // until their next Get()).
+}
+
+std::shared_ptr<const Snapshot> SnapshotHolder::Get() const {
+  ThreadCache& cache = LocalCache();
+  // Fast path: no lock, only an atomic load and a reference-count increment.
+  if (cache.holder_id == id_ &&
+      cache.generation == published_.load(std::memory_order_acquire)) {
+    return cache.snapshot;
+  }
+  std::shared_ptr<const Snapshot> current;
+  uint64_t generation;
+  {
+    absl::MutexLock lock(&mu_);
+    current = current_;
+    generation = published_.load(std::memory_order_relaxed);
+  }
+  cache.holder_id = id_;
+  cache.generation = generation;
+  cache.snapshot = current;
+  return current;
+}
+
+}  // namespace dcdir::core

@@ -1,1 +1,227 @@
 #include "service/core/topology.h"
+
+#include <algorithm>
+#include <memory>
+#include <numeric>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "service/core/policy.h"
+#include "service/core/ranking.h"
+
+namespace dcdir::core {
+namespace {
+
+// A country no rule and no map can name: the client key of the "any other country" classes.
+constexpr std::string_view kOtherCountry = "\x01other";
+
+// Debian's Abseil is built with its own string_view: heterogeneous lookups need that type.
+absl::string_view AsKey(std::string_view s) { return absl::string_view(s.data(), s.size()); }
+
+absl::Status Invalid(const std::string& what) {
+  return absl::InvalidArgumentError(what);
+}
+
+const char* FieldName(SelectorField f) {
+  switch (f) {
+    case SelectorField::kRegion:
+      return "region";
+    case SelectorField::kCountry:
+      return "country";
+    case SelectorField::kDataCenter:
+      return "datacenter";
+  }
+  return "?";
+}
+
+}  // namespace
+
+absl::StatusOr<std::shared_ptr<const Topology>> Topology::Compile(World world) {
+  // `new` because the constructor is private (std::make_shared cannot reach it).
+  std::shared_ptr<Topology> t(new Topology());
+  const size_t n = world.datacenters.size();
+
+  // --- Regions and DCs: ids, duplicates, cross references.
+  for (uint32_t i = 0; i < world.regions.size(); ++i) {
+    const Region& r = world.regions[i];
+    if (r.id.empty()) return Invalid(absl::StrCat("region #", i, " has an empty id"));
+    if (!t->region_index_.emplace(r.id, i).second) {
+      return Invalid(absl::StrCat("duplicate region id \"", r.id, "\""));
+    }
+  }
+  t->dc_region_.resize(n);
+  for (uint32_t i = 0; i < n; ++i) {
+    const DataCenter& dc = world.datacenters[i];
+    if (dc.id.empty()) return Invalid(absl::StrCat("datacenter #", i, " has an empty id"));
+    if (!t->dc_index_.emplace(dc.id, i).second) {
+      return Invalid(absl::StrCat("duplicate datacenter id \"", dc.id, "\""));
+    }
+    auto it = t->region_index_.find(dc.region);
+    if (it == t->region_index_.end()) {
+      return Invalid(absl::StrCat("datacenter \"", dc.id, "\" names unknown region \"",
+                                  dc.region, "\""));
+    }
+    t->dc_region_[i] = it->second;
+  }
+
+  t->regions_.resize(world.regions.size());
+  for (uint32_t ri = 0; ri < world.regions.size(); ++ri) {
+    const Region& r = world.regions[ri];
+    CompiledRegion& cr = t->regions_[ri];
+    cr.index = ri;
+    cr.members = DcSet(n);
+    cr.primary_set = DcSet(n);
+    DcSet secondary_set(n);
+    for (const std::string& id : r.primaries) {
+      auto it = t->dc_index_.find(id);
+      if (it == t->dc_index_.end()) {
+        return Invalid(absl::StrCat("region \"", r.id, "\" lists unknown primary datacenter \"",
+                                    id, "\""));
+      }
+      if (cr.primary_set.Contains(it->second)) {
+        return Invalid(absl::StrCat("region \"", r.id, "\" lists primary datacenter \"", id,
+                                    "\" twice"));
+      }
+      cr.primary_set.Insert(it->second);
+      cr.primaries.push_back(it->second);
+    }
+    for (const std::string& id : r.secondaries) {
+      auto it = t->dc_index_.find(id);
+      if (it == t->dc_index_.end()) {
+        return Invalid(absl::StrCat("region \"", r.id,
+                                    "\" lists unknown secondary datacenter \"", id, "\""));
+      }
+      if (secondary_set.Contains(it->second)) {
+        return Invalid(absl::StrCat("region \"", r.id, "\" lists secondary datacenter \"", id,
+                                    "\" twice"));
+      }
+      secondary_set.Insert(it->second);
+      cr.secondaries.push_back(it->second);
+    }
+    // Every DC, nearest to the reference point first; ties by index (stable sort of 0..n-1).
+    std::vector<std::pair<double, uint32_t>> dist(n);
+    for (uint32_t i = 0; i < n; ++i) {
+      dist[i] = {DistanceKm(r.reference, world.datacenters[i].location), i};
+    }
+    std::sort(dist.begin(), dist.end());
+    cr.by_distance.reserve(n);
+    for (const auto& [d, i] : dist) cr.by_distance.push_back(i);
+  }
+  for (uint32_t i = 0; i < n; ++i) t->regions_[t->dc_region_[i]].members.Insert(i);
+
+  // --- Countries and the default region.
+  for (const auto& [country, region] : world.countries) {
+    auto it = t->region_index_.find(region);
+    if (it == t->region_index_.end()) {
+      return Invalid(absl::StrCat("country \"", country, "\" is mapped to unknown region \"",
+                                  region, "\""));
+    }
+    if (!t->country_region_.emplace(country, it->second).second) {
+      return Invalid(absl::StrCat("country \"", country, "\" is mapped twice"));
+    }
+  }
+  if (world.default_region.has_value()) {
+    auto it = t->region_index_.find(*world.default_region);
+    if (it == t->region_index_.end()) {
+      return Invalid(absl::StrCat("default region \"", *world.default_region, "\" is unknown"));
+    }
+    t->default_region_ = it->second;
+  }
+
+  // --- Deny rules: a client has no DC id; region and DC ids named must exist (a typo in a
+  // compliance rule must not silently change what it denies). Countries cannot be checked.
+  absl::flat_hash_set<std::string> rule_countries;
+  for (const DenyRule& rule : world.deny_rules) {
+    for (const Condition& c : rule.clients) {
+      if (c.field == SelectorField::kDataCenter) {
+        return Invalid(absl::StrCat("deny rule \"", rule.name,
+                                    "\": a client selector cannot match by datacenter"));
+      }
+    }
+    for (int side = 0; side < 2; ++side) {
+      for (const Condition& c : side == 0 ? rule.clients : rule.datacenters) {
+        for (const std::string& v : c.values) {
+          if (c.field == SelectorField::kRegion && !t->region_index_.contains(v)) {
+            return Invalid(absl::StrCat("deny rule \"", rule.name, "\" names unknown ",
+                                        FieldName(c.field), " \"", v, "\""));
+          }
+          if (c.field == SelectorField::kDataCenter && !t->dc_index_.contains(v)) {
+            return Invalid(absl::StrCat("deny rule \"", rule.name, "\" names unknown ",
+                                        FieldName(c.field), " \"", v, "\""));
+          }
+          if (side == 0 && c.field == SelectorField::kCountry) rule_countries.insert(v);
+        }
+      }
+    }
+  }
+
+  // --- Pre-evaluate the rules for every class of client.
+  auto evaluate = [&](std::string_view country, uint32_t region) {
+    ClientClass cls;
+    cls.allowed = DcSet(n);
+    cls.denying_rule.assign(n, -1);
+    const ClientKey key{country, world.regions[region].id};
+    for (uint32_t i = 0; i < n; ++i) {
+      for (size_t k = 0; k < world.deny_rules.size(); ++k) {
+        if (RuleDenies(world.deny_rules[k], key, world.datacenters[i])) {
+          cls.denying_rule[i] = static_cast<int32_t>(k);
+          break;
+        }
+      }
+      if (cls.denying_rule[i] < 0) cls.allowed.Insert(i);
+    }
+    return cls;
+  };
+  for (const auto& [country, region] : t->country_region_) {
+    t->country_class_.emplace(country, evaluate(country, region));
+  }
+  for (const std::string& country : rule_countries) {
+    if (t->country_class_.contains(country) || t->default_region_ == kNoIndex) continue;
+    // Not mapped: such clients are served by the default region.
+    t->country_class_.emplace(country, evaluate(country, t->default_region_));
+  }
+  t->other_country_class_.reserve(world.regions.size());
+  for (uint32_t ri = 0; ri < world.regions.size(); ++ri) {
+    t->other_country_class_.push_back(evaluate(kOtherCountry, ri));
+  }
+
+  t->world_ = std::move(world);
+  return std::shared_ptr<const Topology>(std::move(t));
+}
+
+uint32_t Topology::DcIndex(std::string_view id) const {
+  auto it = dc_index_.find(AsKey(id));
+  return it == dc_index_.end() ? kNoIndex : it->second;
+}
+
+uint32_t Topology::RegionIndex(std::string_view id) const {
+  auto it = region_index_.find(AsKey(id));
+  return it == region_index_.end() ? kNoIndex : it->second;
+}
+
+uint32_t Topology::HomeRegion(std::string_view country) const {
+  auto it = country_region_.find(AsKey(country));
+  return it == country_region_.end() ? default_region_ : it->second;
+}
+
+const ClientClass& Topology::ClassFor(std::string_view country, uint32_t region) const {
+  auto it = country_class_.find(AsKey(country));
+  if (it != country_class_.end()) return it->second;
+  return other_country_class_[region];
+}
+
+DcSet Topology::DcsInRegions(const std::vector<uint32_t>& regions) const {
+  DcSet s(dc_count());
+  for (uint32_t r : regions) {
+    if (r < regions_.size()) s |= regions_[r].members;
+  }
+  return s;
+}
+
+}  // namespace dcdir::core
