@@ -1,0 +1,278 @@
+#include "service/config/policy_report.h"
+
+#include <algorithm>
+#include <cstdint>
+#include "absl/strings/string_view.h"
+#include <vector>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "service/core/policy.h"
+
+namespace dcdir::config {
+namespace {
+
+constexpr absl::string_view kUnmappedText = "any country without a mapping";
+
+// Clients of one region whose rule outcome is identical.
+struct ClientGroup {
+  std::vector<std::string> countries;  // mapped (or rule-named unmapped) countries
+  bool unmapped = false;               // also covers every other country without a mapping
+  std::vector<int32_t> denying_rule;   // per DC: index into deny_rules, or -1
+};
+
+struct RegionFacts {
+  const core::Region* region = nullptr;
+  std::vector<std::string> client_countries;  // mapped to this region, file order
+  bool is_default = false;
+  std::vector<ClientGroup> groups;
+  std::vector<std::string> primaries;    // allowed for every client group, config order
+  std::vector<std::string> secondaries;  // same
+  std::vector<std::string> denied_candidates;  // configured but denied for some client group
+};
+
+std::vector<RegionFacts> Analyse(const core::Topology& topology) {
+  const core::World& world = topology.world();
+  // Countries named in client selectors but not mapped: they belong to the default region and
+  // may be treated differently from "any other" unmapped country.
+  absl::flat_hash_set<std::string> mapped;
+  for (const auto& [country, region] : world.countries) mapped.insert(country);
+  std::vector<std::string> named_unmapped;
+  for (const core::DenyRule& rule : world.deny_rules) {
+    for (const core::Condition& cond : rule.clients) {
+      if (cond.field != core::SelectorField::kCountry) continue;
+      for (const std::string& c : cond.values) {
+        if (!mapped.contains(c) &&
+            std::find(named_unmapped.begin(), named_unmapped.end(), c) == named_unmapped.end()) {
+          named_unmapped.push_back(c);
+        }
+      }
+    }
+  }
+
+  std::vector<RegionFacts> out;
+  for (size_t r = 0; r < topology.region_count(); ++r) {
+    RegionFacts facts;
+    facts.region = &topology.region_config(r);
+    const std::string& rid = facts.region->id;
+    facts.is_default = world.default_region.has_value() && *world.default_region == rid;
+    for (const auto& [country, region] : world.countries) {
+      if (region == rid) facts.client_countries.push_back(country);
+    }
+    // One entry per client country class; "" = any other unmapped country.
+    std::vector<std::string> classes = facts.client_countries;
+    if (facts.is_default) {
+      classes.insert(classes.end(), named_unmapped.begin(), named_unmapped.end());
+      classes.push_back("");
+    }
+    for (const std::string& country : classes) {
+      std::vector<int32_t> denying(topology.dc_count(), -1);
+      core::ClientKey key{country, rid};
+      for (uint32_t d = 0; d < topology.dc_count(); ++d) {
+        const core::DenyRule* rule = core::FirstDenyingRule(world.deny_rules, key, topology.dc(d));
+        if (rule != nullptr) denying[d] = static_cast<int32_t>(rule - world.deny_rules.data());
+      }
+      auto same = std::find_if(facts.groups.begin(), facts.groups.end(),
+                               [&](const ClientGroup& g) { return g.denying_rule == denying; });
+      if (same == facts.groups.end()) {
+        facts.groups.push_back(ClientGroup{{}, false, std::move(denying)});
+        same = facts.groups.end() - 1;
+      }
+      if (country.empty()) {
+        same->unmapped = true;
+      } else {
+        same->countries.push_back(country);
+      }
+    }
+    auto allowed_for_all = [&](const std::string& dc_id) {
+      uint32_t d = topology.DcIndex(dc_id);
+      for (const ClientGroup& g : facts.groups)
+        if (d == core::kNoIndex || g.denying_rule[d] >= 0) return false;
+      return true;
+    };
+    for (const std::string& id : facts.region->primaries) {
+      (allowed_for_all(id) ? facts.primaries : facts.denied_candidates).push_back(id);
+    }
+    for (const std::string& id : facts.region->secondaries) {
+      (allowed_for_all(id) ? facts.secondaries : facts.denied_candidates).push_back(id);
+    }
+    out.push_back(std::move(facts));
+  }
+  return out;
+}
+
+std::string GroupName(const ClientGroup& g) {
+  std::string s = absl::StrJoin(g.countries, " ");
+  if (g.unmapped) absl::StrAppend(&s, s.empty() ? "" : " + ", kUnmappedText);
+  return s;
+}
+
+std::string ListOrNone(const std::vector<std::string>& v) {
+  return v.empty() ? "(none)" : absl::StrJoin(v, " ");
+}
+
+void AppendJsonString(std::string* out, absl::string_view s) {
+  out->push_back('"');
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"': out->append("\\\""); break;
+      case '\\': out->append("\\\\"); break;
+      case '\n': out->append("\\n"); break;
+      case '\r': out->append("\\r"); break;
+      case '\t': out->append("\\t"); break;
+      default:
+        if (c < 0x20) {
+          absl::StrAppend(out, absl::StrFormat("\\u%04x", c));
+        } else {
+          out->push_back(static_cast<char>(c));
+        }
+    }
+  }
+  out->push_back('"');
+}
+
+void AppendJsonStrings(std::string* out, const std::vector<std::string>& v) {
+  out->push_back('[');
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (i > 0) out->push_back(',');
+    AppendJsonString(out, v[i]);
+  }
+  out->push_back(']');
+}
+
+}  // namespace
+
+std::string PolicyReport(const core::Topology& topology) {
+  const core::World& world = topology.world();
+  std::vector<RegionFacts> regions = Analyse(topology);
+
+  std::vector<std::string> rule_names;
+  for (const core::DenyRule& rule : world.deny_rules) rule_names.push_back(rule.name);
+  std::string out = "dcdir policy report\n";
+  absl::StrAppend(&out, "config version: ", world.version.empty() ? "(none)" : world.version,
+                  "\n");
+  absl::StrAppend(&out, "regions: ", topology.region_count(), ", datacenters: ",
+                  topology.dc_count(), ", mapped countries: ", world.countries.size(), "\n");
+  absl::StrAppend(&out, "default region: ", world.default_region.value_or("(none)"), "\n");
+  absl::StrAppend(&out, "deny rules: ", ListOrNone(rule_names), "\n");
+
+  int dc_width = static_cast<int>(absl::string_view("DATACENTER").size());
+  int region_width = static_cast<int>(absl::string_view("REGION").size());
+  for (uint32_t d = 0; d < topology.dc_count(); ++d) {
+    dc_width = std::max(dc_width, static_cast<int>(topology.dc(d).id.size()));
+    region_width = std::max(region_width, static_cast<int>(topology.dc(d).region.size()));
+  }
+
+  for (const RegionFacts& facts : regions) {
+    const core::Region& region = *facts.region;
+    absl::StrAppend(&out, "\nregion ", region.id, " (", region.name, ")",
+                    facts.is_default ? " [default region]" : "", "\n");
+    std::string clients = ListOrNone(facts.client_countries);
+    if (facts.is_default) {
+      clients = facts.client_countries.empty()
+                    ? std::string(kUnmappedText)
+                    : absl::StrCat(clients, " + ", kUnmappedText);
+    }
+    absl::StrAppend(&out, "  client countries: ", clients, "\n");
+    absl::StrAppend(&out, "  primaries:        ", ListOrNone(facts.primaries), "\n");
+    absl::StrAppend(&out, "  secondaries:      ", ListOrNone(facts.secondaries), "\n");
+    if (!facts.denied_candidates.empty()) {
+      absl::StrAppend(&out, "  DENIED CANDIDATES (configured but forbidden for some clients): ",
+                      absl::StrJoin(facts.denied_candidates, " "), "\n");
+    }
+    if (facts.groups.empty()) {
+      absl::StrAppend(&out, "  excluded: (no client countries)\n");
+      continue;
+    }
+    for (const ClientGroup& g : facts.groups) {
+      std::string header = facts.groups.size() == 1
+                               ? std::string("  excluded for all its clients:")
+                               : absl::StrCat("  excluded for ", GroupName(g), ":");
+      bool any = false;
+      for (int32_t rule : g.denying_rule) any = any || rule >= 0;
+      if (!any) {
+        absl::StrAppend(&out, header, " none\n");
+        continue;
+      }
+      absl::StrAppend(&out, header, "\n");
+      absl::StrAppend(&out, absl::StrFormat("    %-*s  %-*s  %-7s  %s\n", dc_width, "DATACENTER",
+                                            region_width, "REGION", "COUNTRY", "RULE"));
+      for (uint32_t d = 0; d < topology.dc_count(); ++d) {
+        if (g.denying_rule[d] < 0) continue;
+        const core::DataCenter& dc = topology.dc(d);
+        absl::StrAppend(&out, absl::StrFormat("    %-*s  %-*s  %-7s  %s\n", dc_width, dc.id,
+                                              region_width, dc.region, dc.country,
+                                              world.deny_rules[g.denying_rule[d]].name));
+      }
+    }
+  }
+  return out;
+}
+
+std::string PolicyReportJson(const core::Topology& topology) {
+  const core::World& world = topology.world();
+  std::vector<RegionFacts> regions = Analyse(topology);
+  std::string out = "{\"version\":";
+  AppendJsonString(&out, world.version);
+  out.append(",\"default_region\":");
+  if (world.default_region.has_value()) {
+    AppendJsonString(&out, *world.default_region);
+  } else {
+    out.append("null");
+  }
+  out.append(",\"deny_rules\":");
+  std::vector<std::string> rule_names;
+  for (const core::DenyRule& rule : world.deny_rules) rule_names.push_back(rule.name);
+  AppendJsonStrings(&out, rule_names);
+  out.append(",\"regions\":[");
+  for (size_t r = 0; r < regions.size(); ++r) {
+    const RegionFacts& facts = regions[r];
+    if (r > 0) out.push_back(',');
+    out.append("{\"id\":");
+    AppendJsonString(&out, facts.region->id);
+    out.append(",\"name\":");
+    AppendJsonString(&out, facts.region->name);
+    out.append(",\"client_countries\":");
+    AppendJsonStrings(&out, facts.client_countries);
+    absl::StrAppend(&out, ",\"unmapped_countries\":", facts.is_default ? "true" : "false");
+    out.append(",\"primaries\":");
+    AppendJsonStrings(&out, facts.primaries);
+    out.append(",\"secondaries\":");
+    AppendJsonStrings(&out, facts.secondaries);
+    out.append(",\"denied_candidates\":");
+    AppendJsonStrings(&out, facts.denied_candidates);
+    out.append(",\"client_groups\":[");
+    for (size_t g = 0; g < facts.groups.size(); ++g) {
+      const ClientGroup& group = facts.groups[g];
+      if (g > 0) out.push_back(',');
+      out.append("{\"countries\":");
+      AppendJsonStrings(&out, group.countries);
+      absl::StrAppend(&out, ",\"unmapped_countries\":", group.unmapped ? "true" : "false");
+      out.append(",\"excluded\":[");
+      bool first = true;
+      for (uint32_t d = 0; d < topology.dc_count(); ++d) {
+        if (group.denying_rule[d] < 0) continue;
+        const core::DataCenter& dc = topology.dc(d);
+        if (!first) out.push_back(',');
+        first = false;
+        out.append("{\"datacenter\":");
+        AppendJsonString(&out, dc.id);
+        out.append(",\"region\":");
+        AppendJsonString(&out, dc.region);
+        out.append(",\"country\":");
+        AppendJsonString(&out, dc.country);
+        out.append(",\"rule\":");
+        AppendJsonString(&out, world.deny_rules[group.denying_rule[d]].name);
+        out.push_back('}');
+      }
+      out.append("]}");
+    }
+    out.append("]}");
+  }
+  out.append("]}\n");
+  return out;
+}
+
+}  // namespace dcdir::config
