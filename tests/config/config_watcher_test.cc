@@ -1,0 +1,213 @@
+#include "service/config/config_watcher.h"
+
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "service/config/config_loader.h"
+#include "tests/config/test_util.h"
+
+namespace dcdir::config {
+namespace {
+
+using ::dcdir::config::testing::MakeTempDir;
+using ::dcdir::config::testing::ReadFileOrDie;
+using ::dcdir::config::testing::ReplaceOnce;
+using ::dcdir::config::testing::WriteFile;
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+// What a server does with the watcher: keep the served world, replace it only with a good one.
+class Server {
+ public:
+  explicit Server(core::World world) : served_(std::move(world)) {}
+  ConfigWatcher::OnChange Callback() {
+    return [this](absl::StatusOr<core::World> world) {
+      absl::MutexLock lock(&mu_);
+      if (world.ok()) {
+        served_ = *std::move(world);
+        ++reloads_;
+      } else {
+        errors_.push_back(world.status());
+      }
+    };
+  }
+  core::World served() {
+    absl::MutexLock lock(&mu_);
+    return served_;
+  }
+  int reloads() {
+    absl::MutexLock lock(&mu_);
+    return reloads_;
+  }
+  std::vector<absl::Status> errors() {
+    absl::MutexLock lock(&mu_);
+    return errors_;
+  }
+
+ private:
+  absl::Mutex mu_;
+  core::World served_ ABSL_GUARDED_BY(mu_);
+  int reloads_ ABSL_GUARDED_BY(mu_) = 0;
+  std::vector<absl::Status> errors_ ABSL_GUARDED_BY(mu_);
+};
+
+class ConfigWatcherTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = MakeTempDir();
+    path_ = dir_ + "/world.yaml";
+    original_ = ReadFileOrDie(DCDIR_WORLD_YAML);
+    WriteFile(path_, original_);
+    absl::StatusOr<core::World> world = LoadWorldFile(path_);
+    ASSERT_TRUE(world.ok()) << world.status();
+    server_.emplace(*std::move(world));
+  }
+
+  // The example world with one edit that keeps it valid.
+  std::string Edited() const {
+    return ReplaceOnce(original_, "answer_ttl: 60s", "answer_ttl: 90s");
+  }
+
+  std::string dir_;
+  std::string path_;
+  std::string original_;
+  std::optional<Server> server_;
+};
+
+TEST_F(ConfigWatcherTest, UnchangedFileIsNotReported) {
+  ConfigWatcher watcher(path_, server_->served().version, server_->Callback());
+  EXPECT_FALSE(watcher.CheckNow());
+  // Rewriting the same bytes is no change either.
+  WriteFile(path_, original_);
+  EXPECT_FALSE(watcher.CheckNow());
+  EXPECT_EQ(server_->reloads(), 0);
+  EXPECT_TRUE(server_->errors().empty());
+}
+
+TEST_F(ConfigWatcherTest, ChangeIsLoadedOnce) {
+  ConfigWatcher watcher(path_, server_->served().version, server_->Callback());
+  WriteFile(path_, Edited());
+  EXPECT_TRUE(watcher.CheckNow());
+  EXPECT_EQ(server_->reloads(), 1);
+  EXPECT_EQ(server_->served().thresholds.answer_ttl, absl::Seconds(90));
+  EXPECT_EQ(server_->served().version, ContentVersion(Edited()));
+  EXPECT_EQ(watcher.last_seen_version(), ContentVersion(Edited()));
+  EXPECT_FALSE(watcher.CheckNow());
+  EXPECT_EQ(server_->reloads(), 1);
+}
+
+TEST_F(ConfigWatcherTest, BadFileIsReportedOnceAndOldWorldKeepsServing) {
+  const std::string old_version = server_->served().version;
+  ConfigWatcher watcher(path_, old_version, server_->Callback());
+  std::string bad = ReplaceOnce(original_, "secondaries: [ca-yyz, ca-yvr, mx-qro, eu-ams]",
+                                "secondaries: [ca-yyz, ca-yvr, mx-qro, eu-ams, cn-pek]");
+  WriteFile(path_, bad);
+  EXPECT_TRUE(watcher.CheckNow());
+  ASSERT_EQ(server_->errors().size(), 1u);
+  EXPECT_EQ(server_->errors()[0].code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(server_->errors()[0].message()), StartsWith(absl::StrCat(path_, ":")));
+  EXPECT_THAT(std::string(server_->errors()[0].message()),
+              HasSubstr("\"cn-pek\" in regions.us.secondaries is denied by deny rule "
+                        "\"cn-sovereign\""));
+  EXPECT_EQ(server_->served().version, old_version);
+  EXPECT_EQ(server_->reloads(), 0);
+  // The same bad content is not reported again on the next polls.
+  EXPECT_FALSE(watcher.CheckNow());
+  EXPECT_FALSE(watcher.CheckNow());
+  EXPECT_EQ(server_->errors().size(), 1u);
+  // A fixed file is loaded.
+  WriteFile(path_, Edited());
+  EXPECT_TRUE(watcher.CheckNow());
+  EXPECT_EQ(server_->reloads(), 1);
+  EXPECT_EQ(server_->served().version, ContentVersion(Edited()));
+}
+
+TEST_F(ConfigWatcherTest, DistinctBadContentsAreEachReported) {
+  ConfigWatcher watcher(path_, server_->served().version, server_->Callback());
+  WriteFile(path_, "regions: [\n");
+  EXPECT_TRUE(watcher.CheckNow());
+  WriteFile(path_, "regions: []\n");
+  EXPECT_TRUE(watcher.CheckNow());
+  ASSERT_EQ(server_->errors().size(), 2u);
+  EXPECT_THAT(std::string(server_->errors()[0].message()), HasSubstr("YAML syntax error"));
+  EXPECT_THAT(std::string(server_->errors()[1].message()),
+              HasSubstr("regions must be a non-empty list"));
+}
+
+TEST_F(ConfigWatcherTest, MissingFileIsReportedOnce) {
+  ConfigWatcher watcher(path_, server_->served().version, server_->Callback());
+  ASSERT_EQ(unlink(path_.c_str()), 0);
+  EXPECT_TRUE(watcher.CheckNow());
+  EXPECT_FALSE(watcher.CheckNow());
+  ASSERT_EQ(server_->errors().size(), 1u);
+  EXPECT_EQ(server_->errors()[0].code(), absl::StatusCode::kNotFound);
+  // Back with the served content: it is read again (same world).
+  WriteFile(path_, original_);
+  EXPECT_TRUE(watcher.CheckNow());
+  EXPECT_EQ(server_->reloads(), 1);
+  EXPECT_EQ(server_->served().version, ContentVersion(original_));
+}
+
+// Kubernetes mounts a ConfigMap as world.yaml -> ..data/world.yaml, ..data -> ..2024_v1, and
+// updates it by pointing ..data at a new directory with one atomic rename.
+TEST_F(ConfigWatcherTest, FollowsConfigMapSymlinkSwap) {
+  const std::string mount = MakeTempDir();
+  ASSERT_EQ(mkdir((mount + "/..v1").c_str(), 0755), 0);
+  ASSERT_EQ(mkdir((mount + "/..v2").c_str(), 0755), 0);
+  WriteFile(mount + "/..v1/world.yaml", original_);
+  WriteFile(mount + "/..v2/world.yaml", Edited());
+  ASSERT_EQ(symlink("..v1", (mount + "/..data").c_str()), 0);
+  ASSERT_EQ(symlink("..data/world.yaml", (mount + "/world.yaml").c_str()), 0);
+
+  ConfigWatcher watcher(mount + "/world.yaml", ContentVersion(original_), server_->Callback());
+  EXPECT_FALSE(watcher.CheckNow());
+  ASSERT_EQ(symlink("..v2", (mount + "/..data_tmp").c_str()), 0);
+  ASSERT_EQ(rename((mount + "/..data_tmp").c_str(), (mount + "/..data").c_str()), 0);
+  EXPECT_TRUE(watcher.CheckNow());
+  EXPECT_EQ(server_->reloads(), 1);
+  EXPECT_EQ(server_->served().thresholds.answer_ttl, absl::Seconds(90));
+  EXPECT_FALSE(watcher.CheckNow());
+}
+
+TEST_F(ConfigWatcherTest, BackgroundPollingReportsAChange) {
+  absl::Notification changed;
+  std::optional<absl::StatusOr<core::World>> got;
+  ConfigWatcher watcher(path_, server_->served().version,
+                        [&](absl::StatusOr<core::World> world) {
+                          if (changed.HasBeenNotified()) return;
+                          got = std::move(world);
+                          changed.Notify();
+                        });
+  WriteFile(path_, Edited());
+  watcher.Start(absl::Milliseconds(1));
+  changed.WaitForNotification();  // no deadline: a watcher that never polls hangs (ctest timeout)
+  watcher.Stop();
+  ASSERT_TRUE(got.has_value());
+  ASSERT_TRUE(got->ok()) << got->status();
+  EXPECT_EQ((*got)->version, ContentVersion(Edited()));
+  EXPECT_EQ(watcher.last_seen_version(), ContentVersion(Edited()));
+}
+
+TEST_F(ConfigWatcherTest, StopWithoutStartAndTwiceIsHarmless) {
+  ConfigWatcher watcher(path_, server_->served().version, server_->Callback());
+  watcher.Stop();
+  watcher.Start(absl::Hours(1));
+  watcher.Stop();  // returns at once although the interval is an hour
+  watcher.Stop();
+  WriteFile(path_, Edited());
+  EXPECT_TRUE(watcher.CheckNow());  // still usable synchronously
+}
+
+}  // namespace
+}  // namespace dcdir::config
