@@ -72,6 +72,19 @@ std::string Describe(const YAML::Node& node) {
   return "something else";
 }
 
+// "datacenters[3]", or "datacenters[3] (us-sjc)" when the item has a readable id (for errors met
+// before the id itself is validated).
+std::string ItemPath(const char* list, size_t i, const YAML::Node& item, const char* id_key) {
+  std::string path = absl::StrCat(list, "[", i, "]");
+  if (item.IsMap()) {
+    const YAML::Node id = item[id_key];
+    if (id.IsDefined() && id.IsScalar() && !id.Scalar().empty() && id.Scalar().size() <= 63) {
+      absl::StrAppend(&path, " (", absl::CEscape(id.Scalar()), ")");
+    }
+  }
+  return path;
+}
+
 // A plain (unquoted) scalar: numbers must not be quoted.
 bool IsPlainScalar(const YAML::Node& node) { return node.IsScalar() && node.Tag() != "!"; }
 
@@ -405,7 +418,7 @@ absl::Status Loader::ReadRegions(const Entry& e) {
   }
   for (size_t i = 0; i < e.value.size(); ++i) {
     YAML::Node item = e.value[i];
-    std::string path = absl::StrCat("regions[", i, "]");
+    std::string path = ItemPath("regions", i, item, "id");
     int line = LineOf(item) > 0 ? LineOf(item) : e.line();
     DCDIR_CONFIG_ASSIGN_OR_RETURN(
         Fields f, ReadMap(item, line, path,
@@ -452,7 +465,7 @@ absl::Status Loader::ReadDatacenters(const Entry& e) {
   }
   for (size_t i = 0; i < e.value.size(); ++i) {
     YAML::Node item = e.value[i];
-    std::string path = absl::StrCat("datacenters[", i, "]");
+    std::string path = ItemPath("datacenters", i, item, "id");
     int line = LineOf(item) > 0 ? LineOf(item) : e.line();
     DCDIR_CONFIG_ASSIGN_OR_RETURN(
         Fields f, ReadMap(item, line, path,
@@ -642,7 +655,7 @@ absl::Status Loader::ReadDenyRules(const Entry& e) {
     YAML::Node item = e.value[i];
     int line = LineOf(item) > 0 ? LineOf(item) : e.line();
     DCDIR_CONFIG_ASSIGN_OR_RETURN(
-        Fields f, ReadMap(item, line, absl::StrCat("deny_rules[", i, "]"),
+        Fields f, ReadMap(item, line, ItemPath("deny_rules", i, item, "name"),
                           {"name", "description", "clients", "datacenters"}));
     core::DenyRule rule;
     DCDIR_CONFIG_ASSIGN_OR_RETURN(const Entry* name, Require(f, "name"));

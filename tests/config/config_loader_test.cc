@@ -131,7 +131,9 @@ TEST(ConfigLoaderTest, UnknownTopLevelKey) {
 TEST(ConfigLoaderTest, UnknownNestedKey) {
   ExpectError(ReplaceOnce(kBase, "capacity_sessions: 400000}\n  - {id: us-nyc",
                           "capacity: 400000}\n  - {id: us-nyc"),
-              19, "unknown key \"capacity\" in datacenters[0]");
+              19,
+              "unknown key \"capacity\" in datacenters[0] (us-sjc); expected one of: id, "
+              "region, country, city, lat, lon, endpoints, capacity_sessions");
 }
 
 TEST(ConfigLoaderTest, DuplicateKey) {
@@ -178,7 +180,7 @@ TEST(ConfigLoaderTest, DuplicateRegionId) {
 
 TEST(ConfigLoaderTest, BadIdFormat) {
   ExpectError(ReplaceOnce(kBase, "{id: us-nyc,", "{id: US_NYC,"), 20,
-              "datacenters[1].id \"US_NYC\" is not a valid id");
+              "datacenters[1] (US_NYC).id \"US_NYC\" is not a valid id");
 }
 
 TEST(ConfigLoaderTest, BadDcCountry) {
@@ -359,6 +361,47 @@ TEST(ConfigLoaderTest, NotAMapping) {
 }
 
 TEST(ConfigLoaderTest, EmptyFile) { ExpectError("", 1, "expected exactly one YAML document"); }
+
+TEST(ConfigLoaderTest, NanIsNotANumber) {
+  ExpectError(ReplaceOnce(kBase, "lat: 37.34", "lat: .nan"), 19,
+              "datacenters.us-sjc.lat must be a number, got \".nan\"");
+}
+
+TEST(ConfigLoaderTest, NegativeCapacityIsWrongType) {
+  ExpectError(ReplaceOnce(kBase, "endpoints: [\"10.0.0.1:8443\"], capacity_sessions: 300000",
+                          "endpoints: [\"10.0.0.1:8443\"], capacity_sessions: -5"),
+              22, "datacenters.cn-pek.capacity_sessions must be a whole number, got \"-5\"");
+}
+
+TEST(ConfigLoaderTest, DeepNestingIsAnErrorNotACrash) {
+  std::string yaml = "regions: " + std::string(100000, '[') + std::string(100000, ']') + "\n";
+  absl::StatusOr<core::World> world = ParseWorld(yaml, "test.yaml");
+  EXPECT_EQ(world.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(world.status().message()), StartsWith("test.yaml:1: "));
+}
+
+TEST(ConfigLoaderTest, TwoDocuments) {
+  ExpectError(absl::StrCat(kBase, "---\nregions: []\n"), 36,
+              "expected exactly one YAML document, found 2");
+}
+
+// Every truncation of a valid file either loads or fails with a positioned INVALID_ARGUMENT.
+TEST(ConfigLoaderTest, EveryPrefixFailsCleanly) {
+  const std::string base = kBase;
+  int loaded = 0;
+  for (size_t n = 0; n < base.size(); n += 3) {
+    absl::StatusOr<core::World> world = ParseWorld(base.substr(0, n), "test.yaml");
+    if (world.ok()) {
+      ++loaded;
+      continue;
+    }
+    ASSERT_EQ(world.status().code(), absl::StatusCode::kInvalidArgument) << n;
+    ASSERT_THAT(std::string(world.status().message()), StartsWith("test.yaml:")) << n;
+  }
+  // Cuts inside the last rule's selectors leave a rule that denies more than intended, which the
+  // candidate check rejects; only cuts at the very end (or right after a complete rule) load.
+  EXPECT_LT(loaded, 20);
+}
 
 TEST(ConfigLoaderTest, MissingFileIsNotFound) {
   std::string path = MakeTempDir() + "/absent.yaml";
