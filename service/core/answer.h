@@ -33,6 +33,7 @@ struct Pick {
   uint32_t dc = 0;  // DC index
   bool congested = false;
   bool cross_border = false;
+  bool operator==(const Pick&) const = default;
 };
 
 struct Answer {
@@ -45,6 +46,7 @@ struct Answer {
   // The first `secondary_attempts` secondaries that are cross-border, when fallback_active
   // (what dcdir_cross_border_fallback_total counts, one per DC).
   absl::InlinedVector<uint32_t, 4> cross_border_fallback_dcs;
+  bool operator==(const Answer&) const = default;
 };
 
 // Computes the answer. Pure and deterministic: same snapshot + same request => same answer.
