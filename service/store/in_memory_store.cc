@@ -16,7 +16,7 @@ absl::StatusOr<StoreState> InMemoryStore::LoadAll() {
 absl::StatusOr<std::optional<core::HealthRecord>> InMemoryStore::GetHealth(
     std::string_view dc_id) {
   absl::MutexLock lock(&mu_);
-  auto it = health_.find(dc_id);
+  auto it = health_.find(std::string(dc_id));
   if (it == health_.end()) return std::nullopt;
   return it->second;
 }
@@ -24,7 +24,7 @@ absl::StatusOr<std::optional<core::HealthRecord>> InMemoryStore::GetHealth(
 absl::Status InMemoryStore::PutHealth(std::string_view dc_id, const core::HealthRecord& record) {
   {
     absl::MutexLock lock(&mu_);
-    health_[dc_id] = record;
+    health_[std::string(dc_id)] = record;
   }
   Notify({Change::Kind::kHealth, std::string(dc_id)});
   return absl::OkStatus();
@@ -33,7 +33,7 @@ absl::Status InMemoryStore::PutHealth(std::string_view dc_id, const core::Health
 absl::StatusOr<std::optional<core::TenantPolicy>> InMemoryStore::GetTenant(
     std::string_view tenant_id) {
   absl::MutexLock lock(&mu_);
-  auto it = tenants_.find(tenant_id);
+  auto it = tenants_.find(std::string(tenant_id));
   if (it == tenants_.end()) return std::nullopt;
   return it->second;
 }
@@ -51,7 +51,7 @@ absl::StatusOr<bool> InMemoryStore::DeleteTenant(std::string_view tenant_id) {
   bool erased;
   {
     absl::MutexLock lock(&mu_);
-    erased = tenants_.erase(tenant_id) > 0;
+    erased = tenants_.erase(std::string(tenant_id)) > 0;
   }
   if (erased) Notify({Change::Kind::kTenant, std::string(tenant_id)});
   return erased;

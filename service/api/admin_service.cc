@@ -1,0 +1,115 @@
+#include "service/api/admin_service.h"
+
+#include "absl/strings/str_cat.h"
+#include "service/api/mapping.h"
+#include "service/api/validation.h"
+
+namespace dcdir::api {
+namespace {
+
+grpc::ServerUnaryReactor* FinishWith(grpc::CallbackServerContext* context,
+                                     const std::optional<ApiError>& error) {
+  auto* reactor = context->DefaultReactor();
+  reactor->Finish(error ? Reply(context, *error) : grpc::Status::OK);
+  return reactor;
+}
+
+std::optional<ApiError> TenantNotFound(const absl::Status& status) {
+  ApiError e = FromStatus(status);
+  if (e.code == grpc::StatusCode::NOT_FOUND) e.reason = "TENANT_NOT_FOUND";
+  return e;
+}
+
+}  // namespace
+
+std::optional<ApiError> AdminServiceImpl::Admit(
+    const grpc::CallbackServerContext& context,
+    std::shared_ptr<const core::Snapshot>* snapshot) const {
+  if (auto e = context_.auth->Check(context)) return e;
+  *snapshot = context_.state->Current();
+  if (*snapshot == nullptr) {
+    return ApiError{grpc::StatusCode::UNAVAILABLE, "NOT_READY",
+                    "the directory has not loaded the store yet; retry shortly"};
+  }
+  return std::nullopt;
+}
+
+grpc::ServerUnaryReactor* AdminServiceImpl::SetTenantPolicy(
+    grpc::CallbackServerContext* context, const v1::SetTenantPolicyRequest* request,
+    v1::TenantPolicy* response) {
+  std::shared_ptr<const core::Snapshot> snapshot;
+  auto error = Admit(*context, &snapshot);
+  core::TenantPolicy policy;
+  if (!error && !request->has_policy()) {
+    error = ApiError{grpc::StatusCode::INVALID_ARGUMENT, "MISSING_POLICY", "policy is required"};
+  }
+  if (!error) error = ValidateTenantPolicy(request->policy(), *snapshot->topology, &policy);
+  if (!error) {
+    auto stored = context_.state->SetTenant(std::move(policy));
+    if (stored.ok()) {
+      ToProto(*stored, response);
+    } else {
+      error = FromStatus(stored.status());
+    }
+  }
+  return FinishWith(context, error);
+}
+
+grpc::ServerUnaryReactor* AdminServiceImpl::GetTenantPolicy(
+    grpc::CallbackServerContext* context, const v1::GetTenantPolicyRequest* request,
+    v1::TenantPolicy* response) {
+  std::shared_ptr<const core::Snapshot> snapshot;
+  auto error = Admit(*context, &snapshot);
+  if (!error) error = ValidateTenantId(request->tenant_id(), /*required=*/true);
+  if (!error) {
+    auto policy = context_.state->GetTenant(request->tenant_id());
+    if (policy.ok()) {
+      ToProto(*policy, response);
+    } else {
+      error = TenantNotFound(policy.status());
+    }
+  }
+  return FinishWith(context, error);
+}
+
+grpc::ServerUnaryReactor* AdminServiceImpl::DeleteTenantPolicy(
+    grpc::CallbackServerContext* context, const v1::DeleteTenantPolicyRequest* request,
+    v1::DeleteTenantPolicyResponse* response) {
+  std::shared_ptr<const core::Snapshot> snapshot;
+  auto error = Admit(*context, &snapshot);
+  if (!error) error = ValidateTenantId(request->tenant_id(), /*required=*/true);
+  if (!error) {
+    absl::Status status = context_.state->DeleteTenant(request->tenant_id());
+    if (!status.ok()) error = TenantNotFound(status);
+  }
+  return FinishWith(context, error);
+}
+
+grpc::ServerUnaryReactor* AdminServiceImpl::ListDataCenters(
+    grpc::CallbackServerContext* context, const v1::ListDataCentersRequest* request,
+    v1::ListDataCentersResponse* response) {
+  std::shared_ptr<const core::Snapshot> snapshot;
+  auto error = Admit(*context, &snapshot);
+  if (!error) {
+    const core::Topology& topology = *snapshot->topology;
+    for (uint32_t i = 0; i < topology.dc_count(); ++i) {
+      v1::DataCenterState* s = response->add_datacenters();
+      FillDataCenter(*snapshot, i, /*cross_border=*/false, s->mutable_datacenter());
+      const core::DataCenter& dc = topology.dc(i);
+      s->set_capacity_sessions(dc.capacity_sessions);
+      s->set_latitude(dc.location.lat);
+      s->set_longitude(dc.location.lon);
+      const core::HealthRecord& r = snapshot->dcs[i].record;
+      if (r.reported_at != absl::InfinitePast()) {
+        ToProto(r.reported_at, s->mutable_report_time());
+        ToProto(r.expires_at, s->mutable_expire_time());
+      }
+    }
+    response->set_snapshot_version(snapshot->version);
+    response->set_config_version(topology.world().version);
+    response->set_stale(snapshot->stale);
+  }
+  return FinishWith(context, error);
+}
+
+}  // namespace dcdir::api

@@ -1,0 +1,36 @@
+#ifndef DCDIR_SERVICE_API_ADMIN_SERVICE_H_
+#define DCDIR_SERVICE_API_ADMIN_SERVICE_H_
+
+#include "dcdir/v1/admin.grpc.pb.h"
+#include "service/api/service_context.h"
+
+namespace dcdir::api {
+
+// dcdir.v1.AdminService: tenant policies and the DC list. Every RPC needs the token.
+class AdminServiceImpl final : public v1::AdminService::CallbackService {
+ public:
+  explicit AdminServiceImpl(ServiceContext context) : context_(context) {}
+
+  grpc::ServerUnaryReactor* SetTenantPolicy(grpc::CallbackServerContext* context,
+                                            const v1::SetTenantPolicyRequest* request,
+                                            v1::TenantPolicy* response) override;
+  grpc::ServerUnaryReactor* GetTenantPolicy(grpc::CallbackServerContext* context,
+                                            const v1::GetTenantPolicyRequest* request,
+                                            v1::TenantPolicy* response) override;
+  grpc::ServerUnaryReactor* DeleteTenantPolicy(grpc::CallbackServerContext* context,
+                                               const v1::DeleteTenantPolicyRequest* request,
+                                               v1::DeleteTenantPolicyResponse* response) override;
+  grpc::ServerUnaryReactor* ListDataCenters(grpc::CallbackServerContext* context,
+                                            const v1::ListDataCentersRequest* request,
+                                            v1::ListDataCentersResponse* response) override;
+
+ private:
+  // Authenticates and checks readiness; returns the snapshot on success.
+  std::optional<ApiError> Admit(const grpc::CallbackServerContext& context,
+                                std::shared_ptr<const core::Snapshot>* snapshot) const;
+  ServiceContext context_;
+};
+
+}  // namespace dcdir::api
+
+#endif  // DCDIR_SERVICE_API_ADMIN_SERVICE_H_

@@ -1,0 +1,30 @@
+#include "service/api/api_error.h"
+
+#include <string>
+
+namespace dcdir::api {
+
+grpc::Status Reply(grpc::ServerContextBase* context, const ApiError& error) {
+  if (!error.reason.empty()) context->AddTrailingMetadata(kErrorReasonKey, error.reason);
+  return grpc::Status(error.code, error.message);
+}
+
+ApiError FromStatus(const absl::Status& status) {
+  const std::string message(status.message());
+  switch (status.code()) {
+    case absl::StatusCode::kOk:
+      return {};
+    case absl::StatusCode::kNotFound:
+      return {grpc::StatusCode::NOT_FOUND, "NOT_FOUND", message};
+    case absl::StatusCode::kUnavailable:
+      return {grpc::StatusCode::UNAVAILABLE, "STORE_UNAVAILABLE", message};
+    case absl::StatusCode::kDeadlineExceeded:
+      return {grpc::StatusCode::UNAVAILABLE, "STORE_UNAVAILABLE", message};
+    case absl::StatusCode::kInvalidArgument:
+      return {grpc::StatusCode::INVALID_ARGUMENT, "INVALID_ARGUMENT", message};
+    default:
+      return {grpc::StatusCode::INTERNAL, "INTERNAL", message};
+  }
+}
+
+}  // namespace dcdir::api

@@ -1,0 +1,259 @@
+#include "service/api/directory_service.h"
+
+#include <chrono>
+#include <string>
+
+#include "service/api/mapping.h"
+#include "service/api/validation.h"
+#include "service/core/answer.h"
+#include "service/core/exclusions.h"
+
+namespace dcdir::api {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+absl::Duration Since(Clock::time_point start) {
+  return absl::FromChrono(Clock::now() - start);
+}
+
+const ApiError kNotReady{grpc::StatusCode::UNAVAILABLE, "NOT_READY",
+                         "the directory has no snapshot yet (store not loaded); retry shortly"};
+
+core::AnswerRequest ToCore(const v1::GetDirectoryRequest& request, const std::string& country) {
+  core::AnswerRequest r;
+  r.country = country;
+  r.tenant_id = request.tenant_id();
+  r.client_id = request.client_id();
+  r.max_secondaries = request.max_secondaries();
+  return r;
+}
+
+}  // namespace
+
+// One WatchDirectory stream. Sends the current answer, then a new one only when the answer
+// (ignoring snapshot_version and generated_at) changes. Ends with the error GetDirectory
+// would give when there is no answer, so the client can back off and watch again.
+class Watcher final : public grpc::ServerWriteReactor<v1::Directory> {
+ public:
+  Watcher(DirectoryServiceImpl* service, grpc::CallbackServerContext* context,
+          const v1::GetDirectoryRequest& request)
+      : service_(service), context_(context), request_(request) {}
+
+  void Start() {
+    std::string country;
+    if (auto e = ValidateDirectoryRequest(request_, &country)) {
+      Record(core::kNoIndex, e->code);
+      absl::MutexLock lock(&mu_);
+      FinishLocked(Reply(context_, *e));
+      return;
+    }
+    country_ = country;
+    service_->hub().Register(this);
+    Update();
+  }
+
+  // Re-computes the answer; sends it when it changed. Safe from any thread.
+  void Update() {
+    absl::MutexLock lock(&mu_);
+    if (finished_) return;
+    if (writing_) {
+      pending_ = true;
+      return;
+    }
+    v1::Directory next;
+    const DirectoryServiceImpl::Computed computed = service_->Compute(request_, country_, &next);
+    if (computed.error) {
+      service_->Count(request_, country_, computed);
+      Record(computed.answer.region, computed.error->code);
+      FinishLocked(Reply(context_, *computed.error));
+      return;
+    }
+    v1::Directory key = next;
+    key.clear_snapshot_version();
+    key.clear_generated_at();
+    std::string serialized;
+    key.SerializeToString(&serialized);
+    if (serialized == last_sent_) return;
+    service_->Count(request_, country_, computed);
+    Record(computed.answer.region, grpc::StatusCode::OK);
+    last_sent_ = std::move(serialized);
+    message_ = std::move(next);
+    writing_ = true;
+    StartWrite(&message_);
+  }
+
+  void Shutdown() {
+    absl::MutexLock lock(&mu_);
+    FinishLocked(grpc::Status(grpc::StatusCode::UNAVAILABLE, "server shutting down"));
+  }
+
+  void OnWriteDone(bool ok) override {
+    bool again;
+    {
+      absl::MutexLock lock(&mu_);
+      writing_ = false;
+      if (!ok) {
+        FinishLocked(grpc::Status::CANCELLED);
+        return;
+      }
+      again = std::exchange(pending_, false);
+    }
+    if (again) Update();
+  }
+
+  void OnCancel() override {
+    absl::MutexLock lock(&mu_);
+    FinishLocked(grpc::Status::CANCELLED);
+  }
+
+  void OnDone() override {
+    service_->hub().Unregister(this);
+    delete this;
+  }
+
+ private:
+  void FinishLocked(grpc::Status status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (finished_) return;
+    finished_ = true;
+    Finish(std::move(status));
+  }
+
+  void Record(uint32_t region, grpc::StatusCode code) {
+    service_->context().metrics->ObserveRequest(metrics::Method::kWatchDirectory, region,
+                                                static_cast<int>(code), absl::ZeroDuration());
+  }
+
+  DirectoryServiceImpl* const service_;
+  grpc::CallbackServerContext* const context_;
+  const v1::GetDirectoryRequest request_;
+  std::string country_;
+  absl::Mutex mu_;
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool pending_ ABSL_GUARDED_BY(mu_) = false;
+  std::string last_sent_ ABSL_GUARDED_BY(mu_);
+  v1::Directory message_ ABSL_GUARDED_BY(mu_);
+};
+
+void WatchHub::Register(Watcher* watcher) {
+  bool refuse;
+  {
+    absl::MutexLock lock(&mu_);
+    refuse = shutting_down_;
+    if (!refuse) watchers_.insert(watcher);
+  }
+  if (refuse) watcher->Shutdown();
+}
+
+void WatchHub::Unregister(Watcher* watcher) {
+  absl::MutexLock lock(&mu_);
+  watchers_.erase(watcher);
+}
+
+void WatchHub::NotifyAll() {
+  absl::MutexLock lock(&mu_);
+  for (Watcher* w : watchers_) w->Update();
+}
+
+void WatchHub::Shutdown() {
+  absl::MutexLock lock(&mu_);
+  shutting_down_ = true;
+  for (Watcher* w : watchers_) w->Shutdown();
+}
+
+bool WatchHub::shutting_down() const {
+  absl::MutexLock lock(&mu_);
+  return shutting_down_;
+}
+
+size_t WatchHub::size() const {
+  absl::MutexLock lock(&mu_);
+  return watchers_.size();
+}
+
+DirectoryServiceImpl::DirectoryServiceImpl(ServiceContext context) : context_(context) {}
+
+DirectoryServiceImpl::Computed DirectoryServiceImpl::Compute(
+    const v1::GetDirectoryRequest& request, const std::string& country,
+    v1::Directory* response) const {
+  Computed c;
+  c.snapshot = context_.state->Current();
+  if (c.snapshot == nullptr) {
+    c.error = kNotReady;
+    return c;
+  }
+  c.answer = core::ComputeAnswer(*c.snapshot, ToCore(request, country));
+  if (c.answer.error != core::AnswerError::kNone) {
+    c.error = AnswerToError(*c.snapshot, c.answer, country);
+  } else {
+    FillDirectory(*c.snapshot, c.answer, context_.clock->Now(), response);
+  }
+  return c;
+}
+
+void DirectoryServiceImpl::Count(const v1::GetDirectoryRequest& request,
+                                 const std::string& country, const Computed& computed) const {
+  if (computed.snapshot == nullptr) return;
+  core::ForEachComplianceExclusion(*computed.snapshot, ToCore(request, country), computed.answer,
+                                   [&](uint32_t, int32_t rule) {
+                                     context_.metrics->RecordComplianceExclusion(rule);
+                                   });
+  if (!computed.error) context_.metrics->RecordAnswer(computed.answer);
+}
+
+grpc::ServerUnaryReactor* DirectoryServiceImpl::GetDirectory(
+    grpc::CallbackServerContext* context, const v1::GetDirectoryRequest* request,
+    v1::Directory* response) {
+  const auto start = Clock::now();
+  auto* reactor = context->DefaultReactor();
+  std::string country;
+  uint32_t region = core::kNoIndex;
+  std::optional<ApiError> error = ValidateDirectoryRequest(*request, &country);
+  if (!error) {
+    const Computed computed = Compute(*request, country, response);
+    Count(*request, country, computed);
+    region = computed.answer.region;
+    error = computed.error;
+  }
+  const grpc::Status status = error ? Reply(context, *error) : grpc::Status::OK;
+  context_.metrics->ObserveRequest(metrics::Method::kGetDirectory, region,
+                                   static_cast<int>(status.error_code()), Since(start));
+  reactor->Finish(status);
+  return reactor;
+}
+
+grpc::ServerWriteReactor<v1::Directory>* DirectoryServiceImpl::WatchDirectory(
+    grpc::CallbackServerContext* context, const v1::GetDirectoryRequest* request) {
+  auto* watcher = new Watcher(this, context, *request);
+  watcher->Start();
+  return watcher;
+}
+
+grpc::ServerUnaryReactor* DirectoryServiceImpl::ExplainDirectory(
+    grpc::CallbackServerContext* context, const v1::GetDirectoryRequest* request,
+    v1::DirectoryExplanation* response) {
+  const auto start = Clock::now();
+  auto* reactor = context->DefaultReactor();
+  std::string country;
+  uint32_t region = core::kNoIndex;
+  std::optional<ApiError> error = ValidateDirectoryRequest(*request, &country);
+  const auto snapshot = context_.state->Current();
+  if (!error && snapshot == nullptr) error = kNotReady;
+  if (!error) {
+    const core::Explanation explanation = core::Explain(*snapshot, ToCore(*request, country));
+    region = explanation.answer.region;
+    if (explanation.answer.error == core::AnswerError::kCountryNotMapped) {
+      error = AnswerToError(*snapshot, explanation.answer, country);
+    } else {
+      FillExplanation(*snapshot, explanation, country, context_.clock->Now(), response);
+    }
+  }
+  const grpc::Status status = error ? Reply(context, *error) : grpc::Status::OK;
+  context_.metrics->ObserveRequest(metrics::Method::kExplainDirectory, region,
+                                   static_cast<int>(status.error_code()), Since(start));
+  reactor->Finish(status);
+  return reactor;
+}
+
+}  // namespace dcdir::api

@@ -1,0 +1,72 @@
+#ifndef DCDIR_SERVICE_API_DIRECTORY_SERVICE_H_
+#define DCDIR_SERVICE_API_DIRECTORY_SERVICE_H_
+
+#include <memory>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/synchronization/mutex.h"
+#include "dcdir/v1/directory.grpc.pb.h"
+#include "service/api/service_context.h"
+#include "service/core/answer.h"
+
+namespace dcdir::api {
+
+class Watcher;
+
+// Keeps the open WatchDirectory streams and tells them about new snapshots.
+class WatchHub {
+ public:
+  void Register(Watcher* watcher);
+  void Unregister(Watcher* watcher);
+  // Every open stream re-computes its answer and sends it if it changed.
+  void NotifyAll();
+  // Ends every open stream (server shutdown) and refuses new ones.
+  void Shutdown();
+  bool shutting_down() const;
+  size_t size() const;
+
+ private:
+  mutable absl::Mutex mu_;
+  absl::flat_hash_set<Watcher*> watchers_ ABSL_GUARDED_BY(mu_);
+  bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+// dcdir.v1.DirectoryService: GetDirectory, WatchDirectory, ExplainDirectory.
+class DirectoryServiceImpl final : public v1::DirectoryService::CallbackService {
+ public:
+  explicit DirectoryServiceImpl(ServiceContext context);
+  WatchHub& hub() { return hub_; }
+
+  grpc::ServerUnaryReactor* GetDirectory(grpc::CallbackServerContext* context,
+                                         const v1::GetDirectoryRequest* request,
+                                         v1::Directory* response) override;
+  grpc::ServerWriteReactor<v1::Directory>* WatchDirectory(
+      grpc::CallbackServerContext* context, const v1::GetDirectoryRequest* request) override;
+  grpc::ServerUnaryReactor* ExplainDirectory(grpc::CallbackServerContext* context,
+                                             const v1::GetDirectoryRequest* request,
+                                             v1::DirectoryExplanation* response) override;
+
+  // The answer to a validated request on the current snapshot.
+  struct Computed {
+    std::shared_ptr<const core::Snapshot> snapshot;  // null when not ready
+    core::Answer answer;
+    std::optional<ApiError> error;  // set when there is no answer
+  };
+  // Computes the answer; on success fills `response`. Records no metrics.
+  Computed Compute(const v1::GetDirectoryRequest& request, const std::string& country,
+                   v1::Directory* response) const;
+  // Records the metrics of an answer that is being sent (fallback, cross-border, exclusions).
+  void Count(const v1::GetDirectoryRequest& request, const std::string& country,
+             const Computed& computed) const;
+
+  const ServiceContext& context() const { return context_; }
+
+ private:
+  ServiceContext context_;
+  WatchHub hub_;
+};
+
+}  // namespace dcdir::api
+
+#endif  // DCDIR_SERVICE_API_DIRECTORY_SERVICE_H_

@@ -1,0 +1,109 @@
+#include "service/api/server.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/security/server_credentials.h"
+#include "grpcpp/server_builder.h"
+#include "service/util/log.h"
+
+namespace dcdir::api {
+
+absl::StatusOr<std::unique_ptr<DcdirServer>> DcdirServer::Start(
+    std::shared_ptr<const core::Topology> topology, store::Store* store,
+    const core::Clock* clock, ServerOptions options) {
+  std::unique_ptr<DcdirServer> s(new DcdirServer());
+  s->clock_ = clock;
+  s->metrics_ = std::make_unique<metrics::Metrics>();
+  s->metrics_->SetTopology(*topology);
+  s->state_ = std::make_unique<runtime::DirectoryState>(std::move(topology), store, clock,
+                                                        options.state);
+  s->auth_ = std::make_unique<Authenticator>(options.auth_token);
+  ServiceContext context{s->state_.get(), s->metrics_.get(), clock, s->auth_.get()};
+  s->directory_ = std::make_unique<DirectoryServiceImpl>(context);
+  s->reporting_ =
+      std::make_unique<ReportingServiceImpl>(context, options.fallback_reports_per_second);
+  s->admin_ = std::make_unique<AdminServiceImpl>(context);
+
+  DcdirServer* raw = s.get();
+  s->state_->AddSnapshotListener([raw](const std::shared_ptr<const core::Snapshot>& snapshot) {
+    raw->metrics_->OnSnapshot(*snapshot);
+    raw->directory_->hub().NotifyAll();
+    raw->SetServing(true);
+  });
+  s->state_->SetTickListener([raw] {
+    if (auto snapshot = raw->state_->Current()) {
+      raw->metrics_->SetSnapshotAge(raw->clock_->Now() - snapshot->built_at);
+    }
+  });
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(options.listen_address,
+                           options.credentials ? options.credentials
+                                               : grpc::InsecureServerCredentials(),
+                           &s->port_);
+  builder.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
+  builder.RegisterService(s->directory_.get());
+  builder.RegisterService(s->reporting_.get());
+  builder.RegisterService(s->admin_.get());
+  s->server_ = builder.BuildAndStart();
+  if (s->server_ == nullptr || s->port_ == 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", options.listen_address, " (port in use?)"));
+  }
+  s->server_->GetHealthCheckService()->SetServingStatus(false);
+
+  if (absl::Status status = s->state_->Initialize(); !status.ok()) {
+    DCDIR_LOG(kWarning) << "store not readable at start (" << status.message()
+                        << "); NOT_SERVING until it is";
+  }
+  if (s->state_->Current() != nullptr) s->SetServing(true);
+  s->state_->Start();
+  return s;
+}
+
+DcdirServer::~DcdirServer() { Shutdown(absl::ZeroDuration()); }
+
+void DcdirServer::SetServing(bool serving) {
+  absl::MutexLock lock(&mu_);
+  if (shut_down_ || serving_ == serving || server_ == nullptr) return;
+  serving_ = serving;
+  server_->GetHealthCheckService()->SetServingStatus(serving);
+}
+
+bool DcdirServer::ApplyConfig(const absl::StatusOr<core::World>& world) {
+  absl::StatusOr<std::shared_ptr<const core::Topology>> topology =
+      world.ok() ? core::Topology::Compile(*world) : world.status();
+  if (!topology.ok()) {
+    DCDIR_LOG(kError) << "config reload rejected, still serving the previous config: "
+                      << topology.status().message();
+    metrics_->RecordConfigReload(false);
+    return false;
+  }
+  metrics_->SetTopology(**topology);
+  state_->ReplaceTopology(*topology);
+  metrics_->RecordConfigReload(true);
+  DCDIR_LOG(kInfo) << "config reloaded, version " << (*topology)->world().version;
+  return true;
+}
+
+void DcdirServer::Shutdown(absl::Duration grace) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (shut_down_) return;
+    if (server_ != nullptr) server_->GetHealthCheckService()->SetServingStatus(false);
+    shut_down_ = true;
+  }
+  directory_->hub().Shutdown();
+  if (server_ != nullptr) {
+    server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
+    server_->Wait();
+  }
+  state_->Stop();
+}
+
+}  // namespace dcdir::api

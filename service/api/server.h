@@ -1,0 +1,80 @@
+#ifndef DCDIR_SERVICE_API_SERVER_H_
+#define DCDIR_SERVICE_API_SERVER_H_
+
+// The dcdir gRPC server: the three services, grpc.health.v1 and reflection, wired to the live
+// directory state. Used by main and, unchanged, by the service tests (port 0).
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "grpcpp/security/server_credentials.h"
+#include "grpcpp/server.h"
+#include "service/api/admin_service.h"
+#include "service/api/directory_service.h"
+#include "service/api/reporting_service.h"
+#include "service/core/topology.h"
+#include "service/metrics/metrics.h"
+#include "service/runtime/directory_state.h"
+#include "service/store/store.h"
+
+namespace dcdir::api {
+
+struct ServerOptions {
+  // host:port; port 0 picks a free port (see DcdirServer::port()).
+  std::string listen_address = "0.0.0.0:50051";
+  // Bearer token for ReportingService.ReportHealth and AdminService; empty: no check.
+  std::string auth_token;
+  // Server-wide bound on ReportFallback calls.
+  double fallback_reports_per_second = 1000;
+  // Largest request accepted (requests are tiny; this stops memory abuse).
+  int max_receive_message_bytes = 64 * 1024;
+  // Insecure when null.
+  std::shared_ptr<grpc::ServerCredentials> credentials;
+  runtime::DirectoryStateOptions state;
+};
+
+class DcdirServer {
+ public:
+  // Starts serving. The health service says NOT_SERVING until the first snapshot is built
+  // (the store may still be unreachable; the state keeps retrying). `store` and `clock` must
+  // outlive the server.
+  static absl::StatusOr<std::unique_ptr<DcdirServer>> Start(
+      std::shared_ptr<const core::Topology> topology, store::Store* store,
+      const core::Clock* clock, ServerOptions options);
+  ~DcdirServer();
+
+  int port() const { return port_; }
+  metrics::Metrics& metrics() { return *metrics_; }
+  runtime::DirectoryState& state() { return *state_; }
+  std::shared_ptr<prometheus::Registry> registry() const { return metrics_->registry(); }
+
+  // A config reload: serves the new world, or keeps the old one and logs the error.
+  // Returns whether the new world was taken.
+  bool ApplyConfig(const absl::StatusOr<core::World>& world);
+
+  // NOT_SERVING, ends WatchDirectory streams, lets in-flight calls finish for up to `grace`,
+  // then stops. Idempotent.
+  void Shutdown(absl::Duration grace);
+
+ private:
+  DcdirServer() = default;
+  void SetServing(bool serving);
+
+  const core::Clock* clock_ = nullptr;
+  std::unique_ptr<metrics::Metrics> metrics_;
+  std::unique_ptr<runtime::DirectoryState> state_;
+  std::unique_ptr<Authenticator> auth_;
+  std::unique_ptr<DirectoryServiceImpl> directory_;
+  std::unique_ptr<ReportingServiceImpl> reporting_;
+  std::unique_ptr<AdminServiceImpl> admin_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+  absl::Mutex mu_;
+  bool shut_down_ ABSL_GUARDED_BY(mu_) = false;
+  bool serving_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+}  // namespace dcdir::api
+
+#endif  // DCDIR_SERVICE_API_SERVER_H_

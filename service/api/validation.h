@@ -1,0 +1,63 @@
+#ifndef DCDIR_SERVICE_API_VALIDATION_H_
+#define DCDIR_SERVICE_API_VALIDATION_H_
+
+// Input validation of every RPC. Pure functions: no I/O, no gRPC calls; each returns the
+// error to answer with, or nullopt when the input is valid.
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "dcdir/v1/admin.pb.h"
+#include "dcdir/v1/directory.pb.h"
+#include "dcdir/v1/reporting.pb.h"
+#include "service/api/api_error.h"
+#include "service/core/model.h"
+#include "service/core/topology.h"
+
+namespace dcdir::api {
+
+inline constexpr size_t kMaxTenantIdBytes = 64;
+inline constexpr size_t kMaxClientIdBytes = 128;
+inline constexpr size_t kMaxDatacenterIdBytes = 64;
+inline constexpr uint32_t kMaxSecondaries = 64;
+inline constexpr uint32_t kMaxAttempts = 1000;
+
+// Two ASCII letters; on success writes the upper-case form to *normalized.
+std::optional<ApiError> ValidateCountry(std::string_view country, std::string* normalized);
+// Empty, or 1-64 of [A-Za-z0-9._-].
+std::optional<ApiError> ValidateTenantId(std::string_view tenant_id, bool required);
+
+// GetDirectory / WatchDirectory / ExplainDirectory. Writes the upper-case country.
+std::optional<ApiError> ValidateDirectoryRequest(const v1::GetDirectoryRequest& request,
+                                                 std::string* country);
+
+// A validated health report.
+struct ValidHealthReport {
+  uint32_t dc = 0;
+  core::HealthStatus status = core::HealthStatus::kUnknown;
+  double congestion = 0;
+  absl::Duration ttl;  // zero: the server default
+};
+std::optional<ApiError> ValidateHealthReport(const v1::HealthReport& report,
+                                             const core::Topology& topology,
+                                             ValidHealthReport* out);
+
+// A validated fallback report.
+struct ValidFallbackReport {
+  uint32_t client_region = core::kNoIndex;
+  uint32_t dc = 0;
+  bool cross_border = false;
+};
+std::optional<ApiError> ValidateFallbackReport(const v1::FallbackReport& report,
+                                               const core::Topology& topology,
+                                               ValidFallbackReport* out);
+
+// A tenant policy; on success writes the normalised policy (allowed regions deduplicated).
+std::optional<ApiError> ValidateTenantPolicy(const v1::TenantPolicy& policy,
+                                             const core::Topology& topology,
+                                             core::TenantPolicy* out);
+
+}  // namespace dcdir::api
+
+#endif  // DCDIR_SERVICE_API_VALIDATION_H_

@@ -1,0 +1,156 @@
+// dcdir-server: the composition root. Parses flags, loads the config, picks the store, starts
+// the gRPC server, the metrics endpoint and the config watcher, and drains on SIGTERM.
+
+#include <signal.h>
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <sstream>
+#include <string>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "prometheus/exposer.h"
+#include "service/api/server.h"
+#include "service/config/config_loader.h"
+#include "service/config/config_watcher.h"
+#include "service/config/policy_report.h"
+#include "service/core/clock.h"
+#include "service/core/topology.h"
+#include "service/store/in_memory_store.h"
+#include "service/util/log.h"
+
+ABSL_FLAG(std::string, config, "/etc/dcdir/world.yaml",
+          "The world config (YAML): regions, DCs, countries, deny rules, thresholds. Reloaded "
+          "when it changes; a bad new file is rejected and the old one keeps serving.");
+ABSL_FLAG(int, grpc_port, 50051, "gRPC port (0 picks a free one and prints it).");
+ABSL_FLAG(std::string, grpc_host, "0.0.0.0", "Address the gRPC port binds to.");
+ABSL_FLAG(int, metrics_port, 9464, "Prometheus metrics port, serving only /metrics (0: off).");
+ABSL_FLAG(std::string, metrics_host, "0.0.0.0", "Address the metrics port binds to.");
+ABSL_FLAG(std::string, redis, "",
+          "Shared store: redis://HOST:PORT[/DB] or redis+sentinel://H1:P1,H2:P2/MASTER_NAME. "
+          "Empty: the embedded in-memory store (single replica only).");
+ABSL_FLAG(std::string, auth_token_file, "",
+          "File holding the bearer token that ReportHealth and the admin RPCs require "
+          "(surrounding white space trimmed). Empty: no token needed.");
+ABSL_FLAG(bool, check_config, false,
+          "Validate --config, print the policy report (allowed primaries and secondaries per "
+          "region, and which rule excluded what) and exit: 0 when valid, 1 otherwise.");
+ABSL_FLAG(absl::Duration, config_poll_interval, absl::Seconds(1),
+          "How often the config file is checked for changes.");
+ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
+          "On SIGTERM: how long in-flight calls may take to finish.");
+ABSL_FLAG(double, fallback_reports_per_second, 1000,
+          "Server-wide limit of ReportFallback calls (RESOURCE_EXHAUSTED above).");
+
+namespace {
+
+using dcdir::util::LogLevel;
+
+absl::StatusOr<std::string> ReadSecretFile(const std::string& path, const char* what) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read the ", what, " file ", path));
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  std::string value(absl::StripAsciiWhitespace(buffer.str()));
+  if (value.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat("the ", what, " file ", path, " is empty"));
+  }
+  return value;
+}
+
+int CheckConfig(const std::string& path) {
+  absl::StatusOr<dcdir::core::World> world = dcdir::config::LoadWorldFile(path);
+  absl::StatusOr<std::shared_ptr<const dcdir::core::Topology>> topology =
+      world.ok() ? dcdir::core::Topology::Compile(*world) : world.status();
+  if (!topology.ok()) {
+    std::cerr << "config error: " << topology.status().message() << "\n";
+    return 1;
+  }
+  std::cout << dcdir::config::PolicyReport(**topology);
+  return 0;
+}
+
+int Fatal(const std::string& message) {
+  DCDIR_LOG(kError) << message;
+  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "dcdir-server: the data-center directory.\n"
+      "  dcdir-server --config=deploy/config/world.yaml [--redis=redis://127.0.0.1:6379]");
+  absl::ParseCommandLine(argc, argv);
+  const std::string config_path = absl::GetFlag(FLAGS_config);
+  if (absl::GetFlag(FLAGS_check_config)) return CheckConfig(config_path);
+
+  // Block the stop signals before any thread starts, so that only sigwait below sees them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  absl::StatusOr<dcdir::core::World> world = dcdir::config::LoadWorldFile(config_path);
+  if (!world.ok()) return Fatal(absl::StrCat("config error: ", world.status().message()));
+  auto topology = dcdir::core::Topology::Compile(*world);
+  if (!topology.ok()) return Fatal(absl::StrCat("config error: ", topology.status().message()));
+
+  dcdir::api::ServerOptions options;
+  options.listen_address =
+      absl::StrCat(absl::GetFlag(FLAGS_grpc_host), ":", absl::GetFlag(FLAGS_grpc_port));
+  options.fallback_reports_per_second = absl::GetFlag(FLAGS_fallback_reports_per_second);
+  if (const std::string token_file = absl::GetFlag(FLAGS_auth_token_file); !token_file.empty()) {
+    auto token = ReadSecretFile(token_file, "auth token");
+    if (!token.ok()) return Fatal(std::string(token.status().message()));
+    options.auth_token = *std::move(token);
+  }
+
+  std::unique_ptr<dcdir::store::Store> store;
+  if (const std::string redis = absl::GetFlag(FLAGS_redis); redis.empty()) {
+    store = std::make_unique<dcdir::store::InMemoryStore>();
+    DCDIR_LOG(kInfo) << "store: embedded in-memory (single replica)";
+  } else {
+    return Fatal("--redis is not supported by this build yet");
+  }
+
+  dcdir::core::RealClock clock;
+  auto server = dcdir::api::DcdirServer::Start(*topology, store.get(), &clock, options);
+  if (!server.ok()) return Fatal(std::string(server.status().message()));
+  DCDIR_LOG(kInfo) << "dcdir-server listening on " << absl::GetFlag(FLAGS_grpc_host) << ":"
+                   << (*server)->port() << ", config version " << world->version;
+
+  std::unique_ptr<prometheus::Exposer> exposer;
+  if (const int metrics_port = absl::GetFlag(FLAGS_metrics_port); metrics_port > 0) {
+    try {  // prometheus-cpp reports a busy port by throwing.
+      exposer = std::make_unique<prometheus::Exposer>(
+          absl::StrCat(absl::GetFlag(FLAGS_metrics_host), ":", metrics_port));
+    } catch (const std::exception& e) {
+      return Fatal(absl::StrCat("cannot serve metrics on port ", metrics_port, ": ", e.what()));
+    }
+    exposer->RegisterCollectable((*server)->registry());
+    DCDIR_LOG(kInfo) << "metrics on :" << metrics_port << "/metrics";
+  }
+
+  dcdir::api::DcdirServer* raw = server->get();
+  dcdir::config::ConfigWatcher watcher(
+      config_path, world->version,
+      [raw](absl::StatusOr<dcdir::core::World> next) { raw->ApplyConfig(next); });
+  watcher.Start(absl::GetFlag(FLAGS_config_poll_interval));
+
+  int signal = 0;
+  sigwait(&stop_signals, &signal);
+  DCDIR_LOG(kInfo) << "signal " << signal << ": NOT_SERVING, draining";
+  watcher.Stop();
+  (*server)->Shutdown(absl::GetFlag(FLAGS_shutdown_grace));
+  DCDIR_LOG(kInfo) << "stopped";
+  return 0;
+}

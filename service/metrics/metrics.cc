@@ -1,0 +1,227 @@
+#include "service/metrics/metrics.h"
+
+#include <utility>
+
+namespace dcdir::metrics {
+namespace {
+
+constexpr const char* kCodeNames[kCodeCount] = {
+    "OK",        "CANCELLED",        "UNKNOWN",           "INVALID_ARGUMENT",
+    "DEADLINE_EXCEEDED", "NOT_FOUND", "ALREADY_EXISTS",   "PERMISSION_DENIED",
+    "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE",
+    "UNIMPLEMENTED", "INTERNAL",     "UNAVAILABLE",       "DATA_LOSS",
+    "UNAUTHENTICATED"};
+
+constexpr const char* kUnknownRegion = "unknown";
+constexpr const char* kTenantControlRule = "tenant_control";
+
+prometheus::Histogram::BucketBoundaries DurationBuckets() {
+  return {0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 0.5, 1};
+}
+
+}  // namespace
+
+const char* CodeName(int code) {
+  return code >= 0 && code < kCodeCount ? kCodeNames[code] : "UNKNOWN";
+}
+
+Metrics::Metrics()
+    : registry_(std::make_shared<prometheus::Registry>()),
+      requests_(prometheus::BuildCounter()
+                    .Name("dcdir_directory_requests_total")
+                    .Help("Directory requests by client region and canonical gRPC code.")
+                    .Register(*registry_)),
+      duration_(prometheus::BuildHistogram()
+                    .Name("dcdir_directory_request_duration_seconds")
+                    .Help("Time to answer a directory request inside the server.")
+                    .Register(*registry_)),
+      fallbacks_(prometheus::BuildCounter()
+                     .Name("dcdir_fallback_responses_total")
+                     .Help("Answers with fallback_active (no non-congested primary usable).")
+                     .Register(*registry_)),
+      cross_border_(prometheus::BuildCounter()
+                        .Name("dcdir_cross_border_fallback_total")
+                        .Help("Cross-border DCs among the secondaries clients will try, in "
+                              "answers with fallback_active.")
+                        .Register(*registry_)),
+      exclusions_(prometheus::BuildCounter()
+                      .Name("dcdir_compliance_exclusions_total")
+                      .Help("DCs a client would have been offered but a deny rule (or the "
+                            "tenant's routing control) withheld.")
+                      .Register(*registry_)),
+      dc_up_(prometheus::BuildGauge()
+                 .Name("dcdir_datacenter_up")
+                 .Help("1 when the DC is usable (HEALTHY, report not expired), else 0.")
+                 .Register(*registry_)),
+      dc_congestion_(prometheus::BuildGauge()
+                         .Name("dcdir_datacenter_congestion")
+                         .Help("Last reported congestion of the DC, in [0,1].")
+                         .Register(*registry_)),
+      health_reports_(prometheus::BuildCounter()
+                          .Name("dcdir_health_reports_total")
+                          .Help("Health reports by result.")
+                          .Register(*registry_)),
+      client_fallbacks_(prometheus::BuildCounter()
+                            .Name("dcdir_client_fallbacks_total")
+                            .Help("Fallbacks reported by clients (ReportFallback).")
+                            .Register(*registry_)),
+      store_up_(prometheus::BuildGauge()
+                    .Name("dcdir_store_up")
+                    .Help("1 when the shared store is reachable, else 0.")
+                    .Register(*registry_)
+                    .Add({})),
+      snapshot_age_(prometheus::BuildGauge()
+                        .Name("dcdir_snapshot_age_seconds")
+                        .Help("Seconds since the current snapshot was built.")
+                        .Register(*registry_)
+                        .Add({})),
+      snapshot_version_(prometheus::BuildGauge()
+                            .Name("dcdir_snapshot_version")
+                            .Help("Version of the current snapshot.")
+                            .Register(*registry_)
+                            .Add({})),
+      self_preservation_(prometheus::BuildGauge()
+                             .Name("dcdir_self_preservation_active")
+                             .Help("1 while mass expiry is ignored (reporters broken, not DCs).")
+                             .Register(*registry_)
+                             .Add({})),
+      store_bad_records_(prometheus::BuildCounter()
+                             .Name("dcdir_store_bad_records_total")
+                             .Help("Undecodable records found in the store and skipped.")
+                             .Register(*registry_)
+                             .Add({})),
+      config_reloads_(prometheus::BuildCounter()
+                          .Name("dcdir_config_reload_total")
+                          .Help("Config reloads by result (success, error).")
+                          .Register(*registry_)) {
+  duration_by_method_ = {&duration_.Add({{"method", "GetDirectory"}}, DurationBuckets()),
+                         &duration_.Add({{"method", "WatchDirectory"}}, DurationBuckets()),
+                         &duration_.Add({{"method", "ExplainDirectory"}}, DurationBuckets())};
+  health_report_results_ = {&health_reports_.Add({{"result", "accepted"}}),
+                            &health_reports_.Add({{"result", "invalid"}}),
+                            &health_reports_.Add({{"result", "unauthenticated"}}),
+                            &health_reports_.Add({{"result", "unknown_datacenter"}}),
+                            &health_reports_.Add({{"result", "store_unavailable"}})};
+  config_reloads_.Add({{"result", "success"}});
+  config_reloads_.Add({{"result", "error"}});
+}
+
+void Metrics::SetTopology(const core::Topology& topology) {
+  absl::MutexLock lock(&mu_);
+  auto h = std::make_unique<Handles>();
+  const size_t regions = topology.region_count();
+  h->region_count = regions;
+  auto region_id = [&](size_t r) -> std::string {
+    return r < regions ? topology.region_config(r).id : kUnknownRegion;
+  };
+  h->requests.resize(regions + 1);
+  for (size_t r = 0; r <= regions; ++r) {
+    // Index 0 is "unknown"; regions follow.
+    const std::string label = r == 0 ? kUnknownRegion : region_id(r - 1);
+    for (int c = 0; c < kCodeCount; ++c) {
+      h->requests[r][c] = &requests_.Add({{"client_region", label}, {"code", kCodeNames[c]}});
+    }
+  }
+  h->cross_border.resize(regions);
+  h->client_fallbacks.resize(regions * regions);
+  for (size_t c = 0; c < regions; ++c) {
+    h->fallbacks.push_back(&fallbacks_.Add({{"client_region", region_id(c)}}));
+    for (size_t d = 0; d < regions; ++d) {
+      h->cross_border[c].push_back(
+          &cross_border_.Add({{"client_region", region_id(c)}, {"dc_region", region_id(d)}}));
+      for (int x = 0; x < 2; ++x) {
+        h->client_fallbacks[c * regions + d][x] = &client_fallbacks_.Add(
+            {{"client_region", region_id(c)},
+             {"dc_region", region_id(d)},
+             {"cross_border", x ? "true" : "false"}});
+      }
+    }
+  }
+  for (const core::DenyRule& rule : topology.world().deny_rules) {
+    h->exclusions.push_back(&exclusions_.Add({{"rule", rule.name}}));
+  }
+  h->exclusions.push_back(&exclusions_.Add({{"rule", kTenantControlRule}}));
+  // DC gauges of DCs that left the topology disappear.
+  if (const Handles* old = handles_.load()) {
+    for (size_t i = 0; i < old->dc_up.size(); ++i) {
+      dc_up_.Remove(old->dc_up[i]);
+      dc_congestion_.Remove(old->dc_congestion[i]);
+    }
+  }
+  for (size_t i = 0; i < topology.dc_count(); ++i) {
+    const core::DataCenter& dc = topology.dc(i);
+    const prometheus::Labels labels = {{"datacenter", dc.id}, {"region", dc.region}};
+    h->dc_up.push_back(&dc_up_.Add(labels));
+    h->dc_congestion.push_back(&dc_congestion_.Add(labels));
+  }
+  h->dc_region = topology.dc_region();
+  handles_.store(h.get(), std::memory_order_release);
+  all_handles_.push_back(std::move(h));
+}
+
+void Metrics::ObserveRequest(Method method, uint32_t region, int code, absl::Duration elapsed) {
+  duration_by_method_[static_cast<int>(method)]->Observe(absl::ToDoubleSeconds(elapsed));
+  const Handles* h = handles_.load(std::memory_order_acquire);
+  if (h == nullptr || code < 0 || code >= kCodeCount) return;
+  const size_t row = region < h->region_count ? region + 1 : 0;
+  h->requests[row][code]->Increment();
+}
+
+void Metrics::RecordAnswer(const core::Answer& answer) {
+  if (!answer.fallback_active) return;
+  const Handles* h = handles_.load(std::memory_order_acquire);
+  if (h == nullptr || answer.region >= h->region_count) return;
+  h->fallbacks[answer.region]->Increment();
+  for (uint32_t dc : answer.cross_border_fallback_dcs) {
+    if (dc < h->dc_region.size()) h->cross_border[answer.region][h->dc_region[dc]]->Increment();
+  }
+}
+
+void Metrics::RecordComplianceExclusion(int32_t rule_index) {
+  const Handles* h = handles_.load(std::memory_order_acquire);
+  if (h == nullptr) return;
+  const size_t tenant_slot = h->exclusions.size() - 1;
+  const size_t slot =
+      rule_index >= 0 && static_cast<size_t>(rule_index) < tenant_slot ? rule_index : tenant_slot;
+  h->exclusions[slot]->Increment();
+}
+
+void Metrics::RecordHealthReport(HealthReportResult result) {
+  health_report_results_[static_cast<int>(result)]->Increment();
+}
+
+void Metrics::RecordClientFallback(uint32_t client_region, uint32_t dc_region,
+                                   bool cross_border) {
+  const Handles* h = handles_.load(std::memory_order_acquire);
+  if (h == nullptr || client_region >= h->region_count || dc_region >= h->region_count) return;
+  h->client_fallbacks[client_region * h->region_count + dc_region][cross_border]->Increment();
+}
+
+void Metrics::OnSnapshot(const core::Snapshot& snapshot) {
+  absl::MutexLock lock(&mu_);
+  const Handles* h = handles_.load(std::memory_order_acquire);
+  if (h == nullptr || h->dc_up.size() != snapshot.dcs.size()) return;
+  for (size_t i = 0; i < snapshot.dcs.size(); ++i) {
+    h->dc_up[i]->Set(snapshot.dcs[i].usable ? 1 : 0);
+    h->dc_congestion[i]->Set(snapshot.dcs[i].record.congestion);
+  }
+  snapshot_version_.Set(static_cast<double>(snapshot.version));
+  store_up_.Set(snapshot.stale ? 0 : 1);
+}
+
+void Metrics::RecordConfigReload(bool ok) {
+  config_reloads_.Add({{"result", ok ? "success" : "error"}}).Increment();
+}
+
+void Metrics::SetSelfPreservation(bool active) { self_preservation_.Set(active ? 1 : 0); }
+
+void Metrics::SetStoreBadRecords(uint64_t total) {
+  const uint64_t seen = bad_records_seen_.exchange(total);
+  if (total > seen) store_bad_records_.Increment(static_cast<double>(total - seen));
+}
+
+void Metrics::SetSnapshotAge(absl::Duration age) {
+  snapshot_age_.Set(absl::ToDoubleSeconds(age));
+}
+
+}  // namespace dcdir::metrics

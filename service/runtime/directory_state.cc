@@ -1,0 +1,266 @@
+#include "service/runtime/directory_state.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "service/core/health.h"
+#include "service/util/log.h"
+
+namespace dcdir::runtime {
+
+DirectoryState::DirectoryState(std::shared_ptr<const core::Topology> topology,
+                               store::Store* store, const core::Clock* clock,
+                               DirectoryStateOptions options)
+    : store_(store), clock_(clock), options_(options), topology_(std::move(topology)) {
+  store_->SetChangeListener([this](const store::Change& change) { OnStoreChange(change); });
+}
+
+DirectoryState::~DirectoryState() { Stop(); }
+
+absl::Status DirectoryState::Initialize() {
+  absl::MutexLock lock(&mu_);
+  absl::Status status = ResyncLocked();
+  if (!status.ok()) return status;
+  initialized_ = true;
+  store_available_ = true;
+  PublishLocked(clock_->Now());
+  return absl::OkStatus();
+}
+
+void DirectoryState::Start() {
+  absl::MutexLock lock(&pending_mu_);
+  if (thread_.joinable()) return;
+  stopping_ = false;
+  thread_ = std::thread([this] { Run(); });
+}
+
+void DirectoryState::Stop() {
+  {
+    absl::MutexLock lock(&pending_mu_);
+    stopping_ = true;
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+void DirectoryState::Run() {
+  for (;;) {
+    {
+      absl::MutexLock lock(&pending_mu_);
+      auto wake = [this]() ABSL_SHARED_LOCKS_REQUIRED(pending_mu_) {
+        return stopping_ || pending_resync_ || !pending_health_.empty() ||
+               !pending_tenants_.empty();
+      };
+      pending_mu_.AwaitWithTimeout(absl::Condition(&wake), options_.tick);
+      if (stopping_) return;
+    }
+    Refresh();
+    if (tick_listener_) tick_listener_();
+  }
+}
+
+void DirectoryState::AddSnapshotListener(SnapshotListener listener) {
+  absl::MutexLock lock(&mu_);
+  listeners_.push_back(std::move(listener));
+}
+
+void DirectoryState::OnStoreChange(const store::Change& change) {
+  absl::MutexLock lock(&pending_mu_);
+  switch (change.kind) {
+    case store::Change::Kind::kHealth:
+      pending_health_.insert(change.id);
+      break;
+    case store::Change::Kind::kTenant:
+      pending_tenants_.insert(change.id);
+      break;
+    case store::Change::Kind::kResync:
+      pending_resync_ = true;
+      break;
+  }
+}
+
+void DirectoryState::Refresh() {
+  absl::flat_hash_set<std::string> health_ids, tenant_ids;
+  bool resync;
+  {
+    absl::MutexLock lock(&pending_mu_);
+    health_ids.swap(pending_health_);
+    tenant_ids.swap(pending_tenants_);
+    resync = std::exchange(pending_resync_, false);
+  }
+  absl::MutexLock lock(&mu_);
+  const absl::Time now = clock_->Now();
+  if (!initialized_) {
+    if (ResyncLocked().ok()) {
+      initialized_ = true;
+      store_available_ = true;
+      PublishLocked(now);
+    }
+    return;
+  }
+  bool changed = false;
+  const bool available = store_->Available();
+  if (available != store_available_) {
+    store_available_ = available;
+    changed = true;
+    if (available) {
+      resync = true;
+      DCDIR_LOG(kInfo) << "store reachable again: resyncing";
+    } else {
+      DCDIR_LOG(kWarning) << "store unreachable: serving the last good snapshot (stale)";
+    }
+  }
+  if (store_available_ && (resync || now - last_resync_ >= options_.resync_interval)) {
+    const core::HealthMap old_health = health_;
+    const auto old_tenants = tenants_;
+    if (ResyncLocked().ok()) {
+      if (health_ != old_health) changed = true;
+      if (tenants_ != old_tenants) {
+        RecompileTenantsLocked();
+        changed = true;
+      }
+    }
+  } else if (store_available_) {
+    for (const std::string& id : health_ids) {
+      auto record = store_->GetHealth(id);
+      if (!record.ok()) {
+        OnStoreChange({store::Change::Kind::kResync, ""});
+        continue;
+      }
+      auto it = health_.find(id);
+      if (!record->has_value()) {
+        if (it != health_.end()) {
+          health_.erase(it);
+          changed = true;
+        }
+      } else if (it == health_.end() || it->second != **record) {
+        health_[id] = **record;
+        changed = true;
+      }
+    }
+    bool tenants_changed = false;
+    for (const std::string& id : tenant_ids) {
+      auto policy = store_->GetTenant(id);
+      if (!policy.ok()) {
+        OnStoreChange({store::Change::Kind::kResync, ""});
+        continue;
+      }
+      auto it = tenants_.find(id);
+      if (!policy->has_value()) {
+        if (it != tenants_.end()) {
+          tenants_.erase(it);
+          tenants_changed = true;
+        }
+      } else if (it == tenants_.end() || it->second != **policy) {
+        tenants_[id] = **policy;
+        tenants_changed = true;
+      }
+    }
+    if (tenants_changed) {
+      RecompileTenantsLocked();
+      changed = true;
+    }
+  }
+  // While the store is away, health is frozen at the last good snapshot: nobody can renew a
+  // report, so expiring them would take every DC down. Once back, real expiry applies.
+  const auto current = holder_.Get();
+  if (store_available_ && current != nullptr && now >= current->next_expiry) changed = true;
+  if (changed) PublishLocked(now);
+}
+
+absl::Status DirectoryState::ResyncLocked() {
+  absl::StatusOr<store::StoreState> state = store_->LoadAll();
+  if (!state.ok()) return state.status();
+  health_ = std::move(state->health);
+  tenants_.clear();
+  for (core::TenantPolicy& policy : state->tenants) {
+    std::string id = policy.tenant_id;
+    tenants_.emplace(std::move(id), std::move(policy));
+  }
+  RecompileTenantsLocked();
+  last_resync_ = clock_->Now();
+  return absl::OkStatus();
+}
+
+void DirectoryState::RecompileTenantsLocked() {
+  std::vector<core::TenantPolicy> policies;
+  policies.reserve(tenants_.size());
+  for (const auto& [id, policy] : tenants_) policies.push_back(policy);
+  compiled_tenants_ = core::CompileTenants(*topology_, policies);
+}
+
+void DirectoryState::PublishLocked(absl::Time now) {
+  const auto previous = holder_.Get();
+  // Stale snapshots keep judging expiry at the time of the last good one.
+  const absl::Time health_time =
+      (!store_available_ && previous != nullptr) ? previous->built_at : now;
+  auto snapshot = core::BuildSnapshot(topology_, health_, compiled_tenants_, ++version_,
+                                      health_time, !store_available_);
+  holder_.Publish(snapshot);
+  for (const SnapshotListener& listener : listeners_) listener(snapshot);
+}
+
+absl::StatusOr<core::HealthRecord> DirectoryState::ReportHealth(const std::string& dc_id,
+                                                                core::HealthStatus status,
+                                                                double congestion,
+                                                                absl::Duration ttl) {
+  absl::MutexLock lock(&mu_);
+  if (!store_available_ || !store_->Available()) {
+    return absl::UnavailableError("the shared store is unreachable; retry the report later");
+  }
+  const absl::Time now = clock_->Now();
+  std::optional<core::HealthRecord> previous;
+  if (auto it = health_.find(dc_id); it != health_.end()) previous = it->second;
+  core::HealthRecord record = core::AcceptReport(previous, status, congestion, ttl, now,
+                                                 topology_->world().thresholds);
+  if (absl::Status s = store_->PutHealth(dc_id, record); !s.ok()) return s;
+  health_[dc_id] = record;
+  PublishLocked(now);
+  return record;
+}
+
+absl::StatusOr<core::TenantPolicy> DirectoryState::SetTenant(core::TenantPolicy policy) {
+  absl::MutexLock lock(&mu_);
+  if (!store_available_ || !store_->Available()) {
+    return absl::UnavailableError("the shared store is unreachable; retry later");
+  }
+  policy.updated_at = clock_->Now();
+  if (absl::Status s = store_->PutTenant(policy); !s.ok()) return s;
+  tenants_[policy.tenant_id] = policy;
+  RecompileTenantsLocked();
+  PublishLocked(clock_->Now());
+  return policy;
+}
+
+absl::StatusOr<core::TenantPolicy> DirectoryState::GetTenant(const std::string& tenant_id) const {
+  const auto snapshot = holder_.Get();
+  if (snapshot != nullptr && snapshot->tenants != nullptr) {
+    auto it = snapshot->tenants->find(tenant_id);
+    if (it != snapshot->tenants->end()) return it->second.policy;
+  }
+  return absl::NotFoundError(absl::StrCat("no policy is stored for tenant \"", tenant_id, "\""));
+}
+
+absl::Status DirectoryState::DeleteTenant(const std::string& tenant_id) {
+  absl::MutexLock lock(&mu_);
+  if (!store_available_ || !store_->Available()) {
+    return absl::UnavailableError("the shared store is unreachable; retry later");
+  }
+  absl::StatusOr<bool> deleted = store_->DeleteTenant(tenant_id);
+  if (!deleted.ok()) return deleted.status();
+  if (!*deleted) {
+    return absl::NotFoundError(absl::StrCat("no policy is stored for tenant \"", tenant_id, "\""));
+  }
+  tenants_.erase(tenant_id);
+  RecompileTenantsLocked();
+  PublishLocked(clock_->Now());
+  return absl::OkStatus();
+}
+
+void DirectoryState::ReplaceTopology(std::shared_ptr<const core::Topology> topology) {
+  absl::MutexLock lock(&mu_);
+  topology_ = std::move(topology);
+  RecompileTenantsLocked();
+  if (initialized_) PublishLocked(clock_->Now());
+}
+
+}  // namespace dcdir::runtime
