@@ -41,15 +41,23 @@ bool DcConditionMatches(const Condition& c, const DataCenter& dc) {
 
 }  // namespace
 
-bool RuleDenies(const DenyRule& rule, const ClientKey& client, const DataCenter& dc) {
-  // Every condition of both sides must match; an empty side matches everything.
+bool ClientSideMatches(const DenyRule& rule, const ClientKey& client) {
   for (const Condition& c : rule.clients) {
     if (!ClientConditionMatches(c, client)) return false;
   }
+  return true;
+}
+
+bool DcSideMatches(const DenyRule& rule, const DataCenter& dc) {
   for (const Condition& c : rule.datacenters) {
     if (!DcConditionMatches(c, dc)) return false;
   }
   return true;
+}
+
+bool RuleDenies(const DenyRule& rule, const ClientKey& client, const DataCenter& dc) {
+  // Every condition of both sides must match; an empty side matches everything.
+  return ClientSideMatches(rule, client) && DcSideMatches(rule, dc);
 }
 
 const DenyRule* FirstDenyingRule(const std::vector<DenyRule>& rules, const ClientKey& client,

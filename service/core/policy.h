@@ -15,6 +15,11 @@ struct ClientKey {
   std::string_view region;   // home region id
 };
 
+// The two halves of a rule: every client condition matches `client` / every DC condition
+// matches `dc` (an empty side matches everything). RuleDenies is their conjunction.
+bool ClientSideMatches(const DenyRule& rule, const ClientKey& client);
+bool DcSideMatches(const DenyRule& rule, const DataCenter& dc);
+
 // True when `rule` denies `dc` to `client`.
 bool RuleDenies(const DenyRule& rule, const ClientKey& client, const DataCenter& dc);
 

@@ -161,20 +161,37 @@ absl::StatusOr<std::shared_ptr<const Topology>> Topology::Compile(World world) {
     }
   }
 
-  // --- Pre-evaluate the rules for every class of client.
+  // --- Pre-evaluate the rules for every class of client. The DC side of a rule does not
+  // depend on the client: evaluate it once per rule (rules x DCs), then per class only the
+  // client sides (classes x rules) and bit tests.
+  std::vector<DcSet> rule_dcs;
+  rule_dcs.reserve(world.deny_rules.size());
+  for (const DenyRule& rule : world.deny_rules) {
+    DcSet s(n);
+    for (uint32_t i = 0; i < n; ++i) {
+      if (DcSideMatches(rule, world.datacenters[i])) s.Insert(i);
+    }
+    rule_dcs.push_back(std::move(s));
+  }
+  std::vector<uint32_t> matching;  // rules whose client side matches, file order
   auto evaluate = [&](std::string_view country, uint32_t region) {
     ClientClass cls;
-    cls.allowed = DcSet(n);
+    cls.allowed = DcSet(n, /*all=*/true);
     cls.denying_rule.assign(n, -1);
     const ClientKey key{country, world.regions[region].id};
+    matching.clear();
+    for (uint32_t k = 0; k < world.deny_rules.size(); ++k) {
+      if (ClientSideMatches(world.deny_rules[k], key)) matching.push_back(k);
+    }
+    if (matching.empty()) return cls;
     for (uint32_t i = 0; i < n; ++i) {
-      for (size_t k = 0; k < world.deny_rules.size(); ++k) {
-        if (RuleDenies(world.deny_rules[k], key, world.datacenters[i])) {
+      for (uint32_t k : matching) {
+        if (rule_dcs[k].Contains(i)) {
           cls.denying_rule[i] = static_cast<int32_t>(k);
+          cls.allowed.Erase(i);
           break;
         }
       }
-      if (cls.denying_rule[i] < 0) cls.allowed.Insert(i);
     }
     return cls;
   };

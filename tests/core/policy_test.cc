@@ -87,6 +87,17 @@ TEST(PolicyTest, EveryConditionOfBothSidesMustMatch) {
   EXPECT_FALSE(RuleDenies(rule, ClientKey{"PR", "latam"}, kCnPek));  // 1st client condition
 }
 
+TEST(PolicyTest, SidesSeparately) {
+  DenyRule rule{"r", {In(SelectorField::kRegion, {"us"})}, {In(SelectorField::kRegion, {"cn"})}};
+  EXPECT_TRUE(ClientSideMatches(rule, kUsClient));
+  EXPECT_FALSE(ClientSideMatches(rule, kCnClient));
+  EXPECT_TRUE(DcSideMatches(rule, kCnPek));
+  EXPECT_FALSE(DcSideMatches(rule, kUsSjc));
+  DenyRule empty{"e", {}, {}};
+  EXPECT_TRUE(ClientSideMatches(empty, kCnClient));
+  EXPECT_TRUE(DcSideMatches(empty, kUsSjc));
+}
+
 TEST(PolicyTest, ClientSideDataCenterConditionNeverMatches) {
   DenyRule rule{"bad", {In(SelectorField::kDataCenter, {"us-sjc"})}, {}};
   EXPECT_FALSE(RuleDenies(rule, kUsClient, kUsSjc));

@@ -1,0 +1,183 @@
+// Cost of the core: ComputeAnswer on the example world and on a generated 1,000-DC /
+// 200-region world, and a snapshot rebuild after one DC changes (QUALITY.md targets:
+// < 1 µs, < 5 µs, < 5 ms). No gRPC, no store: the request path inside the server.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "benchmark/benchmark.h"
+#include "service/core/answer.h"
+#include "service/core/snapshot.h"
+#include "service/core/topology.h"
+#include "tests/testing/example_world.h"
+#include "tests/testing/synthetic_world.h"
+
+namespace dcdir {
+namespace {
+
+const absl::Time kNow = absl::FromUnixSeconds(1'800'000'000);
+
+struct Fixture {
+  std::shared_ptr<const core::Topology> topology;
+  core::HealthMap health;
+  std::shared_ptr<const core::TenantMap> tenants;
+  std::shared_ptr<const core::Snapshot> snapshot;
+  std::vector<std::string> client_ids;
+
+  Fixture(core::World world, std::vector<core::TenantPolicy> tenant_policies) {
+    health = testing::AllHealthy(world, kNow);
+    topology = *core::Topology::Compile(std::move(world));
+    tenants = core::CompileTenants(*topology, tenant_policies);
+    Rebuild();
+    for (int k = 0; k < 1024; ++k) client_ids.push_back(absl::StrCat("client-", k * 7919));
+  }
+  void Rebuild() {
+    snapshot = core::BuildSnapshot(topology, health, tenants, 1, kNow + absl::Seconds(1), false);
+  }
+};
+
+Fixture& Example() {
+  static Fixture* f = new Fixture(testing::ExampleWorld(), testing::ExampleTenants());
+  return *f;
+}
+
+Fixture& ExampleUsOutage() {
+  static Fixture* f = [] {
+    auto* x = new Fixture(testing::ExampleWorld(), testing::ExampleTenants());
+    for (const char* id : {"us-sjc", "us-den", "us-nyc", "us-iad"}) {
+      x->health[id].status = core::HealthStatus::kDown;
+    }
+    x->Rebuild();
+    return x;
+  }();
+  return *f;
+}
+
+Fixture& Synthetic() {
+  static Fixture* f = [] {
+    // 100 tenants, each at home in one region and allowed two more.
+    std::vector<core::TenantPolicy> tenants;
+    for (int k = 0; k < 100; ++k) {
+      tenants.push_back({absl::StrCat("tenant-", k), absl::StrFormat("r%03d", 2 * k + 1),
+                         {absl::StrFormat("r%03d", 2 * k + 2 < 200 ? 2 * k + 2 : 3),
+                          absl::StrFormat("r%03d", (2 * k + 3) % 200)}});
+    }
+    return new Fixture(testing::SyntheticWorld(200, 5, 1), tenants);
+  }();
+  return *f;
+}
+
+// The acceptance case: example world, US client, tenant acme, a client id.
+void BM_AnswerExampleUsAcme(benchmark::State& state) {
+  Fixture& f = Example();
+  const core::AnswerRequest req{"US", "acme", "client-1234567", 0};
+  for (auto _ : state) {
+    core::Answer a = core::ComputeAnswer(*f.snapshot, req);
+    benchmark::DoNotOptimize(a);
+  }
+}
+BENCHMARK(BM_AnswerExampleUsAcme);
+
+// Same, a different client id per call (hashing and ranking vary).
+void BM_AnswerExampleUsAcmeManyClients(benchmark::State& state) {
+  Fixture& f = Example();
+  size_t k = 0;
+  for (auto _ : state) {
+    const core::AnswerRequest req{"US", "acme", f.client_ids[k++ & 1023], 0};
+    core::Answer a = core::ComputeAnswer(*f.snapshot, req);
+    benchmark::DoNotOptimize(a);
+  }
+}
+BENCHMARK(BM_AnswerExampleUsAcmeManyClients);
+
+// All US DCs down: cross-border fallback to Canada.
+void BM_AnswerExampleUsOutageAcme(benchmark::State& state) {
+  Fixture& f = ExampleUsOutage();
+  const core::AnswerRequest req{"US", "acme", "client-1234567", 0};
+  for (auto _ : state) {
+    core::Answer a = core::ComputeAnswer(*f.snapshot, req);
+    benchmark::DoNotOptimize(a);
+  }
+}
+BENCHMARK(BM_AnswerExampleUsOutageAcme);
+
+// No tenant, no client id (the cheapest request).
+void BM_AnswerExampleUsPlain(benchmark::State& state) {
+  Fixture& f = Example();
+  const core::AnswerRequest req{"US", "", "", 0};
+  for (auto _ : state) {
+    core::Answer a = core::ComputeAnswer(*f.snapshot, req);
+    benchmark::DoNotOptimize(a);
+  }
+}
+BENCHMARK(BM_AnswerExampleUsPlain);
+
+// Explain (not on the hot path; for reference).
+void BM_ExplainExampleUsAcme(benchmark::State& state) {
+  Fixture& f = Example();
+  const core::AnswerRequest req{"US", "acme", "client-1234567", 0};
+  for (auto _ : state) {
+    core::Explanation e = core::Explain(*f.snapshot, req);
+    benchmark::DoNotOptimize(e);
+  }
+}
+BENCHMARK(BM_ExplainExampleUsAcme);
+
+// 1,000 DCs / 200 regions: requests cycle through all 400 countries and 1,024 client ids;
+// range(0) = 1 adds a tenant (one of 100) to every request.
+void BM_AnswerSynthetic1000(benchmark::State& state) {
+  Fixture& f = Synthetic();
+  std::vector<std::string> countries;
+  for (uint32_t k = 0; k < 400; ++k) countries.push_back(testing::SyntheticCountry(k));
+  std::vector<std::string> tenants;
+  for (int k = 0; k < 100; ++k) tenants.push_back(absl::StrCat("tenant-", k));
+  const bool with_tenant = state.range(0) != 0;
+  size_t k = 0;
+  int64_t errors = 0;
+  for (auto _ : state) {
+    const core::AnswerRequest req{countries[k % 400], with_tenant ? tenants[k % 100] : "",
+                                  f.client_ids[k & 1023], 0};
+    ++k;
+    core::Answer a = core::ComputeAnswer(*f.snapshot, req);
+    errors += a.error != core::AnswerError::kNone;
+    benchmark::DoNotOptimize(a);
+  }
+  state.counters["error_share"] =
+      benchmark::Counter(static_cast<double>(errors) / static_cast<double>(k));
+}
+BENCHMARK(BM_AnswerSynthetic1000)->Arg(0)->Arg(1);
+
+// 1,000 DCs: one DC's health changes, the snapshot is rebuilt (topology and tenants shared).
+void BM_SnapshotRebuildSynthetic1000(benchmark::State& state) {
+  Fixture& f = Synthetic();
+  core::HealthMap health = f.health;
+  const std::string changed = "r042-d1";
+  uint64_t version = 1;
+  for (auto _ : state) {
+    core::HealthRecord& r = health[changed];
+    r.congestion = r.congestion > 0.5 ? 0.1 : 0.9;
+    r.congested = !r.congested;
+    auto s = core::BuildSnapshot(f.topology, health, f.tenants, ++version,
+                                 kNow + absl::Seconds(1), false);
+    benchmark::DoNotOptimize(s);
+  }
+}
+BENCHMARK(BM_SnapshotRebuildSynthetic1000)->Unit(benchmark::kMicrosecond);
+
+// Compiling the 1,000-DC world (config load / reload; not on the request path).
+void BM_TopologyCompileSynthetic1000(benchmark::State& state) {
+  const core::World world = testing::SyntheticWorld(200, 5, 1);
+  for (auto _ : state) {
+    auto t = core::Topology::Compile(world);
+    benchmark::DoNotOptimize(t);
+  }
+}
+BENCHMARK(BM_TopologyCompileSynthetic1000)->Unit(benchmark::kMillisecond);
+
+}  // namespace
+}  // namespace dcdir
+
+BENCHMARK_MAIN();
