@@ -211,6 +211,7 @@ eq(argValue(args, 'auth_token_file'), '/run/secrets/dcdir/auth/token', '--auth_t
 const authVolume = pod.volumes.find((v) => v.name === 'auth');
 eq(container.volumeMounts.find((m) => m.name === 'auth')?.mountPath, '/run/secrets/dcdir/auth', 'auth mountPath');
 eq(authVolume?.secret?.items, [{ key: 'token', path: 'token' }], 'auth Secret items');
+eq(authVolume?.secret?.defaultMode, 0o440, 'auth Secret defaultMode (0440)');
 
 // ---------------------------------------------------------------- always-on objects
 const sa = one('ServiceAccount', 'dcdir');
@@ -270,6 +271,8 @@ switch (scenario) {
     eq(deployment.spec.replicas, undefined, 'Deployment replicas with HPA');
     const hpa = one('HorizontalPodAutoscaler', 'dcdir');
     eq([hpa?.spec?.minReplicas, hpa?.spec?.maxReplicas], [3, 12], 'HPA min/max');
+    eq(hpa?.spec?.metrics, [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 70 } } }],
+      'HPA metrics');
     eq(hpa?.spec?.scaleTargetRef, { apiVersion: 'apps/v1', kind: 'Deployment', name: 'dcdir' }, 'HPA target');
     eq(authVolume?.secret?.secretName, 'dcdir-token', 'auth existingSecret');
     noKind('Secret');
