@@ -4,6 +4,7 @@
 // The store port: where the mutable shared state lives (health records, tenant policies).
 // Implementations: InMemoryStore (embedded, single replica) and RedisStore (shared).
 
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -61,6 +62,10 @@ class Store {
 
   // True while the store is reachable (as of the last call or probe).
   virtual bool Available() const = 0;
+
+  // How many stored values were skipped as unreadable (garbage, wrong type, too large) since
+  // the store was created; counted each time one is read. For a metric.
+  virtual uint64_t BadRecords() const { return 0; }
 };
 
 }  // namespace dcdir::store
