@@ -1,0 +1,674 @@
+#include "service/store/redis_store.h"
+
+#include <hiredis/hiredis.h>
+#include <poll.h>
+#include <signal.h>
+
+#include <algorithm>
+#include <cstring>
+#include <mutex>
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/random/random.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+#include "service/util/log.h"
+
+namespace dcdir::store {
+namespace {
+
+// SET the value, optionally PEXPIREAT, then PUBLISH the change: one atomic round trip.
+// KEYS[1] key; ARGV: value, pexpireat-ms or "", channel, message.
+constexpr absl::string_view kPutScript =
+    "redis.call('SET', KEYS[1], ARGV[1])\n"
+    "if ARGV[2] ~= '' then redis.call('PEXPIREAT', KEYS[1], ARGV[2]) end\n"
+    "redis.call('PUBLISH', ARGV[3], ARGV[4])\n"
+    "return 1\n";
+
+// DEL, and PUBLISH only when something was deleted. KEYS[1] key; ARGV: channel, message.
+constexpr absl::string_view kDeleteScript =
+    "local n = redis.call('DEL', KEYS[1])\n"
+    "if n > 0 then redis.call('PUBLISH', ARGV[1], ARGV[2]) end\n"
+    "return n\n";
+
+constexpr absl::string_view kHealthInfix = "health:";
+constexpr absl::string_view kTenantInfix = "tenant:";
+constexpr absl::string_view kChangesSuffix = "changes";
+constexpr size_t kMaxLoggedBadKeys = 10000;
+
+
+absl::string_view ReplyString(const redisReply* r) {
+  return absl::string_view(r->str, static_cast<size_t>(r->len));
+}
+
+// Error replies that mean "this node cannot serve us now": reconnect (and rediscover).
+bool IsNodeStateError(absl::string_view message) {
+  return absl::StartsWith(message, "READONLY") || absl::StartsWith(message, "LOADING") ||
+         absl::StartsWith(message, "MASTERDOWN") || absl::StartsWith(message, "NOAUTH") ||
+         absl::StartsWith(message, "WRONGPASS") || absl::StartsWith(message, "BUSY") ||
+         absl::StartsWith(message, "TRYAGAIN") || absl::StartsWith(message, "CLUSTERDOWN");
+}
+
+// A Redis glob matching exactly the literal `s` as a prefix.
+std::string GlobPrefix(absl::string_view s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '*' || c == '?' || c == '[' || c == ']' || c == '\\' || c == '^') out.push_back('\\');
+    out.push_back(c);
+  }
+  out.push_back('*');
+  return out;
+}
+
+// Printable, bounded form of a key for logs.
+std::string PrintableKey(absl::string_view key) {
+  constexpr size_t kMax = 200;
+  std::string out = absl::CHexEscape(key.substr(0, kMax));
+  if (key.size() > kMax) out.append("...");
+  return out;
+}
+
+void IgnoreSigpipeOnce() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    struct sigaction current {};
+    if (sigaction(SIGPIPE, nullptr, &current) == 0 && current.sa_handler == SIG_DFL) {
+      signal(SIGPIPE, SIG_IGN);
+    }
+  });
+}
+
+}  // namespace
+
+void RedisStore::ContextDeleter::operator()(redisContext* c) const {
+  if (c != nullptr) redisFree(c);
+}
+void RedisStore::ReplyDeleter::operator()(redisReply* r) const {
+  if (r != nullptr) freeReplyObject(r);
+}
+
+absl::StatusOr<std::unique_ptr<RedisStore>> RedisStore::Create(Options options) {
+  absl::StatusOr<RedisUrl> url = ParseRedisUrl(options.url);
+  if (!url.ok()) return url.status();
+  auto positive = [](absl::Duration d) { return d > absl::ZeroDuration() && d < absl::InfiniteDuration(); };
+  if (!positive(options.op_timeout) || !positive(options.connect_timeout) ||
+      !positive(options.probe_interval) || !positive(options.backoff_initial) ||
+      !positive(options.backoff_max) || options.backoff_max < options.backoff_initial) {
+    return absl::InvalidArgumentError(
+        "Redis store timeouts must be positive and finite, backoff_max >= backoff_initial");
+  }
+  if (options.expiry_grace < absl::ZeroDuration() || options.scan_count == 0 ||
+      options.max_value_bytes == 0) {
+    return absl::InvalidArgumentError(
+        "Redis store: expiry_grace must be >= 0, scan_count and max_value_bytes > 0");
+  }
+  IgnoreSigpipeOnce();
+  std::unique_ptr<RedisStore> store(new RedisStore(std::move(options), *std::move(url)));
+  // First attempt in the caller's thread so that a healthy Redis is usable at once.
+  absl::StatusOr<std::pair<ContextPtr, HostPort>> first = store->ConnectToMaster();
+  if (first.ok()) {
+    absl::MutexLock lock(&store->mu_);
+    store->cmd_ = std::move(first->first);
+    store->master_ = first->second;
+    store->generation_.fetch_add(1);
+    store->available_.store(true, std::memory_order_release);
+    DCDIR_LOG(kInfo) << "redis store: connected to " << FormatHostPort(first->second);
+  } else {
+    DCDIR_LOG(kWarning) << "redis store: not reachable at start, retrying in the background: "
+                        << first.status().message();
+  }
+  store->monitor_ = std::thread([s = store.get()] { s->MonitorLoop(); });
+  return store;
+}
+
+RedisStore::RedisStore(Options options, RedisUrl url)
+    : options_(std::move(options)), url_(std::move(url)) {}
+
+RedisStore::~RedisStore() {
+  {
+    absl::MutexLock lock(&mu_);
+    stop_ = true;
+    stopping_.store(true);
+    cv_.SignalAll();
+  }
+  if (monitor_.joinable()) monitor_.join();
+  if (subscriber_.joinable()) subscriber_.join();
+}
+
+std::string RedisStore::HealthKey(std::string_view dc_id) const {
+  return absl::StrCat(options_.key_prefix, kHealthInfix, absl::string_view(dc_id.data(), dc_id.size()));
+}
+std::string RedisStore::TenantKey(std::string_view tenant_id) const {
+  return absl::StrCat(options_.key_prefix, kTenantInfix, absl::string_view(tenant_id.data(), tenant_id.size()));
+}
+std::string RedisStore::ChangesChannel() const {
+  return absl::StrCat(options_.key_prefix, kChangesSuffix);
+}
+
+// ---- connections ----
+
+absl::StatusOr<RedisStore::ReplyPtr> RedisStore::RawCommand(redisContext* ctx, const Args& args) {
+  std::vector<const char*> argv;
+  std::vector<size_t> argvlen;
+  argv.reserve(args.size());
+  argvlen.reserve(args.size());
+  for (absl::string_view a : args) {
+    argv.push_back(a.data());
+    argvlen.push_back(a.size());
+  }
+  ReplyPtr reply(static_cast<redisReply*>(
+      redisCommandArgv(ctx, static_cast<int>(argv.size()), argv.data(), argvlen.data())));
+  if (reply == nullptr) {
+    return absl::UnavailableError(absl::StrCat("redis ", args[0], ": ", ctx->errstr));
+  }
+  if (reply->type == REDIS_REPLY_ERROR) {
+    return absl::UnavailableError(absl::StrCat("redis ", args[0], ": ", ReplyString(reply.get())));
+  }
+  return reply;
+}
+
+absl::StatusOr<RedisStore::ContextPtr> RedisStore::ConnectTo(const HostPort& target) const {
+  ContextPtr ctx(redisConnectWithTimeout(target.host.c_str(), target.port,
+                                         absl::ToTimeval(options_.connect_timeout)));
+  if (ctx == nullptr) return absl::UnavailableError("redis: out of memory");
+  if (ctx->err != 0) {
+    return absl::UnavailableError(
+        absl::StrCat("redis: cannot connect to ", FormatHostPort(target), ": ", ctx->errstr));
+  }
+  if (redisSetTimeout(ctx.get(), absl::ToTimeval(options_.op_timeout)) != REDIS_OK) {
+    return absl::UnavailableError("redis: cannot set the socket timeout");
+  }
+  redisEnableKeepAlive(ctx.get());
+  if (!options_.password.empty()) {
+    absl::StatusOr<ReplyPtr> auth = RawCommand(ctx.get(), {"AUTH", options_.password});
+    // The message is Redis' (e.g. WRONGPASS), never the password.
+    if (!auth.ok()) return auth.status();
+  }
+  if (url_.db != 0) {
+    std::string db = absl::StrCat(url_.db);
+    absl::StatusOr<ReplyPtr> select = RawCommand(ctx.get(), {"SELECT", db});
+    if (!select.ok()) return select.status();
+  }
+  return ctx;
+}
+
+absl::StatusOr<HostPort> RedisStore::DiscoverMaster() const {
+  std::string errors;
+  for (const HostPort& sentinel : url_.hosts) {
+    ContextPtr ctx(redisConnectWithTimeout(sentinel.host.c_str(), sentinel.port,
+                                           absl::ToTimeval(options_.connect_timeout)));
+    if (ctx == nullptr || ctx->err != 0) {
+      absl::StrAppend(&errors, " ", FormatHostPort(sentinel), ": cannot connect;");
+      continue;
+    }
+    redisSetTimeout(ctx.get(), absl::ToTimeval(options_.op_timeout));
+    absl::StatusOr<ReplyPtr> reply =
+        RawCommand(ctx.get(), {"SENTINEL", "get-master-addr-by-name", url_.master_name});
+    if (!reply.ok()) {
+      absl::StrAppend(&errors, " ", FormatHostPort(sentinel), ": ", reply.status().message(), ";");
+      continue;
+    }
+    const redisReply* r = reply->get();
+    int port = 0;
+    if (r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
+        r->element[0]->type == REDIS_REPLY_STRING && r->element[1]->type == REDIS_REPLY_STRING &&
+        absl::SimpleAtoi(ReplyString(r->element[1]), &port) && port > 0 && port < 65536) {
+      return HostPort{std::string(ReplyString(r->element[0])), port};
+    }
+    absl::StrAppend(&errors, " ", FormatHostPort(sentinel), ": does not know master '",
+                    url_.master_name, "';");
+  }
+  return absl::UnavailableError(absl::StrCat("redis sentinel: no master found:", errors));
+}
+
+absl::StatusOr<std::pair<RedisStore::ContextPtr, HostPort>> RedisStore::ConnectToMaster() const {
+  HostPort target;
+  if (url_.mode == RedisUrl::Mode::kSentinel) {
+    absl::StatusOr<HostPort> master = DiscoverMaster();
+    if (!master.ok()) return master.status();
+    target = *std::move(master);
+  } else {
+    target = url_.hosts.front();
+  }
+  absl::StatusOr<ContextPtr> ctx = ConnectTo(target);
+  if (!ctx.ok()) return ctx.status();
+  if (url_.mode == RedisUrl::Mode::kDirect) {
+    // A connect alone proves little (a hung process still completes the TCP handshake).
+    absl::StatusOr<ReplyPtr> pong = RawCommand(ctx->get(), {"PING"});
+    if (!pong.ok()) return pong.status();
+  } else {
+    absl::StatusOr<ReplyPtr> role = RawCommand(ctx->get(), {"ROLE"});
+    if (!role.ok()) return role.status();
+    const redisReply* r = role->get();
+    if (r->type != REDIS_REPLY_ARRAY || r->elements == 0 ||
+        r->element[0]->type != REDIS_REPLY_STRING || ReplyString(r->element[0]) != "master") {
+      return absl::UnavailableError(
+          absl::StrCat("redis: ", FormatHostPort(target), " is not a master (yet)"));
+    }
+  }
+  return std::make_pair(*std::move(ctx), std::move(target));
+}
+
+void RedisStore::DropLocked(absl::string_view reason) {
+  if (cmd_ == nullptr) return;
+  cmd_.reset();
+  available_.store(false, std::memory_order_release);
+  DCDIR_LOG(kWarning) << "redis store unavailable (" << reason << "); reconnecting";
+  cv_.SignalAll();
+}
+
+absl::StatusOr<std::vector<RedisStore::ReplyPtr>> RedisStore::Pipeline(
+    const std::vector<Args>& commands) {
+  absl::MutexLock lock(&mu_);
+  if (cmd_ == nullptr) return absl::UnavailableError("redis store unavailable (reconnecting)");
+  std::vector<const char*> argv;
+  std::vector<size_t> argvlen;
+  for (const Args& args : commands) {
+    argv.clear();
+    argvlen.clear();
+    for (absl::string_view a : args) {
+      argv.push_back(a.data());
+      argvlen.push_back(a.size());
+    }
+    if (redisAppendCommandArgv(cmd_.get(), static_cast<int>(argv.size()), argv.data(),
+                               argvlen.data()) != REDIS_OK) {
+      std::string error = absl::StrCat("redis: ", cmd_->errstr);
+      DropLocked(error);
+      return absl::UnavailableError(error);
+    }
+  }
+  std::vector<ReplyPtr> replies;
+  replies.reserve(commands.size());
+  for (size_t i = 0; i < commands.size(); ++i) {
+    void* raw = nullptr;
+    if (redisGetReply(cmd_.get(), &raw) != REDIS_OK || raw == nullptr) {
+      std::string error = absl::StrCat("redis ", commands[i][0], ": ", cmd_->errstr);
+      if (cmd_->err == REDIS_ERR_IO && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        error = absl::StrCat("redis ", commands[i][0], ": timed out after ",
+                             absl::FormatDuration(options_.op_timeout));
+      }
+      DropLocked(error);
+      return absl::UnavailableError(error);
+    }
+    replies.emplace_back(static_cast<redisReply*>(raw));
+  }
+  for (size_t i = 0; i < replies.size(); ++i) {
+    const redisReply* r = replies[i].get();
+    if (r->type == REDIS_REPLY_ERROR && IsNodeStateError(ReplyString(r))) {
+      std::string error = absl::StrCat("redis ", commands[i][0], ": ", ReplyString(r));
+      DropLocked(error);
+      return absl::UnavailableError(error);
+    }
+  }
+  return replies;
+}
+
+absl::StatusOr<RedisStore::ReplyPtr> RedisStore::Command(const Args& args) {
+  absl::StatusOr<std::vector<ReplyPtr>> replies = Pipeline({args});
+  if (!replies.ok()) return replies.status();
+  return std::move(replies->front());
+}
+
+// ---- background threads ----
+
+bool RedisStore::SleepUnlessStopped(absl::Duration d) {
+  absl::MutexLock lock(&mu_);
+  absl::Time deadline = absl::Now() + d;
+  while (!stop_ && absl::Now() < deadline) cv_.WaitWithDeadline(&mu_, deadline);
+  return stop_;
+}
+
+absl::Duration RedisStore::NextBackoff(absl::Duration* backoff) {
+  thread_local absl::BitGen gen;
+  // "Equal jitter": uniformly in [backoff/2, backoff], then double up to the cap.
+  double factor = absl::Uniform(gen, 0.5, 1.0);
+  absl::Duration wait = *backoff * factor;
+  *backoff = std::min(*backoff * 2, options_.backoff_max);
+  return wait;
+}
+
+void RedisStore::MonitorLoop() {
+  absl::Duration backoff = options_.backoff_initial;
+  bool logged_failure = false;
+  while (true) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (stop_) return;
+      if (cmd_ != nullptr) {
+        absl::Time deadline = absl::Now() + options_.probe_interval;
+        while (!stop_ && cmd_ != nullptr && absl::Now() < deadline) {
+          cv_.WaitWithDeadline(&mu_, deadline);
+        }
+        if (stop_) return;
+        if (cmd_ != nullptr) {
+          // Behind Sentinel, ROLE also notices a master that was demoted while we were idle.
+          const bool sentinel = url_.mode == RedisUrl::Mode::kSentinel;
+          absl::StatusOr<ReplyPtr> probe =
+              RawCommand(cmd_.get(), {sentinel ? absl::string_view("ROLE") : absl::string_view("PING")});
+          if (!probe.ok()) {
+            DropLocked(probe.status().message());
+          } else if (sentinel) {
+            const redisReply* r = probe->get();
+            if (r->type != REDIS_REPLY_ARRAY || r->elements == 0 ||
+                r->element[0]->type != REDIS_REPLY_STRING ||
+                ReplyString(r->element[0]) != "master") {
+              DropLocked("the master was demoted");
+            }
+          }
+        }
+        if (cmd_ != nullptr) continue;
+        backoff = options_.backoff_initial;  // first reconnect attempt at once
+        logged_failure = false;
+      }
+    }
+    absl::StatusOr<std::pair<ContextPtr, HostPort>> conn = ConnectToMaster();
+    if (conn.ok()) {
+      absl::MutexLock lock(&mu_);
+      if (stop_) return;
+      cmd_ = std::move(conn->first);
+      master_ = conn->second;
+      generation_.fetch_add(1);
+      available_.store(true, std::memory_order_release);
+      cv_.SignalAll();
+      DCDIR_LOG(kInfo) << "redis store: connected to " << FormatHostPort(master_);
+      backoff = options_.backoff_initial;
+      logged_failure = false;
+      continue;
+    }
+    if (!logged_failure) {
+      DCDIR_LOG(kWarning) << "redis store: reconnect failed (will keep trying): "
+                          << conn.status().message();
+      logged_failure = true;
+    }
+    if (SleepUnlessStopped(NextBackoff(&backoff))) return;
+  }
+}
+
+void RedisStore::SubscriberLoop() {
+  const std::string channel = ChangesChannel();
+  absl::Duration backoff = options_.backoff_initial;
+  while (!stopping_.load()) {
+    HostPort target;
+    uint64_t generation;
+    {
+      absl::MutexLock lock(&mu_);
+      while (!stop_ && cmd_ == nullptr) cv_.WaitWithTimeout(&mu_, absl::Milliseconds(100));
+      if (stop_) return;
+      target = master_;
+      generation = generation_.load();
+    }
+    absl::StatusOr<ContextPtr> ctx = ConnectTo(target);
+    absl::Status status = ctx.status();
+    if (status.ok()) {
+      absl::StatusOr<ReplyPtr> reply = RawCommand(ctx->get(), {"SUBSCRIBE", channel});
+      status = reply.status();
+    }
+    if (!status.ok()) {
+      if (SleepUnlessStopped(NextBackoff(&backoff))) return;
+      continue;
+    }
+    backoff = options_.backoff_initial;
+    Notify({Change::Kind::kResync, ""});  // messages may have been missed while away
+    subscribed_.store(true, std::memory_order_release);
+    redisContext* c = ctx->get();
+    while (!stopping_.load() && generation_.load() == generation) {
+      void* raw = nullptr;
+      if (redisGetReplyFromReader(c, &raw) != REDIS_OK) break;
+      if (raw != nullptr) {
+        ReplyPtr msg(static_cast<redisReply*>(raw));
+        if (msg->type == REDIS_REPLY_ARRAY && msg->elements == 3 &&
+            msg->element[0]->type == REDIS_REPLY_STRING &&
+            ReplyString(msg->element[0]) == "message" &&
+            msg->element[2]->type == REDIS_REPLY_STRING) {
+          absl::string_view payload = ReplyString(msg->element[2]);
+          if (absl::ConsumePrefix(&payload, "h:")) {
+            Notify({Change::Kind::kHealth, std::string(payload)});
+          } else if (absl::ConsumePrefix(&payload, "t:")) {
+            Notify({Change::Kind::kTenant, std::string(payload)});
+          } else {
+            Notify({Change::Kind::kResync, ""});
+          }
+        }
+        continue;
+      }
+      pollfd pfd{c->fd, POLLIN, 0};
+      int ready = poll(&pfd, 1, 100);
+      if (ready < 0 && errno != EINTR) break;
+      if (ready > 0 && redisBufferRead(c) != REDIS_OK) break;
+    }
+    subscribed_.store(false, std::memory_order_release);
+  }
+}
+
+void RedisStore::SetChangeListener(std::function<void(const Change&)> listener) {
+  absl::MutexLock lock(&listener_mu_);
+  listener_ = std::move(listener);
+  if (!subscriber_started_) {
+    subscriber_started_ = true;
+    subscriber_ = std::thread([this] { SubscriberLoop(); });
+  }
+}
+
+void RedisStore::Notify(const Change& change) {
+  std::function<void(const Change&)> listener;
+  {
+    absl::MutexLock lock(&listener_mu_);
+    listener = listener_;
+  }
+  if (listener) listener(change);
+}
+
+// ---- bad data ----
+
+void RedisStore::CountBad(absl::string_view key, absl::string_view reason) {
+  bad_records_.fetch_add(1, std::memory_order_relaxed);
+  absl::MutexLock lock(&bad_mu_);
+  if (logged_bad_keys_.size() >= kMaxLoggedBadKeys || !logged_bad_keys_.emplace(key).second) return;
+  DCDIR_LOG(kWarning) << "redis store: skipping bad value at key \"" << PrintableKey(key)
+                      << "\": " << reason << " (logged once per key)";
+}
+
+std::optional<absl::string_view> RedisStore::ValueOf(const redisReply* r, absl::string_view key) {
+  switch (r->type) {
+    case REDIS_REPLY_NIL:
+      return std::nullopt;
+    case REDIS_REPLY_STRING:
+      if (static_cast<size_t>(r->len) > options_.max_value_bytes) {
+        CountBad(key, absl::StrCat("value too large (", r->len, " bytes)"));
+        return std::nullopt;
+      }
+      return ReplyString(r);
+    case REDIS_REPLY_ERROR:
+      CountBad(key, ReplyString(r));  // e.g. WRONGTYPE
+      return std::nullopt;
+    default:
+      CountBad(key, "unexpected reply type");
+      return std::nullopt;
+  }
+}
+
+std::optional<core::HealthRecord> RedisStore::DecodeHealthAt(
+    const redisReply* reply, absl::string_view key) {
+  std::optional<absl::string_view> value = ValueOf(reply, key);
+  if (!value.has_value()) return std::nullopt;
+  absl::StatusOr<core::HealthRecord> record = DecodeHealthRecord(std::string_view(value->data(), value->size()));
+  if (!record.ok()) {
+    CountBad(key, record.status().message());
+    return std::nullopt;
+  }
+  return *record;
+}
+
+std::optional<core::TenantPolicy> RedisStore::DecodeTenantAt(
+    const redisReply* reply, absl::string_view key, absl::string_view tenant_id) {
+  std::optional<absl::string_view> value = ValueOf(reply, key);
+  if (!value.has_value()) return std::nullopt;
+  absl::StatusOr<core::TenantPolicy> policy = DecodeTenantPolicy(std::string_view(value->data(), value->size()));
+  if (!policy.ok()) {
+    CountBad(key, policy.status().message());
+    return std::nullopt;
+  }
+  if (policy->tenant_id != tenant_id) {
+    CountBad(key, "tenant id in the value does not match the key");
+    return std::nullopt;
+  }
+  return *std::move(policy);
+}
+
+// ---- the port ----
+
+absl::StatusOr<std::optional<core::HealthRecord>> RedisStore::GetHealth(std::string_view dc_id) {
+  std::string key = HealthKey(dc_id);
+  absl::StatusOr<ReplyPtr> reply = Command({"GET", key});
+  if (!reply.ok()) return reply.status();
+  return DecodeHealthAt(reply->get(), key);
+}
+
+absl::Status RedisStore::PutHealth(std::string_view dc_id, const core::HealthRecord& record) {
+  std::string key = HealthKey(dc_id);
+  std::string value = EncodeHealthRecord(record);
+  std::string expire_at;
+  if (record.expires_at != absl::InfiniteFuture()) {
+    // Already-expired records stay readable (as expired) for the grace period from now.
+    absl::Time keep_until = std::max(record.expires_at, absl::Now()) + options_.expiry_grace;
+    expire_at = absl::StrCat(absl::ToUnixMillis(keep_until) + 1);
+  }
+  std::string channel = ChangesChannel();
+  std::string message = absl::StrCat("h:", absl::string_view(dc_id.data(), dc_id.size()));
+  absl::StatusOr<ReplyPtr> reply =
+      Command({"EVAL", kPutScript, "1", key, value, expire_at, channel, message});
+  if (!reply.ok()) return reply.status();
+  if ((*reply)->type == REDIS_REPLY_ERROR) {
+    return absl::UnavailableError(absl::StrCat("redis: ", ReplyString(reply->get())));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::optional<core::TenantPolicy>> RedisStore::GetTenant(
+    std::string_view tenant_id) {
+  std::string key = TenantKey(tenant_id);
+  absl::StatusOr<ReplyPtr> reply = Command({"GET", key});
+  if (!reply.ok()) return reply.status();
+  return DecodeTenantAt(reply->get(), key, absl::string_view(tenant_id.data(), tenant_id.size()));
+}
+
+absl::Status RedisStore::PutTenant(const core::TenantPolicy& policy) {
+  std::string key = TenantKey(policy.tenant_id);
+  std::string value = EncodeTenantPolicy(policy);
+  std::string channel = ChangesChannel();
+  std::string message = absl::StrCat("t:", policy.tenant_id);
+  absl::StatusOr<ReplyPtr> reply =
+      Command({"EVAL", kPutScript, "1", key, value, "", channel, message});
+  if (!reply.ok()) return reply.status();
+  if ((*reply)->type == REDIS_REPLY_ERROR) {
+    return absl::UnavailableError(absl::StrCat("redis: ", ReplyString(reply->get())));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<bool> RedisStore::DeleteTenant(std::string_view tenant_id) {
+  std::string key = TenantKey(tenant_id);
+  std::string channel = ChangesChannel();
+  std::string message = absl::StrCat("t:", absl::string_view(tenant_id.data(), tenant_id.size()));
+  absl::StatusOr<ReplyPtr> reply =
+      Command({"EVAL", kDeleteScript, "1", key, channel, message});
+  if (!reply.ok()) return reply.status();
+  const redisReply* r = reply->get();
+  if (r->type != REDIS_REPLY_INTEGER) {
+    return absl::UnavailableError(absl::StrCat(
+        "redis: unexpected DEL reply", r->type == REDIS_REPLY_ERROR ? ": " : "",
+        r->type == REDIS_REPLY_ERROR ? ReplyString(r) : ""));
+  }
+  return r->integer > 0;
+}
+
+absl::Status RedisStore::ScanValues(
+    const std::string& prefix,
+    const std::function<void(absl::string_view, const redisReply*)>& on_value) {
+  const std::string pattern = GlobPrefix(prefix);
+  const std::string count = absl::StrCat(options_.scan_count);
+  std::string cursor = "0";
+  do {
+    absl::StatusOr<ReplyPtr> scan = Command({"SCAN", cursor, "MATCH", pattern, "COUNT", count});
+    if (!scan.ok()) return scan.status();
+    const redisReply* s = scan->get();
+    if (s->type != REDIS_REPLY_ARRAY || s->elements != 2 ||
+        s->element[0]->type != REDIS_REPLY_STRING || s->element[1]->type != REDIS_REPLY_ARRAY) {
+      return absl::UnavailableError("redis: unexpected SCAN reply");
+    }
+    cursor = std::string(ReplyString(s->element[0]));
+    const redisReply* keys = s->element[1];
+    // MGET in batches of at most scan_count keys (SCAN's COUNT is only a hint).
+    for (size_t begin = 0; begin < keys->elements; begin += options_.scan_count) {
+      size_t end = std::min<size_t>(keys->elements, begin + options_.scan_count);
+      Args mget = {"MGET"};
+      for (size_t i = begin; i < end; ++i) mget.push_back(ReplyString(keys->element[i]));
+      absl::StatusOr<ReplyPtr> values = Command(mget);
+      if (!values.ok()) return values.status();
+      const redisReply* v = values->get();
+      if (v->type != REDIS_REPLY_ARRAY || v->elements != end - begin) {
+        return absl::UnavailableError("redis: unexpected MGET reply");
+      }
+      // MGET answers nil for keys of another type: ask TYPE for those (one round trip).
+      std::vector<Args> type_checks;
+      std::vector<absl::string_view> nil_keys;
+      for (size_t i = 0; i < v->elements; ++i) {
+        absl::string_view key = mget[i + 1];
+        if (v->element[i]->type == REDIS_REPLY_NIL) {
+          nil_keys.push_back(key);
+          type_checks.push_back({"TYPE", key});
+        } else {
+          on_value(key, v->element[i]);
+        }
+      }
+      if (!type_checks.empty()) {
+        absl::StatusOr<std::vector<ReplyPtr>> types = Pipeline(type_checks);
+        if (!types.ok()) return types.status();
+        for (size_t i = 0; i < types->size(); ++i) {
+          const redisReply* t = (*types)[i].get();
+          if (t->type != REDIS_REPLY_STATUS && t->type != REDIS_REPLY_STRING) continue;
+          absl::string_view type = ReplyString(t);
+          if (type != "none" && type != "string") {
+            CountBad(nil_keys[i], absl::StrCat("wrong type: ", type));
+          }
+        }
+      }
+    }
+  } while (cursor != "0");
+  return absl::OkStatus();
+}
+
+absl::StatusOr<StoreState> RedisStore::LoadAll() {
+  StoreState state;
+  const std::string health_prefix = HealthKey("");
+  absl::Status status =
+      ScanValues(health_prefix, [&](absl::string_view key, const redisReply* reply) {
+        absl::string_view dc_id = key.substr(health_prefix.size());
+        std::optional<core::HealthRecord> record = DecodeHealthAt(reply, key);
+        if (record.has_value()) state.health[dc_id] = *record;
+      });
+  if (!status.ok()) return status;
+  const std::string tenant_prefix = TenantKey("");
+  absl::flat_hash_map<std::string, core::TenantPolicy> tenants;
+  status = ScanValues(tenant_prefix, [&](absl::string_view key, const redisReply* reply) {
+    absl::string_view tenant_id = key.substr(tenant_prefix.size());
+    std::optional<core::TenantPolicy> policy = DecodeTenantAt(reply, key, tenant_id);
+    if (policy.has_value()) tenants[tenant_id] = *std::move(policy);
+  });
+  if (!status.ok()) return status;
+  state.tenants.reserve(tenants.size());
+  for (auto& [id, policy] : tenants) state.tenants.push_back(std::move(policy));
+  std::sort(state.tenants.begin(), state.tenants.end(),
+            [](const core::TenantPolicy& a, const core::TenantPolicy& b) {
+              return a.tenant_id < b.tenant_id;
+            });
+  return state;
+}
+
+}  // namespace dcdir::store

@@ -1,0 +1,160 @@
+#ifndef DCDIR_SERVICE_STORE_REDIS_STORE_H_
+#define DCDIR_SERVICE_STORE_REDIS_STORE_H_
+
+// The shared store: Redis (direct or through Sentinel), via hiredis. Key layout: docs/REDIS.md.
+//
+// Threads: callers share one command connection (guarded by a mutex; every command has a
+// timeout); a monitor thread probes it every `probe_interval` (PING, or ROLE behind Sentinel)
+// and reconnects with jittered exponential backoff; a subscriber thread (started by
+// SetChangeListener) holds a second connection SUBSCRIBEd to the change channel. While the
+// command connection is down every call fails at once with UNAVAILABLE.
+//
+// Process-wide effect: Create() ignores SIGPIPE when its disposition is still the default
+// (hiredis writes with write(2); a peer that died must not kill the process).
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "service/store/record_codec.h"
+#include "service/store/redis_url.h"
+#include "service/store/store.h"
+
+struct redisContext;
+struct redisReply;
+
+namespace dcdir::store {
+
+class RedisStore final : public Store {
+ public:
+  struct Options {
+    std::string url = "";       // see redis_url.h
+    std::string password = "";  // no AUTH when empty (see LoadRedisPassword)
+    std::string key_prefix = "dcdir:";
+    absl::Duration op_timeout = absl::Milliseconds(200);       // per command round trip
+    absl::Duration connect_timeout = absl::Milliseconds(200);  // per TCP connect
+    absl::Duration probe_interval = absl::Milliseconds(250);   // idle liveness probe
+    absl::Duration backoff_initial = absl::Milliseconds(50);   // first reconnect delay
+    absl::Duration backoff_max = absl::Seconds(1);             // reconnect delay cap
+    // Redis keeps a health record this long after its expires_at (PEXPIREAT), so that a
+    // record that expired is still read as "expired" rather than "missing".
+    absl::Duration expiry_grace = absl::Minutes(10);
+    size_t scan_count = 500;                        // SCAN COUNT hint and MGET batch size
+    size_t max_value_bytes = kMaxEncodedValueBytes;  // larger values are bad records
+  };
+
+  // Validates the options (INVALID_ARGUMENT) and starts the store. One connection attempt is
+  // made before returning; when Redis is unreachable the store starts unavailable and keeps
+  // reconnecting in the background (Available() tells).
+  static absl::StatusOr<std::unique_ptr<RedisStore>> Create(Options options);
+
+  RedisStore(const RedisStore&) = delete;
+  RedisStore& operator=(const RedisStore&) = delete;
+  ~RedisStore() override;
+
+  absl::StatusOr<StoreState> LoadAll() override;
+  absl::StatusOr<std::optional<core::HealthRecord>> GetHealth(std::string_view dc_id) override;
+  absl::Status PutHealth(std::string_view dc_id, const core::HealthRecord& record) override;
+  absl::StatusOr<std::optional<core::TenantPolicy>> GetTenant(std::string_view tenant_id) override;
+  absl::Status PutTenant(const core::TenantPolicy& policy) override;
+  absl::StatusOr<bool> DeleteTenant(std::string_view tenant_id) override;
+  // Also starts the subscriber; it delivers kResync each time it (re)subscribes.
+  void SetChangeListener(std::function<void(const Change&)> listener) override;
+  bool Available() const override { return available_.load(std::memory_order_acquire); }
+  uint64_t BadRecords() const override { return bad_records_.load(std::memory_order_relaxed); }
+
+  // True while the subscriber connection is subscribed to the change channel.
+  bool Subscribed() const { return subscribed_.load(std::memory_order_acquire); }
+
+  // The Redis names used (docs/REDIS.md).
+  std::string HealthKey(std::string_view dc_id) const;
+  std::string TenantKey(std::string_view tenant_id) const;
+  std::string ChangesChannel() const;
+
+ private:
+  struct ContextDeleter {
+    void operator()(redisContext* c) const;
+  };
+  struct ReplyDeleter {
+    void operator()(redisReply* r) const;
+  };
+  using ContextPtr = std::unique_ptr<redisContext, ContextDeleter>;
+  using ReplyPtr = std::unique_ptr<redisReply, ReplyDeleter>;
+  using Args = std::vector<absl::string_view>;
+
+  RedisStore(Options options, RedisUrl url);
+
+  // Connects to `target`, applies the timeouts, AUTH and SELECT.
+  absl::StatusOr<ContextPtr> ConnectTo(const HostPort& target) const;
+  // Finds the master (through Sentinel when configured), connects, checks its role.
+  absl::StatusOr<std::pair<ContextPtr, HostPort>> ConnectToMaster() const;
+  absl::StatusOr<HostPort> DiscoverMaster() const;
+  // One command on a private connection; error replies become UNAVAILABLE.
+  static absl::StatusOr<ReplyPtr> RawCommand(redisContext* ctx, const Args& args);
+
+  // Pipelines `commands` on the shared connection: one round trip. I/O errors and replies
+  // saying the node cannot serve (READONLY, LOADING, ...) drop the connection: UNAVAILABLE.
+  absl::StatusOr<std::vector<ReplyPtr>> Pipeline(const std::vector<Args>& commands);
+  absl::StatusOr<ReplyPtr> Command(const Args& args);
+  void DropLocked(absl::string_view reason) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  void MonitorLoop();
+  void SubscriberLoop();
+  // Waits up to `d` (returns early on Stop); true when stopping.
+  bool SleepUnlessStopped(absl::Duration d);
+  absl::Duration NextBackoff(absl::Duration* backoff);
+
+  void Notify(const Change& change);
+  // Reads a stored value (GET/MGET reply) for `key`: the string, or nullopt for a missing key
+  // or a bad one (counted and logged).
+  std::optional<absl::string_view> ValueOf(const redisReply* reply, absl::string_view key);
+  void CountBad(absl::string_view key, absl::string_view reason);
+  std::optional<core::HealthRecord> DecodeHealthAt(const redisReply* reply, absl::string_view key);
+  std::optional<core::TenantPolicy> DecodeTenantAt(const redisReply* reply, absl::string_view key,
+                                                   absl::string_view tenant_id);
+  // SCANs `prefix*` and calls `on_value(key, reply)` for every key with its MGET reply; keys
+  // whose value is nil but exist with another type are counted as bad.
+  absl::Status ScanValues(const std::string& prefix,
+                          const std::function<void(absl::string_view, const redisReply*)>& on_value);
+
+  const Options options_;
+  const RedisUrl url_;
+
+  mutable absl::Mutex mu_;
+  absl::CondVar cv_;  // signalled on stop, drop and connect
+  ContextPtr cmd_ ABSL_GUARDED_BY(mu_);
+  HostPort master_ ABSL_GUARDED_BY(mu_);
+  bool stop_ ABSL_GUARDED_BY(mu_) = false;
+  std::atomic<bool> stopping_{false};
+  std::atomic<uint64_t> generation_{0};  // +1 on every (re)connect of cmd_
+  std::atomic<bool> available_{false};
+  std::atomic<bool> subscribed_{false};
+  std::atomic<uint64_t> bad_records_{0};
+
+  absl::Mutex listener_mu_;
+  std::function<void(const Change&)> listener_ ABSL_GUARDED_BY(listener_mu_);
+  bool subscriber_started_ ABSL_GUARDED_BY(listener_mu_) = false;
+
+  absl::Mutex bad_mu_;
+  absl::flat_hash_set<std::string> logged_bad_keys_ ABSL_GUARDED_BY(bad_mu_);
+
+  std::thread monitor_;
+  std::thread subscriber_;
+};
+
+}  // namespace dcdir::store
+
+#endif  // DCDIR_SERVICE_STORE_REDIS_STORE_H_
