@@ -1,0 +1,340 @@
+// RedisStore behaviour beyond the shared contract: key layout, expiry, bad data, faults,
+// reconnection, Sentinel failover. Real redis-server / redis-sentinel processes.
+
+#include "service/store/redis_store.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "service/store/record_codec.h"
+#include "tests/store/change_recorder.h"
+#include "tests/testing/redis_fixture.h"
+
+namespace dcdir::store {
+namespace {
+
+using testing::RedisServer;
+using testing::SentinelCluster;
+
+core::HealthRecord Record(core::HealthStatus status, absl::Time reported_at) {
+  core::HealthRecord r;
+  r.status = status;
+  r.congestion = 0.25;
+  r.reported_at = reported_at;
+  r.expires_at = reported_at + absl::Seconds(30);
+  return r;
+}
+
+core::HealthRecord FutureRecord() {
+  return Record(core::HealthStatus::kHealthy, absl::FromUnixSeconds(1'900'000'000));
+}
+
+int64_t ToInt(const absl::StatusOr<std::string>& text) {
+  int64_t v = INT64_MIN;
+  if (text.ok()) (void)absl::SimpleAtoi(*text, &v);
+  return v;
+}
+
+class RedisStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    absl::StatusOr<std::unique_ptr<RedisServer>> server = RedisServer::Start();
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = *std::move(server);
+  }
+
+  std::unique_ptr<RedisStore> MakeStore(RedisStore::Options options = {}) {
+    if (options.url.empty()) options.url = server_->url();
+    absl::StatusOr<std::unique_ptr<RedisStore>> store = RedisStore::Create(std::move(options));
+    EXPECT_TRUE(store.ok()) << store.status();
+    return store.ok() ? *std::move(store) : nullptr;
+  }
+
+  std::string Redis(const std::vector<std::string>& args) {
+    absl::StatusOr<std::string> r = server_->Command(args);
+    EXPECT_TRUE(r.ok()) << r.status();
+    return r.ok() ? *r : "";
+  }
+
+  // Members are destroyed in reverse: stores first, then recorders, then the server.
+  std::unique_ptr<RedisServer> server_;
+  ChangeRecorder changes_;
+};
+
+TEST_F(RedisStoreTest, CreateRejectsBadUrlsAndOptions) {
+  absl::StatusOr<std::unique_ptr<RedisStore>> store = RedisStore::Create({.url = "redis://nohost"});
+  EXPECT_EQ(store.status().code(), absl::StatusCode::kInvalidArgument);
+  store = RedisStore::Create({.url = server_->url(), .op_timeout = absl::ZeroDuration()});
+  EXPECT_EQ(store.status().code(), absl::StatusCode::kInvalidArgument);
+  store = RedisStore::Create({.url = server_->url(),
+                              .backoff_initial = absl::Seconds(2),
+                              .backoff_max = absl::Seconds(1)});
+  EXPECT_EQ(store.status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(RedisStoreTest, KeyLayoutAndEncodingAreTheDocumentedOnes) {
+  auto store = MakeStore();
+  ASSERT_NE(store, nullptr);
+  core::HealthRecord r = FutureRecord();
+  ASSERT_TRUE(store->PutHealth("us-sjc", r).ok());
+  EXPECT_EQ(store->HealthKey("us-sjc"), "dcdir:health:us-sjc");
+  EXPECT_EQ(Redis({"GET", "dcdir:health:us-sjc"}), EncodeHealthRecord(r));
+
+  core::TenantPolicy p;
+  p.tenant_id = "acme";
+  p.home_region = "eu";
+  p.allowed_regions = {"eu"};
+  ASSERT_TRUE(store->PutTenant(p).ok());
+  EXPECT_EQ(Redis({"GET", "dcdir:tenant:acme"}), EncodeTenantPolicy(p));
+  EXPECT_EQ(Redis({"PTTL", "dcdir:tenant:acme"}), "-1");  // tenants never expire
+  EXPECT_EQ(store->ChangesChannel(), "dcdir:changes");
+}
+
+TEST_F(RedisStoreTest, HealthKeyExpiresAGraceAfterTheRecord) {
+  auto store = MakeStore({.expiry_grace = absl::Minutes(10)});
+  ASSERT_NE(store, nullptr);
+  core::HealthRecord r = FutureRecord();
+  ASSERT_TRUE(store->PutHealth("us-sjc", r).ok());
+  EXPECT_GT(ToInt(server_->Command({"PTTL", "dcdir:health:us-sjc"})), 0);
+  EXPECT_EQ(ToInt(server_->Command({"PEXPIRETIME", "dcdir:health:us-sjc"})),
+            absl::ToUnixMillis(r.expires_at + absl::Minutes(10)) + 1);
+}
+
+TEST_F(RedisStoreTest, AnAlreadyExpiredRecordStaysReadableAsExpired) {
+  auto store = MakeStore();
+  ASSERT_NE(store, nullptr);
+  // Stored times have microsecond precision.
+  absl::Time an_hour_ago = absl::FromUnixMicros(absl::ToUnixMicros(absl::Now() - absl::Hours(1)));
+  core::HealthRecord r = Record(core::HealthStatus::kHealthy, an_hour_ago);
+  ASSERT_TRUE(store->PutHealth("eu-fra", r).ok());
+  absl::StatusOr<std::optional<core::HealthRecord>> got = store->GetHealth("eu-fra");
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(*got, r);
+  EXPECT_GT(ToInt(server_->Command({"PTTL", "dcdir:health:eu-fra"})), 0);
+}
+
+TEST_F(RedisStoreTest, KeyPrefixesIsolateStores) {
+  auto a = MakeStore({.key_prefix = "a:"});
+  auto b = MakeStore({.key_prefix = "b:"});
+  ASSERT_NE(a, nullptr);
+  ASSERT_NE(b, nullptr);
+  ASSERT_TRUE(a->PutHealth("us-sjc", FutureRecord()).ok());
+  EXPECT_EQ(Redis({"EXISTS", "a:health:us-sjc"}), "1");
+  absl::StatusOr<std::optional<core::HealthRecord>> from_b = b->GetHealth("us-sjc");
+  ASSERT_TRUE(from_b.ok()) << from_b.status();
+  EXPECT_EQ(*from_b, std::nullopt);
+  absl::StatusOr<StoreState> all_b = b->LoadAll();
+  ASSERT_TRUE(all_b.ok()) << all_b.status();
+  EXPECT_TRUE(all_b->health.empty());
+  absl::StatusOr<StoreState> all_a = a->LoadAll();
+  ASSERT_TRUE(all_a.ok()) << all_a.status();
+  EXPECT_EQ(all_a->health.size(), 1u);
+}
+
+TEST_F(RedisStoreTest, GlobCharactersInThePrefixAreLiteral) {
+  auto star = MakeStore({.key_prefix = "x*"});
+  auto plain = MakeStore({.key_prefix = "xy"});
+  ASSERT_NE(star, nullptr);
+  ASSERT_NE(plain, nullptr);
+  ASSERT_TRUE(plain->PutHealth("dc", FutureRecord()).ok());
+  absl::StatusOr<StoreState> all = star->LoadAll();
+  ASSERT_TRUE(all.ok()) << all.status();
+  EXPECT_TRUE(all->health.empty());
+}
+
+TEST_F(RedisStoreTest, DatabaseNumberIsSelected) {
+  auto store = MakeStore({.url = server_->url() + "/3"});
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->PutHealth("us-sjc", FutureRecord()).ok());
+  EXPECT_EQ(Redis({"EXISTS", "dcdir:health:us-sjc"}), "0");  // not in db 0
+  EXPECT_NE(Redis({"INFO", "keyspace"}).find("db3:keys=1"), std::string::npos);
+}
+
+TEST_F(RedisStoreTest, BadValuesAreSkippedAndCounted) {
+  auto store = MakeStore();
+  ASSERT_NE(store, nullptr);
+  core::HealthRecord good = FutureRecord();
+  ASSERT_TRUE(store->PutHealth("good", good).ok());
+  core::TenantPolicy tenant;
+  tenant.tenant_id = "acme";
+  tenant.home_region = "eu";
+  ASSERT_TRUE(store->PutTenant(tenant).ok());
+
+  Redis({"SET", "dcdir:health:garbage", "\xff\x00 not a record"});
+  Redis({"SET", "dcdir:health:badstatus", "h1|9|0.5|0|1|2"});
+  Redis({"SET", "dcdir:health:future", "h2|1|0.5|0|1|2|new-field"});
+  Redis({"LPUSH", "dcdir:health:listy", "x"});
+  std::string huge = EncodeHealthRecord(good);
+  huge.append(200 * 1024, ' ');
+  Redis({"SET", "dcdir:health:huge", huge});
+  Redis({"SET", "dcdir:tenant:wrongid", EncodeTenantPolicy(tenant)});  // says "acme"
+  Redis({"HSET", "dcdir:tenant:hashy", "f", "v"});
+  Redis({"SET", "dcdir:unrelated", "ignored: not a health or tenant key"});
+
+  absl::StatusOr<StoreState> all = store->LoadAll();
+  ASSERT_TRUE(all.ok()) << all.status();
+  EXPECT_EQ(all->health, (core::HealthMap{{"good", good}}));
+  EXPECT_EQ(all->tenants, (std::vector<core::TenantPolicy>{tenant}));
+  EXPECT_EQ(store->BadRecords(), 7u);
+
+  // Point reads skip (and count) them too.
+  absl::StatusOr<std::optional<core::HealthRecord>> listy = store->GetHealth("listy");
+  ASSERT_TRUE(listy.ok()) << listy.status();
+  EXPECT_EQ(*listy, std::nullopt);
+  absl::StatusOr<std::optional<core::TenantPolicy>> wrong = store->GetTenant("wrongid");
+  ASSERT_TRUE(wrong.ok()) << wrong.status();
+  EXPECT_EQ(*wrong, std::nullopt);
+  EXPECT_EQ(store->BadRecords(), 9u);
+}
+
+TEST_F(RedisStoreTest, LoadAllPagesThroughManyKeys) {
+  auto store = MakeStore({.scan_count = 7});
+  ASSERT_NE(store, nullptr);
+  for (int i = 0; i < 100; ++i) {
+    ASSERT_TRUE(store->PutHealth(absl::StrCat("dc-", i), FutureRecord()).ok());
+  }
+  absl::StatusOr<StoreState> all = store->LoadAll();
+  ASSERT_TRUE(all.ok()) << all.status();
+  EXPECT_EQ(all->health.size(), 100u);
+  EXPECT_EQ(all->health.count("dc-57"), 1u);
+}
+
+TEST_F(RedisStoreTest, PasswordIsSentWithAuth) {
+  absl::StatusOr<std::unique_ptr<RedisServer>> secured =
+      RedisServer::Start({"--requirepass", "s3cret"});
+  ASSERT_TRUE(secured.ok()) << secured.status();
+  auto with = MakeStore({.url = (*secured)->url(), .password = "s3cret"});
+  ASSERT_NE(with, nullptr);
+  EXPECT_TRUE(with->Available());
+  EXPECT_TRUE(with->PutHealth("us-sjc", FutureRecord()).ok());
+
+  auto without = MakeStore({.url = (*secured)->url()});
+  ASSERT_NE(without, nullptr);
+  EXPECT_FALSE(without->Available());
+  EXPECT_EQ(without->PutHealth("us-sjc", FutureRecord()).code(), absl::StatusCode::kUnavailable);
+}
+
+TEST_F(RedisStoreTest, AnotherStoreSeesChangesThroughPubSub) {
+  auto writer = MakeStore();
+  auto reader = MakeStore();
+  ASSERT_NE(writer, nullptr);
+  ASSERT_NE(reader, nullptr);
+  reader->SetChangeListener(changes_.Listener());
+  ASSERT_TRUE(WaitUntil([&] { return reader->Subscribed(); }, absl::Seconds(5)));
+  EXPECT_EQ(changes_.Count(Change::Kind::kResync), 1u);  // on subscribing
+
+  ASSERT_TRUE(writer->PutHealth("us-sjc", FutureRecord()).ok());
+  core::TenantPolicy p;
+  p.tenant_id = "acme";
+  ASSERT_TRUE(writer->PutTenant(p).ok());
+  EXPECT_TRUE(changes_.WaitFor(Change::Kind::kHealth, "us-sjc"));
+  EXPECT_TRUE(changes_.WaitFor(Change::Kind::kTenant, "acme"));
+}
+
+TEST_F(RedisStoreTest, SubscriberReconnectDeliversResync) {
+  auto store = MakeStore();
+  ASSERT_NE(store, nullptr);
+  store->SetChangeListener(changes_.Listener());
+  ASSERT_TRUE(changes_.WaitFor(Change::Kind::kResync, "", 1));
+
+  Redis({"CLIENT", "KILL", "TYPE", "pubsub"});
+  ASSERT_TRUE(changes_.WaitFor(Change::Kind::kResync, "", 2));
+  // And it listens again.
+  ASSERT_TRUE(WaitUntil([&] { return store->Subscribed(); }, absl::Seconds(5)));
+  ASSERT_TRUE(store->PutHealth("us-sjc", FutureRecord()).ok());
+  EXPECT_TRUE(changes_.WaitFor(Change::Kind::kHealth, "us-sjc"));
+}
+
+TEST_F(RedisStoreTest, KilledRedisMakesTheStoreUnavailableEvenWhenIdle) {
+  auto store = MakeStore();
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->Available());
+  ASSERT_TRUE(server_->Kill().ok());
+  // No call is made: the background probe notices. (Product contract: within 1 s.)
+  EXPECT_TRUE(WaitUntil([&] { return !store->Available(); }, absl::Milliseconds(1500)));
+  EXPECT_EQ(store->PutHealth("us-sjc", FutureRecord()).code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(store->GetHealth("us-sjc").status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(store->LoadAll().status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(store->GetTenant("acme").status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(store->DeleteTenant("acme").status().code(), absl::StatusCode::kUnavailable);
+}
+
+TEST_F(RedisStoreTest, RecoversAfterRestartAndResyncs) {
+  auto store = MakeStore();
+  ASSERT_NE(store, nullptr);
+  store->SetChangeListener(changes_.Listener());
+  ASSERT_TRUE(changes_.WaitFor(Change::Kind::kResync, "", 1));
+  ASSERT_TRUE(server_->Kill().ok());
+  ASSERT_TRUE(WaitUntil([&] { return !store->Available(); }, absl::Seconds(5)));
+
+  ASSERT_TRUE(server_->Restart().ok());
+  ASSERT_TRUE(WaitUntil([&] { return store->Available(); }, absl::Seconds(5)));
+  core::HealthRecord r = FutureRecord();
+  ASSERT_TRUE(store->PutHealth("us-sjc", r).ok());
+  absl::StatusOr<std::optional<core::HealthRecord>> got = store->GetHealth("us-sjc");
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(*got, r);
+  // Messages may have been missed while away: the listener is told to reload.
+  EXPECT_TRUE(changes_.WaitFor(Change::Kind::kResync, "", 2));
+}
+
+TEST_F(RedisStoreTest, StartsUnavailableWhenRedisIsDownAndConnectsLater) {
+  ASSERT_TRUE(server_->Kill().ok());
+  auto store = MakeStore();
+  ASSERT_NE(store, nullptr);
+  EXPECT_FALSE(store->Available());
+  EXPECT_EQ(store->PutHealth("us-sjc", FutureRecord()).code(), absl::StatusCode::kUnavailable);
+  ASSERT_TRUE(server_->Restart().ok());
+  ASSERT_TRUE(WaitUntil([&] { return store->Available(); }, absl::Seconds(5)));
+  EXPECT_TRUE(store->PutHealth("us-sjc", FutureRecord()).ok());
+}
+
+TEST_F(RedisStoreTest, AHungServerTimesOutAsUnavailable) {
+  auto store = MakeStore({.op_timeout = absl::Milliseconds(100)});
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(server_->Pause().ok());
+  absl::Status put = store->PutHealth("us-sjc", FutureRecord());
+  EXPECT_EQ(put.code(), absl::StatusCode::kUnavailable) << put;
+  EXPECT_FALSE(store->Available());
+  ASSERT_TRUE(server_->Resume().ok());
+  ASSERT_TRUE(WaitUntil([&] { return store->Available(); }, absl::Seconds(5)));
+  EXPECT_TRUE(store->PutHealth("us-sjc", FutureRecord()).ok());
+}
+
+TEST(RedisSentinelTest, FollowsAFailoverToThePromotedReplica) {
+  absl::StatusOr<std::unique_ptr<SentinelCluster>> cluster = SentinelCluster::Start(1, "dcdir");
+  ASSERT_TRUE(cluster.ok()) << cluster.status();
+  SentinelCluster& c = **cluster;
+
+  absl::StatusOr<std::unique_ptr<RedisStore>> unknown =
+      RedisStore::Create({.url = absl::StrCat(c.url().substr(0, c.url().rfind('/')), "/nosuch")});
+  ASSERT_TRUE(unknown.ok()) << unknown.status();
+  EXPECT_FALSE((*unknown)->Available());
+  unknown->reset();
+
+  absl::StatusOr<std::unique_ptr<RedisStore>> store = RedisStore::Create({.url = c.url()});
+  ASSERT_TRUE(store.ok()) << store.status();
+  RedisStore& s = **store;
+  ASSERT_TRUE(s.Available());
+  ASSERT_TRUE(s.PutHealth("before", FutureRecord()).ok());
+  EXPECT_EQ(c.master().Command({"EXISTS", "dcdir:health:before"}).value_or(""), "1");
+
+  const int replica_port = c.replica().port();
+  ASSERT_TRUE(c.master().Kill().ok());
+  // Sentinel promotes the replica (~3 s); the store must follow and writes succeed again.
+  bool written = WaitUntil([&] { return s.PutHealth("after", FutureRecord()).ok(); },
+                           absl::Seconds(15));
+  ASSERT_TRUE(written);
+  EXPECT_EQ(c.SentinelMasterPort().value_or(-1), replica_port);
+  EXPECT_EQ(c.replica().Command({"EXISTS", "dcdir:health:after"}).value_or(""), "1");
+  absl::StatusOr<std::optional<core::HealthRecord>> got = s.GetHealth("after");
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(*got, FutureRecord());
+}
+
+}  // namespace
+}  // namespace dcdir::store

@@ -1,0 +1,213 @@
+// The store contract: one typed suite run against every Store implementation
+// (InMemoryStore, and RedisStore on a real throwaway redis-server).
+
+#include <algorithm>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "service/store/in_memory_store.h"
+#include "service/store/redis_store.h"
+#include "service/store/store.h"
+#include "tests/store/change_recorder.h"
+#include "tests/testing/redis_fixture.h"
+
+namespace dcdir::store {
+namespace {
+
+class InMemoryEnv {
+ public:
+  absl::Status SetUp() { return absl::OkStatus(); }
+  absl::StatusOr<std::unique_ptr<Store>> Make() { return std::make_unique<InMemoryStore>(); }
+  // The in-memory store calls the listener synchronously: nothing to wait for.
+  bool WaitUntilListening(Store&) { return true; }
+};
+
+class RedisEnv {
+ public:
+  absl::Status SetUp() {
+    absl::StatusOr<std::unique_ptr<testing::RedisServer>> server = testing::RedisServer::Start();
+    if (!server.ok()) return server.status();
+    server_ = *std::move(server);
+    return absl::OkStatus();
+  }
+  absl::StatusOr<std::unique_ptr<Store>> Make() {
+    absl::StatusOr<std::unique_ptr<RedisStore>> store =
+        RedisStore::Create({.url = server_->url()});
+    if (!store.ok()) return store.status();
+    return std::unique_ptr<Store>(*std::move(store));
+  }
+  // Changes travel through pub/sub: writes made before SUBSCRIBE took effect are not told.
+  bool WaitUntilListening(Store& store) {
+    auto& redis = static_cast<RedisStore&>(store);
+    return WaitUntil([&] { return redis.Subscribed(); }, absl::Seconds(5));
+  }
+
+ private:
+  std::unique_ptr<testing::RedisServer> server_;
+};
+
+template <typename Env>
+class StoreContractTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    absl::Status up = env_.SetUp();
+    ASSERT_TRUE(up.ok()) << up;
+    absl::StatusOr<std::unique_ptr<Store>> store = env_.Make();
+    ASSERT_TRUE(store.ok()) << store.status();
+    store_ = *std::move(store);
+  }
+
+  static core::HealthRecord Record(core::HealthStatus status, double congestion,
+                                   int64_t reported_s = 1'800'000'000) {
+    core::HealthRecord r;
+    r.status = status;
+    r.congestion = congestion;
+    r.congested = congestion >= 0.85;
+    r.reported_at = absl::FromUnixSeconds(reported_s) + absl::Microseconds(123);
+    r.expires_at = r.reported_at + absl::Seconds(30);
+    return r;
+  }
+  static core::TenantPolicy Tenant(std::string id, std::string home,
+                                   std::vector<std::string> allowed) {
+    core::TenantPolicy p;
+    p.tenant_id = std::move(id);
+    p.home_region = std::move(home);
+    p.allowed_regions = std::move(allowed);
+    p.updated_at = absl::FromUnixSeconds(1'800'000'100);
+    return p;
+  }
+
+  // Destroyed in reverse order: the store (and its threads) before the recorder and the server.
+  Env env_;
+  ChangeRecorder changes_;
+  std::unique_ptr<Store> store_;
+};
+
+using StoreTypes = ::testing::Types<InMemoryEnv, RedisEnv>;
+class StoreTypeNames {
+ public:
+  template <typename T>
+  static std::string GetName(int) {
+    return std::is_same_v<T, InMemoryEnv> ? "InMemory" : "Redis";
+  }
+};
+TYPED_TEST_SUITE(StoreContractTest, StoreTypes, StoreTypeNames);
+
+TYPED_TEST(StoreContractTest, IsAvailable) { EXPECT_TRUE(this->store_->Available()); }
+
+TYPED_TEST(StoreContractTest, GetHealthOfAnUnknownDcIsNullopt) {
+  absl::StatusOr<std::optional<core::HealthRecord>> got = this->store_->GetHealth("nowhere");
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(*got, std::nullopt);
+}
+
+TYPED_TEST(StoreContractTest, PutThenGetHealthReturnsTheSameRecord) {
+  core::HealthRecord r = this->Record(core::HealthStatus::kHealthy, 0.42);
+  ASSERT_TRUE(this->store_->PutHealth("us-sjc", r).ok());
+  absl::StatusOr<std::optional<core::HealthRecord>> got = this->store_->GetHealth("us-sjc");
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(*got, r);
+  absl::StatusOr<std::optional<core::HealthRecord>> other = this->store_->GetHealth("us-iad");
+  ASSERT_TRUE(other.ok()) << other.status();
+  EXPECT_EQ(*other, std::nullopt);
+}
+
+TYPED_TEST(StoreContractTest, PutHealthOverwrites) {
+  ASSERT_TRUE(this->store_->PutHealth("eu-fra", this->Record(core::HealthStatus::kHealthy, 0.1)).ok());
+  core::HealthRecord second = this->Record(core::HealthStatus::kDown, 0.9, 1'800'000'010);
+  ASSERT_TRUE(this->store_->PutHealth("eu-fra", second).ok());
+  absl::StatusOr<std::optional<core::HealthRecord>> got = this->store_->GetHealth("eu-fra");
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(*got, second);
+}
+
+TYPED_TEST(StoreContractTest, TenantPutGetOverwriteDelete) {
+  Store& s = *this->store_;
+  absl::StatusOr<std::optional<core::TenantPolicy>> missing = s.GetTenant("acme");
+  ASSERT_TRUE(missing.ok()) << missing.status();
+  EXPECT_EQ(*missing, std::nullopt);
+
+  core::TenantPolicy p = this->Tenant("acme", "eu", {"eu", "uk"});
+  ASSERT_TRUE(s.PutTenant(p).ok());
+  absl::StatusOr<std::optional<core::TenantPolicy>> got = s.GetTenant("acme");
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(*got, p);
+
+  core::TenantPolicy p2 = this->Tenant("acme", "us", {});
+  ASSERT_TRUE(s.PutTenant(p2).ok());
+  got = s.GetTenant("acme");
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(*got, p2);
+
+  absl::StatusOr<bool> deleted = s.DeleteTenant("acme");
+  ASSERT_TRUE(deleted.ok()) << deleted.status();
+  EXPECT_TRUE(*deleted);
+  got = s.GetTenant("acme");
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(*got, std::nullopt);
+  deleted = s.DeleteTenant("acme");
+  ASSERT_TRUE(deleted.ok()) << deleted.status();
+  EXPECT_FALSE(*deleted);
+}
+
+TYPED_TEST(StoreContractTest, IdsWithSeparatorsRoundTrip) {
+  core::TenantPolicy p = this->Tenant("a|b,c%d:e", "eu", {"x,y", "z|w"});
+  ASSERT_TRUE(this->store_->PutTenant(p).ok());
+  absl::StatusOr<std::optional<core::TenantPolicy>> got = this->store_->GetTenant("a|b,c%d:e");
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(*got, p);
+}
+
+TYPED_TEST(StoreContractTest, LoadAllReturnsEverything) {
+  Store& s = *this->store_;
+  absl::StatusOr<StoreState> empty = s.LoadAll();
+  ASSERT_TRUE(empty.ok()) << empty.status();
+  EXPECT_TRUE(empty->health.empty());
+  EXPECT_TRUE(empty->tenants.empty());
+
+  core::HealthRecord a = this->Record(core::HealthStatus::kHealthy, 0.2);
+  core::HealthRecord b = this->Record(core::HealthStatus::kDraining, 0.95);
+  core::TenantPolicy t1 = this->Tenant("acme", "eu", {"eu"});
+  core::TenantPolicy t2 = this->Tenant("globex", "us", {"us", "ca"});
+  ASSERT_TRUE(s.PutHealth("us-sjc", a).ok());
+  ASSERT_TRUE(s.PutHealth("eu-fra", b).ok());
+  ASSERT_TRUE(s.PutTenant(t1).ok());
+  ASSERT_TRUE(s.PutTenant(t2).ok());
+  ASSERT_TRUE(s.PutTenant(this->Tenant("gone", "us", {})).ok());
+  ASSERT_TRUE(s.DeleteTenant("gone").ok());
+
+  absl::StatusOr<StoreState> all = s.LoadAll();
+  ASSERT_TRUE(all.ok()) << all.status();
+  core::HealthMap expected_health = {{"us-sjc", a}, {"eu-fra", b}};
+  EXPECT_EQ(all->health, expected_health);
+  std::vector<core::TenantPolicy> tenants = all->tenants;
+  std::sort(tenants.begin(), tenants.end(),
+            [](const auto& x, const auto& y) { return x.tenant_id < y.tenant_id; });
+  EXPECT_EQ(tenants, (std::vector<core::TenantPolicy>{t1, t2}));
+  EXPECT_EQ(s.BadRecords(), 0u);
+}
+
+TYPED_TEST(StoreContractTest, ChangeListenerHearsOwnWrites) {
+  ChangeRecorder& changes = this->changes_;
+  this->store_->SetChangeListener(changes.Listener());
+  ASSERT_TRUE(this->env_.WaitUntilListening(*this->store_));
+
+  ASSERT_TRUE(this->store_->PutHealth("us-sjc", this->Record(core::HealthStatus::kHealthy, 0.3)).ok());
+  ASSERT_TRUE(this->store_->PutTenant(this->Tenant("acme", "eu", {})).ok());
+  absl::StatusOr<bool> deleted = this->store_->DeleteTenant("acme");
+  ASSERT_TRUE(deleted.ok() && *deleted);
+  absl::StatusOr<bool> not_deleted = this->store_->DeleteTenant("never-existed");
+  ASSERT_TRUE(not_deleted.ok() && !*not_deleted);
+  ASSERT_TRUE(this->store_->PutHealth("marker", this->Record(core::HealthStatus::kDown, 0)).ok());
+
+  // Changes arrive in write order: once "marker" is seen, everything before it was too.
+  ASSERT_TRUE(changes.WaitFor(Change::Kind::kHealth, "marker"));
+  EXPECT_EQ(changes.Count(Change::Kind::kHealth, "us-sjc"), 1u);
+  EXPECT_EQ(changes.Count(Change::Kind::kTenant, "acme"), 2u);  // put + delete
+  EXPECT_EQ(changes.Count(Change::Kind::kTenant, "never-existed"), 0u);  // deleted nothing
+}
+
+}  // namespace
+}  // namespace dcdir::store
