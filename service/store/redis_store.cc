@@ -24,10 +24,16 @@ namespace dcdir::store {
 namespace {
 
 // SET the value, optionally PEXPIREAT, then PUBLISH the change: one atomic round trip.
-// KEYS[1] key; ARGV: value, pexpireat-ms or "", channel, message.
+// KEYS[1] key; ARGV: value, expire-at ms or "" (none), channel, message, grace ms. The key is
+// kept until max(expire-at, Redis' TIME + grace): an already-expired record stays readable.
 constexpr absl::string_view kPutScript =
     "redis.call('SET', KEYS[1], ARGV[1])\n"
-    "if ARGV[2] ~= '' then redis.call('PEXPIREAT', KEYS[1], ARGV[2]) end\n"
+    "if ARGV[2] ~= '' then\n"
+    "  local t = redis.call('TIME')\n"
+    "  local now_ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
+    "  local at = math.max(tonumber(ARGV[2]), now_ms + tonumber(ARGV[5]))\n"
+    "  redis.call('PEXPIREAT', KEYS[1], string.format('%d', at))\n"
+    "end\n"
     "redis.call('PUBLISH', ARGV[3], ARGV[4])\n"
     "return 1\n";
 
@@ -198,61 +204,69 @@ absl::StatusOr<RedisStore::ContextPtr> RedisStore::ConnectTo(const HostPort& tar
   return ctx;
 }
 
-absl::StatusOr<HostPort> RedisStore::DiscoverMaster() const {
-  std::string errors;
-  for (const HostPort& sentinel : url_.hosts) {
-    ContextPtr ctx(redisConnectWithTimeout(sentinel.host.c_str(), sentinel.port,
-                                           absl::ToTimeval(options_.connect_timeout)));
-    if (ctx == nullptr || ctx->err != 0) {
-      absl::StrAppend(&errors, " ", FormatHostPort(sentinel), ": cannot connect;");
-      continue;
-    }
-    redisSetTimeout(ctx.get(), absl::ToTimeval(options_.op_timeout));
-    absl::StatusOr<ReplyPtr> reply =
-        RawCommand(ctx.get(), {"SENTINEL", "get-master-addr-by-name", url_.master_name});
-    if (!reply.ok()) {
-      absl::StrAppend(&errors, " ", FormatHostPort(sentinel), ": ", reply.status().message(), ";");
-      continue;
-    }
-    const redisReply* r = reply->get();
-    int port = 0;
-    if (r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
-        r->element[0]->type == REDIS_REPLY_STRING && r->element[1]->type == REDIS_REPLY_STRING &&
-        absl::SimpleAtoi(ReplyString(r->element[1]), &port) && port > 0 && port < 65536) {
-      return HostPort{std::string(ReplyString(r->element[0])), port};
-    }
-    absl::StrAppend(&errors, " ", FormatHostPort(sentinel), ": does not know master '",
-                    url_.master_name, "';");
+absl::StatusOr<HostPort> RedisStore::AskSentinel(const HostPort& sentinel) const {
+  ContextPtr ctx(redisConnectWithTimeout(sentinel.host.c_str(), sentinel.port,
+                                         absl::ToTimeval(options_.connect_timeout)));
+  if (ctx == nullptr || ctx->err != 0) {
+    return absl::UnavailableError(absl::StrCat(FormatHostPort(sentinel), ": cannot connect"));
   }
-  return absl::UnavailableError(absl::StrCat("redis sentinel: no master found:", errors));
+  redisSetTimeout(ctx.get(), absl::ToTimeval(options_.op_timeout));
+  absl::StatusOr<ReplyPtr> reply =
+      RawCommand(ctx.get(), {"SENTINEL", "get-master-addr-by-name", url_.master_name});
+  if (!reply.ok()) {
+    return absl::UnavailableError(
+        absl::StrCat(FormatHostPort(sentinel), ": ", reply.status().message()));
+  }
+  const redisReply* r = reply->get();
+  int port = 0;
+  if (r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
+      r->element[0]->type == REDIS_REPLY_STRING && r->element[1]->type == REDIS_REPLY_STRING &&
+      absl::SimpleAtoi(ReplyString(r->element[1]), &port) && port > 0 && port < 65536) {
+    return HostPort{std::string(ReplyString(r->element[0])), port};
+  }
+  return absl::UnavailableError(absl::StrCat(FormatHostPort(sentinel),
+                                             ": does not know master '", url_.master_name, "'"));
 }
 
-absl::StatusOr<std::pair<RedisStore::ContextPtr, HostPort>> RedisStore::ConnectToMaster() const {
-  HostPort target;
-  if (url_.mode == RedisUrl::Mode::kSentinel) {
-    absl::StatusOr<HostPort> master = DiscoverMaster();
-    if (!master.ok()) return master.status();
-    target = *std::move(master);
-  } else {
-    target = url_.hosts.front();
-  }
+absl::StatusOr<RedisStore::ContextPtr> RedisStore::ConnectAndCheck(const HostPort& target) const {
   absl::StatusOr<ContextPtr> ctx = ConnectTo(target);
   if (!ctx.ok()) return ctx.status();
   if (url_.mode == RedisUrl::Mode::kDirect) {
     // A connect alone proves little (a hung process still completes the TCP handshake).
     absl::StatusOr<ReplyPtr> pong = RawCommand(ctx->get(), {"PING"});
     if (!pong.ok()) return pong.status();
-  } else {
-    absl::StatusOr<ReplyPtr> role = RawCommand(ctx->get(), {"ROLE"});
-    if (!role.ok()) return role.status();
-    const redisReply* r = role->get();
-    if (r->type != REDIS_REPLY_ARRAY || r->elements == 0 ||
-        r->element[0]->type != REDIS_REPLY_STRING || ReplyString(r->element[0]) != "master") {
-      return absl::UnavailableError(
-          absl::StrCat("redis: ", FormatHostPort(target), " is not a master (yet)"));
-    }
+    return ctx;
   }
-  return std::make_pair(*std::move(ctx), std::move(target));
+  absl::StatusOr<ReplyPtr> role = RawCommand(ctx->get(), {"ROLE"});
+  if (!role.ok()) return role.status();
+  const redisReply* r = role->get();
+  if (r->type != REDIS_REPLY_ARRAY || r->elements == 0 ||
+      r->element[0]->type != REDIS_REPLY_STRING || ReplyString(r->element[0]) != "master") {
+    return absl::UnavailableError(
+        absl::StrCat("redis: ", FormatHostPort(target), " is not a master (yet)"));
+  }
+  return ctx;
+}
+
+absl::StatusOr<std::pair<RedisStore::ContextPtr, HostPort>> RedisStore::ConnectToMaster() const {
+  if (url_.mode == RedisUrl::Mode::kDirect) {
+    absl::StatusOr<ContextPtr> ctx = ConnectAndCheck(url_.hosts.front());
+    if (!ctx.ok()) return ctx.status();
+    return std::make_pair(*std::move(ctx), url_.hosts.front());
+  }
+  // Each sentinel's answer in turn: one stale or partitioned sentinel must not block us.
+  std::string errors;
+  for (const HostPort& sentinel : url_.hosts) {
+    absl::StatusOr<HostPort> master = AskSentinel(sentinel);
+    if (!master.ok()) {
+      absl::StrAppend(&errors, " ", master.status().message(), ";");
+      continue;
+    }
+    absl::StatusOr<ContextPtr> ctx = ConnectAndCheck(*master);
+    if (ctx.ok()) return std::make_pair(*std::move(ctx), *std::move(master));
+    absl::StrAppend(&errors, " ", ctx.status().message(), ";");
+  }
+  return absl::UnavailableError(absl::StrCat("redis sentinel: no usable master:", errors));
 }
 
 void RedisStore::DropLocked(absl::string_view reason) {
@@ -533,16 +547,17 @@ absl::StatusOr<std::optional<core::HealthRecord>> RedisStore::GetHealth(std::str
 absl::Status RedisStore::PutHealth(std::string_view dc_id, const core::HealthRecord& record) {
   std::string key = HealthKey(dc_id);
   std::string value = EncodeHealthRecord(record);
-  std::string expire_at;
-  if (record.expires_at != absl::InfiniteFuture()) {
-    // Already-expired records stay readable (as expired) for the grace period from now.
-    absl::Time keep_until = std::max(record.expires_at, absl::Now()) + options_.expiry_grace;
-    expire_at = absl::StrCat(absl::ToUnixMillis(keep_until) + 1);
+  std::string expire_at;  // "" = never
+  const std::string grace = absl::StrCat(absl::ToInt64Milliseconds(options_.expiry_grace));
+  if (record.expires_at == absl::InfinitePast()) {
+    expire_at = "0";  // kept for the grace from now
+  } else if (record.expires_at != absl::InfiniteFuture()) {
+    expire_at = absl::StrCat(absl::ToUnixMillis(record.expires_at + options_.expiry_grace) + 1);
   }
   std::string channel = ChangesChannel();
   std::string message = absl::StrCat("h:", absl::string_view(dc_id.data(), dc_id.size()));
   absl::StatusOr<ReplyPtr> reply =
-      Command({"EVAL", kPutScript, "1", key, value, expire_at, channel, message});
+      Command({"EVAL", kPutScript, "1", key, value, expire_at, channel, message, grace});
   if (!reply.ok()) return reply.status();
   if ((*reply)->type == REDIS_REPLY_ERROR) {
     return absl::UnavailableError(absl::StrCat("redis: ", ReplyString(reply->get())));
@@ -564,7 +579,7 @@ absl::Status RedisStore::PutTenant(const core::TenantPolicy& policy) {
   std::string channel = ChangesChannel();
   std::string message = absl::StrCat("t:", policy.tenant_id);
   absl::StatusOr<ReplyPtr> reply =
-      Command({"EVAL", kPutScript, "1", key, value, "", channel, message});
+      Command({"EVAL", kPutScript, "1", key, value, "", channel, message, "0"});
   if (!reply.ok()) return reply.status();
   if ((*reply)->type == REDIS_REPLY_ERROR) {
     return absl::UnavailableError(absl::StrCat("redis: ", ReplyString(reply->get())));

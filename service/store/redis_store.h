@@ -99,9 +99,12 @@ class RedisStore final : public Store {
 
   // Connects to `target`, applies the timeouts, AUTH and SELECT.
   absl::StatusOr<ContextPtr> ConnectTo(const HostPort& target) const;
-  // Finds the master (through Sentinel when configured), connects, checks its role.
+  // ConnectTo, then PING (direct) or ROLE must say "master" (Sentinel).
+  absl::StatusOr<ContextPtr> ConnectAndCheck(const HostPort& target) const;
+  // Finds the master (through Sentinel when configured) and connects to it.
   absl::StatusOr<std::pair<ContextPtr, HostPort>> ConnectToMaster() const;
-  absl::StatusOr<HostPort> DiscoverMaster() const;
+  // SENTINEL get-master-addr-by-name on one sentinel.
+  absl::StatusOr<HostPort> AskSentinel(const HostPort& sentinel) const;
   // One command on a private connection; error replies become UNAVAILABLE.
   static absl::StatusOr<ReplyPtr> RawCommand(redisContext* ctx, const Args& args);
 

@@ -100,6 +100,7 @@ TEST_F(RedisStoreTest, HealthKeyExpiresAGraceAfterTheRecord) {
   core::HealthRecord r = FutureRecord();
   ASSERT_TRUE(store->PutHealth("us-sjc", r).ok());
   EXPECT_GT(ToInt(server_->Command({"PTTL", "dcdir:health:us-sjc"})), 0);
+  // PEXPIREAT (absolute), not a relative TTL: the same for every writer.
   EXPECT_EQ(ToInt(server_->Command({"PEXPIRETIME", "dcdir:health:us-sjc"})),
             absl::ToUnixMillis(r.expires_at + absl::Minutes(10)) + 1);
 }
@@ -114,7 +115,20 @@ TEST_F(RedisStoreTest, AnAlreadyExpiredRecordStaysReadableAsExpired) {
   absl::StatusOr<std::optional<core::HealthRecord>> got = store->GetHealth("eu-fra");
   ASSERT_TRUE(got.ok()) << got.status();
   EXPECT_EQ(*got, r);
-  EXPECT_GT(ToInt(server_->Command({"PTTL", "dcdir:health:eu-fra"})), 0);
+  // Kept for the grace counted from now (Redis' clock): more than 9 minutes left.
+  EXPECT_GT(ToInt(server_->Command({"PTTL", "dcdir:health:eu-fra"})), 9 * 60 * 1000);
+}
+
+TEST_F(RedisStoreTest, ARecordThatNeverExpiresHasNoTtl) {
+  auto store = MakeStore();
+  ASSERT_NE(store, nullptr);
+  core::HealthRecord r = FutureRecord();
+  r.expires_at = absl::InfiniteFuture();
+  ASSERT_TRUE(store->PutHealth("forever", r).ok());
+  EXPECT_EQ(Redis({"PTTL", "dcdir:health:forever"}), "-1");
+  absl::StatusOr<std::optional<core::HealthRecord>> got = store->GetHealth("forever");
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(*got, r);
 }
 
 TEST_F(RedisStoreTest, KeyPrefixesIsolateStores) {
@@ -315,6 +329,16 @@ TEST(RedisSentinelTest, FollowsAFailoverToThePromotedReplica) {
   ASSERT_TRUE(unknown.ok()) << unknown.status();
   EXPECT_FALSE((*unknown)->Available());
   unknown->reset();
+
+  // A dead sentinel listed first is skipped.
+  absl::StatusOr<int> dead_port = testing::PickFreePort();
+  ASSERT_TRUE(dead_port.ok()) << dead_port.status();
+  std::string with_dead = c.url();
+  with_dead.insert(std::string("redis+sentinel://").size(), absl::StrCat("127.0.0.1:", *dead_port, ","));
+  absl::StatusOr<std::unique_ptr<RedisStore>> second = RedisStore::Create({.url = with_dead});
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_TRUE((*second)->Available());
+  second->reset();
 
   absl::StatusOr<std::unique_ptr<RedisStore>> store = RedisStore::Create({.url = c.url()});
   ASSERT_TRUE(store.ok()) << store.status();
