@@ -1,0 +1,288 @@
+// dcdir-agent: reports DC health and congestion to dcdir on an interval.
+//
+//   dcdir-agent --server HOST:PORT [--token_file F] --config FILE (--dc ID ... | --simulate)
+//
+// Exit codes (with --once, or at startup): 0 ok, 1 usage, 2 rejected by the server,
+// 3 unavailable, 4 credentials. Without --once it runs until SIGTERM/SIGINT (exit 0).
+
+#include <signal.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "clients/agent/congestion_source.h"
+#include "clients/agent/probe.h"
+#include "clients/agent/simulation.h"
+#include "clients/agent/world_file.h"
+#include "clients/cli/args.h"
+#include "clients/cli/exit_codes.h"
+#include "clients/cpp/errors.h"
+#include "dcdir/v1/reporting.grpc.pb.h"
+#include "grpcpp/create_channel.h"
+
+namespace {
+
+using dcdir::agent::AgentDatacenter;
+using dcdir::cli::Args;
+namespace v1 = dcdir::v1;
+
+constexpr char kUsage[] = R"(dcdir-agent: report DC health and congestion to dcdir.
+
+usage: dcdir-agent --server HOST:PORT [--token_file F] --config FILE (--dc ID ... | --simulate)
+                   [--interval 5s] [--ttl D] [--once] [--quiet]
+
+  --dc ID[,ID...]          DCs to report (repeatable); their endpoints come from --config
+  --probe tcp|grpc|none    liveness: TCP connect, or grpc.health.v1 Check (SERVING), to each
+                           endpoint; HEALTHY when any answers, else DOWN (default tcp)
+  --endpoint HOST:PORT     probe these endpoints instead of the config's (repeatable)
+  --probe_timeout 1s       per endpoint
+  --congestion_file F      file holding a number in [0,1] ("{dc}" is replaced by the DC id)
+  --congestion_command C   shell command printing a number in [0,1] (env DCDIR_DC, "{dc}")
+  --simulate               report for every DC of --config: slowly varying congestion (random
+                           walk) and occasional short outages; --seed N, --outage_probability P
+  --interval 5s            between rounds; doubled (up to --max_backoff 60s) while the
+                           directory is unreachable
+  --ttl D                  report TTL (default max(30s, 3 x interval); with --once 10m)
+  --once                   report one round and exit (no outage in the first simulated round)
+  --rpc_timeout 3s         per report
+
+exit codes: 0 ok, 1 usage, 2 rejected by the server, 3 directory unavailable, 4 bad/missing token.
+)";
+
+std::atomic<bool> g_stop{false};
+void OnSignal(int) { g_stop = true; }
+
+int Usage(const std::string& problem) {
+  std::cerr << "dcdir-agent: " << problem << "\n(run `dcdir-agent --help` for the flags)\n";
+  return dcdir::cli::kExitUsage;
+}
+
+struct Observation {
+  std::string dc_id;
+  v1::HealthStatus status = v1::HEALTH_STATUS_HEALTHY;
+  double congestion = 0;
+  std::string why;  // probe failure, for the log
+};
+
+std::string StatusName(v1::HealthStatus s) {
+  std::string name = v1::HealthStatus_Name(s);
+  return name.substr(std::string("HEALTH_STATUS_").size());
+}
+
+// Sleeps up to `d`, waking early on SIGTERM/SIGINT. False when stopping.
+bool SleepUnlessStopped(absl::Duration d) {
+  const absl::Time until = absl::Now() + d;
+  while (!g_stop) {
+    const absl::Duration left = until - absl::Now();
+    if (left <= absl::ZeroDuration()) return true;
+    absl::SleepFor(std::min(left, absl::Milliseconds(100)));
+  }
+  return false;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  auto parsed = Args::Parse(
+      argc, argv, {"simulate", "once", "quiet", "help"},
+      {"server", "token_file", "config", "dc", "interval", "ttl", "seed", "probe", "endpoint",
+       "probe_timeout", "congestion_file", "congestion_command", "outage_probability",
+       "max_backoff", "rpc_timeout"});
+  if (!parsed.ok()) return Usage(std::string(parsed.status().message()));
+  const Args& args = *parsed;
+  if (args.Has("help")) {
+    std::cout << kUsage;
+    return 0;
+  }
+  if (!args.positional().empty()) {
+    return Usage(absl::StrCat("unexpected argument \"", args.positional()[0], "\""));
+  }
+  const std::string server = args.Get("server", "127.0.0.1:50051");
+  if (!args.Has("config")) return Usage("--config FILE (the world config) is required");
+  const bool simulate = args.Has("simulate");
+  const bool once = args.Has("once");
+  const bool quiet = args.Has("quiet");
+  if (simulate == args.Has("dc")) return Usage("give either --dc ID ... or --simulate");
+  if (args.Has("congestion_file") && args.Has("congestion_command")) {
+    return Usage("give at most one of --congestion_file and --congestion_command");
+  }
+  auto interval = args.GetDuration("interval", absl::Seconds(5));
+  auto probe_timeout = args.GetDuration("probe_timeout", absl::Seconds(1));
+  auto max_backoff = args.GetDuration("max_backoff", absl::Seconds(60));
+  auto rpc_timeout = args.GetDuration("rpc_timeout", absl::Seconds(3));
+  auto seed = args.GetInt("seed", 1);
+  auto outage_probability = args.GetDouble("outage_probability", 0.02);
+  for (const absl::Status& s :
+       {interval.status(), probe_timeout.status(), max_backoff.status(), rpc_timeout.status(),
+        seed.status(), outage_probability.status()}) {
+    if (!s.ok()) return Usage(std::string(s.message()));
+  }
+  if (*interval <= absl::ZeroDuration()) return Usage("--interval must be > 0");
+  auto ttl = args.GetDuration(
+      "ttl", once ? absl::Minutes(10) : std::max(absl::Seconds(30), *interval * 3));
+  if (!ttl.ok()) return Usage(std::string(ttl.status().message()));
+  const std::string probe = args.Get("probe", "tcp");
+  if (probe != "tcp" && probe != "grpc" && probe != "none") {
+    return Usage("--probe must be tcp, grpc or none");
+  }
+
+  std::string token;
+  if (std::string file = args.Get("token_file"); !file.empty()) {
+    std::ifstream in(file, std::ios::binary);
+    if (!in) return Usage(absl::StrCat("cannot read --token_file ", file));
+    std::stringstream buffer;
+    buffer << in.rdbuf();
+    token = std::string(absl::StripAsciiWhitespace(buffer.str()));
+    if (token.empty()) return Usage(absl::StrCat("--token_file ", file, " is empty"));
+  }
+
+  auto world = dcdir::agent::LoadDatacenters(args.Get("config"));
+  if (!world.ok()) return Usage(std::string(world.status().message()));
+  std::vector<AgentDatacenter> dcs;
+  if (simulate) {
+    dcs = *world;
+  } else {
+    for (const std::string& id : args.GetList("dc")) {
+      auto it = std::find_if(world->begin(), world->end(),
+                             [&](const AgentDatacenter& dc) { return dc.id == id; });
+      if (it == world->end()) {
+        std::vector<std::string> known;
+        for (const auto& dc : *world) known.push_back(dc.id);
+        return Usage(absl::StrCat("DC \"", id, "\" is not in ", args.Get("config"),
+                                  "; known: ", absl::StrJoin(known, ",")));
+      }
+      dcs.push_back(*it);
+    }
+    const std::vector<std::string> overrides = args.GetList("endpoint");
+    for (AgentDatacenter& dc : dcs) {
+      if (!overrides.empty()) dc.endpoints = overrides;
+      if (probe != "none" && dc.endpoints.empty()) {
+        return Usage(absl::StrCat("DC ", dc.id,
+                                  " has no endpoints to probe: pass --endpoint or --probe=none"));
+      }
+    }
+  }
+
+  std::vector<std::string> ids;
+  for (const auto& dc : dcs) ids.push_back(dc.id);
+  dcdir::agent::Simulator simulator(ids, static_cast<uint64_t>(*seed), *outage_probability);
+  std::map<std::string, double> last_congestion;
+
+  auto observe = [&]() {
+    std::vector<Observation> out;
+    if (simulate) {
+      for (const auto& h : simulator.Next()) out.push_back({h.dc_id, h.status, h.congestion, ""});
+      return out;
+    }
+    for (const AgentDatacenter& dc : dcs) {
+      Observation o;
+      o.dc_id = dc.id;
+      if (probe != "none") {
+        std::vector<std::string> failures;
+        bool up = false;
+        for (const std::string& endpoint : dc.endpoints) {
+          absl::Status s = probe == "tcp" ? dcdir::agent::TcpProbe(endpoint, *probe_timeout)
+                                          : dcdir::agent::GrpcHealthProbe(endpoint, *probe_timeout);
+          if (s.ok()) {
+            up = true;
+            break;
+          }
+          failures.emplace_back(s.message());
+        }
+        if (!up) {
+          o.status = v1::HEALTH_STATUS_DOWN;
+          o.why = absl::StrJoin(failures, "; ");
+        }
+      }
+      absl::StatusOr<double> congestion = last_congestion[dc.id];
+      if (args.Has("congestion_file")) {
+        congestion = dcdir::agent::ReadCongestionFile(args.Get("congestion_file"), dc.id);
+      } else if (args.Has("congestion_command")) {
+        congestion = dcdir::agent::RunCongestionCommand(args.Get("congestion_command"), dc.id);
+      }
+      if (congestion.ok()) {
+        last_congestion[dc.id] = *congestion;
+      } else {
+        std::cerr << "dcdir-agent: WARNING: " << dc.id << ": " << congestion.status().message()
+                  << "; keeping the last value " << last_congestion[dc.id] << "\n";
+      }
+      o.congestion = last_congestion[dc.id];
+      out.push_back(std::move(o));
+    }
+    return out;
+  };
+
+  signal(SIGTERM, OnSignal);
+  signal(SIGINT, OnSignal);
+  auto channel = grpc::CreateChannel(server, grpc::InsecureChannelCredentials());
+  auto stub = v1::ReportingService::NewStub(channel);
+  std::mt19937_64 jitter_rng(static_cast<uint64_t>(*seed) ^ 0x5eed);
+  int unreachable_rounds = 0;
+
+  while (!g_stop) {
+    const absl::Time round_start = absl::Now();
+    absl::Status first_error;
+    bool unreachable = false;
+    for (const Observation& o : observe()) {
+      v1::HealthReport report;
+      report.set_datacenter_id(o.dc_id);
+      report.set_status(o.status);
+      report.set_congestion(o.congestion);
+      report.mutable_ttl()->set_seconds(absl::ToInt64Seconds(*ttl));
+      grpc::ClientContext context;
+      context.set_deadline(absl::ToChronoTime(absl::Now() + *rpc_timeout));
+      if (!token.empty()) context.AddMetadata("authorization", absl::StrCat("Bearer ", token));
+      v1::ReportHealthResponse response;
+      absl::Status s =
+          dcdir::client::FromGrpcStatus(stub->ReportHealth(&context, report, &response), context);
+      if (s.ok()) {
+        if (!quiet) {
+          char congestion[16];
+          std::snprintf(congestion, sizeof(congestion), "%.2f", o.congestion);
+          std::cout << "reported " << o.dc_id << " " << StatusName(o.status) << " congestion "
+                    << congestion << " ttl " << absl::FormatDuration(*ttl)
+                    << (response.congested() ? " (congested)" : "")
+                    << (o.why.empty() ? "" : absl::StrCat(" (", o.why, ")")) << "\n"
+                    << std::flush;
+        }
+        continue;
+      }
+      if (first_error.ok()) first_error = s;
+      std::cerr << "dcdir-agent: report for " << o.dc_id << " failed: "
+                << dcdir::cli::DescribeError(s, server) << "\n";
+      if (dcdir::client::IsTransportFailure(s)) {
+        unreachable = true;
+        break;  // the rest of the round would fail the same way
+      }
+    }
+    if (once) return dcdir::cli::ExitCodeFor(first_error);
+    absl::Duration wait = *interval;
+    if (unreachable) {
+      ++unreachable_rounds;
+      for (int i = 0; i < unreachable_rounds && wait < *max_backoff; ++i) wait = wait * 2;
+      wait = std::min(wait, *max_backoff);
+      wait = wait * std::uniform_real_distribution<double>(0.5, 1.0)(jitter_rng);
+      std::cerr << "dcdir-agent: the directory at " << server << " is unreachable; retrying in "
+                << absl::FormatDuration(absl::Trunc(wait, absl::Milliseconds(1))) << "\n";
+    } else {
+      unreachable_rounds = 0;
+      wait -= absl::Now() - round_start;
+    }
+    if (!SleepUnlessStopped(wait)) break;
+  }
+  return 0;
+}

@@ -1,0 +1,240 @@
+#include "clients/cpp/directory_client.h"
+
+#include <algorithm>
+#include <chrono>
+#include <iostream>
+#include <random>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "clients/cpp/directory_watcher.h"
+#include "clients/cpp/errors.h"
+
+namespace dcdir::client {
+namespace {
+
+std::chrono::system_clock::time_point RpcDeadline(absl::Duration timeout) {
+  return absl::ToChronoTime(absl::Now() + timeout);
+}
+
+absl::Duration TtlOf(const v1::Directory& directory) {
+  return absl::Seconds(directory.ttl().seconds()) + absl::Nanoseconds(directory.ttl().nanos());
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<DirectoryClient>> DirectoryClient::Create(ClientOptions options) {
+  if (options.addresses.empty()) {
+    return absl::InvalidArgumentError("ClientOptions.addresses needs at least one host:port");
+  }
+  if (options.deadline <= absl::ZeroDuration() ||
+      options.attempt_timeout <= absl::ZeroDuration() || options.max_attempts < 1) {
+    return absl::InvalidArgumentError(
+        "ClientOptions.deadline and attempt_timeout must be > 0 and max_attempts >= 1");
+  }
+  if (options.max_stale < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("ClientOptions.max_stale must be >= 0");
+  }
+  if (options.clock == nullptr) options.clock = std::make_shared<RealClock>();
+  if (!options.stub_factory) options.stub_factory = DefaultStubFactory();
+  return std::unique_ptr<DirectoryClient>(new DirectoryClient(std::move(options)));
+}
+
+DirectoryClient::DirectoryClient(ClientOptions options) : options_(std::move(options)) {
+  if (!options_.cache_dir.empty()) cache_.emplace(options_.cache_dir);
+  rng_state_ = options_.seed != 0 ? options_.seed : std::random_device{}();
+}
+
+DirectoryClient::~DirectoryClient() = default;
+
+std::shared_ptr<DirectoryStub> DirectoryClient::StubFor(const std::string& address) {
+  absl::MutexLock lock(&mu_);
+  auto& stub = stubs_[address];
+  if (stub == nullptr) stub = options_.stub_factory(address);
+  return stub;
+}
+
+absl::Duration DirectoryClient::NextBackoff(int retry) {
+  const BackoffPolicy& b = options_.backoff;
+  absl::Duration base = b.initial;
+  for (int i = 0; i < retry && base < b.maximum; ++i) base = base * b.multiplier;
+  base = std::min(base, b.maximum);
+  double unit;
+  {
+    absl::MutexLock lock(&mu_);
+    // splitmix64: small, seedable, good enough for jitter.
+    uint64_t z = (rng_state_ += 0x9E3779B97F4A7C15ULL);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    z ^= z >> 31;
+    unit = static_cast<double>(z >> 11) / static_cast<double>(1ULL << 53);
+  }
+  const double jitter = std::clamp(b.jitter, 0.0, 1.0);
+  return base * (1.0 - jitter * unit);
+}
+
+absl::StatusOr<Resolution> DirectoryClient::MakeResolution(const v1::Directory& directory,
+                                                           Source source, std::string address,
+                                                           absl::Time fetched_at,
+                                                           int rpc_attempts) {
+  auto refuse = [&](const v1::DataCenter& dc, bool secondary) {
+    if (options_.pinning.Allows(dc)) return;
+    std::cerr << "dcdir-client: WARNING: refusing data center " << dc.id() << " (region "
+              << dc.region() << ", country " << dc.country() << ") offered as a "
+              << (secondary ? "secondary" : "primary") << ": outside the client pinning ("
+              << options_.pinning.Describe() << ")\n";
+    if (options_.on_refused) options_.on_refused(RefusedDatacenter{dc, secondary});
+  };
+  for (const v1::DataCenter& dc : directory.primaries()) refuse(dc, false);
+  for (const v1::DataCenter& dc : directory.secondaries()) refuse(dc, true);
+  absl::StatusOr<AttemptPlan> plan = BuildAttemptPlan(directory, options_.pinning);
+  if (!plan.ok()) return plan.status();
+  Resolution resolution;
+  resolution.directory = FilterDirectory(directory, options_.pinning);
+  resolution.plan = *std::move(plan);
+  resolution.source = source;
+  resolution.address = std::move(address);
+  resolution.fetched_at = fetched_at;
+  resolution.rpc_attempts = rpc_attempts;
+  return resolution;
+}
+
+void DirectoryClient::SaveToCache(const v1::GetDirectoryRequest& request,
+                                  const v1::Directory& directory, absl::Time fetched_at) {
+  if (!cache_) return;
+  if (absl::Status s = cache_->Store(request, directory, fetched_at); !s.ok()) {
+    std::cerr << "dcdir-client: WARNING: " << s.message() << "\n";
+  }
+}
+
+absl::StatusOr<Resolution> DirectoryClient::FromCache(const v1::GetDirectoryRequest& request,
+                                                      const absl::Status& last_error) {
+  const std::string what = absl::StrCat("no directory server answered (", options_.addresses.size(),
+                                        " address(es); last error: ", last_error.message(), ")");
+  if (!cache_) {
+    return absl::UnavailableError(absl::StrCat(what, "; no disk cache is configured"));
+  }
+  absl::StatusOr<CachedDirectory> cached = cache_->Load(request);
+  if (!cached.ok()) {
+    return absl::UnavailableError(
+        absl::StrCat(what, " and there is no cached answer for this request"));
+  }
+  const absl::Time now = options_.clock->Now();
+  const absl::Time usable_until = cached->fetched_at + TtlOf(cached->directory) + options_.max_stale;
+  if (now > usable_until) {
+    return WithReason(
+        absl::UnavailableError(absl::StrCat(
+            what, "; the cached answer fetched at ", absl::FormatTime(cached->fetched_at),
+            " expired at ", absl::FormatTime(usable_until), " (ttl ",
+            absl::FormatDuration(TtlOf(cached->directory)), " + max_stale ",
+            absl::FormatDuration(options_.max_stale), ")")),
+        "CACHE_EXPIRED");
+  }
+  std::cerr << "dcdir-client: WARNING: " << what << "; using the cached answer fetched at "
+            << absl::FormatTime(cached->fetched_at) << "\n";
+  return MakeResolution(cached->directory, Source::kCache, "", cached->fetched_at, 0);
+}
+
+absl::StatusOr<Resolution> DirectoryClient::Resolve(const v1::GetDirectoryRequest& request) {
+  const Clock& clock = *options_.clock;
+  const absl::Time deadline = clock.Now() + options_.deadline;
+  const size_t n = options_.addresses.size();
+  absl::Status last_error = absl::DeadlineExceededError("the Resolve deadline passed");
+  bool server_answered = false;
+  int attempts = 0;
+  int passes = 0;
+  while (attempts < options_.max_attempts) {
+    const absl::Duration left = deadline - clock.Now();
+    if (left <= absl::ZeroDuration()) break;
+    const std::string& address = options_.addresses[attempts % n];
+    grpc::ClientContext context;
+    context.set_deadline(RpcDeadline(std::min(left, options_.attempt_timeout)));
+    absl::StatusOr<v1::Directory> answer = StubFor(address)->GetDirectory(context, request);
+    ++attempts;
+    if (answer.ok()) {
+      const absl::Time fetched_at = clock.Now();
+      SaveToCache(request, *answer, fetched_at);
+      return MakeResolution(*answer, Source::kServer, address, fetched_at, attempts);
+    }
+    last_error = answer.status();
+    if (!IsTransportFailure(last_error)) server_answered = true;
+    if (!IsRetryable(last_error)) return last_error;
+    if (attempts % n == 0 && attempts < options_.max_attempts) {
+      // A full pass found no answer: back off before the next one.
+      const absl::Duration wait = NextBackoff(passes++);
+      if (clock.Now() + wait >= deadline) break;
+      clock.SleepFor(wait);
+    }
+  }
+  // A server that answered (e.g. UNAVAILABLE NO_HEALTHY_COMPLIANT_DATACENTER) is the truth:
+  // never replace its verdict with an older cached one.
+  if (server_answered) return last_error;
+  return FromCache(request, last_error);
+}
+
+absl::StatusOr<v1::ReportFallbackResponse> DirectoryClient::ReportFallback(
+    const v1::GetDirectoryRequest& request, const Resolution& resolution,
+    const std::string& dc_id, int attempts) {
+  const PlannedAttempt* planned = nullptr;
+  for (const PlannedAttempt& a : resolution.plan.attempts) {
+    if (a.datacenter.id() == dc_id) planned = &a;
+  }
+  if (planned == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("data center ", dc_id, " is not in the attempt plan"));
+  }
+  v1::FallbackReport report;
+  report.set_client_country(request.client_country());
+  report.set_tenant_id(request.tenant_id());
+  report.set_datacenter_id(dc_id);
+  report.set_attempts(static_cast<uint32_t>(std::max(attempts, 1)));
+  report.set_fallback(planned->secondary);
+  absl::Status last_error;
+  for (const std::string& address : options_.addresses) {
+    grpc::ClientContext context;
+    context.set_deadline(RpcDeadline(options_.attempt_timeout));
+    auto response = StubFor(address)->ReportFallback(context, report);
+    if (response.ok() || !IsTransportFailure(response.status())) return response;
+    last_error = response.status();
+  }
+  return last_error;
+}
+
+absl::StatusOr<Connection> DirectoryClient::Connect(
+    const v1::GetDirectoryRequest& request, const Resolution& resolution,
+    const std::function<absl::Status(const v1::DataCenter&)>& try_connect) {
+  int attempts = 0;
+  std::string failures;
+  for (const PlannedAttempt& a : resolution.plan.attempts) {
+    ++attempts;
+    absl::Status s = try_connect(a.datacenter);
+    if (s.ok()) {
+      Connection connection;
+      connection.datacenter = a.datacenter;
+      connection.attempts = attempts;
+      connection.fallback = a.secondary;
+      connection.report = ReportFallback(request, resolution, a.datacenter.id(), attempts);
+      if (!connection.report.ok()) {
+        std::cerr << "dcdir-client: WARNING: could not report the connection to "
+                  << a.datacenter.id() << ": " << connection.report.status().message() << "\n";
+      }
+      return connection;
+    }
+    absl::StrAppend(&failures, failures.empty() ? "" : "; ", a.datacenter.id(), ": ",
+                    s.message());
+  }
+  return absl::UnavailableError(absl::StrCat("could not connect to any of the ", attempts,
+                                             " planned data centers (", failures, ")"));
+}
+
+std::unique_ptr<DirectoryWatcher> DirectoryClient::Watch(
+    v1::GetDirectoryRequest request,
+    std::function<void(const absl::StatusOr<Resolution>&)> on_update) {
+  auto watcher = std::unique_ptr<DirectoryWatcher>(
+      new DirectoryWatcher(this, std::move(request), std::move(on_update)));
+  watcher->Start();
+  return watcher;
+}
+
+}  // namespace dcdir::client

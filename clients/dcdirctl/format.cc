@@ -1,0 +1,150 @@
+#include "clients/dcdirctl/format.h"
+
+#include <cstdio>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
+#include "clients/cli/table.h"
+#include "google/protobuf/util/json_util.h"
+
+namespace dcdir::ctl {
+namespace {
+
+std::string Congestion(double c) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.2f", c);
+  return buf;
+}
+
+std::string YesNo(bool b) { return b ? "yes" : "no"; }
+
+std::string Notes(const v1::DataCenter& dc) {
+  std::vector<std::string> notes;
+  if (dc.congested()) notes.push_back("congested");
+  if (dc.cross_border()) notes.push_back("cross-border");
+  return absl::StrJoin(notes, ",");
+}
+
+std::string VersionLine(uint64_t snapshot, const std::string& config, bool stale) {
+  std::string line = absl::StrCat("snapshot ", snapshot, ", config ", config);
+  if (stale) absl::StrAppend(&line, ", STALE (the shared store is unreachable)");
+  return line + "\n";
+}
+
+std::string ReasonName(v1::VerdictReason reason) {
+  return absl::AsciiStrToLower(
+      absl::StripPrefix(v1::VerdictReason_Name(reason), "VERDICT_REASON_"));
+}
+
+std::string VerdictName(v1::Verdict verdict) {
+  return absl::AsciiStrToLower(absl::StripPrefix(v1::Verdict_Name(verdict), "VERDICT_"));
+}
+
+absl::Duration FromProto(const google::protobuf::Duration& d) {
+  return absl::Seconds(d.seconds()) + absl::Nanoseconds(d.nanos());
+}
+
+}  // namespace
+
+std::string ToJson(const google::protobuf::Message& message) {
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  options.always_print_primitive_fields = true;
+  std::string out;
+  (void)google::protobuf::util::MessageToJsonString(message, &out, options);
+  return out + "\n";
+}
+
+std::string FormatTimestamp(const google::protobuf::Timestamp& ts) {
+  if (ts.seconds() == 0 && ts.nanos() == 0) return "-";
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::FromUnixSeconds(ts.seconds()),
+                          absl::UTCTimeZone());
+}
+
+std::string StatusName(v1::HealthStatus status) {
+  return std::string(absl::StripPrefix(v1::HealthStatus_Name(status), "HEALTH_STATUS_"));
+}
+
+std::string FormatDirectory(const v1::Directory& d) {
+  std::string out = absl::StrCat(
+      "client region ", d.client_region(), ": ", d.primaries_size(), " primaries, ",
+      d.secondaries_size(), " secondaries (try ", d.secondary_attempts(), "), fallback ",
+      d.fallback_active() ? "ACTIVE" : "inactive", ", ttl ", absl::FormatDuration(FromProto(d.ttl())),
+      "\n");
+  out += VersionLine(d.snapshot_version(), d.config_version(), d.stale());
+  cli::Table table({"KIND", "TRY", "DC", "REGION", "COUNTRY", "CITY", "STATUS", "CONGESTION",
+                    "NOTES"});
+  int attempt = 0;
+  for (const v1::DataCenter& dc : d.primaries()) {
+    table.AddRow({"primary", absl::StrCat(++attempt), dc.id(), dc.region(), dc.country(),
+                  dc.city(), StatusName(dc.status()), Congestion(dc.congestion()), Notes(dc)});
+  }
+  uint32_t secondaries = 0;
+  for (const v1::DataCenter& dc : d.secondaries()) {
+    const bool tried = secondaries++ < d.secondary_attempts();
+    table.AddRow({"secondary", tried ? absl::StrCat(++attempt) : "-", dc.id(), dc.region(),
+                  dc.country(), dc.city(), StatusName(dc.status()), Congestion(dc.congestion()),
+                  Notes(dc)});
+  }
+  return out + table.Render();
+}
+
+std::string FormatExplanation(const v1::DirectoryExplanation& e) {
+  std::string out = absl::StrCat("client region ", e.client_region(), ": outcome ", e.outcome());
+  if (!e.outcome_reason().empty()) absl::StrAppend(&out, " (", e.outcome_reason(), ")");
+  out += "\n";
+  if (e.has_tenant_policy()) {
+    absl::StrAppend(&out, "tenant ", e.tenant_policy().tenant_id(), ": home region ",
+                    e.tenant_policy().home_region(), ", allowed regions ",
+                    e.tenant_policy().allowed_regions().empty()
+                        ? "-"
+                        : absl::StrJoin(e.tenant_policy().allowed_regions(), ","),
+                    "\n");
+  }
+  out += VersionLine(e.snapshot_version(), e.config_version(),
+                     e.has_directory() && e.directory().stale());
+  cli::Table table({"DC", "REGION", "COUNTRY", "STATUS", "VERDICT", "RANK", "REASON", "DETAIL"});
+  for (const v1::DataCenterVerdict& v : e.datacenters()) {
+    std::string reason = ReasonName(v.reason());
+    if (!v.rule().empty()) absl::StrAppend(&reason, ":", v.rule());
+    table.AddRow({v.datacenter().id(), v.datacenter().region(), v.datacenter().country(),
+                  StatusName(v.datacenter().status()), VerdictName(v.verdict()),
+                  v.rank() > 0 ? absl::StrCat(v.rank()) : "-", reason, v.detail()});
+  }
+  return out + table.Render();
+}
+
+std::string FormatHealthReport(const v1::HealthReport& request,
+                               const v1::ReportHealthResponse& response) {
+  const absl::Duration ttl = FromProto(request.ttl());
+  return absl::StrCat("reported ", request.datacenter_id(), " ", StatusName(request.status()),
+                      ", congestion ", Congestion(request.congestion()), ", ttl ",
+                      ttl == absl::ZeroDuration() ? "server default" : absl::FormatDuration(ttl),
+                      ": congested ", YesNo(response.congested()), ", expires ",
+                      FormatTimestamp(response.expire_time()), "\n");
+}
+
+std::string FormatTenantPolicy(const v1::TenantPolicy& p) {
+  return absl::StrCat("tenant ", p.tenant_id(), ": home region ", p.home_region(),
+                      ", allowed regions ",
+                      p.allowed_regions().empty() ? "-" : absl::StrJoin(p.allowed_regions(), ","),
+                      ", updated ", FormatTimestamp(p.update_time()), "\n");
+}
+
+std::string FormatDataCenters(const v1::ListDataCentersResponse& r) {
+  std::string out = VersionLine(r.snapshot_version(), r.config_version(), r.stale());
+  cli::Table table({"DC", "REGION", "COUNTRY", "CITY", "STATUS", "CONGESTION", "CONGESTED",
+                    "CAPACITY", "EXPIRES"});
+  for (const v1::DataCenterState& s : r.datacenters()) {
+    const v1::DataCenter& dc = s.datacenter();
+    table.AddRow({dc.id(), dc.region(), dc.country(), dc.city(), StatusName(dc.status()),
+                  Congestion(dc.congestion()), YesNo(dc.congested()),
+                  absl::StrCat(s.capacity_sessions()), FormatTimestamp(s.expire_time())});
+  }
+  return out + table.Render();
+}
+
+}  // namespace dcdir::ctl

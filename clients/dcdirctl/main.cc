@@ -1,0 +1,310 @@
+// dcdirctl: the operators' CLI for dcdir.
+//
+//   dcdirctl --server HOST:PORT [--token_file F] [--json] COMMAND [FLAGS]
+//
+// Exit codes: 0 ok, 1 usage, 2 rejected by the server (invalid, not found, ...),
+// 3 unavailable (server unreachable, no healthy DC; retry later), 4 credentials.
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <sstream>
+#include <string>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/time.h"
+#include "clients/cli/args.h"
+#include "clients/cli/exit_codes.h"
+#include "clients/cpp/errors.h"
+#include "clients/dcdirctl/format.h"
+#include "dcdir/v1/admin.grpc.pb.h"
+#include "dcdir/v1/directory.grpc.pb.h"
+#include "dcdir/v1/reporting.grpc.pb.h"
+#include "grpcpp/create_channel.h"
+
+namespace {
+
+using dcdir::cli::Args;
+namespace v1 = dcdir::v1;
+
+constexpr char kUsage[] = R"(dcdirctl: operate a dcdir directory.
+
+usage: dcdirctl [--server HOST:PORT] [--token_file F] [--json] [--timeout 5s] COMMAND [FLAGS]
+
+commands:
+  get --country CC [--tenant T] [--client_id K] [--max_secondaries N]
+                    the directory answer: ranked primaries and secondaries (TRY = attempt order)
+  watch --country CC [--tenant T] [--client_id K] [--count N]
+                    print the answer, then every change (N answers, 0 = until interrupted)
+  explain --country CC [--tenant T] [--client_id K]
+                    every DC with its verdict and the reason
+  report-health --dc ID --status healthy|draining|down [--congestion X] [--ttl 30s]
+                    report a DC's health (needs the token when the server has one)
+  tenant set --tenant T --home_region R [--allowed_regions a,b]
+  tenant get --tenant T
+  tenant delete --tenant T
+                    a tenant's data-routing control (needs the token)
+  list              every DC with its health (needs the token)
+
+--server defaults to $DCDIR_SERVER, else 127.0.0.1:50051. --json prints one JSON object per line
+(the proto JSON mapping with proto field names).
+exit codes: 0 ok, 1 usage, 2 rejected by the server (invalid argument, not found, no compliant DC),
+3 unavailable (server unreachable, no healthy DC: retry later), 4 missing or wrong token.
+)";
+
+struct Ctl {
+  Args args;
+  std::string server;
+  std::string token;
+  bool json = false;
+  absl::Duration timeout = absl::Seconds(5);
+  std::shared_ptr<grpc::Channel> channel;
+
+  void Prepare(grpc::ClientContext& context, bool streaming = false) const {
+    if (!streaming) context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+    if (!token.empty()) context.AddMetadata("authorization", absl::StrCat("Bearer ", token));
+  }
+
+  int Fail(const absl::Status& status) const {
+    if (json) {
+      std::string reason = dcdir::client::ErrorReason(status);
+      std::cerr << "{\"error\":{\"code\":\"" << dcdir::client::CodeName(status.code())
+                << "\",\"reason\":\"" << reason << "\",\"message\":"
+                << JsonString(std::string(status.message())) << ",\"hint\":"
+                << JsonString(dcdir::cli::HintFor(status, server)) << "}}\n";
+    } else {
+      std::cerr << "dcdirctl: " << dcdir::cli::DescribeError(status, server) << "\n";
+    }
+    return dcdir::cli::ExitCodeFor(status);
+  }
+
+  static std::string JsonString(const std::string& s) {
+    std::string out = "\"";
+    for (char c : s) {
+      switch (c) {
+        case '"': out += "\\\""; break;
+        case '\\': out += "\\\\"; break;
+        case '\n': out += "\\n"; break;
+        case '\t': out += "\\t"; break;
+        default:
+          if (static_cast<unsigned char>(c) < 0x20) {
+            char buf[8];
+            std::snprintf(buf, sizeof(buf), "\\u%04x", c);
+            out += buf;
+          } else {
+            out += c;
+          }
+      }
+    }
+    return out + "\"";
+  }
+
+  void Print(const google::protobuf::Message& message, const std::string& text) const {
+    std::cout << (json ? dcdir::ctl::ToJson(message) : text) << std::flush;
+  }
+};
+
+int Usage(const std::string& problem) {
+  std::cerr << "dcdirctl: " << problem << "\n(run `dcdirctl --help` for the commands)\n";
+  return dcdir::cli::kExitUsage;
+}
+
+absl::StatusOr<v1::GetDirectoryRequest> DirectoryRequest(const Args& args) {
+  if (!args.Has("country")) {
+    return absl::InvalidArgumentError("--country CC is required, e.g. --country US");
+  }
+  v1::GetDirectoryRequest request;
+  request.set_client_country(args.Get("country"));
+  request.set_tenant_id(args.Get("tenant"));
+  request.set_client_id(args.Get("client_id"));
+  auto max = args.GetInt("max_secondaries", 0);
+  if (!max.ok()) return max.status();
+  if (*max < 0) return absl::InvalidArgumentError("--max_secondaries must be >= 0");
+  request.set_max_secondaries(static_cast<uint32_t>(*max));
+  return request;
+}
+
+int Get(const Ctl& ctl) {
+  auto request = DirectoryRequest(ctl.args);
+  if (!request.ok()) return Usage(std::string(request.status().message()));
+  auto stub = v1::DirectoryService::NewStub(ctl.channel);
+  grpc::ClientContext context;
+  ctl.Prepare(context);
+  v1::Directory response;
+  grpc::Status s = stub->GetDirectory(&context, *request, &response);
+  if (!s.ok()) return ctl.Fail(dcdir::client::FromGrpcStatus(s, context));
+  ctl.Print(response, dcdir::ctl::FormatDirectory(response));
+  return 0;
+}
+
+int Watch(const Ctl& ctl) {
+  auto request = DirectoryRequest(ctl.args);
+  if (!request.ok()) return Usage(std::string(request.status().message()));
+  auto count = ctl.args.GetInt("count", 0);
+  if (!count.ok()) return Usage(std::string(count.status().message()));
+  auto stub = v1::DirectoryService::NewStub(ctl.channel);
+  grpc::ClientContext context;
+  ctl.Prepare(context, /*streaming=*/true);
+  auto reader = stub->WatchDirectory(&context, *request);
+  v1::Directory answer;
+  int64_t seen = 0;
+  while (reader->Read(&answer)) {
+    if (!ctl.json && seen > 0) std::cout << "\n";
+    ctl.Print(answer, dcdir::ctl::FormatDirectory(answer));
+    if (++seen == *count) {
+      context.TryCancel();
+      reader->Finish();
+      return 0;
+    }
+  }
+  grpc::Status s = reader->Finish();
+  if (s.ok()) {
+    return ctl.Fail(absl::UnavailableError("the server ended the watch (shutting down?)"));
+  }
+  return ctl.Fail(dcdir::client::FromGrpcStatus(s, context));
+}
+
+int Explain(const Ctl& ctl) {
+  auto request = DirectoryRequest(ctl.args);
+  if (!request.ok()) return Usage(std::string(request.status().message()));
+  auto stub = v1::DirectoryService::NewStub(ctl.channel);
+  grpc::ClientContext context;
+  ctl.Prepare(context);
+  v1::DirectoryExplanation response;
+  grpc::Status s = stub->ExplainDirectory(&context, *request, &response);
+  if (!s.ok()) return ctl.Fail(dcdir::client::FromGrpcStatus(s, context));
+  ctl.Print(response, dcdir::ctl::FormatExplanation(response));
+  return 0;
+}
+
+int ReportHealth(const Ctl& ctl) {
+  const Args& args = ctl.args;
+  if (!args.Has("dc")) return Usage("report-health needs --dc ID");
+  v1::HealthReport report;
+  report.set_datacenter_id(args.Get("dc"));
+  const std::string status = absl::AsciiStrToLower(args.Get("status"));
+  if (status == "healthy") {
+    report.set_status(v1::HEALTH_STATUS_HEALTHY);
+  } else if (status == "draining") {
+    report.set_status(v1::HEALTH_STATUS_DRAINING);
+  } else if (status == "down") {
+    report.set_status(v1::HEALTH_STATUS_DOWN);
+  } else {
+    return Usage("report-health needs --status healthy|draining|down");
+  }
+  auto congestion = args.GetDouble("congestion", 0);
+  if (!congestion.ok()) return Usage(std::string(congestion.status().message()));
+  report.set_congestion(*congestion);
+  auto ttl = args.GetDuration("ttl", absl::ZeroDuration());
+  if (!ttl.ok()) return Usage(std::string(ttl.status().message()));
+  report.mutable_ttl()->set_seconds(absl::ToInt64Seconds(*ttl));
+  report.mutable_ttl()->set_nanos(
+      static_cast<int32_t>(absl::ToInt64Nanoseconds(*ttl - absl::Seconds(report.ttl().seconds()))));
+  auto stub = v1::ReportingService::NewStub(ctl.channel);
+  grpc::ClientContext context;
+  ctl.Prepare(context);
+  v1::ReportHealthResponse response;
+  grpc::Status s = stub->ReportHealth(&context, report, &response);
+  if (!s.ok()) return ctl.Fail(dcdir::client::FromGrpcStatus(s, context));
+  ctl.Print(response, dcdir::ctl::FormatHealthReport(report, response));
+  return 0;
+}
+
+int Tenant(const Ctl& ctl) {
+  const Args& args = ctl.args;
+  if (args.positional().size() != 2) return Usage("use `tenant set|get|delete --tenant T`");
+  const std::string& verb = args.positional()[1];
+  if (!args.Has("tenant")) return Usage(absl::StrCat("tenant ", verb, " needs --tenant T"));
+  auto stub = v1::AdminService::NewStub(ctl.channel);
+  grpc::ClientContext context;
+  ctl.Prepare(context);
+  grpc::Status s;
+  if (verb == "set") {
+    if (!args.Has("home_region")) return Usage("tenant set needs --home_region R");
+    v1::SetTenantPolicyRequest request;
+    request.mutable_policy()->set_tenant_id(args.Get("tenant"));
+    request.mutable_policy()->set_home_region(args.Get("home_region"));
+    for (const std::string& r : args.GetList("allowed_regions")) {
+      request.mutable_policy()->add_allowed_regions(r);
+    }
+    v1::TenantPolicy response;
+    s = stub->SetTenantPolicy(&context, request, &response);
+    if (s.ok()) ctl.Print(response, dcdir::ctl::FormatTenantPolicy(response));
+  } else if (verb == "get") {
+    v1::GetTenantPolicyRequest request;
+    request.set_tenant_id(args.Get("tenant"));
+    v1::TenantPolicy response;
+    s = stub->GetTenantPolicy(&context, request, &response);
+    if (s.ok()) ctl.Print(response, dcdir::ctl::FormatTenantPolicy(response));
+  } else if (verb == "delete") {
+    v1::DeleteTenantPolicyRequest request;
+    request.set_tenant_id(args.Get("tenant"));
+    v1::DeleteTenantPolicyResponse response;
+    s = stub->DeleteTenantPolicy(&context, request, &response);
+    if (s.ok()) {
+      ctl.Print(response, absl::StrCat("deleted the policy of tenant ", args.Get("tenant"), "\n"));
+    }
+  } else {
+    return Usage(absl::StrCat("unknown tenant command \"", verb, "\"; use set, get or delete"));
+  }
+  if (!s.ok()) return ctl.Fail(dcdir::client::FromGrpcStatus(s, context));
+  return 0;
+}
+
+int List(const Ctl& ctl) {
+  auto stub = v1::AdminService::NewStub(ctl.channel);
+  grpc::ClientContext context;
+  ctl.Prepare(context);
+  v1::ListDataCentersResponse response;
+  grpc::Status s = stub->ListDataCenters(&context, v1::ListDataCentersRequest(), &response);
+  if (!s.ok()) return ctl.Fail(dcdir::client::FromGrpcStatus(s, context));
+  ctl.Print(response, dcdir::ctl::FormatDataCenters(response));
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  auto args = Args::Parse(argc, argv, {"json", "help"},
+                          {"server", "token_file", "timeout", "country", "tenant", "client_id",
+                           "max_secondaries", "count", "dc", "status", "congestion", "ttl",
+                           "home_region", "allowed_regions"});
+  if (!args.ok()) return Usage(std::string(args.status().message()));
+  if (args->Has("help") || (!args->positional().empty() && args->positional()[0] == "help")) {
+    std::cout << kUsage;
+    return 0;
+  }
+  if (args->positional().empty()) return Usage("no command given");
+  Ctl ctl;
+  ctl.args = *args;
+  const char* env_server = std::getenv("DCDIR_SERVER");
+  ctl.server = args->Get("server", env_server != nullptr ? env_server : "127.0.0.1:50051");
+  ctl.json = args->Has("json");
+  auto timeout = args->GetDuration("timeout", absl::Seconds(5));
+  if (!timeout.ok()) return Usage(std::string(timeout.status().message()));
+  ctl.timeout = *timeout;
+  if (std::string file = args->Get("token_file"); !file.empty()) {
+    std::ifstream in(file, std::ios::binary);
+    if (!in) return Usage(absl::StrCat("cannot read --token_file ", file));
+    std::stringstream buffer;
+    buffer << in.rdbuf();
+    ctl.token = std::string(absl::StripAsciiWhitespace(buffer.str()));
+    if (ctl.token.empty()) return Usage(absl::StrCat("--token_file ", file, " is empty"));
+  }
+  ctl.channel = grpc::CreateChannel(ctl.server, grpc::InsecureChannelCredentials());
+
+  const std::string& command = args->positional()[0];
+  if (command != "tenant" && args->positional().size() > 1) {
+    return Usage(absl::StrCat("unexpected argument \"", args->positional()[1], "\""));
+  }
+  if (command == "get") return Get(ctl);
+  if (command == "watch") return Watch(ctl);
+  if (command == "explain") return Explain(ctl);
+  if (command == "report-health") return ReportHealth(ctl);
+  if (command == "tenant") return Tenant(ctl);
+  if (command == "list") return List(ctl);
+  return Usage(absl::StrCat("unknown command \"", command, "\""));
+}
