@@ -19,10 +19,10 @@
 //  3. Secondaries. Eligible = allowed, usable and not one of R's primaries.
 //       configured = R's configured secondaries that are eligible, in configured order;
 //       if |configured| < thresholds.min_secondaries, need = min_secondaries - |configured|
-//       top-ups: the eligible DCs that are not configured secondaries of R, walking every DC
-//       by great-circle distance from R's reference point (nearest first, ties by DC index):
-//       the `need` nearest non-congested ones; if fewer exist, completed with the nearest
-//       congested ones.
+//       top-ups: among the eligible DCs that are not configured secondaries of R, ordered by
+//       great-circle distance from R's reference point (nearest first, ties by DC index;
+//       precomputed as CompiledRegion::by_distance): the `need` nearest non-congested ones;
+//       if fewer exist, completed with the nearest congested ones.
 //     Final order (congestion first, then configured before topped-up):
 //       [configured non-congested (configured order)] [top-ups non-congested (nearest first)]
 //       [configured congested (configured order)]     [top-ups congested (nearest first)]
@@ -47,6 +47,8 @@
 #include "service/core/answer.h"
 
 #include <algorithm>
+#include <bit>
+#include <cstddef>
 #include <string_view>
 #include <vector>
 
@@ -136,16 +138,47 @@ Answer Compute(const Snapshot& s, const AnswerRequest& req, Trace* trace) {
   const uint32_t min_secondaries = topo.world().thresholds.min_secondaries;
   if (configured.size() < min_secondaries) {
     const size_t need = min_secondaries - configured.size();
-    for (uint32_t i : cr.by_distance) {
-      if (!eligible(i)) continue;
-      if (std::find(cr.secondaries.begin(), cr.secondaries.end(), i) != cr.secondaries.end()) {
-        continue;  // a configured secondary: already listed
+    auto configured_secondary = [&](uint32_t i) {
+      return std::find(cr.secondaries.begin(), cr.secondaries.end(), i) != cr.secondaries.end();
+    };
+    // The eligible set, word by word (no temporary set is built).
+    auto eligible_word = [&](size_t k) {
+      uint64_t w = s.usable.word(k) & cls.allowed.word(k) & ~cr.primary_set.word(k);
+      if (tenant != nullptr) w &= tenant->allowed.word(k);
+      return w;
+    };
+    const size_t words = s.usable.word_count();
+    size_t count = 0;
+    for (size_t k = 0; k < words; ++k) count += static_cast<size_t>(std::popcount(eligible_word(k)));
+    if (count * count >= need * topo.dc_count()) {
+      // Dense: walking the DCs nearest first finds `need` of them after ~need*n/count steps.
+      for (uint32_t i : cr.by_distance) {
+        if (!eligible(i) || configured_secondary(i)) continue;
+        if (s.dcs[i].congested) {
+          if (top_c.size() < need) top_c.push_back({i, true, true});
+        } else {
+          top_nc.push_back({i, false, true});
+          if (top_nc.size() == need) break;
+        }
       }
-      if (s.dcs[i].congested) {
-        if (top_c.size() < need) top_c.push_back({i, true, true});
-      } else {
-        top_nc.push_back({i, false, true});
-        if (top_nc.size() == need) break;
+    } else {
+      // Sparse (e.g. a tenant allowing a few far regions): visit only the eligible DCs and keep
+      // the `need` nearest of each kind, by their rank in by_distance (the same order).
+      auto keep_nearest = [&](absl::InlinedVector<Entry, 8>& v, Entry e) {
+        const uint32_t rank = cr.distance_rank[e.dc];
+        size_t pos = v.size();
+        while (pos > 0 && cr.distance_rank[v[pos - 1].dc] > rank) --pos;
+        if (pos >= need) return;
+        v.insert(v.begin() + static_cast<ptrdiff_t>(pos), e);
+        if (v.size() > need) v.pop_back();
+      };
+      for (size_t k = 0; k < words; ++k) {
+        for (uint64_t w = eligible_word(k); w != 0; w &= w - 1) {
+          const uint32_t i = static_cast<uint32_t>(k * 64 + std::countr_zero(w));
+          if (configured_secondary(i)) continue;
+          const bool congested = s.dcs[i].congested;
+          keep_nearest(congested ? top_c : top_nc, {i, congested, true});
+        }
       }
     }
     if (top_c.size() > need - top_nc.size()) top_c.resize(need - top_nc.size());

@@ -1,6 +1,7 @@
 #ifndef DCDIR_SERVICE_CORE_DC_SET_H_
 #define DCDIR_SERVICE_CORE_DC_SET_H_
 
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -40,6 +41,16 @@ class DcSet {
       if (words_[k] & o.words_[k]) return true;
     return false;
   }
+  // Number of DCs in the set.
+  size_t Count() const {
+    size_t c = 0;
+    for (uint64_t w : words_) c += static_cast<size_t>(std::popcount(w));
+    return c;
+  }
+  // Raw 64-bit words (index i is bit i % 64 of word i / 64), for word-wise loops over several
+  // sets of the same size without building a temporary set.
+  size_t word_count() const { return words_.size(); }
+  uint64_t word(size_t k) const { return words_[k]; }
   bool operator==(const DcSet& o) const = default;
 
  private:

@@ -112,6 +112,8 @@ absl::StatusOr<std::shared_ptr<const Topology>> Topology::Compile(World world) {
     std::sort(dist.begin(), dist.end());
     cr.by_distance.reserve(n);
     for (const auto& [d, i] : dist) cr.by_distance.push_back(i);
+    cr.distance_rank.resize(n);
+    for (uint32_t k = 0; k < n; ++k) cr.distance_rank[cr.by_distance[k]] = k;
   }
   for (uint32_t i = 0; i < n; ++i) t->regions_[t->dc_region_[i]].members.Insert(i);
 

@@ -26,6 +26,7 @@ struct CompiledRegion {
   DcSet members;                      // DCs whose region is this one
   DcSet primary_set;                  // same as `primaries`, as a set
   std::vector<uint32_t> by_distance;  // every DC index, nearest to the reference point first
+  std::vector<uint32_t> distance_rank;  // per DC index: its position in `by_distance`
 };
 
 // The deny rules pre-evaluated for one class of clients (one country, or "any other country"

@@ -22,6 +22,7 @@
 #include "service/core/answer.h"
 #include "service/core/health.h"
 #include "service/core/policy.h"
+#include "service/core/ranking.h"
 #include "service/core/snapshot.h"
 #include "service/core/topology.h"
 
@@ -233,6 +234,19 @@ std::string Check(const Case& c, const Topology& topo, const AnswerRequest& req,
     if (seen_congested && !p.congested) return "primary congestion order";
     seen_congested |= p.congested;
   }
+  // Inside a congestion group: descending rendezvous score, ties by index.
+  auto score = [&](uint32_t i) {
+    return RendezvousScore(StableHash64(req.client_id), StableHash64(w.datacenters[i].id),
+                           HeadroomWeight(w.datacenters[i].capacity_sessions,
+                                          c.health.at(w.datacenters[i].id).congestion));
+  };
+  for (size_t k = 1; k < a.primaries.size(); ++k) {
+    const Pick& x = a.primaries[k - 1];
+    const Pick& y = a.primaries[k];
+    if (x.congested != y.congested) continue;
+    const double sx = score(x.dc), sy = score(y.dc);
+    if (sx < sy || (sx == sy && x.dc > y.dc)) return "primary rendezvous order";
+  }
   // Secondaries.
   if (a.secondaries.size() != exp_sec) return "secondary count";
   seen_congested = false;
@@ -247,10 +261,32 @@ std::string Check(const Case& c, const Topology& topo, const AnswerRequest& req,
     if (seen_congested && !p.congested) return "secondary congestion order";
     seen_congested |= p.congested;
   }
-  if (req.max_secondaries == 0) {
-    for (const std::string& id : conf_eligible) {
-      if (!seen[idx(id)]) return "configured secondary missing " + id;
+  // The exact list: [configured non-congested][top-ups non-congested][configured congested]
+  // [top-ups congested], top-ups nearest to the region's reference first (ties by index),
+  // non-congested top-ups preferred, then cut to max_secondaries.
+  std::vector<std::pair<double, uint32_t>> others;
+  for (uint32_t i = 0; i < n; ++i) {
+    const std::string& id = w.datacenters[i].id;
+    if (allowed[i] && usable[i] && !Contains(region.primaries, id) &&
+        !Contains(region.secondaries, id)) {
+      others.push_back({DistanceKm(region.reference, w.datacenters[i].location), i});
     }
+  }
+  std::sort(others.begin(), others.end());
+  std::vector<uint32_t> top_nc, top_c;
+  for (const auto& [d, i] : others) (congested[i] ? top_c : top_nc).push_back(i);
+  if (top_nc.size() > need) top_nc.resize(need);
+  if (top_c.size() > need - top_nc.size()) top_c.resize(need - top_nc.size());
+  std::vector<uint32_t> exp_list;
+  for (const std::string& id : conf_eligible)
+    if (!congested[idx(id)]) exp_list.push_back(idx(id));
+  exp_list.insert(exp_list.end(), top_nc.begin(), top_nc.end());
+  for (const std::string& id : conf_eligible)
+    if (congested[idx(id)]) exp_list.push_back(idx(id));
+  exp_list.insert(exp_list.end(), top_c.begin(), top_c.end());
+  exp_list.resize(exp_sec);
+  for (size_t k = 0; k < exp_sec; ++k) {
+    if (a.secondaries[k].dc != exp_list[k]) return absl::StrCat("secondary order at ", k);
   }
   for (const auto* list : {&a.primaries, &a.secondaries}) {
     for (const Pick& p : *list) {
