@@ -16,7 +16,8 @@ bool NextCongested(bool was_congested, double congestion, const Thresholds& t);
 
 // The record to store for a new report, given the previous record (if any, expired or not:
 // hysteresis state survives expiry only while the previous record is unexpired at `now`).
-// `ttl` of zero means t.default_health_ttl.
+// `ttl` of zero (or negative) means t.default_health_ttl; a ttl above t.max_health_ttl is capped
+// there. reported_at = now, expires_at = now + ttl; a record is alive while now < expires_at.
 HealthRecord AcceptReport(const std::optional<HealthRecord>& previous, HealthStatus status,
                           double congestion, absl::Duration ttl, absl::Time now,
                           const Thresholds& t);
