@@ -1,0 +1,503 @@
+// The client library against a real in-process dcdir server (and, for the retry rules, a fake
+// stub): attempt order, retries over addresses, fallback reporting, the disk cache and its
+// expiry, pinning, and the watch helper.
+
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "clients/cpp/directory_cache.h"
+#include "clients/cpp/directory_client.h"
+#include "clients/cpp/directory_watcher.h"
+#include "clients/cpp/errors.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/clients/in_process_server.h"
+
+namespace dcdir::client {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::ElementsAreArray;
+using ::testing::UnorderedElementsAre;
+
+const std::vector<std::string> kUsDcs = {"us-sjc", "us-den", "us-nyc", "us-iad"};
+const std::vector<std::string> kUsSecondaries = {"ca-yyz", "ca-yvr", "mx-qro", "eu-ams"};
+
+// A client clock that only moves when told to (sleeping advances it).
+class FakeClientClock final : public Clock {
+ public:
+  absl::Time Now() const override {
+    absl::MutexLock lock(&mu_);
+    return now_;
+  }
+  void SleepFor(absl::Duration d) const override { Advance(d); }
+  void Advance(absl::Duration d) const {
+    absl::MutexLock lock(&mu_);
+    now_ += d;
+  }
+
+ private:
+  mutable absl::Mutex mu_;
+  mutable absl::Time now_ ABSL_GUARDED_BY(mu_) = absl::FromUnixSeconds(1'900'000'000);
+};
+
+std::string TempDir() {
+  std::string tmpl = ::testing::TempDir() + "dcdir-client-XXXXXX";
+  char* dir = ::mkdtemp(tmpl.data());
+  EXPECT_NE(dir, nullptr);
+  return tmpl;
+}
+
+// A loopback port nothing listens on.
+int ClosedPort() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  socklen_t len = sizeof(addr);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+v1::GetDirectoryRequest UsRequest() {
+  v1::GetDirectoryRequest request;
+  request.set_client_country("US");
+  request.set_client_id("client-1");
+  return request;
+}
+
+std::vector<std::string> Ids(const AttemptPlan& plan) {
+  std::vector<std::string> ids;
+  for (const PlannedAttempt& a : plan.attempts) ids.push_back(a.datacenter.id());
+  return ids;
+}
+
+std::vector<std::string> Ids(const google::protobuf::RepeatedPtrField<v1::DataCenter>& dcs) {
+  std::vector<std::string> ids;
+  for (const v1::DataCenter& dc : dcs) ids.push_back(dc.id());
+  return ids;
+}
+
+class ClientLibraryTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<DirectoryClient> MakeClient(ClientOptions options) {
+    if (options.addresses.empty()) options.addresses = {server_.address()};
+    options.seed = 42;
+    auto client = DirectoryClient::Create(std::move(options));
+    EXPECT_TRUE(client.ok()) << client.status();
+    return *std::move(client);
+  }
+
+  testing::InProcessServer server_;
+};
+
+TEST_F(ClientLibraryTest, PlanIsPrimariesInOrderThenTheFirstSecondaryAttempts) {
+  server_.ReportAll(kUsDcs, v1::HEALTH_STATUS_HEALTHY);
+  server_.ReportAll(kUsSecondaries, v1::HEALTH_STATUS_HEALTHY);
+  auto client = MakeClient({});
+
+  auto resolution = client->Resolve(UsRequest());
+
+  ASSERT_TRUE(resolution.ok()) << resolution.status();
+  EXPECT_EQ(resolution->source, Source::kServer);
+  EXPECT_EQ(resolution->address, server_.address());
+  EXPECT_EQ(resolution->rpc_attempts, 1);
+  const v1::Directory& d = resolution->directory;
+  ASSERT_THAT(Ids(d.primaries()), UnorderedElementsAre("us-sjc", "us-den", "us-nyc", "us-iad"));
+  ASSERT_THAT(Ids(d.secondaries()), ElementsAre("ca-yyz", "ca-yvr", "mx-qro", "eu-ams"));
+  ASSERT_EQ(d.secondary_attempts(), 2u);
+  std::vector<std::string> expected = Ids(d.primaries());
+  expected.push_back("ca-yyz");
+  expected.push_back("ca-yvr");
+  EXPECT_THAT(Ids(resolution->plan), ElementsAreArray(expected));
+  for (int i = 0; i < 6; ++i) EXPECT_EQ(resolution->plan.attempts[i].secondary, i >= 4);
+  EXPECT_TRUE(resolution->plan.refused.empty());
+}
+
+TEST_F(ClientLibraryTest, RetriesTheNextAddressWhenOneIsDown) {
+  server_.ReportAll(kUsDcs, v1::HEALTH_STATUS_HEALTHY);
+  ClientOptions options;
+  const std::string dead = absl::StrCat("127.0.0.1:", ClosedPort());
+  options.addresses = {dead, server_.address()};
+  auto client = MakeClient(options);
+
+  auto resolution = client->Resolve(UsRequest());
+
+  ASSERT_TRUE(resolution.ok()) << resolution.status();
+  EXPECT_EQ(resolution->address, server_.address());
+  EXPECT_EQ(resolution->rpc_attempts, 2);
+}
+
+TEST_F(ClientLibraryTest, ServerErrorIsReturnedWithItsReason) {
+  auto client = MakeClient({});
+  v1::GetDirectoryRequest request;
+  request.set_client_country("USA");
+
+  auto resolution = client->Resolve(request);
+
+  EXPECT_EQ(resolution.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ErrorReason(resolution.status()), "INVALID_COUNTRY");
+}
+
+TEST_F(ClientLibraryTest, ConnectReportsACrossBorderFallback) {
+  server_.ReportAll(kUsDcs, v1::HEALTH_STATUS_DOWN);
+  server_.ReportAll({"ca-yyz", "ca-yvr"}, v1::HEALTH_STATUS_HEALTHY);
+  auto client = MakeClient({});
+  auto resolution = client->Resolve(UsRequest());
+  ASSERT_TRUE(resolution.ok()) << resolution.status();
+  ASSERT_THAT(Ids(resolution->plan), ElementsAre("ca-yyz", "ca-yvr"));
+  std::vector<std::string> tried;
+
+  auto connection = client->Connect(UsRequest(), *resolution, [&](const v1::DataCenter& dc) {
+    tried.push_back(dc.id());
+    return dc.id() == "ca-yvr" ? absl::OkStatus() : absl::UnavailableError("refused");
+  });
+
+  ASSERT_TRUE(connection.ok()) << connection.status();
+  EXPECT_THAT(tried, ElementsAre("ca-yyz", "ca-yvr"));
+  EXPECT_EQ(connection->datacenter.id(), "ca-yvr");
+  EXPECT_EQ(connection->attempts, 2);
+  EXPECT_TRUE(connection->fallback);
+  ASSERT_TRUE(connection->report.ok()) << connection->report.status();
+  EXPECT_TRUE(connection->report->cross_border());
+  EXPECT_EQ(server_.CounterValue("dcdir_client_fallbacks_total", {{"client_region", "us"},
+                                                                  {"dc_region", "ca"},
+                                                                  {"cross_border", "true"}}),
+            1);
+}
+
+TEST_F(ClientLibraryTest, ConnectOnAPrimaryIsNotAFallback) {
+  server_.ReportAll(kUsDcs, v1::HEALTH_STATUS_HEALTHY);
+  auto client = MakeClient({});
+  auto resolution = client->Resolve(UsRequest());
+  ASSERT_TRUE(resolution.ok()) << resolution.status();
+
+  auto connection = client->Connect(UsRequest(), *resolution,
+                                    [](const v1::DataCenter&) { return absl::OkStatus(); });
+
+  ASSERT_TRUE(connection.ok()) << connection.status();
+  EXPECT_EQ(connection->datacenter.id(), resolution->plan.attempts[0].datacenter.id());
+  EXPECT_FALSE(connection->fallback);
+  ASSERT_TRUE(connection->report.ok());
+  EXPECT_FALSE(connection->report->cross_border());
+  EXPECT_EQ(server_.CounterValue("dcdir_client_fallbacks_total", {{"client_region", "us"},
+                                                                  {"dc_region", "us"},
+                                                                  {"cross_border", "false"}}),
+            0);
+}
+
+TEST_F(ClientLibraryTest, UsesTheDiskCacheWhenNoServerAnswers) {
+  server_.ReportAll(kUsDcs, v1::HEALTH_STATUS_HEALTHY);
+  auto clock = std::make_shared<FakeClientClock>();
+  ClientOptions options;
+  options.cache_dir = TempDir();
+  options.clock = clock;
+  options.max_attempts = 2;
+  auto client = MakeClient(options);
+  auto fresh = client->Resolve(UsRequest());
+  ASSERT_TRUE(fresh.ok()) << fresh.status();
+  const absl::Time fetched_at = clock->Now();
+  server_.Shutdown();
+  clock->Advance(absl::Seconds(30));
+
+  auto cached = client->Resolve(UsRequest());
+
+  ASSERT_TRUE(cached.ok()) << cached.status();
+  EXPECT_EQ(cached->source, Source::kCache);
+  EXPECT_EQ(cached->fetched_at, fetched_at);
+  EXPECT_EQ(Ids(cached->plan), Ids(fresh->plan));
+  EXPECT_EQ(cached->directory.snapshot_version(), fresh->directory.snapshot_version());
+}
+
+TEST_F(ClientLibraryTest, CachedAnswerExpiresAfterTtlPlusMaxStale) {
+  server_.ReportAll(kUsDcs, v1::HEALTH_STATUS_HEALTHY);
+  auto clock = std::make_shared<FakeClientClock>();
+  ClientOptions options;
+  options.cache_dir = TempDir();
+  options.clock = clock;
+  options.max_attempts = 1;
+  options.max_stale = absl::Seconds(30);
+  auto client = MakeClient(options);
+  auto fresh = client->Resolve(UsRequest());
+  ASSERT_TRUE(fresh.ok()) << fresh.status();
+  ASSERT_EQ(fresh->directory.ttl().seconds(), 60);  // answer_ttl of the example world
+  server_.Shutdown();
+
+  clock->Advance(absl::Seconds(89));  // 60 s ttl + 30 s max_stale not yet over
+  auto still_good = client->Resolve(UsRequest());
+  clock->Advance(absl::Seconds(2));  // now 91 s after the fetch
+  auto expired = client->Resolve(UsRequest());
+
+  ASSERT_TRUE(still_good.ok()) << still_good.status();
+  EXPECT_EQ(still_good->source, Source::kCache);
+  EXPECT_EQ(expired.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(ErrorReason(expired.status()), "CACHE_EXPIRED");
+}
+
+TEST_F(ClientLibraryTest, NoCacheAndNoServerIsUnavailable) {
+  ClientOptions options;
+  options.addresses = {absl::StrCat("127.0.0.1:", ClosedPort())};
+  options.clock = std::make_shared<FakeClientClock>();
+  options.max_attempts = 2;
+  auto client = MakeClient(options);
+
+  auto resolution = client->Resolve(UsRequest());
+
+  EXPECT_EQ(resolution.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_TRUE(IsTransportFailure(resolution.status()));
+  EXPECT_THAT(std::string(resolution.status().message()),
+              ::testing::HasSubstr("no disk cache is configured"));
+}
+
+TEST_F(ClientLibraryTest, PinnedToUsNeverGetsACanadianDcDuringAUsOutage) {
+  server_.ReportAll(kUsDcs, v1::HEALTH_STATUS_DOWN);
+  server_.ReportAll(kUsSecondaries, v1::HEALTH_STATUS_HEALTHY);
+  std::vector<std::string> refused;
+  ClientOptions options;
+  options.pinning.countries = {"US"};
+  options.on_refused = [&](const RefusedDatacenter& r) { refused.push_back(r.datacenter.id()); };
+  auto client = MakeClient(options);
+
+  auto resolution = client->Resolve(UsRequest());
+
+  EXPECT_EQ(resolution.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(ErrorReason(resolution.status()), "PINNING_REFUSED_ALL");
+  EXPECT_THAT(refused, ElementsAre("ca-yyz", "ca-yvr", "mx-qro", "eu-ams"));
+}
+
+TEST_F(ClientLibraryTest, PinningDropsRefusedDcsFromThePlanAndTheAnswer) {
+  server_.ReportAll(kUsDcs, v1::HEALTH_STATUS_DOWN);
+  server_.ReportAll(kUsSecondaries, v1::HEALTH_STATUS_HEALTHY);
+  ClientOptions options;
+  options.pinning.countries = {"US", "MX"};
+  auto client = MakeClient(options);
+
+  auto resolution = client->Resolve(UsRequest());
+
+  ASSERT_TRUE(resolution.ok()) << resolution.status();
+  EXPECT_THAT(Ids(resolution->plan), ElementsAre("mx-qro"));
+  EXPECT_THAT(Ids(resolution->directory.secondaries()), ElementsAre("mx-qro"));
+  std::vector<std::string> refused;
+  for (const RefusedDatacenter& r : resolution->plan.refused) refused.push_back(r.datacenter.id());
+  EXPECT_THAT(refused, ElementsAre("ca-yyz", "ca-yvr", "eu-ams"));
+  // A refused DC can never be reported as used.
+  auto report = client->ReportFallback(UsRequest(), *resolution, "ca-yyz", 1);
+  EXPECT_EQ(report.status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(ClientLibraryTest, WatcherSeesTheAnswerChangeAfterAHealthReport) {
+  server_.ReportAll(kUsDcs, v1::HEALTH_STATUS_HEALTHY);
+  auto client = MakeClient({});
+  auto watcher = client->Watch(UsRequest(), nullptr);
+  // Bounded polling: the first answer arrives as soon as the stream opens.
+  for (int i = 0; i < 500 && watcher->updates() < 1; ++i) absl::SleepFor(absl::Milliseconds(10));
+  ASSERT_GE(watcher->updates(), 1);
+  ASSERT_THAT(Ids(watcher->Latest()->directory.primaries()),
+              UnorderedElementsAre("us-sjc", "us-den", "us-nyc", "us-iad"));
+
+  server_.Report("us-sjc", v1::HEALTH_STATUS_DOWN);
+  auto has_sjc = [&] {
+    auto ids = Ids(watcher->Latest()->plan);
+    return std::find(ids.begin(), ids.end(), "us-sjc") != ids.end();
+  };
+  for (int i = 0; i < 500 && has_sjc(); ++i) absl::SleepFor(absl::Milliseconds(10));
+
+  EXPECT_THAT(Ids(watcher->Latest()->directory.primaries()),
+              UnorderedElementsAre("us-den", "us-nyc", "us-iad"));
+  EXPECT_GE(watcher->updates(), 2);
+  watcher->Stop();
+}
+
+// ---- Retry rules, with a fake stub ----
+
+class FakeStub final : public DirectoryStub {
+ public:
+  FakeStub(std::string address, std::vector<std::string>* calls, absl::Status result)
+      : address_(std::move(address)), calls_(calls), result_(std::move(result)) {}
+  absl::StatusOr<v1::Directory> GetDirectory(grpc::ClientContext&,
+                                             const v1::GetDirectoryRequest&) override {
+    calls_->push_back(address_);
+    if (!result_.ok()) return result_;
+    v1::Directory d;
+    d.set_client_region("us");
+    d.set_secondary_attempts(2);
+    d.mutable_ttl()->set_seconds(60);
+    d.add_primaries()->set_id("us-sjc");
+    return d;
+  }
+  std::unique_ptr<DirectoryStream> WatchDirectory(grpc::ClientContext&,
+                                                  const v1::GetDirectoryRequest&) override {
+    return nullptr;
+  }
+  absl::StatusOr<v1::ReportFallbackResponse> ReportFallback(grpc::ClientContext&,
+                                                            const v1::FallbackReport&) override {
+    return v1::ReportFallbackResponse();
+  }
+
+ private:
+  std::string address_;
+  std::vector<std::string>* calls_;
+  absl::Status result_;
+};
+
+class RetryTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<DirectoryClient> MakeClient(std::map<std::string, absl::Status> results,
+                                              int max_attempts = 6) {
+    ClientOptions options;
+    for (const auto& [address, status] : results) options.addresses.push_back(address);
+    options.clock = clock_;
+    options.max_attempts = max_attempts;
+    options.cache_dir = cache_dir_;
+    options.seed = 7;
+    options.stub_factory = [this, results](const std::string& address) {
+      return std::make_shared<FakeStub>(address, &calls_, results.at(address));
+    };
+    return *DirectoryClient::Create(options);
+  }
+  // Puts a good answer in the cache for UsRequest().
+  void FillCache() {
+    v1::Directory d;
+    d.mutable_ttl()->set_seconds(60);
+    d.add_primaries()->set_id("us-den");
+    ASSERT_TRUE(DirectoryCache(cache_dir_).Store(UsRequest(), d, clock_->Now()).ok());
+  }
+
+  std::shared_ptr<FakeClientClock> clock_ = std::make_shared<FakeClientClock>();
+  std::string cache_dir_ = TempDir();
+  std::vector<std::string> calls_;
+};
+
+TEST_F(RetryTest, TriesAddressesInTurnUntilOneAnswers) {
+  auto client = MakeClient({{"a:1", absl::UnavailableError("connection refused")},
+                            {"b:1", absl::DeadlineExceededError("timeout")},
+                            {"c:1", absl::OkStatus()}});
+  auto resolution = client->Resolve(UsRequest());
+  ASSERT_TRUE(resolution.ok()) << resolution.status();
+  EXPECT_THAT(calls_, ElementsAre("a:1", "b:1", "c:1"));
+  EXPECT_EQ(resolution->address, "c:1");
+}
+
+TEST_F(RetryTest, BacksOffBetweenPassesAndStopsAtMaxAttempts) {
+  auto client = MakeClient({{"a:1", absl::UnavailableError("down")},
+                            {"b:1", absl::UnavailableError("down")}},
+                           /*max_attempts=*/5);
+  const absl::Time start = clock_->Now();
+  auto resolution = client->Resolve(UsRequest());
+  EXPECT_EQ(resolution.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(calls_, ElementsAre("a:1", "b:1", "a:1", "b:1", "a:1"));
+  // Two backoffs (after each full pass): in [50, 100] ms and [100, 200] ms with 50% jitter.
+  const absl::Duration slept = clock_->Now() - start;
+  EXPECT_GE(slept, absl::Milliseconds(150));
+  EXPECT_LE(slept, absl::Milliseconds(300));
+}
+
+TEST_F(RetryTest, ServerRejectionIsNotRetriedAndNeverServedFromCache) {
+  FillCache();
+  auto client = MakeClient({{"a:1", WithReason(absl::InvalidArgumentError("bad country"),
+                                               "INVALID_COUNTRY")},
+                            {"b:1", absl::OkStatus()}});
+  auto resolution = client->Resolve(UsRequest());
+  EXPECT_EQ(resolution.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ErrorReason(resolution.status()), "INVALID_COUNTRY");
+  EXPECT_THAT(calls_, ElementsAre("a:1"));
+}
+
+TEST_F(RetryTest, ServerSayingNoHealthyDcIsRetriedButFailsClosed) {
+  FillCache();
+  auto client = MakeClient({{"a:1", WithReason(absl::UnavailableError("none healthy"),
+                                               "NO_HEALTHY_COMPLIANT_DATACENTER")}},
+                           /*max_attempts=*/3);
+  auto resolution = client->Resolve(UsRequest());
+  EXPECT_EQ(resolution.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(ErrorReason(resolution.status()), "NO_HEALTHY_COMPLIANT_DATACENTER");
+  EXPECT_THAT(calls_, ElementsAre("a:1", "a:1", "a:1"));
+}
+
+TEST_F(RetryTest, TransportFailuresFallBackToTheCache) {
+  FillCache();
+  auto client = MakeClient({{"a:1", absl::UnavailableError("down")}}, /*max_attempts=*/2);
+  auto resolution = client->Resolve(UsRequest());
+  ASSERT_TRUE(resolution.ok()) << resolution.status();
+  EXPECT_EQ(resolution->source, Source::kCache);
+  EXPECT_THAT(Ids(resolution->plan), ElementsAre("us-den"));
+}
+
+TEST_F(RetryTest, ResolveRespectsItsDeadline) {
+  ClientOptions options;
+  options.addresses = {"a:1"};
+  options.clock = clock_;
+  options.deadline = absl::Milliseconds(250);
+  options.max_attempts = 100;
+  options.stub_factory = [this](const std::string& address) {
+    return std::make_shared<FakeStub>(address, &calls_, absl::UnavailableError("down"));
+  };
+  const absl::Time start = clock_->Now();
+  auto resolution = (*DirectoryClient::Create(options))->Resolve(UsRequest());
+  EXPECT_EQ(resolution.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_LE(clock_->Now() - start, absl::Milliseconds(250));
+  EXPECT_LT(calls_.size(), 10u);
+}
+
+// ---- The disk cache ----
+
+TEST(DirectoryCacheTest, RoundTripsAndLeavesNoTemporaryFiles) {
+  const std::string dir = TempDir();
+  DirectoryCache cache(dir);
+  v1::Directory d;
+  d.set_client_region("us");
+  d.add_primaries()->set_id("us-sjc");
+  const absl::Time fetched_at = absl::FromUnixMillis(1'900'000'000'123);
+  ASSERT_TRUE(cache.Store(UsRequest(), d, fetched_at).ok());
+  ASSERT_TRUE(cache.Store(UsRequest(), d, fetched_at).ok());  // replaces
+
+  auto loaded = cache.Load(UsRequest());
+
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ(loaded->fetched_at, fetched_at);
+  EXPECT_EQ(loaded->directory.primaries(0).id(), "us-sjc");
+  int files = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    ++files;
+    EXPECT_EQ(entry.path().extension(), ".cache") << entry.path();
+  }
+  EXPECT_EQ(files, 1);
+  v1::GetDirectoryRequest other = UsRequest();
+  other.set_tenant_id("acme");
+  EXPECT_EQ(cache.Load(other).status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST(DirectoryCacheTest, ACorruptFileIsTreatedAsAbsent) {
+  DirectoryCache cache(TempDir());
+  std::ofstream(cache.PathFor(UsRequest())) << "dcdir-directory-cache v1\ngarbage";
+  EXPECT_EQ(cache.Load(UsRequest()).status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST(AttemptPlanTest, PinningByRegionAndCountryMustMatchBoth) {
+  Pinning pinning;
+  pinning.regions = {"us"};
+  pinning.countries = {"us"};
+  v1::DataCenter us, ca;
+  us.set_region("us");
+  us.set_country("US");
+  ca.set_region("us");  // misconfigured: a CA DC in region us
+  ca.set_country("CA");
+  EXPECT_TRUE(pinning.Allows(us));
+  EXPECT_FALSE(pinning.Allows(ca));
+}
+
+}  // namespace
+}  // namespace dcdir::client
