@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Installs what dcdir needs on a fresh Debian (bookworm) machine. Idempotent.
+#
+#   scripts/install-deps.sh build   compilers' libraries and tools to build dcdir
+#   scripts/install-deps.sh test    + what the tests use: redis-server, redis-sentinel,
+#                                   prometheus/promtool, helm/kubectl and node tools, python gRPC
+set -euo pipefail
+mode="${1:-build}"
+repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+build_pkgs=(build-essential cmake pkg-config ccache
+  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler grpc-proto
+  libabsl-dev libhiredis-dev prometheus-cpp-dev libyaml-cpp-dev
+  libgtest-dev libgmock-dev libbenchmark-dev curl)
+test_pkgs=(redis-server redis-tools redis-sentinel python3-grpcio python3-grpc-tools
+  nghttp2-client jq)
+
+wanted=("${build_pkgs[@]}")
+[[ "${mode}" == "test" ]] && wanted+=("${test_pkgs[@]}")
+
+missing=()
+for p in "${wanted[@]}"; do
+  dpkg-query -W -f='${Status}' "${p}" 2>/dev/null | grep -q "install ok installed" || missing+=("${p}")
+done
+if ((${#missing[@]} > 0)); then
+  echo "install-deps: apt-get install ${missing[*]}" >&2
+  SUDO=(); [[ "$(id -u)" -ne 0 ]] && SUDO=(sudo -n)
+  # Never let package scripts start system services (redis, prometheus) on the machine:
+  # tests start their own on free loopback ports.
+  policy=/usr/sbin/policy-rc.d; made_policy=0
+  if [[ ! -e "${policy}" ]]; then
+    printf '#!/bin/sh\nexit 101\n' | "${SUDO[@]}" tee "${policy}" >/dev/null
+    "${SUDO[@]}" chmod +x "${policy}"; made_policy=1
+  fi
+  "${SUDO[@]}" apt-get update -qq
+  "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    "${missing[@]}" >/dev/null
+  [[ "${made_policy}" == 1 ]] && "${SUDO[@]}" rm -f "${policy}"
+fi
+
+if [[ "${mode}" == "test" ]]; then
+  "${repo_root}/scripts/install-prometheus.sh"
+  "${repo_root}/scripts/install-deploy-tools.sh"
+fi

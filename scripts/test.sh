@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The test command: installs everything the tests use, builds, and runs every test (ctest).
+#   scripts/test.sh            (BUILD_DIR defaults to build-ci; JOBS to 2)
+set -euo pipefail
+repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "${repo_root}"
+build_dir="${BUILD_DIR:-build-ci}"
+jobs="${JOBS:-2}"
+
+scripts/install-deps.sh test
+cmake -S . -B "${build_dir}" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDCDIR_BUILD_TESTS=ON \
+  -DDCDIR_BUILD_BENCHMARKS=ON
+cmake --build "${build_dir}" -j"${jobs}"
+ctest --test-dir "${build_dir}" --output-on-failure -j"${jobs}" --timeout 600

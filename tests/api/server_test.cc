@@ -1,0 +1,659 @@
+// Service tests: a real gRPC server in-process on 127.0.0.1:0, every RPC, every error code.
+
+#include <cmath>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "tests/testing/flaky_store.h"
+#include "tests/testing/metrics_reader.h"
+#include "tests/testing/server_fixture.h"
+
+namespace dcdir {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using testing::Ids;
+using testing::MetricValue;
+using testing::ReasonOf;
+using testing::TestServer;
+
+const std::vector<std::string> kUsDcs = {"us-sjc", "us-den", "us-nyc", "us-iad"};
+
+TEST(DirectoryServiceTest, AnswersWithRankedPrimariesAndSecondaries) {
+  TestServer t;
+  t.Report(v1::HEALTH_STATUS_HEALTHY);
+  v1::Directory d;
+  ASSERT_TRUE(t.Get("us", &d).ok());  // lower case is accepted
+  EXPECT_EQ(d.client_region(), "us");
+  EXPECT_THAT(Ids(d.primaries()), ::testing::UnorderedElementsAre("us-sjc", "us-den", "us-nyc",
+                                                                  "us-iad"));
+  EXPECT_THAT(Ids(d.secondaries()), ElementsAre("ca-yyz", "ca-yvr", "mx-qro", "eu-ams"));
+  EXPECT_FALSE(d.fallback_active());
+  EXPECT_EQ(d.secondary_attempts(), 2u);
+  EXPECT_EQ(d.ttl().seconds(), 60);
+  EXPECT_FALSE(d.stale());
+  EXPECT_GT(d.snapshot_version(), 0u);
+  EXPECT_EQ(d.generated_at().seconds(), absl::ToUnixSeconds(t.clock().Now()));
+  EXPECT_FALSE(d.primaries(0).cross_border());
+  EXPECT_TRUE(d.secondaries(0).cross_border());
+  EXPECT_EQ(d.secondaries(0).country(), "CA");
+  EXPECT_EQ(d.secondaries(0).status(), v1::HEALTH_STATUS_HEALTHY);
+  EXPECT_THAT(d.secondaries(0).endpoints(), ElementsAre("gw.ca-yyz.dcdir.example:443"));
+}
+
+TEST(DirectoryServiceTest, SameClientIdSameOrderAndClientsAreSpread) {
+  TestServer t;
+  t.Report(v1::HEALTH_STATUS_HEALTHY);
+  v1::Directory a, b;
+  ASSERT_TRUE(t.Get("US", &a, nullptr, "", "client-42").ok());
+  ASSERT_TRUE(t.Get("US", &b, nullptr, "", "client-42").ok());
+  EXPECT_EQ(Ids(a.primaries()), Ids(b.primaries()));
+  std::set<std::string> firsts;
+  for (int i = 0; i < 200; ++i) {
+    v1::Directory d;
+    ASSERT_TRUE(t.Get("US", &d, nullptr, "", "client-" + std::to_string(i)).ok());
+    firsts.insert(d.primaries(0).id());
+  }
+  EXPECT_EQ(firsts.size(), 4u);  // every US DC is somebody's first choice
+}
+
+TEST(DirectoryServiceTest, UsOutageFallsBackToCanadaAndCountsCrossBorder) {
+  TestServer t;
+  t.Report(v1::HEALTH_STATUS_HEALTHY);
+  t.Report(v1::HEALTH_STATUS_DOWN, kUsDcs);
+  v1::Directory d;
+  ASSERT_TRUE(t.Get("US", &d).ok());
+  EXPECT_TRUE(d.primaries().empty());
+  EXPECT_THAT(Ids(d.secondaries()), ElementsAre("ca-yyz", "ca-yvr", "mx-qro", "eu-ams"));
+  EXPECT_TRUE(d.fallback_active());
+  for (const auto& dc : d.secondaries()) {
+    EXPECT_TRUE(dc.cross_border()) << dc.id();
+    EXPECT_NE(dc.region(), "cn") << "a US client must never be sent to mainland China";
+  }
+  // Only the first secondary_attempts (2) secondaries count, both in region ca.
+  EXPECT_EQ(MetricValue(t.registry(), "dcdir_cross_border_fallback_total",
+                        {{"client_region", "us"}, {"dc_region", "ca"}}),
+            2.0);
+  EXPECT_EQ(MetricValue(t.registry(), "dcdir_cross_border_fallback_total",
+                        {{"client_region", "us"}, {"dc_region", "latam"}}),
+            0.0);
+  EXPECT_EQ(MetricValue(t.registry(), "dcdir_fallback_responses_total", {{"client_region", "us"}}),
+            1.0);
+  EXPECT_EQ(MetricValue(t.registry(), "dcdir_directory_requests_total",
+                        {{"client_region", "us"}, {"code", "OK"}}),
+            1.0);
+  EXPECT_EQ(MetricValue(t.registry(), "dcdir_datacenter_up",
+                        {{"datacenter", "us-sjc"}, {"region", "us"}}),
+            0.0);
+  EXPECT_EQ(MetricValue(t.registry(), "dcdir_datacenter_up",
+                        {{"datacenter", "ca-yyz"}, {"region", "ca"}}),
+            1.0);
+}
+
+TEST(DirectoryServiceTest, ChinaOutageIsUnavailableNeverAbroad) {
+  TestServer t;
+  t.Report(v1::HEALTH_STATUS_HEALTHY);
+  t.Report(v1::HEALTH_STATUS_DOWN, {"cn-pek", "cn-sha"});
+  v1::Directory d;
+  std::string reason;
+  grpc::Status s = t.Get("CN", &d, &reason);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(reason, "NO_HEALTHY_COMPLIANT_DATACENTER");
+  EXPECT_THAT(s.error_message(), HasSubstr("retry later"));
+  EXPECT_EQ(MetricValue(t.registry(), "dcdir_directory_requests_total",
+                        {{"client_region", "cn"}, {"code", "UNAVAILABLE"}}),
+            1.0);
+  // The nearest DCs abroad would have topped the list up: withheld by cn-residency.
+  EXPECT_EQ(MetricValue(t.registry(), "dcdir_compliance_exclusions_total",
+                        {{"rule", "cn-residency"}}),
+            2.0);
+}
+
+TEST(DirectoryServiceTest, EmptyStoreMeansUnavailable) {
+  TestServer t;
+  v1::Directory d;
+  std::string reason;
+  EXPECT_EQ(t.Get("DE", &d, &reason).error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(reason, "NO_HEALTHY_COMPLIANT_DATACENTER");
+}
+
+TEST(DirectoryServiceTest, UnmappedCountryUsesTheDefaultRegion) {
+  TestServer t;
+  t.Report(v1::HEALTH_STATUS_HEALTHY);
+  v1::Directory d;
+  ASSERT_TRUE(t.Get("ZA", &d).ok());
+  EXPECT_EQ(d.client_region(), "us");
+  EXPECT_TRUE(d.primaries(0).cross_border());
+}
+
+TEST(DirectoryServiceTest, InvalidRequestsGetInvalidArgumentWithReason) {
+  TestServer t;
+  t.Report(v1::HEALTH_STATUS_HEALTHY);
+  struct Case {
+    v1::GetDirectoryRequest request;
+    std::string reason;
+  };
+  std::vector<Case> cases(6);
+  cases[0].request.set_client_country("");
+  cases[0].reason = "INVALID_COUNTRY";
+  cases[1].request.set_client_country("USA");
+  cases[1].reason = "INVALID_COUNTRY";
+  cases[2].request.set_client_country("U1");
+  cases[2].reason = "INVALID_COUNTRY";
+  cases[3].request.set_client_country("US");
+  cases[3].request.set_tenant_id("bad tenant!");
+  cases[3].reason = "INVALID_TENANT_ID";
+  cases[4].request.set_client_country("US");
+  cases[4].request.set_client_id(std::string(129, 'k'));
+  cases[4].reason = "INVALID_CLIENT_ID";
+  cases[5].request.set_client_country("US");
+  cases[5].request.set_max_secondaries(65);
+  cases[5].reason = "INVALID_MAX_SECONDARIES";
+  for (const Case& c : cases) {
+    grpc::ClientContext context;
+    v1::Directory d;
+    grpc::Status s = t.directory().GetDirectory(&context, c.request, &d);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << c.reason;
+    EXPECT_EQ(ReasonOf(context), c.reason);
+    EXPECT_FALSE(s.error_message().empty());
+  }
+  EXPECT_EQ(MetricValue(t.registry(), "dcdir_directory_requests_total",
+                        {{"client_region", "unknown"}, {"code", "INVALID_ARGUMENT"}}),
+            6.0);
+  // The server keeps serving.
+  v1::Directory d;
+  EXPECT_TRUE(t.Get("US", &d).ok());
+}
+
+TEST(DirectoryServiceTest, MaxSecondariesCutsTheList) {
+  TestServer t;
+  t.Report(v1::HEALTH_STATUS_HEALTHY);
+  v1::GetDirectoryRequest request;
+  request.set_client_country("US");
+  request.set_max_secondaries(1);
+  grpc::ClientContext context;
+  v1::Directory d;
+  ASSERT_TRUE(t.directory().GetDirectory(&context, request, &d).ok());
+  EXPECT_THAT(Ids(d.secondaries()), ElementsAre("ca-yyz"));
+}
+
+TEST(DirectoryServiceTest, TenantControlRestrictsAndFailsClosed) {
+  TestServer t;
+  t.Report(v1::HEALTH_STATUS_HEALTHY);
+  v1::SetTenantPolicyRequest set;
+  set.mutable_policy()->set_tenant_id("acme");
+  set.mutable_policy()->set_home_region("us");
+  set.mutable_policy()->add_allowed_regions("ca");
+  v1::TenantPolicy stored;
+  ASSERT_TRUE(t.admin().SetTenantPolicy(t.AuthContext().get(), set, &stored).ok());
+  v1::Directory d;
+  ASSERT_TRUE(t.Get("US", &d, nullptr, "acme").ok());
+  EXPECT_THAT(Ids(d.secondaries()), ElementsAre("ca-yyz", "ca-yvr"));  // mx-qro, eu-ams gone
+
+  // globex: home jp only; a German client may only use EU DCs (eu-residency): nothing left.
+  set.mutable_policy()->set_tenant_id("globex");
+  set.mutable_policy()->set_home_region("jp");
+  set.mutable_policy()->clear_allowed_regions();
+  ASSERT_TRUE(t.admin().SetTenantPolicy(t.AuthContext().get(), set, &stored).ok());
+  std::string reason;
+  EXPECT_EQ(t.Get("DE", &d, &reason, "globex").error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(reason, "NO_COMPLIANT_DATACENTER");
+}
+
+TEST(DirectoryServiceTest, ReportsExpireAfterTheirTtl) {
+  TestServer t;
+  t.Report(v1::HEALTH_STATUS_HEALTHY);
+  v1::Directory d;
+  ASSERT_TRUE(t.Get("JP", &d).ok());
+  t.clock().Advance(absl::Seconds(31));  // default TTL is 30 s
+  t.server().state().Refresh();
+  std::string reason;
+  EXPECT_EQ(t.Get("JP", &d, &reason).error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(reason, "NO_HEALTHY_COMPLIANT_DATACENTER");
+}
+
+TEST(ExplainDirectoryTest, GivesEveryDcItsVerdictAndReason) {
+  TestServer t;
+  t.Report(v1::HEALTH_STATUS_HEALTHY);
+  t.Report(v1::HEALTH_STATUS_DOWN, {"us-sjc"});
+  t.Report(v1::HEALTH_STATUS_DRAINING, {"us-den"});
+  v1::SetTenantPolicyRequest set;
+  set.mutable_policy()->set_tenant_id("acme");
+  set.mutable_policy()->set_home_region("us");
+  set.mutable_policy()->add_allowed_regions("ca");
+  v1::TenantPolicy stored;
+  ASSERT_TRUE(t.admin().SetTenantPolicy(t.AuthContext().get(), set, &stored).ok());
+  v1::GetDirectoryRequest request;
+  request.set_client_country("US");
+  request.set_tenant_id("acme");
+  grpc::ClientContext context;
+  v1::DirectoryExplanation e;
+  ASSERT_TRUE(t.directory().ExplainDirectory(&context, request, &e).ok());
+  EXPECT_EQ(e.outcome(), "OK");
+  EXPECT_EQ(e.client_region(), "us");
+  EXPECT_EQ(e.tenant_policy().tenant_id(), "acme");
+  ASSERT_EQ(e.datacenters_size(), 21);
+  std::map<std::string, v1::DataCenterVerdict> by_id;
+  for (const auto& v : e.datacenters()) by_id[v.datacenter().id()] = v;
+  EXPECT_EQ(by_id["us-sjc"].verdict(), v1::VERDICT_EXCLUDED);
+  EXPECT_EQ(by_id["us-sjc"].reason(), v1::VERDICT_REASON_STATUS);
+  EXPECT_EQ(by_id["us-sjc"].detail(), "reported HEALTH_STATUS_DOWN");
+  EXPECT_EQ(by_id["us-den"].reason(), v1::VERDICT_REASON_STATUS);
+  EXPECT_EQ(by_id["us-nyc"].verdict(), v1::VERDICT_PRIMARY);
+  EXPECT_EQ(by_id["ca-yyz"].verdict(), v1::VERDICT_SECONDARY);
+  EXPECT_EQ(by_id["ca-yyz"].rank(), 1u);
+  EXPECT_EQ(by_id["cn-pek"].reason(), v1::VERDICT_REASON_DENY_RULE);
+  EXPECT_EQ(by_id["cn-pek"].rule(), "cn-sovereign");
+  EXPECT_EQ(by_id["mx-qro"].reason(), v1::VERDICT_REASON_TENANT_CONTROL);
+  EXPECT_EQ(by_id["jp-tyo"].reason(), v1::VERDICT_REASON_TENANT_CONTROL);
+  EXPECT_EQ(e.directory().client_region(), "us");
+
+  // Expired reports are explained as such, and the would-be error is the outcome.
+  t.clock().Advance(absl::Minutes(1));
+  t.server().state().Refresh();
+  grpc::ClientContext context2;
+  ASSERT_TRUE(t.directory().ExplainDirectory(&context2, request, &e).ok());
+  EXPECT_EQ(e.outcome(), "UNAVAILABLE");
+  EXPECT_EQ(e.outcome_reason(), "NO_HEALTHY_COMPLIANT_DATACENTER");
+  for (const auto& v : e.datacenters()) {
+    if (v.datacenter().id() == "us-nyc") {
+      EXPECT_EQ(v.reason(), v1::VERDICT_REASON_EXPIRED);
+      EXPECT_EQ(v.detail(), "last health report expired");
+    }
+  }
+}
+
+TEST(ExplainDirectoryTest, RejectsInvalidCountry) {
+  TestServer t;
+  v1::GetDirectoryRequest request;
+  request.set_client_country("1");
+  grpc::ClientContext context;
+  v1::DirectoryExplanation e;
+  EXPECT_EQ(t.directory().ExplainDirectory(&context, request, &e).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(ReasonOf(context), "INVALID_COUNTRY");
+}
+
+TEST(WatchDirectoryTest, SendsCurrentAnswerThenOnlyChanges) {
+  TestServer t;
+  t.Report(v1::HEALTH_STATUS_HEALTHY);
+  v1::GetDirectoryRequest request;
+  request.set_client_country("US");
+  request.set_client_id("watcher");
+  grpc::ClientContext context;
+  auto reader = t.directory().WatchDirectory(&context, request);
+  v1::Directory d;
+  ASSERT_TRUE(reader->Read(&d));
+  EXPECT_EQ(d.primaries_size(), 4);
+  EXPECT_FALSE(d.fallback_active());
+  // A report that changes nothing visible (same status, same congestion) sends nothing;
+  // the next message must be the outage.
+  t.Report(v1::HEALTH_STATUS_HEALTHY, {"au-syd"});
+  t.Report(v1::HEALTH_STATUS_DOWN, kUsDcs);
+  ASSERT_TRUE(reader->Read(&d));
+  // Reports are applied one by one: read until the outage is complete.
+  while (d.primaries_size() > 0) ASSERT_TRUE(reader->Read(&d));
+  EXPECT_TRUE(d.fallback_active());
+  EXPECT_THAT(Ids(d.secondaries()), ElementsAre("ca-yyz", "ca-yvr", "mx-qro", "eu-ams"));
+  context.TryCancel();
+  EXPECT_FALSE(reader->Read(&d));
+}
+
+TEST(WatchDirectoryTest, EndsWithTheErrorWhenThereIsNoAnswer) {
+  TestServer t;
+  v1::GetDirectoryRequest request;
+  request.set_client_country("CN");
+  grpc::ClientContext context;
+  auto reader = t.directory().WatchDirectory(&context, request);
+  v1::Directory d;
+  EXPECT_FALSE(reader->Read(&d));
+  grpc::Status s = reader->Finish();
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(ReasonOf(context), "NO_HEALTHY_COMPLIANT_DATACENTER");
+}
+
+TEST(ReportingServiceTest, ReportHealthValidatesEveryField) {
+  TestServer t;
+  struct Case {
+    std::string dc;
+    v1::HealthStatus status;
+    double congestion;
+    int64_t ttl_seconds;
+    grpc::StatusCode code;
+    std::string reason;
+  };
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const std::vector<Case> cases = {
+      {"us-sjc", v1::HEALTH_STATUS_UNSPECIFIED, 0, 0, grpc::INVALID_ARGUMENT, "INVALID_STATUS"},
+      {"us-sjc", v1::HEALTH_STATUS_UNKNOWN, 0, 0, grpc::INVALID_ARGUMENT, "INVALID_STATUS"},
+      {"us-sjc", v1::HEALTH_STATUS_HEALTHY, nan, 0, grpc::INVALID_ARGUMENT, "INVALID_CONGESTION"},
+      {"us-sjc", v1::HEALTH_STATUS_HEALTHY, 1.5, 0, grpc::INVALID_ARGUMENT, "INVALID_CONGESTION"},
+      {"us-sjc", v1::HEALTH_STATUS_HEALTHY, -0.1, 0, grpc::INVALID_ARGUMENT, "INVALID_CONGESTION"},
+      {"us-sjc", v1::HEALTH_STATUS_HEALTHY, 0, -5, grpc::INVALID_ARGUMENT, "INVALID_TTL"},
+      {"us-sjc", v1::HEALTH_STATUS_HEALTHY, 0, 7200, grpc::INVALID_ARGUMENT, "INVALID_TTL"},
+      {"", v1::HEALTH_STATUS_HEALTHY, 0, 0, grpc::INVALID_ARGUMENT, "INVALID_DATACENTER_ID"},
+      {"mars-1", v1::HEALTH_STATUS_HEALTHY, 0, 0, grpc::NOT_FOUND, "UNKNOWN_DATACENTER"},
+  };
+  for (const Case& c : cases) {
+    v1::HealthReport report;
+    report.set_datacenter_id(c.dc);
+    report.set_status(c.status);
+    report.set_congestion(c.congestion);
+    report.mutable_ttl()->set_seconds(c.ttl_seconds);
+    auto context = t.AuthContext();
+    v1::ReportHealthResponse response;
+    grpc::Status s = t.reporting().ReportHealth(context.get(), report, &response);
+    EXPECT_EQ(s.error_code(), c.code) << c.reason;
+    EXPECT_EQ(ReasonOf(*context), c.reason);
+  }
+  EXPECT_EQ(MetricValue(t.registry(), "dcdir_health_reports_total", {{"result", "invalid"}}), 8.0);
+  EXPECT_EQ(MetricValue(t.registry(), "dcdir_health_reports_total",
+                        {{"result", "unknown_datacenter"}}),
+            1.0);
+  // Nothing was stored: no DC is usable.
+  v1::Directory d;
+  EXPECT_EQ(t.Get("US", &d).error_code(), grpc::StatusCode::UNAVAILABLE);
+}
+
+TEST(ReportingServiceTest, ReportHealthAppliesTtlAndHysteresis) {
+  TestServer t;
+  v1::HealthReport report;
+  report.set_datacenter_id("eu-fra");
+  report.set_status(v1::HEALTH_STATUS_HEALTHY);
+  report.set_congestion(0.9);
+  report.mutable_ttl()->set_seconds(10);
+  v1::ReportHealthResponse response;
+  ASSERT_TRUE(t.reporting().ReportHealth(t.AuthContext().get(), report, &response).ok());
+  EXPECT_TRUE(response.congested());
+  EXPECT_EQ(response.expire_time().seconds(), absl::ToUnixSeconds(t.clock().Now()) + 10);
+  report.set_congestion(0.75);  // between the thresholds: stays congested
+  ASSERT_TRUE(t.reporting().ReportHealth(t.AuthContext().get(), report, &response).ok());
+  EXPECT_TRUE(response.congested());
+  report.set_congestion(0.6);  // below 0.70: leaves
+  ASSERT_TRUE(t.reporting().ReportHealth(t.AuthContext().get(), report, &response).ok());
+  EXPECT_FALSE(response.congested());
+}
+
+TEST(AuthTest, ReportingAndAdminNeedTheToken) {
+  TestServer t;
+  v1::HealthReport report;
+  report.set_datacenter_id("us-sjc");
+  report.set_status(v1::HEALTH_STATUS_HEALTHY);
+  v1::ReportHealthResponse response;
+  {
+    grpc::ClientContext context;  // no token
+    EXPECT_EQ(t.reporting().ReportHealth(&context, report, &response).error_code(),
+              grpc::StatusCode::UNAUTHENTICATED);
+    EXPECT_EQ(ReasonOf(context), "MISSING_CREDENTIALS");
+  }
+  {
+    auto context = t.AuthContext("wrong-token");
+    grpc::Status s = t.reporting().ReportHealth(context.get(), report, &response);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+    EXPECT_EQ(ReasonOf(*context), "INVALID_CREDENTIALS");
+    EXPECT_THAT(s.error_message(), ::testing::Not(HasSubstr("wrong-token")));
+    EXPECT_THAT(s.error_message(), ::testing::Not(HasSubstr(t.token())));
+  }
+  {
+    grpc::ClientContext context;
+    v1::ListDataCentersResponse list;
+    EXPECT_EQ(t.admin().ListDataCenters(&context, {}, &list).error_code(),
+              grpc::StatusCode::UNAUTHENTICATED);
+  }
+  {
+    grpc::ClientContext context;
+    v1::GetTenantPolicyRequest get;
+    get.set_tenant_id("acme");
+    v1::TenantPolicy policy;
+    EXPECT_EQ(t.admin().GetTenantPolicy(&context, get, &policy).error_code(),
+              grpc::StatusCode::UNAUTHENTICATED);
+  }
+  EXPECT_EQ(MetricValue(t.registry(), "dcdir_health_reports_total",
+                        {{"result", "unauthenticated"}}),
+            2.0);
+  // The directory itself needs no token.
+  v1::Directory d;
+  EXPECT_EQ(t.Get("US", &d).error_code(), grpc::StatusCode::UNAVAILABLE);
+}
+
+TEST(AuthTest, NoTokenConfiguredMeansNoCheck) {
+  TestServer t({.auth_token = ""});
+  v1::HealthReport report;
+  report.set_datacenter_id("us-sjc");
+  report.set_status(v1::HEALTH_STATUS_HEALTHY);
+  v1::ReportHealthResponse response;
+  grpc::ClientContext context;
+  EXPECT_TRUE(t.reporting().ReportHealth(&context, report, &response).ok());
+}
+
+TEST(ReportingServiceTest, ReportFallbackCountsByRegionAndBorder) {
+  TestServer t;
+  v1::FallbackReport report;
+  report.set_client_country("US");
+  report.set_datacenter_id("ca-yyz");
+  report.set_attempts(5);
+  report.set_fallback(true);
+  v1::ReportFallbackResponse response;
+  grpc::ClientContext context;
+  ASSERT_TRUE(t.reporting().ReportFallback(&context, report, &response).ok());
+  EXPECT_TRUE(response.cross_border());
+  EXPECT_EQ(MetricValue(t.registry(), "dcdir_client_fallbacks_total",
+                        {{"client_region", "us"}, {"dc_region", "ca"}, {"cross_border", "true"}}),
+            1.0);
+  struct Case {
+    std::string country, dc;
+    uint32_t attempts;
+    grpc::StatusCode code;
+    std::string reason;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"USA", "ca-yyz", 1, grpc::INVALID_ARGUMENT, "INVALID_COUNTRY"},
+           {"US", "nowhere", 1, grpc::NOT_FOUND, "UNKNOWN_DATACENTER"},
+           {"US", "ca-yyz", 5000, grpc::INVALID_ARGUMENT, "INVALID_ATTEMPTS"}}) {
+    report.set_client_country(c.country);
+    report.set_datacenter_id(c.dc);
+    report.set_attempts(c.attempts);
+    grpc::ClientContext ctx;
+    EXPECT_EQ(t.reporting().ReportFallback(&ctx, report, &response).error_code(), c.code);
+    EXPECT_EQ(ReasonOf(ctx), c.reason);
+  }
+}
+
+TEST(ReportingServiceTest, ReportFallbackIsRateLimited) {
+  TestServer t({.fallback_reports_per_second = 3});
+  v1::FallbackReport report;
+  report.set_client_country("US");
+  report.set_datacenter_id("us-sjc");
+  v1::ReportFallbackResponse response;
+  int ok = 0, limited = 0;
+  for (int i = 0; i < 5; ++i) {
+    grpc::ClientContext context;
+    grpc::Status s = t.reporting().ReportFallback(&context, report, &response);
+    if (s.ok()) ++ok;
+    if (s.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED) {
+      ++limited;
+      EXPECT_EQ(ReasonOf(context), "RATE_LIMITED");
+    }
+  }
+  EXPECT_EQ(ok, 3);  // the fake clock does not move: only the burst passes
+  EXPECT_EQ(limited, 2);
+  t.clock().Advance(absl::Seconds(1));
+  grpc::ClientContext context;
+  EXPECT_TRUE(t.reporting().ReportFallback(&context, report, &response).ok());
+}
+
+TEST(AdminServiceTest, TenantPolicyLifecycle) {
+  TestServer t;
+  v1::SetTenantPolicyRequest set;
+  set.mutable_policy()->set_tenant_id("umbrella");
+  set.mutable_policy()->set_home_region("eu");
+  set.mutable_policy()->add_allowed_regions("eu");
+  set.mutable_policy()->add_allowed_regions("us");
+  set.mutable_policy()->add_allowed_regions("us");
+  v1::TenantPolicy stored;
+  ASSERT_TRUE(t.admin().SetTenantPolicy(t.AuthContext().get(), set, &stored).ok());
+  EXPECT_THAT(stored.allowed_regions(), ElementsAre("eu", "us"));  // deduplicated
+  EXPECT_EQ(stored.update_time().seconds(), absl::ToUnixSeconds(t.clock().Now()));
+
+  v1::GetTenantPolicyRequest get;
+  get.set_tenant_id("umbrella");
+  v1::TenantPolicy got;
+  ASSERT_TRUE(t.admin().GetTenantPolicy(t.AuthContext().get(), get, &got).ok());
+  EXPECT_EQ(got.home_region(), "eu");
+  EXPECT_THAT(got.allowed_regions(), ElementsAre("eu", "us"));
+
+  v1::DeleteTenantPolicyRequest del;
+  del.set_tenant_id("umbrella");
+  v1::DeleteTenantPolicyResponse deleted;
+  ASSERT_TRUE(t.admin().DeleteTenantPolicy(t.AuthContext().get(), del, &deleted).ok());
+  auto context = t.AuthContext();
+  EXPECT_EQ(t.admin().GetTenantPolicy(context.get(), get, &got).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(ReasonOf(*context), "TENANT_NOT_FOUND");
+  auto context2 = t.AuthContext();
+  EXPECT_EQ(t.admin().DeleteTenantPolicy(context2.get(), del, &deleted).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+}
+
+TEST(AdminServiceTest, SetTenantPolicyRejectsBadInput) {
+  TestServer t;
+  struct Case {
+    std::string tenant, home;
+    std::vector<std::string> allowed;
+    std::string reason;
+  };
+  for (const Case& c : std::vector<Case>{{"", "us", {}, "INVALID_TENANT_ID"},
+                                         {"a b", "us", {}, "INVALID_TENANT_ID"},
+                                         {"acme", "", {}, "UNKNOWN_REGION"},
+                                         {"acme", "mars", {}, "UNKNOWN_REGION"},
+                                         {"acme", "us", {"ca", "atlantis"}, "UNKNOWN_REGION"}}) {
+    v1::SetTenantPolicyRequest set;
+    set.mutable_policy()->set_tenant_id(c.tenant);
+    set.mutable_policy()->set_home_region(c.home);
+    for (const auto& r : c.allowed) set.mutable_policy()->add_allowed_regions(r);
+    auto context = t.AuthContext();
+    v1::TenantPolicy stored;
+    grpc::Status s = t.admin().SetTenantPolicy(context.get(), set, &stored);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << c.reason;
+    EXPECT_EQ(ReasonOf(*context), c.reason);
+  }
+  auto context = t.AuthContext();
+  v1::TenantPolicy stored;
+  EXPECT_EQ(t.admin().SetTenantPolicy(context.get(), {}, &stored).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(ReasonOf(*context), "MISSING_POLICY");
+}
+
+TEST(AdminServiceTest, ListDataCentersShowsHealth) {
+  TestServer t;
+  t.Report(v1::HEALTH_STATUS_DOWN, {"jp-osa"});
+  v1::ListDataCentersResponse list;
+  ASSERT_TRUE(t.admin().ListDataCenters(t.AuthContext().get(), {}, &list).ok());
+  ASSERT_EQ(list.datacenters_size(), 21);
+  EXPECT_EQ(list.datacenters(0).datacenter().id(), "us-sjc");
+  EXPECT_EQ(list.datacenters(0).datacenter().status(), v1::HEALTH_STATUS_UNKNOWN);
+  EXPECT_EQ(list.datacenters(0).capacity_sessions(), 400000u);
+  EXPECT_FALSE(list.datacenters(0).has_report_time());
+  for (const auto& s : list.datacenters()) {
+    if (s.datacenter().id() == "jp-osa") {
+      EXPECT_EQ(s.datacenter().status(), v1::HEALTH_STATUS_DOWN);
+      EXPECT_EQ(s.expire_time().seconds(), absl::ToUnixSeconds(t.clock().Now()) + 30);
+    }
+  }
+  EXPECT_FALSE(list.stale());
+  EXPECT_FALSE(list.config_version().empty());
+}
+
+// grpc.health.v1 for the overall server ("").
+grpc::health::v1::HealthCheckResponse::ServingStatus HealthOf(TestServer& t) {
+  auto stub = grpc::health::v1::Health::NewStub(t.channel());
+  grpc::ClientContext context;
+  grpc::health::v1::HealthCheckRequest request;
+  grpc::health::v1::HealthCheckResponse response;
+  grpc::Status s = stub->Check(&context, request, &response);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  return response.status();
+}
+
+TEST(ServerTest, NotServingUntilTheFirstSnapshotThenServing) {
+  testing::FlakyStore store;
+  store.set_available(false);
+  TestServer t({.store = &store});
+  EXPECT_EQ(HealthOf(t), grpc::health::v1::HealthCheckResponse::NOT_SERVING);
+  v1::Directory d;
+  std::string reason;
+  EXPECT_EQ(t.Get("US", &d, &reason).error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(reason, "NOT_READY");
+  store.set_available(true);
+  t.server().state().Refresh();
+  EXPECT_EQ(HealthOf(t), grpc::health::v1::HealthCheckResponse::SERVING);
+}
+
+TEST(ServerTest, StoreLossServesStaleAnswersAndRefusesWrites) {
+  testing::FlakyStore store;
+  TestServer t({.store = &store});
+  t.Report(v1::HEALTH_STATUS_HEALTHY);
+  store.set_available(false);
+  t.server().state().Refresh();
+  // Long past every TTL: nobody can renew while the store is away, so health is frozen.
+  t.clock().Advance(absl::Minutes(5));
+  t.server().state().Refresh();
+  v1::Directory d;
+  ASSERT_TRUE(t.Get("US", &d).ok());
+  EXPECT_TRUE(d.stale());
+  EXPECT_EQ(d.primaries_size(), 4);
+  EXPECT_EQ(MetricValue(t.registry(), "dcdir_store_up"), 0.0);
+  v1::HealthReport report;
+  report.set_datacenter_id("us-sjc");
+  report.set_status(v1::HEALTH_STATUS_DOWN);
+  v1::ReportHealthResponse response;
+  auto context = t.AuthContext();
+  EXPECT_EQ(t.reporting().ReportHealth(context.get(), report, &response).error_code(),
+            grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(ReasonOf(*context), "STORE_UNAVAILABLE");
+  // Back: fresh answers, and the reports that expired meanwhile are judged by real expiry.
+  store.set_available(true);
+  t.server().state().Refresh();
+  EXPECT_EQ(MetricValue(t.registry(), "dcdir_store_up"), 1.0);
+  std::string reason;
+  EXPECT_EQ(t.Get("US", &d, &reason).error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(reason, "NO_HEALTHY_COMPLIANT_DATACENTER");
+  t.Report(v1::HEALTH_STATUS_HEALTHY);
+  ASSERT_TRUE(t.Get("US", &d).ok());
+  EXPECT_FALSE(d.stale());
+}
+
+TEST(ServerTest, ShutdownGoesNotServingAndEndsWatches) {
+  TestServer t;
+  t.Report(v1::HEALTH_STATUS_HEALTHY);
+  v1::GetDirectoryRequest request;
+  request.set_client_country("US");
+  grpc::ClientContext context;
+  auto reader = t.directory().WatchDirectory(&context, request);
+  v1::Directory d;
+  ASSERT_TRUE(reader->Read(&d));
+  t.server().Shutdown(absl::Seconds(5));
+  EXPECT_FALSE(reader->Read(&d));
+  EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::UNAVAILABLE);
+}
+
+TEST(ServerTest, OversizedRequestIsRejected) {
+  TestServer t;
+  v1::GetDirectoryRequest request;
+  request.set_client_country("US");
+  request.set_client_id(std::string(100 * 1024, 'x'));
+  grpc::ClientContext context;
+  v1::Directory d;
+  EXPECT_EQ(t.directory().GetDirectory(&context, request, &d).error_code(),
+            grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_TRUE(t.Get("US", &d).error_code() == grpc::StatusCode::UNAVAILABLE);  // still serving
+}
+
+}  // namespace
+}  // namespace dcdir

@@ -1,0 +1,79 @@
+#ifndef DCDIR_TESTS_TESTING_SERVER_FIXTURE_H_
+#define DCDIR_TESTS_TESTING_SERVER_FIXTURE_H_
+
+// A real dcdir gRPC server in-process on 127.0.0.1:0 (example world, in-memory store, fake
+// clock), with stubs to talk to it.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "dcdir/v1/admin.grpc.pb.h"
+#include "dcdir/v1/directory.grpc.pb.h"
+#include "dcdir/v1/reporting.grpc.pb.h"
+#include "grpcpp/client_context.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+#include "service/api/server.h"
+#include "service/store/store.h"
+#include "tests/testing/fake_clock.h"
+
+namespace dcdir::testing {
+
+// Path of the repository's example world.
+std::string ExampleWorldPath();
+// The example world, loaded through the real config loader.
+std::shared_ptr<const core::Topology> ExampleTopology();
+
+struct TestServerOptions {
+  std::string auth_token = "s3cret-token";
+  double fallback_reports_per_second = 1000;
+  std::shared_ptr<const core::Topology> topology;  // null: the example world
+  store::Store* store = nullptr;                   // null: a fresh InMemoryStore
+};
+
+class TestServer {
+ public:
+  explicit TestServer(TestServerOptions options = {});
+  ~TestServer();
+
+  api::DcdirServer& server() { return *server_; }
+  FakeClock& clock() { return clock_; }
+  const prometheus::Registry& registry() const { return *server_->registry(); }
+  const std::string& token() const { return token_; }
+  std::shared_ptr<grpc::Channel> channel() const { return channel_; }
+
+  v1::DirectoryService::Stub& directory() { return *directory_; }
+  v1::ReportingService::Stub& reporting() { return *reporting_; }
+  v1::AdminService::Stub& admin() { return *admin_; }
+
+  // A client context with `authorization: Bearer <token>` (the right one unless given).
+  std::unique_ptr<grpc::ClientContext> AuthContext(const std::string& token = "") const;
+
+  // Reports `status` (congestion 0.1, default TTL) for the given DCs (all DCs when empty);
+  // fails the test on error.
+  void Report(v1::HealthStatus status, const std::vector<std::string>& dcs = {});
+  // GetDirectory; the trailing reason token, if any, goes to *reason.
+  grpc::Status Get(const std::string& country, v1::Directory* out, std::string* reason = nullptr,
+                   const std::string& tenant = "", const std::string& client_id = "k");
+
+ private:
+  FakeClock clock_;
+  std::string token_;
+  std::unique_ptr<store::Store> own_store_;
+  std::unique_ptr<api::DcdirServer> server_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::DirectoryService::Stub> directory_;
+  std::unique_ptr<v1::ReportingService::Stub> reporting_;
+  std::unique_ptr<v1::AdminService::Stub> admin_;
+};
+
+// The `dcdir-error-reason` trailer of a finished call ("" when absent).
+std::string ReasonOf(const grpc::ClientContext& context);
+
+// DC ids of a list, in order.
+std::vector<std::string> Ids(const google::protobuf::RepeatedPtrField<v1::DataCenter>& dcs);
+
+}  // namespace dcdir::testing
+
+#endif  // DCDIR_TESTS_TESTING_SERVER_FIXTURE_H_
