@@ -24,6 +24,8 @@
 #include "service/core/clock.h"
 #include "service/core/topology.h"
 #include "service/store/in_memory_store.h"
+#include "service/store/redis_store.h"
+#include "service/store/redis_url.h"
 #include "service/util/log.h"
 
 ABSL_FLAG(std::string, config, "/etc/dcdir/world.yaml",
@@ -36,6 +38,10 @@ ABSL_FLAG(std::string, metrics_host, "0.0.0.0", "Address the metrics port binds 
 ABSL_FLAG(std::string, redis, "",
           "Shared store: redis://HOST:PORT[/DB] or redis+sentinel://H1:P1,H2:P2/MASTER_NAME. "
           "Empty: the embedded in-memory store (single replica only).");
+ABSL_FLAG(std::string, redis_password_file, "",
+          "File holding the Redis password (else the DCDIR_REDIS_PASSWORD environment variable; "
+          "no AUTH when neither is set). Never logged.");
+ABSL_FLAG(std::string, redis_key_prefix, "dcdir:", "Prefix of every Redis key and channel.");
 ABSL_FLAG(std::string, auth_token_file, "",
           "File holding the bearer token that ReportHealth and the admin RPCs require "
           "(surrounding white space trimmed). Empty: no token needed.");
@@ -119,7 +125,17 @@ int main(int argc, char** argv) {
     store = std::make_unique<dcdir::store::InMemoryStore>();
     DCDIR_LOG(kInfo) << "store: embedded in-memory (single replica)";
   } else {
-    return Fatal("--redis is not supported by this build yet");
+    auto password = dcdir::store::LoadRedisPassword(absl::GetFlag(FLAGS_redis_password_file));
+    if (!password.ok()) return Fatal(std::string(password.status().message()));
+    dcdir::store::RedisStore::Options redis_options;
+    redis_options.url = redis;
+    redis_options.password = *std::move(password);
+    redis_options.key_prefix = absl::GetFlag(FLAGS_redis_key_prefix);
+    auto redis_store = dcdir::store::RedisStore::Create(std::move(redis_options));
+    if (!redis_store.ok()) return Fatal(std::string(redis_store.status().message()));
+    store = *std::move(redis_store);
+    DCDIR_LOG(kInfo) << "store: redis (" << (store->Available() ? "reachable" : "not reachable yet")
+                     << ")";
   }
 
   dcdir::core::RealClock clock;

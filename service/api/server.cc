@@ -33,7 +33,8 @@ absl::StatusOr<std::unique_ptr<DcdirServer>> DcdirServer::Start(
     raw->directory_->hub().NotifyAll();
     raw->SetServing(true);
   });
-  s->state_->SetTickListener([raw] {
+  s->state_->SetTickListener([raw, store] {
+    raw->metrics_->SetStoreBadRecords(store->BadRecords());
     if (auto snapshot = raw->state_->Current()) {
       raw->metrics_->SetSnapshotAge(raw->clock_->Now() - snapshot->built_at);
     }
