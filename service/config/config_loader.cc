@@ -227,8 +227,10 @@ absl::StatusOr<Fields> Loader::ReadMap(const YAML::Node& node, int line, std::st
   Fields fields;
   fields.node = node;
   fields.path = std::move(path);
+  // By value: yaml-cpp's `it->first` lives in a temporary proxy (a reference to it dangles).
   for (auto it = node.begin(); it != node.end(); ++it) {
-    const YAML::Node& key = it->first;
+    const YAML::Node key = it->first;
+    const YAML::Node value = it->second;
     if (!key.IsScalar()) {
       return ErrorAt(key, absl::StrCat("keys of ", fields.path, " must be plain words, got ",
                                        Describe(key)));
@@ -248,7 +250,7 @@ absl::StatusOr<Fields> Loader::ReadMap(const YAML::Node& node, int line, std::st
                                          "; expected one of: ", absl::StrJoin(allowed, ", ")));
       }
     }
-    fields.entries.push_back(Entry{std::move(name), key, it->second});
+    fields.entries.push_back(Entry{std::move(name), key, value});
   }
   return fields;
 }
