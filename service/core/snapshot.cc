@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <utility>
 #include <vector>
 
@@ -93,7 +94,7 @@ SnapshotHolder::SnapshotHolder()
 void SnapshotHolder::Publish(std::shared_ptr<const Snapshot> snapshot) {
   std::shared_ptr<const Snapshot> old;
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     old = std::move(current_);
     current_ = std::move(snapshot);
     published_.fetch_add(1, std::memory_order_release);
@@ -112,7 +113,7 @@ std::shared_ptr<const Snapshot> SnapshotHolder::Get() const {
   std::shared_ptr<const Snapshot> current;
   uint64_t generation;
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     current = current_;
     generation = published_.load(std::memory_order_relaxed);
   }

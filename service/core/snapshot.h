@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -81,8 +82,11 @@ class SnapshotHolder {
  private:
   const uint64_t id_;  // unique per holder, for the thread-local caches
   std::atomic<uint64_t> published_{0};  // bumps on every Publish (not the snapshot version)
-  mutable absl::Mutex mu_;
-  std::shared_ptr<const Snapshot> current_ ABSL_GUARDED_BY(mu_);
+  // std::mutex rather than absl::Mutex: the distribution's Abseil is not built with TSan
+  // instrumentation, so ThreadSanitizer cannot see absl::Mutex's synchronisation (false
+  // reports); pthread mutexes are intercepted. Only the slow path (a new generation) locks.
+  mutable std::mutex mu_;
+  std::shared_ptr<const Snapshot> current_;  // guarded by mu_
 };
 
 }  // namespace dcdir::core
