@@ -30,6 +30,7 @@ absl::StatusOr<std::unique_ptr<DcdirServer>> DcdirServer::Start(
   DcdirServer* raw = s.get();
   s->state_->AddSnapshotListener([raw](const std::shared_ptr<const core::Snapshot>& snapshot) {
     raw->metrics_->OnSnapshot(*snapshot);
+    raw->metrics_->SetSelfPreservation(raw->state_->self_preservation_active());
     raw->directory_->hub().NotifyAll();
     raw->SetServing(true);
   });

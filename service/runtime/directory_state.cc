@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "service/core/health.h"
 #include "service/util/log.h"
 
@@ -164,7 +165,35 @@ void DirectoryState::Refresh() {
   // report, so expiring them would take every DC down. Once back, real expiry applies.
   const auto current = holder_.Get();
   if (store_available_ && current != nullptr && now >= current->next_expiry) changed = true;
+  // Self-preservation can start or end without any record changing (e.g. DOWN records
+  // expiring, which are not in next_expiry).
+  if (!changed && store_available_ && options_.self_preservation) {
+    const core::SelfPreservation next = DecidePreservationLocked(now);
+    if (next.active != preservation_.active ||
+        (next.active && (next.alive != preservation_.alive ||
+                         next.expired != preservation_.expired))) {
+      changed = true;
+    }
+  }
   if (changed) PublishLocked(now);
+}
+
+core::SelfPreservation DirectoryState::self_preservation() const {
+  absl::MutexLock lock(&mu_);
+  return preservation_;
+}
+
+absl::Time DirectoryState::HealthTimeLocked(absl::Time now) const {
+  const auto previous = holder_.Get();
+  return (!store_available_ && previous != nullptr) ? previous->built_at : now;
+}
+
+core::SelfPreservation DirectoryState::DecidePreservationLocked(absl::Time health_time) const {
+  if (!options_.self_preservation) return {};
+  // While the store is away nothing expires (health_time is frozen): keep the decision.
+  if (!store_available_) return preservation_;
+  return core::DecideSelfPreservation(*topology_, health_, preservation_, health_time,
+                                      options_.resync_interval);
 }
 
 absl::Status DirectoryState::ResyncLocked() {
@@ -189,12 +218,26 @@ void DirectoryState::RecompileTenantsLocked() {
 }
 
 void DirectoryState::PublishLocked(absl::Time now) {
-  const auto previous = holder_.Get();
   // Stale snapshots keep judging expiry at the time of the last good one.
-  const absl::Time health_time =
-      (!store_available_ && previous != nullptr) ? previous->built_at : now;
-  auto snapshot = core::BuildSnapshot(topology_, health_, compiled_tenants_, ++version_,
-                                      health_time, !store_available_);
+  const absl::Time health_time = HealthTimeLocked(now);
+  const core::SelfPreservation decision = DecidePreservationLocked(health_time);
+  if (decision.active && !preservation_.active) {
+    DCDIR_LOG(kWarning) << "self-preservation ON: " << decision.expired << " of "
+                        << decision.alive + decision.expired
+                        << " reported DCs' health expired within "
+                        << absl::FormatDuration(options_.resync_interval)
+                        << " (reporters, not DCs, are likely broken); keeping their last "
+                           "known health until reports come back";
+  } else if (!decision.active && preservation_.active) {
+    DCDIR_LOG(kInfo) << "self-preservation OFF: " << decision.alive << " reported DCs are alive, "
+                     << decision.expired
+                     << " still expired (now judged by their real expiry)";
+  }
+  preservation_ = decision;
+  self_preservation_active_.store(decision.active, std::memory_order_release);
+  auto snapshot = core::BuildSnapshotWithSelfPreservation(
+      topology_, health_, compiled_tenants_, ++version_, health_time, !store_available_,
+      decision);
   holder_.Publish(snapshot);
   for (const SnapshotListener& listener : listeners_) listener(snapshot);
 }

@@ -5,6 +5,7 @@
 // (health, tenants), the config (topology) and the clock (expiry). The only writer of the
 // snapshot holder; request threads only read snapshots.
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -22,6 +23,7 @@
 #include "absl/time/time.h"
 #include "service/core/clock.h"
 #include "service/core/model.h"
+#include "service/core/self_preservation.h"
 #include "service/core/snapshot.h"
 #include "service/core/topology.h"
 #include "service/store/store.h"
@@ -33,6 +35,9 @@ struct DirectoryStateOptions {
   absl::Duration resync_interval = absl::Seconds(5);
   // How often the maintenance thread wakes up at most idle (store availability, expiry).
   absl::Duration tick = absl::Milliseconds(100);
+  // Self-preservation (service/core/self_preservation.h): when half or more of the reported
+  // DCs' health expires within one resync_interval, keep their last known health.
+  bool self_preservation = true;
 };
 
 class DirectoryState {
@@ -58,6 +63,13 @@ class DirectoryState {
   // The current snapshot (nullptr before Initialize() succeeded). Lock-free on the fast path.
   std::shared_ptr<const core::Snapshot> Current() const { return holder_.Get(); }
   const core::SnapshotHolder& holder() const { return holder_; }
+
+  // True while self-preservation keeps expired health (as of the last published snapshot).
+  bool self_preservation_active() const {
+    return self_preservation_active_.load(std::memory_order_acquire);
+  }
+  // The decision behind the last published snapshot (counts for logs and tests).
+  core::SelfPreservation self_preservation() const;
 
   // Called after every publish, in publish order, from the publishing thread. Keep it short.
   void AddSnapshotListener(SnapshotListener listener);
@@ -94,6 +106,11 @@ class DirectoryState {
   // Builds and publishes a snapshot of the current state at `now`.
   void PublishLocked(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void RecompileTenantsLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The self-preservation decision at `health_time`, given the current one.
+  core::SelfPreservation DecidePreservationLocked(absl::Time health_time) const
+      ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  // The time health is judged at: `now`, or the last good snapshot's time while stale.
+  absl::Time HealthTimeLocked(absl::Time now) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
   void Run();
 
   store::Store* const store_;
@@ -111,6 +128,8 @@ class DirectoryState {
   bool store_available_ ABSL_GUARDED_BY(mu_) = true;
   absl::Time last_resync_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   std::vector<SnapshotListener> listeners_ ABSL_GUARDED_BY(mu_);
+  core::SelfPreservation preservation_ ABSL_GUARDED_BY(mu_);
+  std::atomic<bool> self_preservation_active_{false};
 
   absl::Mutex pending_mu_;
   absl::flat_hash_set<std::string> pending_health_ ABSL_GUARDED_BY(pending_mu_);

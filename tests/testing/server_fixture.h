@@ -30,6 +30,7 @@ struct TestServerOptions {
   double fallback_reports_per_second = 1000;
   std::shared_ptr<const core::Topology> topology;  // null: the example world
   store::Store* store = nullptr;                   // null: a fresh InMemoryStore
+  bool self_preservation = true;                   // runtime::DirectoryStateOptions
 };
 
 class TestServer {

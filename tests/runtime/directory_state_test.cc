@@ -1,0 +1,267 @@
+// Unit tests of DirectoryState (service/runtime/directory_state.h) with a FakeClock and the
+// in-memory store: change messages, periodic resync, stale mode and self-preservation. The
+// maintenance thread is not started; the tests call Refresh() themselves.
+
+#include "service/runtime/directory_state.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "service/core/topology.h"
+#include "service/store/in_memory_store.h"
+#include "tests/testing/example_world.h"
+#include "tests/testing/fake_clock.h"
+#include "tests/testing/flaky_store.h"
+
+namespace dcdir::runtime {
+namespace {
+
+using core::HealthStatus;
+
+std::shared_ptr<const core::Topology> Example() {
+  auto topology = core::Topology::Compile(testing::ExampleWorld());
+  EXPECT_TRUE(topology.ok()) << topology.status();
+  return *topology;
+}
+
+std::vector<std::string> AllIds() {
+  std::vector<std::string> ids;
+  for (const core::DataCenter& dc : testing::ExampleWorld().datacenters) ids.push_back(dc.id);
+  return ids;
+}
+
+// A store whose change messages can be lost (to prove the periodic resync repairs it).
+class LossyStore final : public store::Store {
+ public:
+  store::InMemoryStore& inner() { return inner_; }
+  void set_drop_changes(bool drop) { drop_ = drop; }
+
+  absl::StatusOr<store::StoreState> LoadAll() override { return inner_.LoadAll(); }
+  absl::StatusOr<std::optional<core::HealthRecord>> GetHealth(std::string_view id) override {
+    return inner_.GetHealth(id);
+  }
+  absl::Status PutHealth(std::string_view id, const core::HealthRecord& r) override {
+    return inner_.PutHealth(id, r);
+  }
+  absl::StatusOr<std::optional<core::TenantPolicy>> GetTenant(std::string_view id) override {
+    return inner_.GetTenant(id);
+  }
+  absl::Status PutTenant(const core::TenantPolicy& p) override { return inner_.PutTenant(p); }
+  absl::StatusOr<bool> DeleteTenant(std::string_view id) override {
+    return inner_.DeleteTenant(id);
+  }
+  void SetChangeListener(std::function<void(const store::Change&)> listener) override {
+    inner_.SetChangeListener([this, listener](const store::Change& c) {
+      if (!drop_) listener(c);
+    });
+  }
+  bool Available() const override { return true; }
+
+ private:
+  store::InMemoryStore inner_;
+  bool drop_ = false;
+};
+
+class DirectoryStateTest : public ::testing::Test {
+ protected:
+  void Make(store::Store* store, DirectoryStateOptions options = {}) {
+    state_ = std::make_unique<DirectoryState>(Example(), store, &clock_, options);
+    ASSERT_TRUE(state_->Initialize().ok());
+  }
+  void ReportAll(HealthStatus status, int count = 21,
+                 absl::Duration ttl = absl::Seconds(30)) {
+    const auto ids = AllIds();
+    for (int i = 0; i < count; ++i) {
+      ASSERT_TRUE(state_->ReportHealth(ids[i], status, 0.1, ttl).ok()) << ids[i];
+    }
+  }
+  int UsableCount() const { return static_cast<int>(Usable().size()); }
+  std::vector<std::string> Usable() const {
+    std::vector<std::string> out;
+    auto s = state_->Current();
+    for (uint32_t i = 0; i < s->dcs.size(); ++i) {
+      if (s->usable.Contains(i)) out.push_back(s->topology->dc(i).id);
+    }
+    return out;
+  }
+  HealthStatus StatusOf(const std::string& id) const {
+    auto s = state_->Current();
+    return s->dcs[s->topology->DcIndex(id)].status;
+  }
+
+  testing::FakeClock clock_;
+  std::unique_ptr<DirectoryState> state_;
+};
+
+TEST_F(DirectoryStateTest, MassExpiryKeepsLastKnownHealthUntilReportsComeBack) {
+  store::InMemoryStore store;
+  Make(&store);
+  ReportAll(HealthStatus::kHealthy);
+  ASSERT_TRUE(state_->ReportHealth("us-sjc", HealthStatus::kDown, 0.1, absl::Seconds(30)).ok());
+  EXPECT_FALSE(state_->self_preservation_active());
+  clock_.Advance(absl::Seconds(31));  // every report expired 1 s ago
+  state_->Refresh();
+  EXPECT_TRUE(state_->self_preservation_active());
+  EXPECT_EQ(state_->self_preservation().expired, 21);
+  EXPECT_EQ(UsableCount(), 20);  // all but us-sjc, which stays DOWN
+  EXPECT_EQ(StatusOf("us-sjc"), HealthStatus::kDown);
+  EXPECT_EQ(StatusOf("us-nyc"), HealthStatus::kHealthy);
+
+  // Long after the window the episode goes on.
+  clock_.Advance(absl::Minutes(2));
+  state_->Refresh();
+  EXPECT_TRUE(state_->self_preservation_active());
+  EXPECT_EQ(UsableCount(), 20);
+
+  // Reports come back: 10 of 21 is not enough, 11 is.
+  ReportAll(HealthStatus::kHealthy, 10);
+  EXPECT_TRUE(state_->self_preservation_active());
+  EXPECT_EQ(UsableCount(), 21);  // us-sjc is among the 10 renewed, now HEALTHY
+  const auto ids = AllIds();
+  ASSERT_TRUE(state_->ReportHealth(ids[10], HealthStatus::kHealthy, 0.1, absl::Seconds(30)).ok());
+  EXPECT_FALSE(state_->self_preservation_active());
+  EXPECT_EQ(UsableCount(), 11);
+  EXPECT_EQ(StatusOf(ids[20]), HealthStatus::kUnknown);
+  state_->Refresh();
+  EXPECT_FALSE(state_->self_preservation_active());
+}
+
+TEST_F(DirectoryStateTest, MinorityExpiryIsRealExpiry) {
+  store::InMemoryStore store;
+  Make(&store);
+  ReportAll(HealthStatus::kHealthy);
+  clock_.Advance(absl::Seconds(20));
+  ReportAll(HealthStatus::kHealthy, 11);
+  clock_.Advance(absl::Seconds(11));  // the other 10 expired 1 s ago
+  state_->Refresh();
+  EXPECT_FALSE(state_->self_preservation_active());
+  EXPECT_EQ(state_->self_preservation().expired, 10);
+  EXPECT_EQ(UsableCount(), 11);
+  EXPECT_EQ(StatusOf(AllIds()[20]), HealthStatus::kUnknown);
+}
+
+TEST_F(DirectoryStateTest, SelfPreservationCanBeTurnedOff) {
+  store::InMemoryStore store;
+  Make(&store, {.self_preservation = false});
+  ReportAll(HealthStatus::kHealthy);
+  clock_.Advance(absl::Seconds(31));
+  state_->Refresh();
+  EXPECT_FALSE(state_->self_preservation_active());
+  EXPECT_EQ(UsableCount(), 0);
+}
+
+TEST_F(DirectoryStateTest, HealthThatExpiredWhileTheStoreWasAwayIsJudgedByRealExpiry) {
+  testing::FlakyStore store;
+  Make(&store);
+  ReportAll(HealthStatus::kHealthy, 21);
+  // One DC reported with a long TTL: still alive when the store comes back.
+  ASSERT_TRUE(state_->ReportHealth("eu-ams", HealthStatus::kHealthy, 0.1, absl::Minutes(10)).ok());
+  store.set_available(false);
+  state_->Refresh();
+  EXPECT_TRUE(state_->Current()->stale);
+  clock_.Advance(absl::Minutes(5));
+  state_->Refresh();
+  // Frozen while away: nobody can renew.
+  EXPECT_TRUE(state_->Current()->stale);
+  EXPECT_EQ(UsableCount(), 21);
+  EXPECT_FALSE(state_->self_preservation_active());
+  store.set_available(true);
+  state_->Refresh();
+  EXPECT_FALSE(state_->Current()->stale);
+  // Expired 4.5 min ago: judged by real expiry (no burst within the window was seen).
+  EXPECT_FALSE(state_->self_preservation_active());
+  EXPECT_EQ(Usable(), std::vector<std::string>{"eu-ams"});
+  EXPECT_EQ(StatusOf("us-nyc"), HealthStatus::kUnknown);
+}
+
+TEST_F(DirectoryStateTest, MassExpiryDuringAShortOutageStartsSelfPreservationOnReturn) {
+  testing::FlakyStore store;
+  Make(&store);
+  ReportAll(HealthStatus::kHealthy);
+  clock_.Advance(absl::Seconds(28));
+  store.set_available(false);
+  state_->Refresh();
+  clock_.Advance(absl::Seconds(4));  // everything expired 2 s ago, while away
+  state_->Refresh();
+  EXPECT_FALSE(state_->self_preservation_active());
+  EXPECT_EQ(UsableCount(), 21);
+  store.set_available(true);
+  state_->Refresh();
+  EXPECT_FALSE(state_->Current()->stale);
+  EXPECT_TRUE(state_->self_preservation_active());
+  EXPECT_EQ(UsableCount(), 21);
+}
+
+TEST_F(DirectoryStateTest, StoreLossFreezesAnActiveEpisode) {
+  testing::FlakyStore store;
+  Make(&store);
+  ReportAll(HealthStatus::kHealthy);
+  clock_.Advance(absl::Seconds(31));
+  state_->Refresh();
+  ASSERT_TRUE(state_->self_preservation_active());
+  store.set_available(false);
+  clock_.Advance(absl::Minutes(3));
+  state_->Refresh();
+  EXPECT_TRUE(state_->Current()->stale);
+  EXPECT_TRUE(state_->self_preservation_active());
+  EXPECT_EQ(UsableCount(), 21);
+  EXPECT_EQ(state_->ReportHealth("us-nyc", HealthStatus::kHealthy, 0.1, absl::Seconds(30))
+                .status()
+                .code(),
+            absl::StatusCode::kUnavailable);
+}
+
+TEST_F(DirectoryStateTest, ChangeMessageIsAppliedOnTheNextRefresh) {
+  store::InMemoryStore store;
+  Make(&store);
+  // Another replica writes straight into the shared store.
+  core::HealthRecord r;
+  r.status = HealthStatus::kHealthy;
+  r.reported_at = clock_.Now();
+  r.expires_at = clock_.Now() + absl::Seconds(30);
+  const uint64_t version = state_->Current()->version;
+  ASSERT_TRUE(store.PutHealth("jp-tyo", r).ok());
+  EXPECT_EQ(StatusOf("jp-tyo"), HealthStatus::kUnknown);  // not yet
+  state_->Refresh();
+  EXPECT_EQ(StatusOf("jp-tyo"), HealthStatus::kHealthy);
+  EXPECT_EQ(state_->Current()->version, version + 1);
+  // A tenant policy too.
+  ASSERT_TRUE(store.PutTenant({"acme", "us", {"ca"}, clock_.Now()}).ok());
+  state_->Refresh();
+  ASSERT_TRUE(state_->GetTenant("acme").ok());
+  EXPECT_EQ(state_->GetTenant("acme")->allowed_regions, std::vector<std::string>{"ca"});
+  ASSERT_TRUE(*store.DeleteTenant("acme"));
+  state_->Refresh();
+  EXPECT_EQ(state_->GetTenant("acme").status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(DirectoryStateTest, PeriodicResyncRepairsALostChangeMessage) {
+  LossyStore store;
+  Make(&store, {.resync_interval = absl::Seconds(5)});
+  store.set_drop_changes(true);
+  core::HealthRecord r;
+  r.status = HealthStatus::kHealthy;
+  r.reported_at = clock_.Now();
+  r.expires_at = clock_.Now() + absl::Minutes(1);
+  ASSERT_TRUE(store.inner().PutHealth("au-syd", r).ok());
+  clock_.Advance(absl::Seconds(4));
+  state_->Refresh();
+  EXPECT_EQ(StatusOf("au-syd"), HealthStatus::kUnknown);  // the message was lost
+  clock_.Advance(absl::Seconds(1));
+  state_->Refresh();  // resync due
+  EXPECT_EQ(StatusOf("au-syd"), HealthStatus::kHealthy);
+}
+
+TEST_F(DirectoryStateTest, OwnWritesAreVisibleAtOnce) {
+  store::InMemoryStore store;
+  Make(&store);
+  ASSERT_TRUE(state_->ReportHealth("in-bom", HealthStatus::kHealthy, 0.2, absl::Seconds(30)).ok());
+  EXPECT_EQ(StatusOf("in-bom"), HealthStatus::kHealthy);
+  ASSERT_TRUE(state_->SetTenant({"globex", "jp", {}, absl::InfinitePast()}).ok());
+  EXPECT_TRUE(state_->GetTenant("globex").ok());
+}
+
+}  // namespace
+}  // namespace dcdir::runtime
