@@ -1,0 +1,459 @@
+// dcdirctl and dcdir-agent against a spawned dcdir-server (with a token): exact text and JSON of
+// every command (golden files in testdata/, volatile values normalized), exit codes and error
+// messages, and the agent's probes.
+//
+// Regenerate the golden files after an intended output change with
+//   DCDIR_UPDATE_GOLDEN=1 ctest -R dcdir_cli_test
+// and review the diff.
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "dcdir/v1/admin.grpc.pb.h"
+#include "dcdir/v1/reporting.grpc.pb.h"
+#include "gmock/gmock.h"
+#include "grpcpp/create_channel.h"
+#include "gtest/gtest.h"
+#include "tests/clients/subprocess.h"
+
+namespace dcdir::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+constexpr char kToken[] = "s3cret-token";
+const std::string kWorld = DCDIR_SOURCE_DIR "/deploy/config/world.yaml";
+const std::string kGoldenDir = DCDIR_SOURCE_DIR "/tests/clients/testdata";
+
+// Replaces what changes from run to run: snapshot and config versions, timestamps.
+std::string Normalize(std::string s) {
+  s = std::regex_replace(s, std::regex(R"(snapshot \d+, config [0-9a-f]+)"),
+                         "snapshot N, config C");
+  s = std::regex_replace(s, std::regex(R"("snapshot_version":"\d+")"), R"("snapshot_version":"N")");
+  s = std::regex_replace(s, std::regex(R"("config_version":"[0-9a-f]+")"), R"("config_version":"C")");
+  s = std::regex_replace(s, std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z)"), "TIME");
+  return s;
+}
+
+void ExpectGolden(const std::string& name, const std::string& actual) {
+  const std::string path = kGoldenDir + "/" + name;
+  const std::string normalized = Normalize(actual);
+  if (std::getenv("DCDIR_UPDATE_GOLDEN") != nullptr) {
+    std::ofstream(path, std::ios::binary) << normalized;
+    return;
+  }
+  EXPECT_EQ(normalized, ReadFile(path)) << "golden file " << path;
+}
+
+// A loopback port nothing listens on.
+int ClosedPort() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  socklen_t len = sizeof(addr);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+// A loopback port with a listening socket (the kernel completes connects; no accept needed).
+class Listener {
+ public:
+  Listener() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+    EXPECT_EQ(::listen(fd_, 16), 0);
+    socklen_t len = sizeof(addr);
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+  }
+  ~Listener() { ::close(fd_); }
+  int port() const { return port_; }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+};
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = MakeTempDir();
+    token_file_ = dir_ + "/token";
+    std::ofstream(token_file_) << "  " << kToken << "\n";
+    server_ = std::make_unique<Subprocess>(std::vector<std::string>{
+        DCDIR_SERVER_BIN, "--config=" + kWorld, "--grpc_host=127.0.0.1", "--grpc_port=0",
+        "--metrics_port=0", "--auth_token_file=" + token_file_, "--shutdown_grace=0s"});
+    // Bounded wait for "listening on 127.0.0.1:PORT" on its stderr.
+    const std::regex listening(R"(listening on 127\.0\.0\.1:(\d+))");
+    for (int i = 0; i < 2000 && port_ == 0; ++i) {
+      std::smatch m;
+      const std::string err = server_->err();
+      if (std::regex_search(err, m, listening)) {
+        ASSERT_TRUE(absl::SimpleAtoi(m[1].str(), &port_));
+      } else {
+        ASSERT_FALSE(server_->Wait(absl::Milliseconds(5)).has_value()) << err;
+      }
+    }
+    ASSERT_NE(port_, 0) << server_->err();
+    address_ = absl::StrCat("127.0.0.1:", port_);
+  }
+  void TearDown() override {
+    server_->Signal(SIGTERM);
+    server_->Wait(absl::Seconds(10));
+  }
+
+  // dcdirctl with --server and the token.
+  RunResult Ctl(std::vector<std::string> args, bool with_token = true) {
+    std::vector<std::string> argv = {DCDIRCTL_BIN, "--server", address_};
+    if (with_token) {
+      argv.push_back("--token_file");
+      argv.push_back(token_file_);
+    }
+    argv.insert(argv.end(), args.begin(), args.end());
+    return RunCommand(argv);
+  }
+
+  // Reports health straight through the API (dcdirctl report-health has its own test).
+  void Report(const std::string& dc, v1::HealthStatus status, double congestion) {
+    auto stub = v1::ReportingService::NewStub(Channel());
+    grpc::ClientContext context;
+    context.AddMetadata("authorization", absl::StrCat("Bearer ", kToken));
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+    v1::HealthReport report;
+    report.set_datacenter_id(dc);
+    report.set_status(status);
+    report.set_congestion(congestion);
+    report.mutable_ttl()->set_seconds(600);
+    v1::ReportHealthResponse response;
+    grpc::Status s = stub->ReportHealth(&context, report, &response);
+    ASSERT_TRUE(s.ok()) << dc << ": " << s.error_message();
+  }
+
+  std::shared_ptr<grpc::Channel> Channel() {
+    if (channel_ == nullptr) {
+      channel_ = grpc::CreateChannel(address_, grpc::InsecureChannelCredentials());
+    }
+    return channel_;
+  }
+
+  // A deterministic world state: the US DCs and their backups reported, one US DC congested.
+  void ReportUsWorld() {
+    Report("us-sjc", v1::HEALTH_STATUS_HEALTHY, 0.1);
+    Report("us-den", v1::HEALTH_STATUS_HEALTHY, 0.2);
+    Report("us-nyc", v1::HEALTH_STATUS_HEALTHY, 0.3);
+    Report("us-iad", v1::HEALTH_STATUS_HEALTHY, 0.9);
+    Report("ca-yyz", v1::HEALTH_STATUS_HEALTHY, 0.25);
+    Report("ca-yvr", v1::HEALTH_STATUS_HEALTHY, 0.5);
+    Report("mx-qro", v1::HEALTH_STATUS_DOWN, 0);
+    Report("eu-ams", v1::HEALTH_STATUS_HEALTHY, 0.4);
+  }
+
+  // The DC states, through the real admin API.
+  std::map<std::string, v1::DataCenter> ListDataCenters() {
+    auto stub = v1::AdminService::NewStub(Channel());
+    grpc::ClientContext context;
+    context.AddMetadata("authorization", absl::StrCat("Bearer ", kToken));
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+    v1::ListDataCentersResponse response;
+    grpc::Status s = stub->ListDataCenters(&context, v1::ListDataCentersRequest(), &response);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    std::map<std::string, v1::DataCenter> out;
+    for (const auto& state : response.datacenters()) {
+      out[state.datacenter().id()] = state.datacenter();
+    }
+    return out;
+  }
+
+  RunResult Agent(std::vector<std::string> args, bool with_token = true) {
+    std::vector<std::string> argv = {DCDIR_AGENT_BIN, "--server", address_, "--config", kWorld};
+    if (with_token) {
+      argv.push_back("--token_file");
+      argv.push_back(token_file_);
+    }
+    argv.insert(argv.end(), args.begin(), args.end());
+    return RunCommand(argv);
+  }
+
+  std::string dir_;
+  std::string token_file_;
+  std::unique_ptr<Subprocess> server_;
+  std::shared_ptr<grpc::Channel> channel_;
+  int port_ = 0;
+  std::string address_;
+};
+
+// ---- dcdirctl output, each command ----
+
+TEST_F(CliTest, GetPrintsATable) {
+  ReportUsWorld();
+  RunResult r = Ctl({"get", "--country", "US", "--client_id", "client-1"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  ExpectGolden("get.txt", r.out);
+}
+
+TEST_F(CliTest, GetPrintsJson) {
+  ReportUsWorld();
+  RunResult r = Ctl({"--json", "get", "--country", "US", "--client_id", "client-1"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  ExpectGolden("get.json", r.out);
+}
+
+TEST_F(CliTest, ExplainPrintsEveryDcWithItsVerdict) {
+  ReportUsWorld();
+  RunResult r = Ctl({"explain", "--country", "US", "--client_id", "client-1"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  ExpectGolden("explain.txt", r.out);
+}
+
+TEST_F(CliTest, ExplainPrintsJson) {
+  ReportUsWorld();
+  RunResult r = Ctl({"explain", "--country", "CN", "--json"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  ExpectGolden("explain_cn.json", r.out);
+}
+
+TEST_F(CliTest, ReportHealthPrintsTheAcceptedReport) {
+  RunResult text = Ctl({"report-health", "--dc", "us-sjc", "--status", "draining",
+                        "--congestion", "0.5", "--ttl", "45s"});
+  RunResult json = Ctl({"--json", "report-health", "--dc", "us-den", "--status", "healthy",
+                        "--congestion", "0.95"});
+  EXPECT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_EQ(Normalize(text.out),
+            "reported us-sjc DRAINING, congestion 0.50, ttl 45s: congested no, expires TIME\n");
+  EXPECT_EQ(json.exit_code, 0) << json.err;
+  EXPECT_EQ(Normalize(json.out), "{\"congested\":true,\"expire_time\":\"TIME\"}\n");
+  auto dcs = ListDataCenters();
+  EXPECT_EQ(dcs["us-sjc"].status(), v1::HEALTH_STATUS_DRAINING);
+  EXPECT_EQ(dcs["us-den"].congestion(), 0.95);
+}
+
+TEST_F(CliTest, TenantSetGetDelete) {
+  RunResult set = Ctl({"tenant", "set", "--tenant", "acme", "--home_region", "eu",
+                       "--allowed_regions", "us,ca"});
+  RunResult get_text = Ctl({"tenant", "get", "--tenant", "acme"});
+  RunResult get_json = Ctl({"--json", "tenant", "get", "--tenant", "acme"});
+  RunResult del = Ctl({"tenant", "delete", "--tenant", "acme"});
+  RunResult del_again = Ctl({"--json", "tenant", "delete", "--tenant", "acme"});
+  RunResult set_json =
+      Ctl({"--json", "tenant", "set", "--tenant", "beta", "--home_region", "us"});
+  RunResult del_json = Ctl({"--json", "tenant", "delete", "--tenant", "beta"});
+
+  EXPECT_EQ(set.exit_code, 0) << set.err;
+  EXPECT_EQ(Normalize(set.out),
+            "tenant acme: home region eu, allowed regions us,ca, updated TIME\n");
+  EXPECT_EQ(get_text.exit_code, 0) << get_text.err;
+  EXPECT_EQ(Normalize(get_text.out), Normalize(set.out));
+  EXPECT_EQ(Normalize(get_json.out),
+            "{\"tenant_id\":\"acme\",\"home_region\":\"eu\",\"allowed_regions\":[\"us\",\"ca\"],"
+            "\"update_time\":\"TIME\"}\n");
+  EXPECT_EQ(del.exit_code, 0) << del.err;
+  EXPECT_EQ(del.out, "deleted the policy of tenant acme\n");
+  EXPECT_EQ(del_again.exit_code, 2);
+  EXPECT_EQ(del_again.err,
+            "{\"error\":{\"code\":\"NOT_FOUND\",\"reason\":\"TENANT_NOT_FOUND\",\"message\":\"no "
+            "policy is stored for tenant \\\"acme\\\"\",\"hint\":\"set one with `dcdirctl tenant "
+            "set --tenant T --home_region R`\"}}\n");
+  EXPECT_EQ(Normalize(set_json.out),
+            "{\"tenant_id\":\"beta\",\"home_region\":\"us\",\"allowed_regions\":[],"
+            "\"update_time\":\"TIME\"}\n");
+  EXPECT_EQ(del_json.out, "{}\n");
+}
+
+TEST_F(CliTest, ListPrintsEveryDc) {
+  ReportUsWorld();
+  RunResult text = Ctl({"list"});
+  RunResult json = Ctl({"list", "--json"});
+  EXPECT_EQ(text.exit_code, 0) << text.err;
+  ExpectGolden("list.txt", text.out);
+  EXPECT_EQ(json.exit_code, 0) << json.err;
+  ExpectGolden("list.json", json.out);
+}
+
+TEST_F(CliTest, WatchPrintsTheAnswerThenEachChange) {
+  ReportUsWorld();
+  Subprocess watch({DCDIRCTL_BIN, "--server", address_, "--json", "watch", "--country", "US",
+                    "--client_id", "client-1", "--count", "2"});
+  // Bounded polling for the first answer.
+  for (int i = 0; i < 2000 && watch.out().find('\n') == std::string::npos; ++i) {
+    ASSERT_FALSE(watch.Wait(absl::Milliseconds(5)).has_value()) << watch.err();
+  }
+  Report("us-sjc", v1::HEALTH_STATUS_DOWN, 0);
+  ASSERT_EQ(watch.Wait(), 0) << watch.err();
+  const std::vector<std::string> lines = absl::StrSplit(watch.out(), '\n', absl::SkipEmpty());
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_THAT(lines[0], HasSubstr("\"id\":\"us-sjc\""));
+  EXPECT_THAT(lines[1], ::testing::Not(HasSubstr("\"id\":\"us-sjc\"")));
+  ExpectGolden("watch.json", watch.out());
+}
+
+TEST_F(CliTest, WatchTextMatchesGet) {
+  ReportUsWorld();
+  RunResult watch = Ctl({"watch", "--country", "US", "--client_id", "client-1", "--count", "1"});
+  RunResult get = Ctl({"get", "--country", "US", "--client_id", "client-1"});
+  EXPECT_EQ(watch.exit_code, 0) << watch.err;
+  EXPECT_EQ(Normalize(watch.out), Normalize(get.out));
+}
+
+// ---- dcdirctl errors and exit codes ----
+
+TEST_F(CliTest, BadCountryIsRejectedWithExitCode2) {
+  RunResult r = Ctl({"get", "--country", "USA"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(r.err,
+            "dcdirctl: INVALID_ARGUMENT (INVALID_COUNTRY): client_country must be an ISO 3166-1 "
+            "alpha-2 code of two letters such as \"US\"; got \"USA\"\n"
+            "hint: pass --country with a two-letter ISO code, e.g. --country US\n");
+}
+
+TEST_F(CliTest, NoHealthyDcIsUnavailableWithExitCode3) {
+  RunResult r = Ctl({"get", "--country", "US"});
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_EQ(r.err,
+            "dcdirctl: UNAVAILABLE (NO_HEALTHY_COMPLIANT_DATACENTER): no compliant data center "
+            "is healthy for clients in US right now; retry later (forbidden data centers are "
+            "never offered)\n"
+            "hint: no allowed DC is healthy: check `dcdirctl list` and the DC agents, or report "
+            "health with `dcdirctl report-health`\n");
+}
+
+TEST_F(CliTest, MissingTokenIsUnauthenticatedWithExitCode4) {
+  RunResult r = Ctl({"list"}, /*with_token=*/false);
+  EXPECT_EQ(r.exit_code, 4);
+  EXPECT_EQ(r.err,
+            "dcdirctl: UNAUTHENTICATED (MISSING_CREDENTIALS): this RPC needs the metadata "
+            "'authorization: Bearer <token>'\n"
+            "hint: this server needs a token: pass --token_file FILE (the server's "
+            "--auth_token_file)\n");
+}
+
+TEST_F(CliTest, WrongTokenIsUnauthenticatedWithExitCode4) {
+  const std::string wrong = dir_ + "/wrong";
+  std::ofstream(wrong) << "nope\n";
+  RunResult r = RunCommand({DCDIRCTL_BIN, "--server", address_, "--token_file", wrong, "report-health",
+                     "--dc", "us-sjc", "--status", "healthy"});
+  EXPECT_EQ(r.exit_code, 4);
+  EXPECT_THAT(r.err, HasSubstr("UNAUTHENTICATED (INVALID_CREDENTIALS)"));
+}
+
+TEST_F(CliTest, UnknownDcIsNotFoundWithExitCode2) {
+  RunResult r = Ctl({"report-health", "--dc", "xx-nowhere", "--status", "down"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("NOT_FOUND (UNKNOWN_DATACENTER)"));
+  EXPECT_THAT(r.err, HasSubstr("hint: see `dcdirctl list` for the DC ids of the config\n"));
+}
+
+TEST_F(CliTest, UsageErrorsExitWith1) {
+  RunResult unknown = Ctl({"frobnicate"});
+  RunResult bad_flag = Ctl({"get", "--country", "US", "--colour", "red"});
+  RunResult no_country = Ctl({"get"});
+  RunResult bad_status = Ctl({"report-health", "--dc", "us-sjc", "--status", "sleepy"});
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_EQ(unknown.err,
+            "dcdirctl: unknown command \"frobnicate\"\n(run `dcdirctl --help` for the commands)\n");
+  EXPECT_EQ(bad_flag.exit_code, 1);
+  EXPECT_EQ(bad_flag.err,
+            "dcdirctl: unknown flag --colour\n(run `dcdirctl --help` for the commands)\n");
+  EXPECT_EQ(no_country.exit_code, 1);
+  EXPECT_THAT(no_country.err, HasSubstr("--country CC is required"));
+  EXPECT_EQ(bad_status.exit_code, 1);
+  EXPECT_THAT(bad_status.err, HasSubstr("--status healthy|draining|down"));
+}
+
+TEST_F(CliTest, UnreachableServerExitsWith3AndSaysWhatToCheck) {
+  const std::string dead = absl::StrCat("127.0.0.1:", ClosedPort());
+  RunResult r = RunCommand({DCDIRCTL_BIN, "--server", dead, "get", "--country", "US"});
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_THAT(r.err, ::testing::StartsWith("dcdirctl: UNAVAILABLE: "));
+  EXPECT_THAT(r.err, HasSubstr(absl::StrCat("hint: is dcdir-server running at ", dead,
+                                            "? Check --server HOST:PORT and the network\n")));
+}
+
+// ---- dcdir-agent ----
+
+TEST_F(CliTest, AgentReportsDownWhenTheTcpProbeFails) {
+  const std::string endpoint = absl::StrCat("127.0.0.1:", ClosedPort());
+  RunResult r = Agent({"--dc", "us-sjc", "--endpoint", endpoint, "--once"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, absl::StrCat("reported us-sjc DOWN congestion 0.00 ttl 10m (tcp ", endpoint,
+                                ": Connection refused)\n"));
+  EXPECT_EQ(ListDataCenters()["us-sjc"].status(), v1::HEALTH_STATUS_DOWN);
+}
+
+TEST_F(CliTest, AgentReportsHealthyWhenTheTcpProbeSucceeds) {
+  Listener listener;
+  const std::string congestion_file = dir_ + "/congestion-{dc}";
+  std::ofstream(dir_ + "/congestion-us-den") << "0.42\n";
+  RunResult r = Agent({"--dc", "us-den", "--endpoint", absl::StrCat("127.0.0.1:", listener.port()),
+                       "--congestion_file", congestion_file, "--once", "--ttl", "45s"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "reported us-den HEALTHY congestion 0.42 ttl 45s\n");
+  auto dcs = ListDataCenters();
+  EXPECT_EQ(dcs["us-den"].status(), v1::HEALTH_STATUS_HEALTHY);
+  EXPECT_EQ(dcs["us-den"].congestion(), 0.42);
+}
+
+TEST_F(CliTest, AgentGrpcProbeAndCongestionCommand) {
+  // The directory itself serves grpc.health.v1: a SERVING endpoint to probe.
+  RunResult r = Agent({"--dc", "eu-fra,eu-ams", "--probe", "grpc", "--endpoint", address_,
+                       "--congestion_command", "echo 0.3", "--once"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out,
+            "reported eu-fra HEALTHY congestion 0.30 ttl 10m\n"
+            "reported eu-ams HEALTHY congestion 0.30 ttl 10m\n");
+  auto dcs = ListDataCenters();
+  EXPECT_EQ(dcs["eu-fra"].status(), v1::HEALTH_STATUS_HEALTHY);
+  EXPECT_EQ(dcs["eu-ams"].congestion(), 0.3);
+}
+
+TEST_F(CliTest, AgentSimulateOnceReportsEveryDcHealthy) {
+  RunResult r = Agent({"--simulate", "--once", "--seed", "7"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  auto dcs = ListDataCenters();
+  const std::vector<std::string> lines = absl::StrSplit(r.out, '\n', absl::SkipEmpty());
+  EXPECT_EQ(lines.size(), dcs.size());
+  for (const auto& [id, dc] : dcs) {
+    EXPECT_EQ(dc.status(), v1::HEALTH_STATUS_HEALTHY) << id;
+    EXPECT_GE(dc.congestion(), 0.0) << id;
+    EXPECT_LT(dc.congestion(), 0.85) << id;  // the first round is never congested
+  }
+  // Seeded: the same seed reports the same figures.
+  RunResult again = Agent({"--simulate", "--once", "--seed", "7"});
+  EXPECT_EQ(again.out, r.out);
+}
+
+TEST_F(CliTest, AgentExitCodes) {
+  RunResult no_token = Agent({"--dc", "us-sjc", "--probe", "none", "--once"}, false);
+  RunResult unknown_dc = Agent({"--dc", "us-xxx", "--probe", "none", "--once"});
+  RunResult unreachable =
+      RunCommand({DCDIR_AGENT_BIN, "--server", absl::StrCat("127.0.0.1:", ClosedPort()), "--config",
+           kWorld, "--dc", "us-sjc", "--probe", "none", "--once", "--rpc_timeout", "2s"});
+  EXPECT_EQ(no_token.exit_code, 4);
+  EXPECT_THAT(no_token.err, HasSubstr("UNAUTHENTICATED (MISSING_CREDENTIALS)"));
+  EXPECT_EQ(unknown_dc.exit_code, 1);
+  EXPECT_THAT(unknown_dc.err, HasSubstr("DC \"us-xxx\" is not in "));
+  EXPECT_EQ(unreachable.exit_code, 3);
+  EXPECT_THAT(unreachable.err, HasSubstr("UNAVAILABLE"));
+}
+
+}  // namespace
+}  // namespace dcdir::testing
