@@ -172,7 +172,8 @@ size_t WatchHub::size() const {
   return watchers_.size();
 }
 
-DirectoryServiceImpl::DirectoryServiceImpl(ServiceContext context) : context_(context) {}
+DirectoryServiceImpl::DirectoryServiceImpl(ServiceContext context, audit::AuditSink* audit)
+    : context_(context), audit_(audit) {}
 
 DirectoryServiceImpl::Computed DirectoryServiceImpl::Compute(
     const v1::GetDirectoryRequest& request, const std::string& country,
@@ -199,7 +200,11 @@ void DirectoryServiceImpl::Count(const v1::GetDirectoryRequest& request,
                                    [&](uint32_t, int32_t rule) {
                                      context_.metrics->RecordComplianceExclusion(rule);
                                    });
-  if (!computed.error) context_.metrics->RecordAnswer(computed.answer);
+  if (computed.error) return;
+  context_.metrics->RecordAnswer(computed.answer);
+  if (audit_ != nullptr) {
+    audit_->RecordAnswer(*computed.snapshot, computed.answer, country, request.tenant_id());
+  }
 }
 
 grpc::ServerUnaryReactor* DirectoryServiceImpl::GetDirectory(

@@ -8,6 +8,7 @@
 #include "absl/synchronization/mutex.h"
 #include "dcdir/v1/directory.grpc.pb.h"
 #include "service/api/service_context.h"
+#include "service/audit/audit_sink.h"
 #include "service/core/answer.h"
 
 namespace dcdir::api {
@@ -35,7 +36,8 @@ class WatchHub {
 // dcdir.v1.DirectoryService: GetDirectory, WatchDirectory, ExplainDirectory.
 class DirectoryServiceImpl final : public v1::DirectoryService::CallbackService {
  public:
-  explicit DirectoryServiceImpl(ServiceContext context);
+  // `audit` (may be null) hears of every cross-border fallback answer that is sent.
+  explicit DirectoryServiceImpl(ServiceContext context, audit::AuditSink* audit = nullptr);
   WatchHub& hub() { return hub_; }
 
   grpc::ServerUnaryReactor* GetDirectory(grpc::CallbackServerContext* context,
@@ -56,7 +58,8 @@ class DirectoryServiceImpl final : public v1::DirectoryService::CallbackService 
   // Computes the answer; on success fills `response`. Records no metrics.
   Computed Compute(const v1::GetDirectoryRequest& request, const std::string& country,
                    v1::Directory* response) const;
-  // Records the metrics of an answer that is being sent (fallback, cross-border, exclusions).
+  // Records the metrics of an answer that is being sent (fallback, cross-border, exclusions)
+  // and tells the audit sink about it.
   void Count(const v1::GetDirectoryRequest& request, const std::string& country,
              const Computed& computed) const;
 
@@ -64,6 +67,7 @@ class DirectoryServiceImpl final : public v1::DirectoryService::CallbackService 
 
  private:
   ServiceContext context_;
+  audit::AuditSink* const audit_;
   WatchHub hub_;
 };
 

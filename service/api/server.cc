@@ -22,7 +22,7 @@ absl::StatusOr<std::unique_ptr<DcdirServer>> DcdirServer::Start(
                                                         options.state);
   s->auth_ = std::make_unique<Authenticator>(options.auth_token);
   ServiceContext context{s->state_.get(), s->metrics_.get(), clock, s->auth_.get()};
-  s->directory_ = std::make_unique<DirectoryServiceImpl>(context);
+  s->directory_ = std::make_unique<DirectoryServiceImpl>(context, options.audit);
   s->reporting_ =
       std::make_unique<ReportingServiceImpl>(context, options.fallback_reports_per_second);
   s->admin_ = std::make_unique<AdminServiceImpl>(context);

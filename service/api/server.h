@@ -13,6 +13,7 @@
 #include "service/api/admin_service.h"
 #include "service/api/directory_service.h"
 #include "service/api/reporting_service.h"
+#include "service/audit/audit_sink.h"
 #include "service/core/topology.h"
 #include "service/metrics/metrics.h"
 #include "service/runtime/directory_state.h"
@@ -32,6 +33,9 @@ struct ServerOptions {
   // Insecure when null.
   std::shared_ptr<grpc::ServerCredentials> credentials;
   runtime::DirectoryStateOptions state;
+  // Hears of every cross-border fallback answer sent (the audit trail); null: none. Must
+  // outlive the server.
+  audit::AuditSink* audit = nullptr;
 };
 
 class DcdirServer {

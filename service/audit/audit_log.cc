@@ -1,0 +1,254 @@
+#include "service/audit/audit_log.h"
+
+#include <algorithm>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "service/util/log.h"
+
+namespace dcdir::audit {
+namespace {
+
+std::string TimeText(absl::Time t) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", t, absl::UTCTimeZone());
+}
+
+void AppendJsonString(std::string* out, std::string_view s) {
+  out->push_back('"');
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"': out->append("\\\""); break;
+      case '\\': out->append("\\\\"); break;
+      case '\n': out->append("\\n"); break;
+      case '\r': out->append("\\r"); break;
+      case '\t': out->append("\\t"); break;
+      default:
+        if (c < 0x20) {
+          absl::StrAppend(out, absl::StrFormat("\\u%04x", c));
+        } else {
+          out->push_back(static_cast<char>(c));
+        }
+    }
+  }
+  out->push_back('"');
+}
+
+void AppendDc(std::string* out, const core::DataCenter& dc) {
+  out->append("{\"id\":");
+  AppendJsonString(out, dc.id);
+  out->append(",\"region\":");
+  AppendJsonString(out, dc.region);
+  out->append(",\"country\":");
+  AppendJsonString(out, dc.country);
+}
+
+}  // namespace
+
+std::string_view FallbackReasonToken(FallbackReason reason) {
+  switch (reason) {
+    case FallbackReason::kNoUsablePrimary: return "no_usable_primary";
+    case FallbackReason::kAllUsablePrimariesCongested: return "all_usable_primaries_congested";
+  }
+  return "unknown";
+}
+
+AuditLog::AuditLog(const core::Clock* clock, AuditWriter* writer, AuditLogOptions options)
+    : clock_(clock),
+      writer_(writer),
+      options_(options),
+      registry_(std::make_shared<prometheus::Registry>()) {
+  dropped_counter_ = &prometheus::BuildCounter()
+                          .Name("dcdir_audit_dropped_total")
+                          .Help("Cross-border fallback decisions left out of the audit log "
+                                "because the window's aggregation map was full.")
+                          .Register(*registry_)
+                          .Add({});
+  lines_counter_ = &prometheus::BuildCounter()
+                        .Name("dcdir_audit_lines_total")
+                        .Help("Aggregated cross-border fallback lines written to the audit log.")
+                        .Register(*registry_)
+                        .Add({});
+  absl::MutexLock lock(&mu_);
+  window_start_ = clock_->Now();
+}
+
+AuditLog::~AuditLog() { Stop(); }
+
+void AuditLog::RecordAnswer(const core::Snapshot& snapshot, const core::Answer& answer,
+                            std::string_view client_country, std::string_view tenant_id) {
+  if (!answer.fallback_active || answer.cross_border_fallback_dcs.empty()) return;
+  if (snapshot.topology == nullptr || answer.region == core::kNoIndex) return;
+  const absl::Time now = clock_->Now();
+
+  // Build the key outside the lock.
+  Key key;
+  key.topology = snapshot.topology.get();
+  key.region = answer.region;
+  if (client_country.size() == 2) {
+    key.country[0] = client_country[0];
+    key.country[1] = client_country[1];
+  }
+  key.tenant = std::string(tenant_id);
+  key.tenant_policy = !tenant_id.empty() && snapshot.tenants != nullptr &&
+                      snapshot.tenants->contains(
+                                           absl::string_view(tenant_id.data(), tenant_id.size()));
+  key.reason = answer.primaries.empty() ? FallbackReason::kNoUsablePrimary
+                                        : FallbackReason::kAllUsablePrimariesCongested;
+  for (const core::Pick& p : answer.primaries) key.congested_primaries.push_back(p.dc);
+  std::sort(key.congested_primaries.begin(), key.congested_primaries.end());
+  const size_t tries = std::min<size_t>(answer.secondary_attempts, answer.secondaries.size());
+  for (size_t i = 0; i < tries; ++i) {
+    key.secondaries.push_back(answer.secondaries[i].dc);
+    key.cross_border.push_back(answer.secondaries[i].cross_border);
+  }
+
+  bool dropped = false;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = entries_.find(key);
+    if (it == entries_.end()) {
+      if (entries_.size() >= options_.max_entries) {
+        dropped = true;
+      } else {
+        Entry entry;
+        entry.topology = snapshot.topology;
+        entry.first_seen = now;
+        entry.first_snapshot_version = snapshot.version;
+        it = entries_.emplace(std::move(key), std::move(entry)).first;
+      }
+    }
+    if (!dropped) {
+      Entry& e = it->second;
+      ++e.count;
+      e.last_seen = std::max(e.last_seen, now);
+      e.last_snapshot_version = std::max(e.last_snapshot_version, snapshot.version);
+    }
+  }
+  if (dropped) {
+    dropped_.fetch_add(1, std::memory_order_relaxed);
+    dropped_counter_->Increment();
+  }
+}
+
+size_t AuditLog::Poll() { return FlushWindow(/*force=*/false); }
+
+size_t AuditLog::Flush() { return FlushWindow(/*force=*/true); }
+
+size_t AuditLog::FlushWindow(bool force) {
+  absl::MutexLock write_lock(&write_mu_);
+  const absl::Time now = clock_->Now();
+  Map taken;
+  absl::Time start;
+  {
+    absl::MutexLock lock(&mu_);
+    if (!force && now < window_start_ + options_.window) return 0;
+    taken.swap(entries_);
+    start = window_start_;
+    window_start_ = now;
+  }
+  if (taken.empty()) return 0;
+  std::vector<std::string> lines;
+  lines.reserve(taken.size());
+  std::vector<std::pair<absl::Time, size_t>> order;
+  for (const auto& [key, entry] : taken) {
+    order.emplace_back(entry.first_seen, lines.size());
+    lines.push_back(FormatLine(key, entry, start, now));
+  }
+  // First seen first; identical times by line text, so the output is deterministic.
+  std::sort(order.begin(), order.end(), [&](const auto& a, const auto& b) {
+    if (a.first != b.first) return a.first < b.first;
+    return lines[a.second] < lines[b.second];
+  });
+  std::string batch;
+  for (const auto& [t, i] : order) absl::StrAppend(&batch, lines[i], "\n");
+  if (absl::Status status = writer_->Write(batch); !status.ok()) {
+    DCDIR_LOG(kError) << "audit log: " << status.message() << " (" << lines.size()
+                      << " lines lost)";
+    return 0;
+  }
+  lines_counter_->Increment(static_cast<double>(lines.size()));
+  return lines.size();
+}
+
+std::string AuditLog::FormatLine(const Key& key, const Entry& entry, absl::Time window_start,
+                                 absl::Time window_end) const {
+  const core::Topology& topo = *entry.topology;
+  std::string out = "{\"time\":";
+  AppendJsonString(&out, TimeText(window_end));
+  out.append(",\"event\":\"cross_border_fallback\",\"count\":");
+  absl::StrAppend(&out, entry.count);
+  out.append(",\"window_start\":");
+  AppendJsonString(&out, TimeText(window_start));
+  out.append(",\"first_seen\":");
+  AppendJsonString(&out, TimeText(entry.first_seen));
+  out.append(",\"last_seen\":");
+  AppendJsonString(&out, TimeText(entry.last_seen));
+  out.append(",\"client_region\":");
+  AppendJsonString(&out, key.region < topo.region_count() ? topo.region_config(key.region).id
+                                                          : std::string("unknown"));
+  out.append(",\"client_country\":");
+  AppendJsonString(&out, std::string_view(key.country, 2));
+  out.append(",\"tenant\":");
+  if (key.tenant.empty()) {
+    out.append("null");
+  } else {
+    AppendJsonString(&out, key.tenant);
+  }
+  absl::StrAppend(&out, ",\"tenant_policy\":", key.tenant_policy ? "true" : "false");
+  out.append(",\"reason\":");
+  AppendJsonString(&out, FallbackReasonToken(key.reason));
+  out.append(",\"congested_primaries\":[");
+  for (size_t i = 0; i < key.congested_primaries.size(); ++i) {
+    if (i > 0) out.push_back(',');
+    AppendDc(&out, topo.dc(key.congested_primaries[i]));
+    out.push_back('}');
+  }
+  out.append("],\"secondaries\":[");
+  for (size_t i = 0; i < key.secondaries.size(); ++i) {
+    if (i > 0) out.push_back(',');
+    AppendDc(&out, topo.dc(key.secondaries[i]));
+    absl::StrAppend(&out, ",\"cross_border\":", key.cross_border[i] ? "true" : "false", "}");
+  }
+  out.append("],\"cross_border_dcs\":[");
+  bool first = true;
+  for (size_t i = 0; i < key.secondaries.size(); ++i) {
+    if (!key.cross_border[i]) continue;
+    if (!first) out.push_back(',');
+    first = false;
+    AppendJsonString(&out, topo.dc(key.secondaries[i]).id);
+  }
+  out.append("],\"config_version\":");
+  AppendJsonString(&out, topo.world().version);
+  absl::StrAppend(&out, ",\"snapshot_version\":", entry.last_snapshot_version,
+                  ",\"first_snapshot_version\":", entry.first_snapshot_version, "}");
+  return out;
+}
+
+void AuditLog::Start() {
+  absl::MutexLock lock(&thread_mu_);
+  if (thread_.joinable() || stop_) return;
+  thread_ = std::thread([this] {
+    absl::MutexLock lock(&thread_mu_);
+    while (!thread_mu_.AwaitWithTimeout(absl::Condition(&stop_), options_.poll_interval)) {
+      thread_mu_.Unlock();
+      Poll();
+      thread_mu_.Lock();
+    }
+  });
+}
+
+void AuditLog::Stop() {
+  std::thread thread;
+  {
+    absl::MutexLock lock(&thread_mu_);
+    if (stop_) return;
+    stop_ = true;
+    thread = std::move(thread_);
+  }
+  if (thread.joinable()) thread.join();
+  Flush();
+}
+
+}  // namespace dcdir::audit
