@@ -228,6 +228,7 @@ int main(int argc, char** argv) {
 
   signal(SIGTERM, OnSignal);
   signal(SIGINT, OnSignal);
+  signal(SIGPIPE, SIG_IGN);  // a closed stdout (`| head`) must not stop the reports
   auto channel = grpc::CreateChannel(server, grpc::InsecureChannelCredentials());
   auto stub = v1::ReportingService::NewStub(channel);
   std::mt19937_64 jitter_rng(static_cast<uint64_t>(*seed) ^ 0x5eed);

@@ -70,8 +70,9 @@ std::string StatusName(v1::HealthStatus status) {
 
 std::string FormatDirectory(const v1::Directory& d) {
   std::string out = absl::StrCat(
-      "client region ", d.client_region(), ": ", d.primaries_size(), " primaries, ",
-      d.secondaries_size(), " secondaries (try ", d.secondary_attempts(), "), fallback ",
+      "client region ", d.client_region(), ": ", d.primaries_size(),
+      d.primaries_size() == 1 ? " primary, " : " primaries, ", d.secondaries_size(),
+      d.secondaries_size() == 1 ? " secondary (try " : " secondaries (try ", d.secondary_attempts(), "), fallback ",
       d.fallback_active() ? "ACTIVE" : "inactive", ", ttl ", absl::FormatDuration(FromProto(d.ttl())),
       "\n");
   out += VersionLine(d.snapshot_version(), d.config_version(), d.stale());
