@@ -3,12 +3,14 @@
 
 #include <signal.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
 #include <memory>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -18,9 +20,12 @@
 #include "absl/time/time.h"
 #include "prometheus/exposer.h"
 #include "service/api/server.h"
+#include "service/audit/audit_log.h"
+#include "service/audit/audit_writer.h"
 #include "service/config/config_loader.h"
 #include "service/config/config_watcher.h"
 #include "service/config/policy_report.h"
+#include "service/config/what_if.h"
 #include "service/core/clock.h"
 #include "service/core/topology.h"
 #include "service/store/in_memory_store.h"
@@ -47,7 +52,26 @@ ABSL_FLAG(std::string, auth_token_file, "",
           "(surrounding white space trimmed). Empty: no token needed.");
 ABSL_FLAG(bool, check_config, false,
           "Validate --config, print the policy report (allowed primaries and secondaries per "
-          "region, and which rule excluded what) and exit: 0 when valid, 1 otherwise.");
+          "region, which rule excluded what, per-tenant sets and the what-if of every region "
+          "failing) and exit: 0 when valid, 1 on a config or tenants file error, 2 when a "
+          "region has fewer compliant DCs than --min_compliant_dcs.");
+ABSL_FLAG(bool, json, false, "With --check_config: print the report as one JSON document.");
+ABSL_FLAG(int, min_compliant_dcs, 1,
+          "With --check_config: the fewest compliant DCs every region's clients (and every "
+          "tenant's clients in its home region) must have; fewer exits 2.");
+ABSL_FLAG(std::string, tenants_file, "",
+          "With --check_config: tenant policies to check as well (YAML or JSON: "
+          "`tenants: [{tenant_id, home_region, allowed_regions}]`). The policies stored in "
+          "Redis are not read by the check.");
+ABSL_FLAG(std::string, audit_log, "",
+          "Audit trail of cross-border fallback decisions, one JSON line per distinct decision "
+          "per --audit_window: a file (appended to), or - for standard output. Empty: off.");
+ABSL_FLAG(absl::Duration, audit_window, absl::Seconds(10),
+          "Aggregation window of the audit log: identical decisions become one line with a "
+          "count.");
+ABSL_FLAG(int, audit_max_entries, 1000,
+          "Distinct decisions kept per audit window; more are dropped and counted in "
+          "dcdir_audit_dropped_total (the request path never waits for the log).");
 ABSL_FLAG(absl::Duration, config_poll_interval, absl::Seconds(1),
           "How often the config file is checked for changes.");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
@@ -79,8 +103,32 @@ int CheckConfig(const std::string& path) {
     std::cerr << "config error: " << topology.status().message() << "\n";
     return 1;
   }
-  std::cout << dcdir::config::PolicyReport(**topology);
-  return 0;
+  std::vector<dcdir::core::TenantPolicy> tenants;
+  if (const std::string file = absl::GetFlag(FLAGS_tenants_file); !file.empty()) {
+    auto loaded = dcdir::config::LoadTenantsFile(file, **topology);
+    if (!loaded.ok()) {
+      std::cerr << "tenants file error: " << loaded.status().message() << "\n";
+      return 1;
+    }
+    tenants = *std::move(loaded);
+  }
+  const int min_dcs = absl::GetFlag(FLAGS_min_compliant_dcs);
+  if (min_dcs < 0) {
+    std::cerr << "--min_compliant_dcs must be >= 0\n";
+    return 1;
+  }
+  const dcdir::config::ComplianceCheck check =
+      dcdir::config::CheckCompliance(**topology, tenants, static_cast<uint32_t>(min_dcs));
+  if (absl::GetFlag(FLAGS_json)) {
+    std::string policy = dcdir::config::PolicyReportJson(**topology);
+    while (!policy.empty() && policy.back() == '\n') policy.pop_back();
+    std::cout << "{\"policy\":" << policy
+              << ",\"compliance\":" << dcdir::config::ComplianceCheckJson(check) << "}\n";
+  } else {
+    std::cout << dcdir::config::PolicyReport(**topology)
+              << dcdir::config::ComplianceCheckText(check);
+  }
+  return check.shortfalls.empty() ? 0 : 2;
 }
 
 int Fatal(const std::string& message) {
@@ -139,6 +187,23 @@ int main(int argc, char** argv) {
   }
 
   dcdir::core::RealClock clock;
+  std::unique_ptr<dcdir::audit::FileAuditWriter> audit_writer;
+  std::unique_ptr<dcdir::audit::AuditLog> audit;
+  if (const std::string audit_path = absl::GetFlag(FLAGS_audit_log); !audit_path.empty()) {
+    auto writer = dcdir::audit::FileAuditWriter::Open(audit_path);
+    if (!writer.ok()) return Fatal(std::string(writer.status().message()));
+    audit_writer = *std::move(writer);
+    dcdir::audit::AuditLogOptions audit_options;
+    audit_options.window = absl::GetFlag(FLAGS_audit_window);
+    if (audit_options.window <= absl::ZeroDuration()) return Fatal("--audit_window must be > 0");
+    audit_options.max_entries =
+        static_cast<size_t>(std::max(1, absl::GetFlag(FLAGS_audit_max_entries)));
+    audit = std::make_unique<dcdir::audit::AuditLog>(&clock, audit_writer.get(), audit_options);
+    audit->Start();
+    options.audit = audit.get();
+    DCDIR_LOG(kInfo) << "audit log: " << audit_path << ", window "
+                     << absl::FormatDuration(audit_options.window);
+  }
   auto server = dcdir::api::DcdirServer::Start(*topology, store.get(), &clock, options);
   if (!server.ok()) return Fatal(std::string(server.status().message()));
   DCDIR_LOG(kInfo) << "dcdir-server listening on " << absl::GetFlag(FLAGS_grpc_host) << ":"
@@ -153,6 +218,7 @@ int main(int argc, char** argv) {
       return Fatal(absl::StrCat("cannot serve metrics on port ", metrics_port, ": ", e.what()));
     }
     exposer->RegisterCollectable((*server)->registry());
+    if (audit != nullptr) exposer->RegisterCollectable(audit->registry());
     DCDIR_LOG(kInfo) << "metrics on :" << metrics_port << "/metrics";
   }
 
@@ -167,6 +233,7 @@ int main(int argc, char** argv) {
   DCDIR_LOG(kInfo) << "signal " << signal << ": NOT_SERVING, draining";
   watcher.Stop();
   (*server)->Shutdown(absl::GetFlag(FLAGS_shutdown_grace));
+  if (audit != nullptr) audit->Stop();  // writes the last, partial window
   DCDIR_LOG(kInfo) << "stopped";
   return 0;
 }

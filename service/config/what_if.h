@@ -1,0 +1,106 @@
+#ifndef DCDIR_SERVICE_CONFIG_WHAT_IF_H_
+#define DCDIR_SERVICE_CONFIG_WHAT_IF_H_
+
+// The compliance check of `dcdir-server --check_config` beyond the policy report: how many
+// DCs each region's clients (and each given tenant's) may ever be served from, and "what if
+// every DC of region R fails" for every R, computed with the real answer logic
+// (core::ComputeAnswer) on a snapshot where every DC is HEALTHY and not congested except R's,
+// which are DOWN.
+//
+// A region's clients are split, as in the policy report, into its mapped countries and, for the
+// default region, any country without a mapping; countries whose outcome is identical are
+// reported together.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "service/core/answer.h"
+#include "service/core/model.h"
+#include "service/core/topology.h"
+
+namespace dcdir::config {
+
+// Parses a tenants file (YAML or JSON): `tenants: [{tenant_id, home_region, allowed_regions}]`.
+// Tenant ids follow the API's rule (1-64 of [A-Za-z0-9._-]), must be unique, and every region
+// must exist in `topology`. Errors are INVALID_ARGUMENT naming the file and line.
+absl::StatusOr<std::vector<core::TenantPolicy>> ParseTenants(absl::string_view text,
+                                                             absl::string_view file_name,
+                                                             const core::Topology& topology);
+// Reads `path` and parses it with ParseTenants (NOT_FOUND when it cannot be read).
+absl::StatusOr<std::vector<core::TenantPolicy>> LoadTenantsFile(const std::string& path,
+                                                                const core::Topology& topology);
+
+// Clients of one region that get the same outcome in one scenario.
+struct ServedGroup {
+  std::vector<std::string> countries;  // mapped (or rule-named unmapped) countries
+  bool unmapped = false;               // also any other country without a mapping
+  core::AnswerError error = core::AnswerError::kNone;  // kNone: served
+  std::vector<std::string> primaries;    // config order
+  std::vector<std::string> secondaries;  // answer order (what a client tries after primaries)
+  bool fallback = false;                 // fallback_active
+  std::vector<std::string> cross_border;  // cross-border DCs among the secondaries tried
+};
+
+struct ClientRegionOutcome {
+  std::string region;
+  std::vector<ServedGroup> groups;
+  bool fail_closed = false;  // some group of it has no DC
+};
+
+struct FailureScenario {
+  std::string failed_region;
+  std::vector<std::string> down;  // the failed region's DCs
+  std::vector<ClientRegionOutcome> clients;  // every region, config order
+  std::vector<std::string> fail_closed;      // client regions (some of) whose clients get no DC
+};
+
+// What one client region may be served from under the deny rules (and a tenant's control).
+struct CompliantSet {
+  std::string client_region;
+  std::vector<std::string> primaries;    // compliant configured primaries, config order
+  std::vector<std::string> secondaries;  // compliant configured secondaries, config order
+  std::vector<std::string> datacenters;  // every compliant DC of the topology (top-ups too)
+};
+
+struct TenantFacts {
+  core::TenantPolicy policy;
+  std::vector<CompliantSet> regions;        // every client region
+  std::vector<FailureScenario> scenarios;   // one per failed region
+};
+
+// A region (or a tenant's home region) with fewer compliant DCs than the minimum.
+struct Shortfall {
+  std::string tenant;  // empty: no tenant
+  std::string client_region;
+  size_t compliant = 0;
+};
+
+struct ComplianceCheck {
+  std::string config_version;
+  uint32_t min_compliant_dcs = 1;
+  std::vector<CompliantSet> regions;
+  std::vector<FailureScenario> scenarios;  // one per failed region, config order
+  std::vector<TenantFacts> tenants;
+  std::vector<Shortfall> shortfalls;  // non-empty: the check fails (exit 2)
+};
+
+// Runs the analysis. Tenants' regions must exist in `topology` (see ParseTenants). The
+// minimum applies to every region's clients and to each tenant's clients in its home region.
+ComplianceCheck CheckCompliance(const core::Topology& topology,
+                                const std::vector<core::TenantPolicy>& tenants,
+                                uint32_t min_compliant_dcs);
+
+// A readable report: compliant DC counts, per-tenant sets, then one line per (failed region,
+// client region) such as "if us fails: us → ca-yyz, ca-yvr, mx-qro, eu-ams (fallback;
+// cross-border: ca-yyz ca-yvr)" or "if cn fails: cn → no compliant DC (fail closed)".
+std::string ComplianceCheckText(const ComplianceCheck& check);
+
+// The same facts as one JSON object (stable key order, no trailing newline).
+std::string ComplianceCheckJson(const ComplianceCheck& check);
+
+}  // namespace dcdir::config
+
+#endif  // DCDIR_SERVICE_CONFIG_WHAT_IF_H_
