@@ -91,6 +91,8 @@ case "${1:-}" in
       "networkPolicy.ingressFrom must list peers|--set networkPolicy.allowExternal=false"
       "set either auth.token or auth.existingSecret|--set auth.token=a --set auth.existingSecret=b"
       "quorum cannot exceed|--set redis.internal.quorum=4"
+      "at least preStopSleepSeconds + shutdownGraceSeconds|--set terminationGracePeriodSeconds=12"
+      "audit.output must be one of the following|--set audit.output=syslog"
       "extraArgs.0: Does not match pattern|--set extraArgs[0]=config=/x"
     )
     for c in "${cases[@]}"; do

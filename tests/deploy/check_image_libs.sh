@@ -4,7 +4,7 @@
 #   tests/deploy/check_image_libs.sh BINARY DOCKERFILE
 #
 # On this (Debian bookworm) machine, every library `ldd BINARY` resolves is mapped to its Debian
-# package with `dpkg -S`. Then, for the apt-get install list of the Dockerfile's last stage:
+# package (what `dpkg -S` answers, read from dpkg's file lists in one pass). Then, for the apt-get install list of the Dockerfile's last stage:
 #   1. every package of a library the binary links directly (ELF NEEDED) is listed explicitly;
 #   2. every package of every library ldd loads is listed or pulled in by the Depends of a listed
 #      one (the closure is read from the local dpkg database);
@@ -44,44 +44,56 @@ if grep -q 'not found' <<<"${ldd_out}"; then
   failures+=("ldd cannot resolve: $(grep 'not found' <<<"${ldd_out}" | tr -s ' \t' ' ')")
 fi
 
-package_of() {  # path -> Debian package (without :arch), or "" if none owns it
-  local p="$1" real candidates c owner
-  real="$(readlink -f "${p}")"
-  candidates=("${p}" "${real}")
-  for c in "${p}" "${real}"; do
+declare -A sonames=() # soname -> path
+while read -r line; do
+  if [[ "${line}" =~ ^([^[:space:]]+)[[:space:]]+=\>[[:space:]]+(/[^[:space:]]+) ]]; then
+    sonames["${BASH_REMATCH[1]}"]="${BASH_REMATCH[2]}"
+  elif [[ "${line}" =~ ^(/[^[:space:]]+)[[:space:]]+\( ]]; then # the dynamic loader
+    sonames["$(basename "${BASH_REMATCH[1]}")"]="${BASH_REMATCH[1]}"
+  fi # else linux-vdso and friends: no file
+done <<<"${ldd_out}"
+
+# Candidate file names of each library: as ldd prints it, its real path, and the other side of
+# the /usr merge (dpkg knows each file under one of them only). One readlink for all.
+declare -A candidates=() # soname -> space-separated paths
+mapfile -t names < <(printf '%s\n' "${!sonames[@]}")
+mapfile -t reals < <(for n in "${names[@]}"; do printf '%s\n' "${sonames[${n}]}"; done | xargs -d '\n' readlink -f)
+for i in "${!names[@]}"; do
+  list=""
+  for c in "${sonames[${names[$i]}]}" "${reals[$i]}"; do
+    list+="${c} "
     case "${c}" in
-      /usr/lib/*) candidates+=("${c#/usr}") ;;
-      /lib/* | /lib64/*) candidates+=("/usr${c}") ;;
+      /usr/lib/*) list+="${c#/usr} " ;;
+      /lib/* | /lib64/*) list+="/usr${c} " ;;
     esac
   done
-  for c in "${candidates[@]}"; do
-    owner="$(dpkg -S "${c}" 2>/dev/null | grep -v '^diversion' | head -n 1 | cut -d: -f1 || true)"
-    if [[ -n "${owner}" ]]; then
-      echo "${owner}"
-      return
-    fi
-  done
-}
+  candidates["${names[$i]}"]="${list}"
+done
+
+# What `dpkg -S` answers, for all candidates at once: the package whose file list
+# (/var/lib/dpkg/info/PKG[:ARCH].list) names the path.
+declare -A owner_of=() # path -> package
+while IFS= read -r line; do
+  list="${line%%.list:*}"
+  pkg="${list##*/}"
+  owner_of["${line#*.list:}"]="${pkg%%:*}"
+done < <(grep -H -x -F -f <(printf '%s\n' ${candidates[@]} | sort -u) /var/lib/dpkg/info/*.list || true)
 
 declare -A lib_pkg=()   # soname -> package
 declare -A needed_by=() # package -> sonames (for messages)
-while read -r line; do
-  soname="" path=""
-  if [[ "${line}" =~ ^([^[:space:]]+)[[:space:]]+=\>[[:space:]]+(/[^[:space:]]+) ]]; then
-    soname="${BASH_REMATCH[1]}" path="${BASH_REMATCH[2]}"
-  elif [[ "${line}" =~ ^(/[^[:space:]]+)[[:space:]]+\( ]]; then # the dynamic loader
-    path="${BASH_REMATCH[1]}" soname="$(basename "${path}")"
-  else
-    continue # linux-vdso and friends: no file
-  fi
-  pkg="$(package_of "${path}")"
+for soname in "${!sonames[@]}"; do
+  path="${sonames[${soname}]}"
+  pkg=""
+  for c in ${candidates[${soname}]}; do
+    if [[ -n "${owner_of[${c}]:-}" ]]; then pkg="${owner_of[${c}]}"; break; fi
+  done
   if [[ -z "${pkg}" ]]; then
     failures+=("${path} (${soname}) belongs to no Debian package")
     continue
   fi
   lib_pkg["${soname}"]="${pkg}"
   needed_by["${pkg}"]+="${soname} "
-done <<<"${ldd_out}"
+done
 
 declare -A is_listed=()
 for p in "${listed[@]}"; do is_listed["${p}"]=1; done
@@ -99,6 +111,11 @@ for soname in "${direct[@]}"; do
 done
 
 # 2. transitive libraries are listed or pulled in by Depends/Pre-Depends
+declare -A installed=() deps_of=()
+while IFS=$'\t' read -r name status deps; do
+  [[ "${status}" == ii* ]] && installed["${name}"]=1
+  deps_of["${name}"]="${deps}"
+done < <(dpkg-query -W -f='${Package}\t${db:Status-Abbrev}\t${Pre-Depends}, ${Depends}\n')
 declare -A closure=()
 queue=("${listed[@]}")
 while ((${#queue[@]} > 0)); do
@@ -106,20 +123,18 @@ while ((${#queue[@]} > 0)); do
   queue=("${queue[@]:1}")
   [[ -n "${closure[${p}]:-}" ]] && continue
   closure["${p}"]=1
-  deps="$(dpkg-query -W -f='${Pre-Depends}, ${Depends}' "${p}" 2>/dev/null || true)"
-  IFS=',' read -ra alts <<<"${deps}"
+  IFS=',' read -ra alts <<<"${deps_of[${p}]:-}"
   for alt in "${alts[@]}"; do
     # "a (>= 1) | b" -> the first alternative that is installed here (else the first one)
     chosen=""
     IFS='|' read -ra options <<<"${alt}"
     for o in "${options[@]}"; do
-      name="$(sed -E 's/\(.*\)//; s/:any//; s/[[:space:]]//g' <<<"${o}")"
+      name="${o%%(*}"
+      name="${name//[[:space:]]/}"
+      name="${name%:any}"
       [[ -z "${name}" ]] && continue
       [[ -z "${chosen}" ]] && chosen="${name}"
-      if dpkg-query -W -f='${Status}' "${name}" 2>/dev/null | grep -q 'install ok installed'; then
-        chosen="${name}"
-        break
-      fi
+      if [[ -n "${installed[${name}]:-}" ]]; then chosen="${name}"; break; fi
     done
     [[ -n "${chosen}" ]] && queue+=("${chosen}")
   done

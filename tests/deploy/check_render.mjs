@@ -178,8 +178,9 @@ check(container.livenessProbe?.failureThreshold >= 3, 'livenessProbe.failureThre
 // ---------------------------------------------------------------- shutdown
 const preStopSeconds = container.lifecycle?.preStop?.sleep?.seconds;
 eq(preStopSeconds, 5, 'preStop sleep seconds');
+eq(argValue(args, 'shutdown_grace'), '10s', '--shutdown_grace');
 check(pod.terminationGracePeriodSeconds >= preStopSeconds + 10,
-  `terminationGracePeriodSeconds ${pod.terminationGracePeriodSeconds} leaves < 10 s to drain`);
+  `terminationGracePeriodSeconds ${pod.terminationGracePeriodSeconds} < preStop ${preStopSeconds} s + drain 10 s`);
 
 // ---------------------------------------------------------------- placement
 const spread = Object.fromEntries((pod.topologySpreadConstraints ?? []).map((t) => [t.topologyKey, t]));
@@ -261,6 +262,7 @@ switch (scenario) {
     noKind('Secret'); // the chart never generates secrets
     eq(authVolume?.secret?.secretName, 'dcdir-auth', 'auth Secret name');
     check(!args.some((a) => a.startsWith('--tls_')), 'TLS flags without tls.enabled');
+    eq(argValue(args, 'audit_log'), undefined, '--audit_log when audit is off');
     break;
   case 'external-redis': {
     eq(redis, 'redis+sentinel://sentinel-0.redis.example:26379,sentinel-1.redis.example:26379/dcdir', '--redis');
@@ -306,6 +308,8 @@ switch (scenario) {
     eq(rule?.spec?.groups, fileGroups, 'PrometheusRule groups (files/dcdir-rules.yaml)');
     check(fileGroups.length > 0, 'files/dcdir-rules.yaml has no groups');
     eq(rule?.metadata?.labels?.release, 'kube-prometheus-stack', 'PrometheusRule extra label');
+    eq(argValue(args, 'audit_log'), '-', '--audit_log to stdout');
+    check(!pod.volumes.some((v) => v.name === 'audit'), 'audit volume with output=stdout');
     break;
   }
   case 'tls': {
@@ -314,6 +318,9 @@ switch (scenario) {
     eq(argValue(args, 'tls_client_ca_file'), '/run/secrets/dcdir/tls/ca.crt', '--tls_client_ca_file');
     eq(pod.volumes.find((v) => v.name === 'tls')?.secret?.secretName, 'dcdir-tls', 'TLS Secret');
     eq(service.spec.ports[0].appProtocol, 'grpcs', 'grpc appProtocol with TLS');
+    eq(argValue(args, 'audit_log'), '/var/log/dcdir/audit.log', '--audit_log to a file');
+    eq(container.volumeMounts.find((m) => m.name === 'audit')?.mountPath, '/var/log/dcdir', 'audit mountPath');
+    eq(pod.volumes.find((v) => v.name === 'audit')?.emptyDir, { sizeLimit: '256Mi' }, 'audit volume');
     break;
   }
   default:

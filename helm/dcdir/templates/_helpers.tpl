@@ -158,6 +158,9 @@ annotations:
 {{- if and .Values.tls.enabled (not .Values.tls.existingSecret) }}
 {{- fail "tls.enabled requires tls.existingSecret (a kubernetes.io/tls Secret)" }}
 {{- end }}
+{{- if lt (int .Values.terminationGracePeriodSeconds) (add .Values.preStopSleepSeconds .Values.shutdownGraceSeconds | int) }}
+{{- fail "terminationGracePeriodSeconds must be at least preStopSleepSeconds + shutdownGraceSeconds" }}
+{{- end }}
 {{- if and .Values.auth.token .Values.auth.existingSecret }}
 {{- fail "set either auth.token or auth.existingSecret, not both" }}
 {{- end }}
