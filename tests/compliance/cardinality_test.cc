@@ -1,0 +1,202 @@
+// Bounded cardinality: whatever clients send (random countries, valid or not, tenants, client
+// ids, fallback and health reports), the number of series of every dcdir_ metric family is the
+// number the config implies, before and after.
+
+#include <iostream>
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "service/metrics/metrics.h"
+#include "tests/testing/metrics_reader.h"
+#include "tests/testing/server_fixture.h"
+
+namespace dcdir {
+namespace {
+
+using testing::TestServer;
+
+// Series per dcdir_ family, as exported.
+std::map<std::string, size_t> SeriesByFamily(const prometheus::Registry& registry) {
+  std::map<std::string, size_t> out;
+  for (const prometheus::MetricFamily& family : registry.Collect()) {
+    if (family.name.rfind("dcdir_", 0) == 0) out[family.name] = family.metric.size();
+  }
+  return out;
+}
+
+// What the config implies (R regions, D DCs, N deny rules; 17 canonical codes).
+std::map<std::string, size_t> Expected(const core::Topology& topology) {
+  const size_t r = topology.region_count();
+  const size_t d = topology.dc_count();
+  const size_t rules = topology.world().deny_rules.size();
+  return {
+      {"dcdir_directory_requests_total", (r + 1) * 17},  // + client_region="unknown"
+      {"dcdir_directory_request_duration_seconds", 3},    // per method
+      {"dcdir_fallback_responses_total", r},
+      {"dcdir_cross_border_fallback_total", r * r},
+      {"dcdir_compliance_exclusions_total", rules + 1},   // + tenant_control
+      {"dcdir_datacenter_up", d},
+      {"dcdir_datacenter_congestion", d},
+      {"dcdir_health_reports_total", 5},                  // per result
+      {"dcdir_client_fallbacks_total", r * r * 2},        // x cross_border true/false
+      {"dcdir_store_up", 1},
+      {"dcdir_snapshot_age_seconds", 1},
+      {"dcdir_snapshot_version", 1},
+      {"dcdir_self_preservation_active", 1},
+      {"dcdir_store_bad_records_total", 1},
+      {"dcdir_config_reload_total", 2},                   // success, error
+  };
+}
+
+double Sum(const prometheus::Registry& registry, const std::string& name) {
+  double total = 0;
+  for (const prometheus::MetricFamily& family : registry.Collect()) {
+    if (family.name != name) continue;
+    for (const prometheus::ClientMetric& m : family.metric) total += m.counter.value;
+  }
+  return total;
+}
+
+class Flood {
+ public:
+  explicit Flood(uint32_t seed) : rng_(seed) {}
+
+  std::string Country() {
+    switch (Pick(6)) {
+      case 0: return kMapped[Pick(std::size(kMapped))];
+      case 1:  // any two letters, any case: mapped, unmapped (default region) or lower case
+      case 2: return std::string{Letter(), Letter()};
+      case 3: return Junk(1 + Pick(6));  // invalid
+      case 4: return "";                 // invalid: missing
+      default: return std::string{Letter(), static_cast<char>('0' + Pick(10))};  // invalid
+    }
+  }
+  std::string Tenant() {
+    switch (Pick(4)) {
+      case 0: return "";
+      case 1: return absl::StrCat("tenant-", Pick(100000));
+      case 2: return Junk(1 + Pick(80));  // often invalid
+      default: return "acme";
+    }
+  }
+  std::string ClientId() { return Junk(Pick(140)); }  // sometimes over the 128-byte limit
+  std::string DcId(const core::Topology& topology) {
+    return Pick(2) == 0 ? topology.dc(Pick(topology.dc_count())).id : Junk(1 + Pick(70));
+  }
+  uint32_t Pick(size_t n) { return std::uniform_int_distribution<uint32_t>(0, n - 1)(rng_); }
+
+ private:
+  static constexpr const char* kMapped[] = {"US", "PR", "CA", "MX", "BR", "DE", "FR", "IN",
+                                            "SG", "HK", "JP", "AU", "CN", "GB", "NO"};
+  char Letter() {
+    const char c = static_cast<char>('A' + Pick(26));
+    return Pick(4) == 0 ? static_cast<char>(c - 'A' + 'a') : c;
+  }
+  // Valid UTF-8 (proto3 clients refuse to send anything else), otherwise anything.
+  std::string Junk(size_t n) {
+    static constexpr char kChars[] =
+        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-/ {}\"\\\x01";
+    std::string s;
+    for (size_t i = 0; i < n; ++i) {
+      if (Pick(20) == 0) {
+        s.append("\xc3\xa9");  // é
+      } else {
+        s.push_back(kChars[Pick(sizeof(kChars) - 1)]);
+      }
+    }
+    return s;
+  }
+  std::mt19937 rng_;
+};
+
+TEST(CardinalityTest, FloodOfRandomRequestsCreatesNoSeries) {
+  TestServer t;
+  auto topology = t.server().state().Current()->topology;
+  ASSERT_EQ(topology->region_count(), 10u);
+  ASSERT_EQ(topology->dc_count(), 21u);
+  const std::map<std::string, size_t> expected = Expected(*topology);
+  EXPECT_EQ(SeriesByFamily(t.registry()), expected);
+  EXPECT_EQ(testing::SeriesCount(t.registry(), "dcdir_directory_requests_total"), 187u);
+
+  t.Report(v1::HEALTH_STATUS_HEALTHY);
+  {  // a tenant policy, so that tenant control excludes DCs too
+    v1::SetTenantPolicyRequest request;
+    request.mutable_policy()->set_tenant_id("acme");
+    request.mutable_policy()->set_home_region("eu");
+    v1::TenantPolicy response;
+    auto context = t.AuthContext();
+    ASSERT_TRUE(t.admin().SetTenantPolicy(context.get(), request, &response).ok());
+  }
+
+  Flood flood(20250101);
+  constexpr int kRequests = 3000;
+  int directory_calls = 0;
+  std::map<grpc::StatusCode, int> codes;
+  for (int i = 0; i < kRequests; ++i) {
+    if (i == kRequests / 3) {  // a US outage: fallbacks, cross-border counts
+      t.Report(v1::HEALTH_STATUS_DOWN, {"us-sjc", "us-den", "us-nyc", "us-iad"});
+    }
+    if (i == 2 * kRequests / 3) t.Report(v1::HEALTH_STATUS_DOWN, {"cn-pek", "cn-sha"});
+    v1::GetDirectoryRequest request;
+    request.set_client_country(flood.Country());
+    request.set_tenant_id(flood.Tenant());
+    request.set_client_id(flood.ClientId());
+    request.set_max_secondaries(flood.Pick(80));
+    grpc::ClientContext context;
+    if (i % 10 == 9) {
+      v1::DirectoryExplanation e;
+      ++codes[t.directory().ExplainDirectory(&context, request, &e).error_code()];
+    } else {
+      v1::Directory d;
+      ++codes[t.directory().GetDirectory(&context, request, &d).error_code()];
+    }
+    ++directory_calls;
+
+    grpc::ClientContext report_context;
+    v1::FallbackReport report;
+    report.set_client_country(flood.Country());
+    report.set_tenant_id(flood.Tenant());
+    report.set_datacenter_id(flood.DcId(*topology));
+    report.set_attempts(flood.Pick(2000));
+    report.set_fallback(flood.Pick(2) == 0);
+    v1::ReportFallbackResponse response;
+    t.reporting().ReportFallback(&report_context, report, &response);
+
+    if (i % 5 == 0) {  // health reports for made-up and real DCs (the real ones stay as they are)
+      v1::HealthReport health;
+      health.set_datacenter_id(flood.Pick(2) == 0 ? flood.DcId(*topology) : "no-such-dc");
+      health.set_status(static_cast<v1::HealthStatus>(flood.Pick(6)));
+      health.set_congestion(flood.Pick(3) - 0.5);
+      v1::ReportHealthResponse health_response;
+      auto context2 = t.AuthContext(flood.Pick(3) == 0 ? "wrong-token" : "");
+      // Only reports for made-up DC ids or invalid ones are sent, so the outages above stay.
+      if (topology->DcIndex(health.datacenter_id()) == core::kNoIndex ||
+          health.status() == v1::HEALTH_STATUS_UNSPECIFIED) {
+        t.reporting().ReportHealth(context2.get(), health, &health_response);
+      }
+    }
+  }
+  for (const auto& [code, n] : codes) {
+    std::cerr << "flood: " << metrics::CodeName(code) << " x" << n << "\n";
+  }
+  // Every kind of answer was exercised; every call reached the server.
+  EXPECT_EQ(codes[grpc::StatusCode::INTERNAL], 0);
+  EXPECT_GT(codes[grpc::StatusCode::OK], 0);
+  EXPECT_GT(codes[grpc::StatusCode::INVALID_ARGUMENT], 0);
+  EXPECT_GT(codes[grpc::StatusCode::UNAVAILABLE], 0);  // CN clients after the CN outage
+  EXPECT_GT(codes[grpc::StatusCode::FAILED_PRECONDITION], 0);  // acme's clients in cn
+  EXPECT_GT(Sum(t.registry(), "dcdir_cross_border_fallback_total"), 0);
+  EXPECT_GT(Sum(t.registry(), "dcdir_client_fallbacks_total"), 0);
+  // Every call was counted, in the pre-created series.
+  EXPECT_EQ(Sum(t.registry(), "dcdir_directory_requests_total"), directory_calls);
+
+  EXPECT_EQ(SeriesByFamily(t.registry()), expected);
+}
+
+}  // namespace
+}  // namespace dcdir
