@@ -70,7 +70,7 @@ AuditLog::AuditLog(const core::Clock* clock, AuditWriter* writer, AuditLogOption
                         .Help("Aggregated cross-border fallback lines written to the audit log.")
                         .Register(*registry_)
                         .Add({});
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   window_start_ = clock_->Now();
 }
 
@@ -106,7 +106,7 @@ void AuditLog::RecordAnswer(const core::Snapshot& snapshot, const core::Answer& 
 
   bool dropped = false;
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     auto it = entries_.find(key);
     if (it == entries_.end()) {
       if (entries_.size() >= options_.max_entries) {
@@ -137,12 +137,12 @@ size_t AuditLog::Poll() { return FlushWindow(/*force=*/false); }
 size_t AuditLog::Flush() { return FlushWindow(/*force=*/true); }
 
 size_t AuditLog::FlushWindow(bool force) {
-  absl::MutexLock write_lock(&write_mu_);
+  std::lock_guard<std::mutex> write_lock(write_mu_);
   const absl::Time now = clock_->Now();
   Map taken;
   absl::Time start;
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     if (!force && now < window_start_ + options_.window) return 0;
     taken.swap(entries_);
     start = window_start_;
@@ -227,14 +227,15 @@ std::string AuditLog::FormatLine(const Key& key, const Entry& entry, absl::Time 
 }
 
 void AuditLog::Start() {
-  absl::MutexLock lock(&thread_mu_);
+  std::lock_guard<std::mutex> lock(thread_mu_);
   if (thread_.joinable() || stop_) return;
   thread_ = std::thread([this] {
-    absl::MutexLock lock(&thread_mu_);
-    while (!thread_mu_.AwaitWithTimeout(absl::Condition(&stop_), options_.poll_interval)) {
-      thread_mu_.Unlock();
+    std::unique_lock<std::mutex> lock(thread_mu_);
+    while (!thread_cv_.wait_for(lock, absl::ToChronoMilliseconds(options_.poll_interval),
+                                [this] { return stop_; })) {
+      lock.unlock();
       Poll();
-      thread_mu_.Lock();
+      lock.lock();
     }
   });
 }
@@ -242,11 +243,12 @@ void AuditLog::Start() {
 void AuditLog::Stop() {
   std::thread thread;
   {
-    absl::MutexLock lock(&thread_mu_);
+    std::lock_guard<std::mutex> lock(thread_mu_);
     if (stop_) return;
     stop_ = true;
     thread = std::move(thread_);
   }
+  thread_cv_.notify_all();
   if (thread.joinable()) thread.join();
   Flush();
 }

@@ -12,16 +12,16 @@
 // dcdir_audit_dropped_total, never waited for.
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <thread>
 
-#include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/inlined_vector.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "prometheus/counter.h"
 #include "prometheus/registry.h"
@@ -124,14 +124,17 @@ class AuditLog final : public AuditSink {
   prometheus::Counter* lines_counter_;
   std::atomic<uint64_t> dropped_{0};
 
-  absl::Mutex mu_;  // request threads: held only to find/insert one entry
-  Map entries_ ABSL_GUARDED_BY(mu_);
-  absl::Time window_start_ ABSL_GUARDED_BY(mu_);
+  // std::mutex rather than absl::Mutex: Debian's Abseil is not built with TSan instrumentation,
+  // pthread mutexes are intercepted (same choice as core::SnapshotHolder).
+  std::mutex mu_;  // request threads: held only to find/insert one entry
+  Map entries_;              // guarded by mu_
+  absl::Time window_start_;  // guarded by mu_
 
-  absl::Mutex write_mu_;  // serialises flushes so that lines leave in window order
+  std::mutex write_mu_;  // serialises flushes so that lines leave in window order
 
-  absl::Mutex thread_mu_;
-  bool stop_ ABSL_GUARDED_BY(thread_mu_) = false;
+  std::mutex thread_mu_;
+  std::condition_variable thread_cv_;
+  bool stop_ = false;  // guarded by thread_mu_
   std::thread thread_;
 };
 

@@ -33,13 +33,13 @@ absl::Status FileAuditWriter::Write(std::string_view lines) {
 }
 
 absl::Status StringAuditWriter::Write(std::string_view lines) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   contents_.append(lines);
   return absl::OkStatus();
 }
 
 std::string StringAuditWriter::contents() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return contents_;
 }
 

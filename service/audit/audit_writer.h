@@ -5,13 +5,12 @@
 
 #include <cstdio>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 
-#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 
 namespace dcdir::audit {
 
@@ -47,8 +46,8 @@ class StringAuditWriter final : public AuditWriter {
   std::string contents() const;
 
  private:
-  mutable absl::Mutex mu_;
-  std::string contents_ ABSL_GUARDED_BY(mu_);
+  mutable std::mutex mu_;
+  std::string contents_;  // guarded by mu_
 };
 
 }  // namespace dcdir::audit
