@@ -11,4 +11,8 @@ scripts/install-deps.sh test
 cmake -S . -B "${build_dir}" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDCDIR_BUILD_TESTS=ON \
   -DDCDIR_BUILD_BENCHMARKS=ON
 cmake --build "${build_dir}" -j"${jobs}"
+# The product contract's names (proto, flags, example config), when the shared tools are beside us.
+if [[ -x ../shared/tools/contract-check ]]; then
+  ../shared/tools/contract-check "${build_dir}"
+fi
 ctest --test-dir "${build_dir}" --output-on-failure -j"${jobs}" --timeout 600
