@@ -4,6 +4,10 @@
 //                     [--rate=0] [--seconds=5] [--warmup=1]
 //                     [--country=US] [--tenant=acme] [--client_id=bench-client]
 //   dcdir_load_client --target=H:P --dump_response=FILE ...   (one call, writes the answer bytes)
+//   dcdir_load_client --target=H:P --wait_serving=10 [--since_ns=N]
+//       polls grpc.health.v1.Health/Check ("" service) every ms until SERVING; prints
+//       serving_after_ms, counted from --since_ns (CLOCK_REALTIME ns, e.g. `date +%s%N` just
+//       before the server was launched) or from this process's start.
 //
 // --rate=0: closed loop, `--outstanding` calls always in flight (spread over `--channels`
 // channels, each its own HTTP/2 connection): the maximum rate.
@@ -33,6 +37,8 @@
 #include "grpcpp/channel.h"
 #include "grpcpp/client_context.h"
 #include "grpcpp/create_channel.h"
+#include "grpcpp/generic/generic_stub.h"
+#include "grpcpp/support/byte_buffer.h"
 #include "grpcpp/support/channel_arguments.h"
 
 namespace dcdir {
@@ -51,6 +57,8 @@ struct Flags {
   std::string tenant = "acme";
   std::string client_id = "bench-client";
   std::string dump_response;
+  double wait_serving = 0;
+  int64_t since_ns = 0;
 };
 
 bool Parse(int argc, char** argv, Flags* f) {
@@ -71,6 +79,8 @@ bool Parse(int argc, char** argv, Flags* f) {
     else if (key == "tenant") f->tenant = value;
     else if (key == "client_id") f->client_id = value;
     else if (key == "dump_response") f->dump_response = value;
+    else if (key == "wait_serving") ok = absl::SimpleAtod(value, &f->wait_serving) && f->wait_serving > 0;
+    else if (key == "since_ns") ok = absl::SimpleAtoi(value, &f->since_ns);
     else ok = false;
     if (!ok) return false;
   }
@@ -236,6 +246,70 @@ int DumpResponse(const Flags& flags) {
   return out.good() ? 0 : 1;
 }
 
+int64_t RealtimeNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// grpc.health.v1.Health/Check with an empty HealthCheckRequest; SERVING is the bytes 08 01.
+int WaitServing(const Flags& flags) {
+  const int64_t since = flags.since_ns > 0 ? flags.since_ns : RealtimeNs();
+  const Clock::time_point give_up = Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                                       std::chrono::duration<double>(flags.wait_serving));
+  // Reconnect at once: gRPC's default backoff (1 s after a refused connect) would be measured
+  // instead of the server.
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 1);
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 1);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2);
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  auto channel =
+      grpc::CreateCustomChannel(flags.target, grpc::InsecureChannelCredentials(), args);
+  grpc::GenericStub stub(channel);
+  int attempts = 0;
+  while (Clock::now() < give_up) {
+    ++attempts;
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(200));
+    grpc::Slice empty("", 0);
+    grpc::ByteBuffer request(&empty, 1);  // an empty HealthCheckRequest (a valid, 0-byte buffer)
+    grpc::ByteBuffer response;
+    std::mutex mu;
+    std::condition_variable cv;
+    bool done = false;
+    grpc::Status status;
+    stub.UnaryCall(&context, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &request,
+                   &response, [&](grpc::Status s) {
+                     std::lock_guard<std::mutex> lock(mu);
+                     status = std::move(s);
+                     done = true;
+                     cv.notify_one();
+                   });
+    {
+      std::unique_lock<std::mutex> lock(mu);
+      cv.wait(lock, [&] { return done; });
+    }
+    if (status.ok()) {
+      std::vector<grpc::Slice> slices;
+      std::string bytes;
+      if (response.Dump(&slices).ok()) {
+        for (const auto& slice : slices) {
+          bytes.append(reinterpret_cast<const char*>(slice.begin()), slice.size());
+        }
+      }
+      if (bytes == std::string("\x08\x01", 2)) {
+        std::printf("serving_after_ms=%.1f attempts=%d\n",
+                    static_cast<double>(RealtimeNs() - since) / 1e6, attempts);
+        return 0;
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  std::fprintf(stderr, "not SERVING after %.1f s\n", flags.wait_serving);
+  return 1;
+}
+
 }  // namespace
 }  // namespace dcdir
 
@@ -250,6 +324,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (!flags.dump_response.empty()) return dcdir::DumpResponse(flags);
+  if (flags.wait_serving > 0) return dcdir::WaitServing(flags);
   dcdir::Load load(flags);
   return load.Run();
 }
