@@ -67,6 +67,7 @@ free_port() {
 }
 now_ns() { date +%s%N; }
 rss_kb() { awk -v k="$2:" '$1==k {print $2}' "/proc/$1/status"; }
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }  # utime + stime, clock ticks
 mib() { awk -v kb="$1" 'BEGIN {printf "%.1f", kb/1024}'; }
 
 # ---- dcdir-server on the example world; start-up = launch -> grpc.health.v1 Check says SERVING,
@@ -193,12 +194,16 @@ etcd_ok() {
 # ---- throughput: alternate dcdir / greeter / etcd, `rounds` times
 dcdir_rates=(); greeter_rates=(); etcd_rates=(); dcdir_sent=0; etcd_sent=0
 ok_before="$(ok_count)"; notok_before="$(notok_count)"
-peak_load_hwm=0
+dcdir_ticks=0; greeter_ticks=0; greeter_sent=0
 for r in $(seq "${rounds}"); do
+  c0="$(cpu_ticks "${server_pid}")"
   read -r rate ok < <(h2 "${dcdir_url}" "${workdir}/get.req" "${h2_n}")
+  dcdir_ticks=$((dcdir_ticks + $(cpu_ticks "${server_pid}") - c0))
   dcdir_rates+=("${rate}"); dcdir_sent=$((dcdir_sent + ok))
+  c0="$(cpu_ticks "${greeter_pid}")"
   read -r rate ok < <(h2 "${greeter_url}" "${workdir}/get.req" "${h2_n}")
-  greeter_rates+=("${rate}")
+  greeter_ticks=$((greeter_ticks + $(cpu_ticks "${greeter_pid}") - c0))
+  greeter_rates+=("${rate}"); greeter_sent=$((greeter_sent + ok))
   if ((have_etcd)); then
     read -r rate ok < <(h2 "${etcd_url}" "${workdir}/range.req" "${h2_n}")
     etcd_rates+=("${rate}"); etcd_sent=$((etcd_sent + ok))
@@ -214,6 +219,10 @@ dcdir_med="$(median "${dcdir_rates[@]}")"; greeter_med="$(median "${greeter_rate
 etcd_med="-"; ((have_etcd)) && etcd_med="$(median "${etcd_rates[@]}")"
 r_greeter="$(ratio "${dcdir_med}" "${greeter_med}")"; r_etcd="-"
 ((have_etcd)) && r_etcd="$(ratio "${dcdir_med}" "${etcd_med}")"
+hz="$(getconf CLK_TCK)"
+us_per() { awk -v t="$1" -v n="$2" -v hz="${hz}" 'BEGIN {if (n > 0) printf "%.1f", t*1e6/hz/n; else print "-"}'; }
+dcdir_cpu_us="$(us_per "${dcdir_ticks}" "${dcdir_sent}")"; greeter_cpu_us="$(us_per "${greeter_ticks}" "${greeter_sent}")"
+r_cpu="$(ratio "${dcdir_cpu_us}" "${greeter_cpu_us}")"
 load_hwm="$(rss_kb "${server_pid}" VmHWM)"; load_rss="$(rss_kb "${server_pid}" VmRSS)"
 greeter_hwm="$(rss_kb "${greeter_pid}" VmHWM)"
 
@@ -270,6 +279,10 @@ $(date -u '+%Y-%m-%d %H:%M UTC'). Loopback; client and servers share the same $(
 | dcdir-server GetDirectory (example world, US, tenant acme, client id) | $(printf %.0f "${dcdir_med}") | $(rates_fmt "${dcdir_rates[@]}")| 1.00 |
 | callback greeter, same method, fixed answer (stack ceiling) | $(printf %.0f "${greeter_med}") | $(rates_fmt "${greeter_rates[@]}")| ${r_greeter} |
 | etcd ${etcd_version} serializable Range, same answer bytes | ${etcd_med%.*} | ${etcd_rates[*]:--} | ${r_etcd} |
+
+Server CPU per request (utime+stime of the server process over its h2load runs ÷ requests; less
+sensitive to the noise of a shared machine than req/s): dcdir ${dcdir_cpu_us} µs, greeter
+${greeter_cpu_us} µs, ratio ${r_cpu}.
 
 Success: h2load sent ${dcdir_sent} GetDirectory requests to dcdir; its
 \`dcdir_directory_requests_total{code="OK"}\` grew by ${ok_delta}, every other code by ${notok_delta}: ${ok_verdict}.
