@@ -76,6 +76,25 @@ ABSL_FLAG(absl::Duration, config_poll_interval, absl::Seconds(1),
           "How often the config file is checked for changes.");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
           "On SIGTERM: how long in-flight calls may take to finish.");
+ABSL_FLAG(std::string, tls_cert_file, "",
+          "PEM certificate chain of the gRPC port; with --tls_key_file turns TLS on. Re-read "
+          "every --tls_refresh_interval, so a renewed certificate needs no restart.");
+ABSL_FLAG(std::string, tls_key_file, "", "PEM private key for --tls_cert_file. Never logged.");
+ABSL_FLAG(std::string, tls_client_ca_file, "",
+          "PEM CA bundle for client certificates (mTLS). A client certificate is requested but "
+          "not required; a verified one authenticates ReportHealth for the DCs its SANs name "
+          "(URI dcdir://dc/<id> or DNS <id>.dc.dcdir) and the admin RPCs (URI dcdir://admin).");
+ABSL_FLAG(absl::Duration, tls_refresh_interval, absl::Seconds(60),
+          "How often the TLS files are checked for changes.");
+ABSL_FLAG(int, max_watch_streams, 10000,
+          "Most WatchDirectory streams open at once; more get RESOURCE_EXHAUSTED "
+          "(TOO_MANY_WATCHES). 0: no limit.");
+ABSL_FLAG(int, max_concurrent_streams_per_connection, 1000,
+          "Most concurrent calls on one client connection (HTTP/2 MAX_CONCURRENT_STREAMS).");
+ABSL_FLAG(double, health_reports_per_second_per_dc, 20,
+          "ReportHealth calls allowed per DC per second (burst --health_report_burst_per_dc); "
+          "more get RESOURCE_EXHAUSTED (RATE_LIMITED). 0: no limit.");
+ABSL_FLAG(double, health_report_burst_per_dc, 40, "Burst of ReportHealth calls per DC.");
 ABSL_FLAG(double, fallback_reports_per_second, 1000,
           "Server-wide limit of ReportFallback calls (RESOURCE_EXHAUSTED above).");
 
@@ -162,6 +181,24 @@ int main(int argc, char** argv) {
   options.listen_address =
       absl::StrCat(absl::GetFlag(FLAGS_grpc_host), ":", absl::GetFlag(FLAGS_grpc_port));
   options.fallback_reports_per_second = absl::GetFlag(FLAGS_fallback_reports_per_second);
+  options.max_watch_streams =
+      static_cast<size_t>(std::max(0, absl::GetFlag(FLAGS_max_watch_streams)));
+  options.max_concurrent_streams_per_connection =
+      absl::GetFlag(FLAGS_max_concurrent_streams_per_connection);
+  options.health_reports_per_second_per_dc =
+      absl::GetFlag(FLAGS_health_reports_per_second_per_dc);
+  options.health_report_burst_per_dc = absl::GetFlag(FLAGS_health_report_burst_per_dc);
+  options.tls.cert_file = absl::GetFlag(FLAGS_tls_cert_file);
+  options.tls.key_file = absl::GetFlag(FLAGS_tls_key_file);
+  options.tls.client_ca_file = absl::GetFlag(FLAGS_tls_client_ca_file);
+  options.tls.refresh_seconds = static_cast<unsigned int>(
+      std::max<int64_t>(1, absl::ToInt64Seconds(absl::GetFlag(FLAGS_tls_refresh_interval))));
+  if (options.tls.cert_file.empty() != options.tls.key_file.empty()) {
+    return Fatal("--tls_cert_file and --tls_key_file go together");
+  }
+  if (options.tls.cert_file.empty() && !options.tls.client_ca_file.empty()) {
+    return Fatal("--tls_client_ca_file needs --tls_cert_file and --tls_key_file");
+  }
   if (const std::string token_file = absl::GetFlag(FLAGS_auth_token_file); !token_file.empty()) {
     auto token = ReadSecretFile(token_file, "auth token");
     if (!token.ok()) return Fatal(std::string(token.status().message()));
@@ -207,7 +244,9 @@ int main(int argc, char** argv) {
   auto server = dcdir::api::DcdirServer::Start(*topology, store.get(), &clock, options);
   if (!server.ok()) return Fatal(std::string(server.status().message()));
   DCDIR_LOG(kInfo) << "dcdir-server listening on " << absl::GetFlag(FLAGS_grpc_host) << ":"
-                   << (*server)->port() << ", config version " << world->version;
+                   << (*server)->port() << (options.tls.cert_file.empty() ? " (plaintext)" : " (TLS)")
+                   << (options.tls.client_ca_file.empty() ? "" : " with client certificates")
+                   << ", config version " << world->version;
 
   std::unique_ptr<prometheus::Exposer> exposer;
   if (const int metrics_port = absl::GetFlag(FLAGS_metrics_port); metrics_port > 0) {

@@ -29,6 +29,7 @@
 #include "clients/agent/simulation.h"
 #include "clients/agent/world_file.h"
 #include "clients/cli/args.h"
+#include "clients/cpp/tls.h"
 #include "clients/cli/exit_codes.h"
 #include "clients/cpp/errors.h"
 #include "dcdir/v1/reporting.grpc.pb.h"
@@ -43,6 +44,8 @@ namespace v1 = dcdir::v1;
 constexpr char kUsage[] = R"(dcdir-agent: report DC health and congestion to dcdir.
 
 usage: dcdir-agent --server HOST:PORT [--token_file F] --config FILE (--dc ID ... | --simulate)
+       TLS: [--tls] [--tls_ca_file CA.pem] [--tls_cert_file C.pem --tls_key_file K.pem]
+       (a client certificate may only report for the DCs its SANs name: dcdir://dc/<id>)
                    [--interval 5s] [--ttl D] [--once] [--quiet]
 
   --dc ID[,ID...]          DCs to report (repeatable); their endpoints come from --config
@@ -98,8 +101,8 @@ bool SleepUnlessStopped(absl::Duration d) {
 
 int main(int argc, char** argv) {
   auto parsed = Args::Parse(
-      argc, argv, {"simulate", "once", "quiet", "help"},
-      {"server", "token_file", "config", "dc", "interval", "ttl", "seed", "probe", "endpoint",
+      argc, argv, {"simulate", "once", "quiet", "help", "tls"},
+      {"server", "token_file", "tls_ca_file", "tls_cert_file", "tls_key_file", "config", "dc", "interval", "ttl", "seed", "probe", "endpoint",
        "probe_timeout", "congestion_file", "congestion_command", "outage_probability",
        "max_backoff", "rpc_timeout"});
   if (!parsed.ok()) return Usage(std::string(parsed.status().message()));
@@ -229,7 +232,14 @@ int main(int argc, char** argv) {
   signal(SIGTERM, OnSignal);
   signal(SIGINT, OnSignal);
   signal(SIGPIPE, SIG_IGN);  // a closed stdout (`| head`) must not stop the reports
-  auto channel = grpc::CreateChannel(server, grpc::InsecureChannelCredentials());
+  dcdir::client::ClientTlsOptions tls;
+  tls.ca_file = args.Get("tls_ca_file");
+  tls.cert_file = args.Get("tls_cert_file");
+  tls.key_file = args.Get("tls_key_file");
+  tls.enabled = args.Has("tls") || !tls.ca_file.empty() || !tls.cert_file.empty();
+  auto credentials = dcdir::client::MakeChannelCredentials(tls);
+  if (!credentials.ok()) return Usage(std::string(credentials.status().message()));
+  auto channel = grpc::CreateChannel(server, *credentials);
   auto stub = v1::ReportingService::NewStub(channel);
   std::mt19937_64 jitter_rng(static_cast<uint64_t>(*seed) ^ 0x5eed);
   int unreachable_rounds = 0;

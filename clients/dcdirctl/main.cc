@@ -17,6 +17,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "clients/cli/args.h"
+#include "clients/cpp/tls.h"
 #include "clients/cli/exit_codes.h"
 #include "clients/cpp/errors.h"
 #include "clients/dcdirctl/format.h"
@@ -33,6 +34,7 @@ namespace v1 = dcdir::v1;
 constexpr char kUsage[] = R"(dcdirctl: operate a dcdir directory.
 
 usage: dcdirctl [--server HOST:PORT] [--token_file F] [--json] [--timeout 5s] COMMAND [FLAGS]
+       TLS: [--tls] [--tls_ca_file CA.pem] [--tls_cert_file C.pem --tls_key_file K.pem]
 
 commands:
   get --country CC [--tenant T] [--client_id K] [--max_secondaries N]
@@ -268,8 +270,8 @@ int List(const Ctl& ctl) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  auto args = Args::Parse(argc, argv, {"json", "help"},
-                          {"server", "token_file", "timeout", "country", "tenant", "client_id",
+  auto args = Args::Parse(argc, argv, {"json", "help", "tls"},
+                          {"server", "token_file", "tls_ca_file", "tls_cert_file", "tls_key_file", "timeout", "country", "tenant", "client_id",
                            "max_secondaries", "count", "dc", "status", "congestion", "ttl",
                            "home_region", "allowed_regions"});
   if (!args.ok()) return Usage(std::string(args.status().message()));
@@ -294,7 +296,14 @@ int main(int argc, char** argv) {
     ctl.token = std::string(absl::StripAsciiWhitespace(buffer.str()));
     if (ctl.token.empty()) return Usage(absl::StrCat("--token_file ", file, " is empty"));
   }
-  ctl.channel = grpc::CreateChannel(ctl.server, grpc::InsecureChannelCredentials());
+  dcdir::client::ClientTlsOptions tls;
+  tls.ca_file = args->Get("tls_ca_file");
+  tls.cert_file = args->Get("tls_cert_file");
+  tls.key_file = args->Get("tls_key_file");
+  tls.enabled = args->Has("tls") || !tls.ca_file.empty() || !tls.cert_file.empty();
+  auto credentials = dcdir::client::MakeChannelCredentials(tls);
+  if (!credentials.ok()) return Usage(std::string(credentials.status().message()));
+  ctl.channel = grpc::CreateChannel(ctl.server, *credentials);
 
   const std::string& command = args->positional()[0];
   if (command != "tenant" && args->positional().size() > 1) {

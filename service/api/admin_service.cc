@@ -25,7 +25,7 @@ std::optional<ApiError> TenantNotFound(const absl::Status& status) {
 std::optional<ApiError> AdminServiceImpl::Admit(
     const grpc::CallbackServerContext& context,
     std::shared_ptr<const core::Snapshot>* snapshot) const {
-  if (auto e = context_.auth->Check(context)) return e;
+  if (auto e = context_.auth->CheckAdmin(context)) return e;
   *snapshot = context_.state->Current();
   if (*snapshot == nullptr) {
     return ApiError{grpc::StatusCode::UNAVAILABLE, "NOT_READY",

@@ -49,7 +49,15 @@ class Watcher final : public grpc::ServerWriteReactor<v1::Directory> {
       return;
     }
     country_ = country;
-    service_->hub().Register(this);
+    if (!service_->hub().Register(this)) {
+      Record(core::kNoIndex, grpc::StatusCode::RESOURCE_EXHAUSTED);
+      absl::MutexLock lock(&mu_);
+      FinishLocked(Reply(context_, ApiError{grpc::StatusCode::RESOURCE_EXHAUSTED,
+                                            "TOO_MANY_WATCHES",
+                                            "this server has too many open watches; use "
+                                            "GetDirectory or retry later with backoff"}));
+      return;
+    }
     Update();
   }
 
@@ -136,14 +144,16 @@ class Watcher final : public grpc::ServerWriteReactor<v1::Directory> {
   v1::Directory message_ ABSL_GUARDED_BY(mu_);
 };
 
-void WatchHub::Register(Watcher* watcher) {
+bool WatchHub::Register(Watcher* watcher) {
   bool refuse;
   {
     absl::MutexLock lock(&mu_);
+    if (!shutting_down_ && max_watchers_ > 0 && watchers_.size() >= max_watchers_) return false;
     refuse = shutting_down_;
     if (!refuse) watchers_.insert(watcher);
   }
   if (refuse) watcher->Shutdown();
+  return true;
 }
 
 void WatchHub::Unregister(Watcher* watcher) {

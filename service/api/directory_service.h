@@ -18,7 +18,8 @@ class Watcher;
 // Keeps the open WatchDirectory streams and tells them about new snapshots.
 class WatchHub {
  public:
-  void Register(Watcher* watcher);
+  // Adds the stream; false (and the stream is not added) when `max_watchers` are open.
+  bool Register(Watcher* watcher);
   void Unregister(Watcher* watcher);
   // Every open stream re-computes its answer and sends it if it changed.
   void NotifyAll();
@@ -26,11 +27,17 @@ class WatchHub {
   void Shutdown();
   bool shutting_down() const;
   size_t size() const;
+  // The most streams open at once (RESOURCE_EXHAUSTED TOO_MANY_WATCHES beyond); 0: no limit.
+  void set_max_watchers(size_t max) {
+    absl::MutexLock lock(&mu_);
+    max_watchers_ = max;
+  }
 
  private:
   mutable absl::Mutex mu_;
   absl::flat_hash_set<Watcher*> watchers_ ABSL_GUARDED_BY(mu_);
   bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
+  size_t max_watchers_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 // dcdir.v1.DirectoryService: GetDirectory, WatchDirectory, ExplainDirectory.

@@ -1,5 +1,7 @@
 #include "service/api/reporting_service.h"
 
+#include <algorithm>
+
 #include "service/api/mapping.h"
 #include "service/api/validation.h"
 
@@ -8,14 +10,35 @@ namespace dcdir::api {
 using metrics::HealthReportResult;
 
 ReportingServiceImpl::ReportingServiceImpl(ServiceContext context,
-                                           double fallback_reports_per_second)
+                                           double fallback_reports_per_second,
+                                           double health_reports_per_second_per_dc,
+                                           double health_report_burst_per_dc)
     : context_(context),
-      fallback_limiter_(fallback_reports_per_second, fallback_reports_per_second) {}
+      fallback_limiter_(fallback_reports_per_second, fallback_reports_per_second),
+      health_rate_(health_reports_per_second_per_dc),
+      health_burst_(health_report_burst_per_dc < 1 ? 1 : health_report_burst_per_dc) {}
+
+bool ReportingServiceImpl::TakeHealthToken(const std::string& dc_id, absl::Time now) {
+  if (health_rate_ <= 0) return true;
+  std::lock_guard<std::mutex> lock(health_mu_);
+  auto [it, inserted] = health_buckets_.try_emplace(dc_id);
+  Bucket& b = it->second;
+  if (inserted) {
+    b.tokens = health_burst_;
+  } else if (now > b.last) {
+    b.tokens = std::min(health_burst_, b.tokens + absl::ToDoubleSeconds(now - b.last) * health_rate_);
+  }
+  if (now > b.last) b.last = now;
+  if (b.tokens < 1) return false;
+  b.tokens -= 1;
+  return true;
+}
 
 std::optional<ApiError> ReportingServiceImpl::HandleReportHealth(
     const grpc::CallbackServerContext& context, const v1::HealthReport& request,
     v1::ReportHealthResponse* response) {
-  if (auto e = context_.auth->Check(context)) {
+  Authenticator::Caller caller;
+  if (auto e = context_.auth->Authenticate(context, &caller)) {
     context_.metrics->RecordHealthReport(HealthReportResult::kUnauthenticated);
     return e;
   }
@@ -32,7 +55,16 @@ std::optional<ApiError> ReportingServiceImpl::HandleReportHealth(
                                              : HealthReportResult::kInvalid);
     return e;
   }
-  auto record = context_.state->ReportHealth(snapshot->topology->dc(report.dc).id, report.status,
+  const std::string& dc_id = snapshot->topology->dc(report.dc).id;
+  if (auto e = Authenticator::CheckMayReport(caller, dc_id)) {
+    context_.metrics->RecordHealthReport(HealthReportResult::kUnauthenticated);
+    return e;
+  }
+  if (!TakeHealthToken(dc_id, context_.clock->Now())) {
+    return ApiError{grpc::StatusCode::RESOURCE_EXHAUSTED, "RATE_LIMITED",
+                    "too many health reports for this data center; report less often"};
+  }
+  auto record = context_.state->ReportHealth(dc_id, report.status,
                                              report.congestion, report.ttl);
   if (!record.ok()) {
     context_.metrics->RecordHealthReport(HealthReportResult::kStoreUnavailable);

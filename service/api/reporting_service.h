@@ -1,6 +1,11 @@
 #ifndef DCDIR_SERVICE_API_REPORTING_SERVICE_H_
 #define DCDIR_SERVICE_API_REPORTING_SERVICE_H_
 
+#include <mutex>
+#include <string>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/time/time.h"
 #include "dcdir/v1/reporting.grpc.pb.h"
 #include "service/api/service_context.h"
 #include "service/core/token_bucket.h"
@@ -11,7 +16,11 @@ namespace dcdir::api {
 class ReportingServiceImpl final : public v1::ReportingService::CallbackService {
  public:
   // `fallback_reports_per_second` bounds ReportFallback server-wide (RESOURCE_EXHAUSTED above).
-  ReportingServiceImpl(ServiceContext context, double fallback_reports_per_second);
+  // `health_reports_per_second_per_dc` (burst `health_report_burst_per_dc`) bounds ReportHealth
+  // for each DC (RESOURCE_EXHAUSTED RATE_LIMITED above); 0: no limit.
+  ReportingServiceImpl(ServiceContext context, double fallback_reports_per_second,
+                       double health_reports_per_second_per_dc = 0,
+                       double health_report_burst_per_dc = 0);
 
   grpc::ServerUnaryReactor* ReportHealth(grpc::CallbackServerContext* context,
                                          const v1::HealthReport* request,
@@ -24,8 +33,20 @@ class ReportingServiceImpl final : public v1::ReportingService::CallbackService 
   std::optional<ApiError> HandleReportHealth(const grpc::CallbackServerContext& context,
                                              const v1::HealthReport& request,
                                              v1::ReportHealthResponse* response);
+  // Takes a token from `dc_id`'s bucket. Only ids of known DCs get here, so the map is bounded
+  // by the topology.
+  bool TakeHealthToken(const std::string& dc_id, absl::Time now);
+
   ServiceContext context_;
   core::TokenBucket fallback_limiter_;
+  const double health_rate_;
+  const double health_burst_;
+  struct Bucket {
+    double tokens = 0;
+    absl::Time last = absl::InfinitePast();
+  };
+  std::mutex health_mu_;
+  absl::flat_hash_map<std::string, Bucket> health_buckets_;  // guarded by health_mu_
 };
 
 }  // namespace dcdir::api

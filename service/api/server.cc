@@ -14,17 +14,26 @@ namespace dcdir::api {
 absl::StatusOr<std::unique_ptr<DcdirServer>> DcdirServer::Start(
     std::shared_ptr<const core::Topology> topology, store::Store* store,
     const core::Clock* clock, ServerOptions options) {
+  std::shared_ptr<grpc::ServerCredentials> credentials = options.credentials;
+  if (!options.tls.cert_file.empty()) {
+    auto tls = MakeServerTlsCredentials(options.tls);
+    if (!tls.ok()) return tls.status();
+    credentials = *std::move(tls);
+  }
   std::unique_ptr<DcdirServer> s(new DcdirServer());
   s->clock_ = clock;
   s->metrics_ = std::make_unique<metrics::Metrics>();
   s->metrics_->SetTopology(*topology);
   s->state_ = std::make_unique<runtime::DirectoryState>(std::move(topology), store, clock,
                                                         options.state);
-  s->auth_ = std::make_unique<Authenticator>(options.auth_token);
+  s->auth_ = std::make_unique<Authenticator>(
+      options.auth_token, !options.tls.cert_file.empty() && !options.tls.client_ca_file.empty());
   ServiceContext context{s->state_.get(), s->metrics_.get(), clock, s->auth_.get()};
   s->directory_ = std::make_unique<DirectoryServiceImpl>(context, options.audit);
-  s->reporting_ =
-      std::make_unique<ReportingServiceImpl>(context, options.fallback_reports_per_second);
+  s->directory_->hub().set_max_watchers(options.max_watch_streams);
+  s->reporting_ = std::make_unique<ReportingServiceImpl>(
+      context, options.fallback_reports_per_second, options.health_reports_per_second_per_dc,
+      options.health_report_burst_per_dc);
   s->admin_ = std::make_unique<AdminServiceImpl>(context);
 
   DcdirServer* raw = s.get();
@@ -45,10 +54,13 @@ absl::StatusOr<std::unique_ptr<DcdirServer>> DcdirServer::Start(
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options.listen_address,
-                           options.credentials ? options.credentials
-                                               : grpc::InsecureServerCredentials(),
+                           credentials ? credentials : grpc::InsecureServerCredentials(),
                            &s->port_);
   builder.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
+  if (options.max_concurrent_streams_per_connection > 0) {
+    builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
+                               options.max_concurrent_streams_per_connection);
+  }
   builder.RegisterService(s->directory_.get());
   builder.RegisterService(s->reporting_.get());
   builder.RegisterService(s->admin_.get());

@@ -13,6 +13,7 @@
 #include "service/api/admin_service.h"
 #include "service/api/directory_service.h"
 #include "service/api/reporting_service.h"
+#include "service/api/tls.h"
 #include "service/audit/audit_sink.h"
 #include "service/core/topology.h"
 #include "service/metrics/metrics.h"
@@ -30,8 +31,21 @@ struct ServerOptions {
   double fallback_reports_per_second = 1000;
   // Largest request accepted (requests are tiny; this stops memory abuse).
   int max_receive_message_bytes = 64 * 1024;
-  // Insecure when null.
+  // TLS from files (reloaded when they change) when tls.cert_file is set; with
+  // tls.client_ca_file, verified client certificates also authenticate reporters and admins.
+  ServerTlsFiles tls;
+  // Used when tls.cert_file is empty; insecure when null.
   std::shared_ptr<grpc::ServerCredentials> credentials;
+  // Most WatchDirectory streams open at once (RESOURCE_EXHAUSTED TOO_MANY_WATCHES beyond);
+  // 0: no limit.
+  size_t max_watch_streams = 10000;
+  // Most concurrent calls on one client connection (HTTP/2 MAX_CONCURRENT_STREAMS); 0: gRPC's
+  // default.
+  int max_concurrent_streams_per_connection = 1000;
+  // ReportHealth per DC (RESOURCE_EXHAUSTED RATE_LIMITED above); 0: no limit (the binary's
+  // flags default to 20/s, burst 40).
+  double health_reports_per_second_per_dc = 0;
+  double health_report_burst_per_dc = 0;
   runtime::DirectoryStateOptions state;
   // Hears of every cross-border fallback answer sent (the audit trail); null: none. Must
   // outlive the server.
@@ -49,6 +63,8 @@ class DcdirServer {
   ~DcdirServer();
 
   int port() const { return port_; }
+  // Open WatchDirectory streams.
+  size_t open_watches() const { return directory_->hub().size(); }
   metrics::Metrics& metrics() { return *metrics_; }
   runtime::DirectoryState& state() { return *state_; }
   std::shared_ptr<prometheus::Registry> registry() const { return metrics_->registry(); }

@@ -3,8 +3,7 @@
 
 namespace dcdir::api {
 
-std::optional<ApiError> Authenticator::Check(const grpc::ServerContextBase& context) const {
-  if (token_.empty()) return std::nullopt;
+std::optional<ApiError> Authenticator::CheckToken(const grpc::ServerContextBase& context) const {
   const auto& metadata = context.client_metadata();
   auto it = metadata.find("authorization");
   if (it == metadata.end()) {
@@ -25,6 +24,58 @@ std::optional<ApiError> Authenticator::Check(const grpc::ServerContextBase& cont
                     "the bearer token is not valid for this server"};
   }
   return std::nullopt;
+}
+
+std::optional<ApiError> Authenticator::Authenticate(const grpc::ServerContextBase& context,
+                                                    Caller* caller) const {
+  *caller = Caller{};
+  if (!enabled()) {
+    caller->everything = true;
+    return std::nullopt;
+  }
+  std::optional<ApiError> token_error;
+  if (!token_.empty()) {
+    token_error = CheckToken(context);
+    if (!token_error) {
+      caller->everything = true;
+      return std::nullopt;
+    }
+  }
+  if (client_certs_) {
+    const auto auth_context = context.auth_context();
+    caller->certificate = IdentityOf(auth_context.get());
+    if (caller->certificate.present) return std::nullopt;
+  }
+  if (token_error && context.client_metadata().count("authorization") > 0) return token_error;
+  return ApiError{grpc::StatusCode::UNAUTHENTICATED, "MISSING_CREDENTIALS",
+                  client_certs_ && !token_.empty()
+                      ? "this RPC needs a client certificate or the metadata "
+                        "'authorization: Bearer <token>'"
+                  : client_certs_ ? "this RPC needs a client certificate"
+                                  : "this RPC needs the metadata 'authorization: Bearer <token>'"};
+}
+
+std::optional<ApiError> Authenticator::Check(const grpc::ServerContextBase& context) const {
+  Caller caller;
+  return Authenticate(context, &caller);
+}
+
+std::optional<ApiError> Authenticator::CheckAdmin(const grpc::ServerContextBase& context) const {
+  Caller caller;
+  if (auto e = Authenticate(context, &caller)) return e;
+  if (caller.everything || caller.certificate.admin) return std::nullopt;
+  return ApiError{grpc::StatusCode::PERMISSION_DENIED, "NOT_AN_ADMIN_CERTIFICATE",
+                  "the client certificate does not carry the SAN dcdir://admin"};
+}
+
+std::optional<ApiError> Authenticator::CheckMayReport(const Caller& caller,
+                                                      const std::string& dc_id) {
+  if (caller.everything) return std::nullopt;
+  for (const std::string& id : caller.certificate.dc_ids) {
+    if (id == dc_id) return std::nullopt;
+  }
+  return ApiError{grpc::StatusCode::PERMISSION_DENIED, "DATACENTER_NOT_IN_CERTIFICATE",
+                  "the client certificate is not issued for this data center"};
 }
 
 }  // namespace dcdir::api

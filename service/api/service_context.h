@@ -7,24 +7,45 @@
 
 #include "grpcpp/server_context.h"
 #include "service/api/api_error.h"
+#include "service/api/tls.h"
 #include "service/core/clock.h"
 #include "service/metrics/metrics.h"
 #include "service/runtime/directory_state.h"
 
 namespace dcdir::api {
 
-// Checks `authorization: Bearer <token>` when a token is configured.
+// Who may call ReportHealth and the admin RPCs: a caller with the bearer token (`authorization:
+// Bearer <token>`) may do everything; a caller with a verified client certificate (mTLS, when the
+// server has a client CA) may report for the DCs its certificate names and, with `dcdir://admin`,
+// call the admin RPCs. With neither a token nor client certificates configured, anyone may.
 class Authenticator {
  public:
-  // An empty token disables the check.
-  explicit Authenticator(std::string token) : token_(std::move(token)) {}
-  bool enabled() const { return !token_.empty(); }
-  // nullopt when the call may proceed, else UNAUTHENTICATED. Constant-time comparison; the
-  // error never echoes what the caller sent.
+  // An empty token disables the token; `client_certs`: the port verifies client certificates.
+  explicit Authenticator(std::string token, bool client_certs = false)
+      : token_(std::move(token)), client_certs_(client_certs) {}
+  bool enabled() const { return !token_.empty() || client_certs_; }
+
+  struct Caller {
+    bool everything = false;        // no check configured, or the bearer token
+    CertificateIdentity certificate;  // when admitted by its client certificate
+  };
+  // nullopt when the call may proceed (`*caller` says as whom), else UNAUTHENTICATED.
+  // Constant-time token comparison; the error never echoes what the caller sent.
+  std::optional<ApiError> Authenticate(const grpc::ServerContextBase& context,
+                                       Caller* caller) const;
+  // Authenticate, for callers that need no more than "is it someone we know".
   std::optional<ApiError> Check(const grpc::ServerContextBase& context) const;
+  // Authenticate, then PERMISSION_DENIED (NOT_AN_ADMIN_CERTIFICATE) for a certificate without
+  // `dcdir://admin`.
+  std::optional<ApiError> CheckAdmin(const grpc::ServerContextBase& context) const;
+  // PERMISSION_DENIED (DATACENTER_NOT_IN_CERTIFICATE) unless `caller` may report for `dc_id`.
+  static std::optional<ApiError> CheckMayReport(const Caller& caller, const std::string& dc_id);
 
  private:
+  std::optional<ApiError> CheckToken(const grpc::ServerContextBase& context) const;
+
   std::string token_;
+  bool client_certs_ = false;
 };
 
 // What every handler needs. Owned by the server; outlives the services.

@@ -1,0 +1,47 @@
+#include "clients/cpp/tls.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+
+namespace dcdir::client {
+namespace {
+
+absl::StatusOr<std::string> ReadFile(const std::string& path, const char* what) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read the TLS ", what, " file ", path));
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  if (buffer.str().empty()) {
+    return absl::InvalidArgumentError(absl::StrCat("the TLS ", what, " file ", path, " is empty"));
+  }
+  return buffer.str();
+}
+
+}  // namespace
+
+absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> MakeChannelCredentials(
+    const ClientTlsOptions& options) {
+  if (!options.enabled) return grpc::InsecureChannelCredentials();
+  if (options.cert_file.empty() != options.key_file.empty()) {
+    return absl::InvalidArgumentError("a TLS client certificate needs both its cert and key file");
+  }
+  grpc::SslCredentialsOptions ssl;
+  if (!options.ca_file.empty()) {
+    auto ca = ReadFile(options.ca_file, "CA");
+    if (!ca.ok()) return ca.status();
+    ssl.pem_root_certs = *std::move(ca);
+  }
+  if (!options.cert_file.empty()) {
+    auto cert = ReadFile(options.cert_file, "certificate");
+    if (!cert.ok()) return cert.status();
+    auto key = ReadFile(options.key_file, "key");
+    if (!key.ok()) return key.status();
+    ssl.pem_cert_chain = *std::move(cert);
+    ssl.pem_private_key = *std::move(key);
+  }
+  return grpc::SslCredentials(ssl);
+}
+
+}  // namespace dcdir::client

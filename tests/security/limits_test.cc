@@ -1,0 +1,157 @@
+// Overload: more WatchDirectory streams than --max_watch_streams and more ReportHealth calls
+// than the per-DC rate get RESOURCE_EXHAUSTED; the server stays healthy (GetDirectory still
+// answers) and bounded (the number of open streams never passes the limit).
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "dcdir/v1/directory.grpc.pb.h"
+#include "dcdir/v1/reporting.grpc.pb.h"
+#include "grpcpp/create_channel.h"
+#include "gtest/gtest.h"
+#include "service/api/server.h"
+#include "service/store/in_memory_store.h"
+#include "tests/testing/fake_clock.h"
+#include "tests/testing/server_fixture.h"
+
+namespace dcdir {
+namespace {
+
+using testing::ReasonOf;
+
+constexpr size_t kMaxWatches = 3;
+
+class LimitsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    api::ServerOptions options;
+    options.listen_address = "127.0.0.1:0";
+    options.auth_token = "limits-token";
+    options.state.tick = absl::Milliseconds(20);
+    options.max_watch_streams = kMaxWatches;
+    options.health_reports_per_second_per_dc = 2;
+    options.health_report_burst_per_dc = 4;
+    auto server = api::DcdirServer::Start(testing::ExampleTopology(), &store_, &clock_, options);
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = *std::move(server);
+    channel_ = grpc::CreateChannel("127.0.0.1:" + std::to_string(server_->port()),
+                                   grpc::InsecureChannelCredentials());
+    directory_ = v1::DirectoryService::NewStub(channel_);
+    reporting_ = v1::ReportingService::NewStub(channel_);
+  }
+  void TearDown() override {
+    if (server_) server_->Shutdown(absl::ZeroDuration());
+  }
+
+  grpc::Status Report(const std::string& dc, std::string* reason = nullptr) {
+    v1::HealthReport report;
+    report.set_datacenter_id(dc);
+    report.set_status(v1::HEALTH_STATUS_HEALTHY);
+    report.set_congestion(0.1);
+    v1::ReportHealthResponse response;
+    grpc::ClientContext context;
+    context.AddMetadata("authorization", "Bearer limits-token");
+    grpc::Status s = reporting_->ReportHealth(&context, report, &response);
+    if (reason != nullptr) *reason = ReasonOf(context);
+    return s;
+  }
+
+  grpc::StatusCode Get() {
+    v1::GetDirectoryRequest request;
+    request.set_client_country("US");
+    request.set_client_id("k");
+    v1::Directory response;
+    grpc::ClientContext context;
+    return directory_->GetDirectory(&context, request, &response).error_code();
+  }
+
+  testing::FakeClock clock_;
+  store::InMemoryStore store_;
+  std::unique_ptr<api::DcdirServer> server_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::DirectoryService::Stub> directory_;
+  std::unique_ptr<v1::ReportingService::Stub> reporting_;
+};
+
+struct OpenWatch {
+  grpc::ClientContext context;
+  std::unique_ptr<grpc::ClientReader<v1::Directory>> reader;
+  v1::Directory first;
+};
+
+TEST_F(LimitsTest, WatchesBeyondTheLimitAreRefusedAndTheServerStaysHealthy) {
+  for (const char* dc : {"us-sjc", "us-den", "us-nyc", "us-iad"}) ASSERT_TRUE(Report(dc).ok());
+  ASSERT_EQ(Get(), grpc::StatusCode::OK);
+  v1::GetDirectoryRequest request;
+  request.set_client_country("US");
+  request.set_client_id("k");
+
+  std::vector<std::unique_ptr<OpenWatch>> open;
+  for (size_t i = 0; i < kMaxWatches; ++i) {
+    auto w = std::make_unique<OpenWatch>();
+    w->reader = directory_->WatchDirectory(&w->context, request);
+    ASSERT_TRUE(w->reader->Read(&w->first)) << "watch " << i;  // the stream is open
+    open.push_back(std::move(w));
+  }
+  EXPECT_EQ(server_->open_watches(), kMaxWatches);
+
+  // Drive it well past the limit: every extra watch is refused, none is kept.
+  for (int i = 0; i < 20; ++i) {
+    grpc::ClientContext context;
+    auto reader = directory_->WatchDirectory(&context, request);
+    v1::Directory ignored;
+    EXPECT_FALSE(reader->Read(&ignored));
+    grpc::Status s = reader->Finish();
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+    EXPECT_EQ(ReasonOf(context), "TOO_MANY_WATCHES");
+    EXPECT_EQ(server_->open_watches(), kMaxWatches);
+  }
+  EXPECT_EQ(Get(), grpc::StatusCode::OK);  // unary calls are unaffected
+
+  // Closing one frees its slot.
+  open.back()->context.TryCancel();
+  EXPECT_EQ(open.back()->reader->Finish().error_code(), grpc::StatusCode::CANCELLED);
+  open.pop_back();
+  auto again = std::make_unique<OpenWatch>();
+  for (int attempt = 0; attempt < 100; ++attempt) {  // the server sees the cancel asynchronously
+    again = std::make_unique<OpenWatch>();
+    again->reader = directory_->WatchDirectory(&again->context, request);
+    if (again->reader->Read(&again->first)) break;
+    EXPECT_EQ(again->reader->Finish().error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  EXPECT_EQ(again->first.client_region(), "us");
+  for (auto& w : open) w->context.TryCancel();
+  again->context.TryCancel();
+}
+
+TEST_F(LimitsTest, HealthReportsAreRateLimitedPerDatacenter) {
+  std::string reason;
+  for (int i = 0; i < 4; ++i) EXPECT_TRUE(Report("us-sjc").ok()) << i;  // the burst
+  for (int i = 0; i < 50; ++i) {
+    EXPECT_EQ(Report("us-sjc", &reason).error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+    EXPECT_EQ(reason, "RATE_LIMITED");
+  }
+  // Another DC has its own bucket.
+  for (const char* dc : {"us-den", "us-nyc", "us-iad"}) EXPECT_TRUE(Report(dc).ok()) << dc;
+  EXPECT_EQ(Get(), grpc::StatusCode::OK);  // the accepted reports are served
+  // Half a second later one more token (2/s) is there, and only one.
+  clock_.Advance(absl::Milliseconds(500));
+  EXPECT_TRUE(Report("us-sjc").ok());
+  EXPECT_EQ(Report("us-sjc", &reason).error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+}
+
+TEST_F(LimitsTest, OversizedRequestIsRejected) {
+  v1::GetDirectoryRequest request;
+  request.set_client_country("US");
+  request.set_client_id(std::string(128 * 1024, 'x'));  // above the 64 KiB default
+  v1::Directory response;
+  grpc::ClientContext context;
+  EXPECT_EQ(directory_->GetDirectory(&context, request, &response).error_code(),
+            grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_EQ(Get(), grpc::StatusCode::UNAVAILABLE);  // still answering (no reports yet)
+}
+
+}  // namespace
+}  // namespace dcdir

@@ -1,0 +1,238 @@
+// TLS and mTLS on the gRPC port, with certificates made by openssl at test time: plaintext to a
+// TLS port, wrong CA, expired server certificate, a reporter certificate reporting for a DC it is
+// not issued for, no credentials at all.
+
+#include <memory>
+#include <string>
+
+#include "dcdir/v1/admin.grpc.pb.h"
+#include "dcdir/v1/directory.grpc.pb.h"
+#include "dcdir/v1/reporting.grpc.pb.h"
+#include "gmock/gmock.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+#include "gtest/gtest.h"
+#include "service/api/server.h"
+#include "service/api/tls.h"
+#include "service/store/in_memory_store.h"
+#include "tests/security/cert_factory.h"
+#include "tests/testing/fake_clock.h"
+#include "tests/testing/server_fixture.h"
+
+namespace dcdir {
+namespace {
+
+using testing::CertFactory;
+using testing::KeyPair;
+using testing::ReasonOf;
+
+constexpr char kToken[] = "tls-test-token";
+
+class TlsTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    certs_ = new CertFactory();
+    ca_ = certs_->MakeCa("ca");
+    other_ca_ = certs_->MakeCa("other-ca");
+    server_ = certs_->MakeLeaf(ca_, "server", "DNS:localhost,IP:127.0.0.1");
+    expired_server_ = certs_->MakeLeaf(ca_, "expired", "DNS:localhost,IP:127.0.0.1", true);
+    sjc_reporter_ = certs_->MakeLeaf(ca_, "sjc", "URI:dcdir://dc/us-sjc");
+    dns_reporter_ = certs_->MakeLeaf(ca_, "den", "DNS:us-den.dc.dcdir");
+    admin_ = certs_->MakeLeaf(ca_, "admin", "URI:dcdir://admin");
+    foreign_reporter_ = certs_->MakeLeaf(other_ca_, "foreign", "URI:dcdir://dc/us-sjc");
+  }
+  static void TearDownTestSuite() { delete certs_; }
+
+  // Starts a server with TLS from `cert` (and client certificates from `ca_` when `mtls`).
+  void StartServer(const KeyPair& cert, bool mtls, const std::string& token = kToken) {
+    api::ServerOptions options;
+    options.listen_address = "127.0.0.1:0";
+    options.auth_token = token;
+    options.state.tick = absl::Milliseconds(20);
+    options.tls.cert_file = cert.cert_file;
+    options.tls.key_file = cert.key_file;
+    if (mtls) options.tls.client_ca_file = ca_.cert_file;
+    auto server =
+        api::DcdirServer::Start(testing::ExampleTopology(), &store_, &clock_, options);
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_instance_ = *std::move(server);
+  }
+  void TearDown() override {
+    if (server_instance_) server_instance_->Shutdown(absl::ZeroDuration());
+  }
+
+  std::shared_ptr<grpc::Channel> TlsChannel(const KeyPair& roots, const KeyPair* client = nullptr) {
+    grpc::SslCredentialsOptions ssl;
+    ssl.pem_root_certs = CertFactory::Read(roots.cert_file);
+    if (client != nullptr) {
+      ssl.pem_cert_chain = CertFactory::Read(client->cert_file);
+      ssl.pem_private_key = CertFactory::Read(client->key_file);
+    }
+    grpc::ChannelArguments args;
+    args.SetSslTargetNameOverride("localhost");
+    return grpc::CreateCustomChannel(Target(), grpc::SslCredentials(ssl), args);
+  }
+  std::string Target() const { return "127.0.0.1:" + std::to_string(server_instance_->port()); }
+
+  // ReportHealth for `dc` on `channel`, with the bearer token when `with_token`.
+  grpc::Status Report(const std::shared_ptr<grpc::Channel>& channel, const std::string& dc,
+                      bool with_token, std::string* reason = nullptr) {
+    auto stub = v1::ReportingService::NewStub(channel);
+    v1::HealthReport report;
+    report.set_datacenter_id(dc);
+    report.set_status(v1::HEALTH_STATUS_HEALTHY);
+    report.set_congestion(0.1);
+    v1::ReportHealthResponse response;
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    if (with_token) context.AddMetadata("authorization", std::string("Bearer ") + kToken);
+    grpc::Status s = stub->ReportHealth(&context, report, &response);
+    if (reason != nullptr) *reason = ReasonOf(context);
+    return s;
+  }
+
+  grpc::Status GetDirectory(const std::shared_ptr<grpc::Channel>& channel) {
+    auto stub = v1::DirectoryService::NewStub(channel);
+    v1::GetDirectoryRequest request;
+    request.set_client_country("US");
+    request.set_client_id("k");
+    v1::Directory response;
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    return stub->GetDirectory(&context, request, &response);
+  }
+
+  static CertFactory* certs_;
+  static KeyPair ca_, other_ca_, server_, expired_server_, sjc_reporter_, dns_reporter_, admin_,
+      foreign_reporter_;
+  testing::FakeClock clock_;
+  store::InMemoryStore store_;
+  std::unique_ptr<api::DcdirServer> server_instance_;
+};
+
+CertFactory* TlsTest::certs_ = nullptr;
+KeyPair TlsTest::ca_, TlsTest::other_ca_, TlsTest::server_, TlsTest::expired_server_,
+    TlsTest::sjc_reporter_, TlsTest::dns_reporter_, TlsTest::admin_, TlsTest::foreign_reporter_;
+
+TEST_F(TlsTest, RightCaWorksAndServesTheDirectory) {
+  StartServer(server_, /*mtls=*/false);
+  auto channel = TlsChannel(ca_);
+  ASSERT_TRUE(Report(channel, "us-sjc", true).ok());
+  for (const char* dc : {"us-den", "us-nyc", "us-iad"}) ASSERT_TRUE(Report(channel, dc, true).ok());
+  EXPECT_EQ(GetDirectory(channel).error_code(), grpc::StatusCode::OK);
+}
+
+TEST_F(TlsTest, PlaintextClientToTlsPortFails) {
+  StartServer(server_, false);
+  auto channel = grpc::CreateChannel(Target(), grpc::InsecureChannelCredentials());
+  EXPECT_EQ(Report(channel, "us-sjc", true).error_code(), grpc::StatusCode::UNAVAILABLE);
+}
+
+TEST_F(TlsTest, WrongCaFails) {
+  StartServer(server_, false);
+  EXPECT_EQ(Report(TlsChannel(other_ca_), "us-sjc", true).error_code(),
+            grpc::StatusCode::UNAVAILABLE);
+}
+
+TEST_F(TlsTest, ExpiredServerCertificateFails) {
+  StartServer(expired_server_, false);
+  EXPECT_EQ(Report(TlsChannel(ca_), "us-sjc", true).error_code(),
+            grpc::StatusCode::UNAVAILABLE);
+}
+
+TEST_F(TlsTest, BadCertificateFileIsAStartError) {
+  api::ServerOptions options;
+  options.listen_address = "127.0.0.1:0";
+  options.tls.cert_file = certs_->dir() + "/missing.pem";
+  options.tls.key_file = server_.key_file;
+  auto server = api::DcdirServer::Start(testing::ExampleTopology(), &store_, &clock_, options);
+  ASSERT_FALSE(server.ok());
+  EXPECT_EQ(server.status().code(), absl::StatusCode::kNotFound);
+  // The error names the file, never the key's contents.
+  EXPECT_THAT(std::string(server.status().message()), ::testing::HasSubstr("missing.pem"));
+}
+
+TEST_F(TlsTest, ReporterCertificateMayReportOnlyItsDatacenters) {
+  StartServer(server_, /*mtls=*/true);
+  auto channel = TlsChannel(ca_, &sjc_reporter_);
+  std::string reason;
+  EXPECT_EQ(Report(channel, "us-sjc", false, &reason).error_code(), grpc::StatusCode::OK);
+  grpc::Status denied = Report(channel, "eu-fra", false, &reason);
+  EXPECT_EQ(denied.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(reason, "DATACENTER_NOT_IN_CERTIFICATE");
+  // The token still allows every DC on the same connection.
+  EXPECT_EQ(Report(channel, "eu-fra", true).error_code(), grpc::StatusCode::OK);
+}
+
+TEST_F(TlsTest, DnsSanNamesTheDatacenterToo) {
+  StartServer(server_, true);
+  auto channel = TlsChannel(ca_, &dns_reporter_);
+  std::string reason;
+  EXPECT_EQ(Report(channel, "us-den", false).error_code(), grpc::StatusCode::OK);
+  EXPECT_EQ(Report(channel, "us-sjc", false, &reason).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(reason, "DATACENTER_NOT_IN_CERTIFICATE");
+}
+
+TEST_F(TlsTest, NoCertificateAndNoTokenIsUnauthenticatedButDirectoryIsOpen) {
+  StartServer(server_, true);
+  auto channel = TlsChannel(ca_);
+  std::string reason;
+  EXPECT_EQ(Report(channel, "us-sjc", false, &reason).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(reason, "MISSING_CREDENTIALS");
+  // The DirectoryService needs no client certificate (NOT_READY-free once DCs reported).
+  for (const char* dc : {"us-sjc", "us-den", "us-nyc", "us-iad"}) {
+    ASSERT_TRUE(Report(channel, dc, true).ok());
+  }
+  EXPECT_EQ(GetDirectory(channel).error_code(), grpc::StatusCode::OK);
+}
+
+TEST_F(TlsTest, MtlsWithoutTokenConfiguredStillNeedsACertificate) {
+  StartServer(server_, true, /*token=*/"");
+  std::string reason;
+  EXPECT_EQ(Report(TlsChannel(ca_), "us-sjc", false, &reason).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(reason, "MISSING_CREDENTIALS");
+  EXPECT_EQ(Report(TlsChannel(ca_, &sjc_reporter_), "us-sjc", false).error_code(),
+            grpc::StatusCode::OK);
+}
+
+TEST_F(TlsTest, ClientCertificateFromAnotherCaIsRejected) {
+  StartServer(server_, true);
+  EXPECT_EQ(Report(TlsChannel(ca_, &foreign_reporter_), "us-sjc", false).error_code(),
+            grpc::StatusCode::UNAVAILABLE);
+}
+
+TEST_F(TlsTest, AdminNeedsTheAdminCertificateOrTheToken) {
+  StartServer(server_, true);
+  auto get_tenant = [&](const KeyPair* client, std::string* reason) {
+    auto stub = v1::AdminService::NewStub(TlsChannel(ca_, client));
+    v1::GetTenantPolicyRequest request;
+    request.set_tenant_id("acme");
+    v1::TenantPolicy response;
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    grpc::Status s = stub->GetTenantPolicy(&context, request, &response);
+    *reason = ReasonOf(context);
+    return s.error_code();
+  };
+  std::string reason;
+  EXPECT_EQ(get_tenant(&sjc_reporter_, &reason), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(reason, "NOT_AN_ADMIN_CERTIFICATE");
+  // The admin certificate passes authentication; the tenant does not exist.
+  EXPECT_EQ(get_tenant(&admin_, &reason), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(reason, "TENANT_NOT_FOUND");
+}
+
+TEST(DcIdFromSanTest, ParsesBothForms) {
+  EXPECT_EQ(api::DcIdFromSan("dcdir://dc/us-sjc"), "us-sjc");
+  EXPECT_EQ(api::DcIdFromSan("us-sjc.dc.dcdir"), "us-sjc");
+  EXPECT_EQ(api::DcIdFromSan("dcdir://dc/"), "");
+  EXPECT_EQ(api::DcIdFromSan("dcdir://dc/us-sjc/x"), "");
+  EXPECT_EQ(api::DcIdFromSan("localhost"), "");
+  EXPECT_EQ(api::DcIdFromSan("dcdir://admin"), "");
+}
+
+}  // namespace
+}  // namespace dcdir
