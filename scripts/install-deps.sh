@@ -13,7 +13,7 @@ build_pkgs=(build-essential cmake pkg-config ccache
   libabsl-dev libhiredis-dev prometheus-cpp-dev libyaml-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev curl)
 test_pkgs=(redis-server redis-tools redis-sentinel python3-grpcio python3-grpc-tools
-  nghttp2-client jq etcd-server etcd-client)
+  nghttp2-client jq etcd-server etcd-client clang libclang-rt-14-dev)
 
 wanted=("${build_pkgs[@]}")
 [[ "${mode}" == "test" ]] && wanted+=("${test_pkgs[@]}")

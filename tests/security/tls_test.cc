@@ -2,6 +2,7 @@
 // TLS port, wrong CA, expired server certificate, a reporter certificate reporting for a DC it is
 // not issued for, no credentials at all.
 
+#include <filesystem>
 #include <memory>
 #include <string>
 
@@ -223,6 +224,38 @@ TEST_F(TlsTest, AdminNeedsTheAdminCertificateOrTheToken) {
   // The admin certificate passes authentication; the tenant does not exist.
   EXPECT_EQ(get_tenant(&admin_, &reason), grpc::StatusCode::NOT_FOUND);
   EXPECT_EQ(reason, "TENANT_NOT_FOUND");
+}
+
+TEST_F(TlsTest, RenewedCertificateFilesAreServedWithoutRestart) {
+  // The server's files are copies, replaced (by rename) with a certificate of another CA.
+  const std::string cert = certs_->dir() + "/live.pem";
+  const std::string key = certs_->dir() + "/live.key";
+  std::filesystem::copy_file(server_.cert_file, cert);
+  std::filesystem::copy_file(server_.key_file, key);
+  api::ServerOptions options;
+  options.listen_address = "127.0.0.1:0";
+  options.auth_token = kToken;
+  options.tls = {cert, key, "", /*refresh_seconds=*/1};
+  auto server = api::DcdirServer::Start(testing::ExampleTopology(), &store_, &clock_, options);
+  ASSERT_TRUE(server.ok()) << server.status();
+  server_instance_ = *std::move(server);
+  ASSERT_EQ(Report(TlsChannel(ca_), "us-sjc", true).error_code(), grpc::StatusCode::OK);
+  ASSERT_EQ(Report(TlsChannel(other_ca_), "us-sjc", true).error_code(),
+            grpc::StatusCode::UNAVAILABLE);
+
+  const KeyPair renewed = certs_->MakeLeaf(other_ca_, "renewed", "DNS:localhost,IP:127.0.0.1");
+  std::filesystem::copy_file(renewed.key_file, key + ".new");
+  std::filesystem::copy_file(renewed.cert_file, cert + ".new");
+  std::filesystem::rename(key + ".new", key);
+  std::filesystem::rename(cert + ".new", cert);
+  // gRPC re-reads the files every second on its own timer (no fake clock reaches it): poll.
+  grpc::StatusCode code = grpc::StatusCode::UNKNOWN;
+  for (int attempt = 0; attempt < 100 && code != grpc::StatusCode::OK; ++attempt) {
+    absl::SleepFor(absl::Milliseconds(100));
+    code = Report(TlsChannel(other_ca_), "us-sjc", true).error_code();
+  }
+  EXPECT_EQ(code, grpc::StatusCode::OK);
+  EXPECT_EQ(Report(TlsChannel(ca_), "us-sjc", true).error_code(), grpc::StatusCode::UNAVAILABLE);
 }
 
 TEST(DcIdFromSanTest, ParsesBothForms) {
