@@ -10,9 +10,13 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "service/core/policy.h"
+#include "service/util/json.h"
 
 namespace dcdir::config {
 namespace {
+
+using util::AppendJsonString;
+using util::AppendJsonStrings;
 
 constexpr absl::string_view kUnmappedText = "any country without a mapping";
 
@@ -113,34 +117,7 @@ std::string ListOrNone(const std::vector<std::string>& v) {
   return v.empty() ? "(none)" : absl::StrJoin(v, " ");
 }
 
-void AppendJsonString(std::string* out, absl::string_view s) {
-  out->push_back('"');
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out->append("\\\""); break;
-      case '\\': out->append("\\\\"); break;
-      case '\n': out->append("\\n"); break;
-      case '\r': out->append("\\r"); break;
-      case '\t': out->append("\\t"); break;
-      default:
-        if (c < 0x20) {
-          absl::StrAppend(out, absl::StrFormat("\\u%04x", c));
-        } else {
-          out->push_back(static_cast<char>(c));
-        }
-    }
-  }
-  out->push_back('"');
-}
 
-void AppendJsonStrings(std::string* out, const std::vector<std::string>& v) {
-  out->push_back('[');
-  for (size_t i = 0; i < v.size(); ++i) {
-    if (i > 0) out->push_back(',');
-    AppendJsonString(out, v[i]);
-  }
-  out->push_back(']');
-}
 
 }  // namespace
 

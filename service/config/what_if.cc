@@ -11,10 +11,14 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "service/core/snapshot.h"
+#include "service/util/json.h"
 #include "yaml-cpp/yaml.h"
 
 namespace dcdir::config {
 namespace {
+
+using util::AppendJsonString;
+using util::AppendJsonStrings;
 
 constexpr absl::string_view kUnmappedText = "any country without a mapping";
 constexpr size_t kMaxTenantIdBytes = 64;  // the API's limit (service/api/validation.h)
@@ -242,34 +246,7 @@ void AppendCompliantLines(std::string* out, absl::string_view indent,
   }
 }
 
-void AppendJsonString(std::string* out, absl::string_view s) {
-  out->push_back('"');
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out->append("\\\""); break;
-      case '\\': out->append("\\\\"); break;
-      case '\n': out->append("\\n"); break;
-      case '\r': out->append("\\r"); break;
-      case '\t': out->append("\\t"); break;
-      default:
-        if (c < 0x20) {
-          absl::StrAppend(out, absl::StrFormat("\\u%04x", c));
-        } else {
-          out->push_back(static_cast<char>(c));
-        }
-    }
-  }
-  out->push_back('"');
-}
 
-void AppendJsonStrings(std::string* out, const std::vector<std::string>& v) {
-  out->push_back('[');
-  for (size_t i = 0; i < v.size(); ++i) {
-    if (i > 0) out->push_back(',');
-    AppendJsonString(out, v[i]);
-  }
-  out->push_back(']');
-}
 
 void AppendCompliantJson(std::string* out, const std::vector<CompliantSet>& sets) {
   out->push_back('[');
@@ -319,7 +296,7 @@ void AppendScenariosJson(std::string* out, const std::vector<FailureScenario>& s
           out->append("null");
         } else {
           const std::string_view token = core::ReasonToken(group.error);
-          AppendJsonString(out, absl::string_view(token.data(), token.size()));
+          AppendJsonString(out, token);
         }
         out->append(",\"primaries\":");
         AppendJsonStrings(out, group.primaries);
