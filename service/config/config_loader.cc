@@ -10,6 +10,7 @@
 #include <exception>
 #include <initializer_list>
 #include <optional>
+#include <sstream>
 #include <utility>
 #include <vector>
 
@@ -26,6 +27,7 @@
 #include "service/core/policy.h"
 #include "service/core/ranking.h"
 #include "service/core/topology.h"
+#include "yaml-cpp/eventhandler.h"
 #include "yaml-cpp/yaml.h"
 
 namespace dcdir::config {
@@ -734,9 +736,38 @@ absl::Status Loader::CheckCandidatesAllowed() const {
   return absl::OkStatus();
 }
 
+// Counts documents; yaml-cpp 0.7's LoadAll never returns on a stray top-level ',' (it adds empty
+// documents without consuming the token until memory runs out; found by the libFuzzer target),
+// so the documents are counted with a bound before LoadAll runs.
+class DocumentCounter final : public YAML::EventHandler {
+ public:
+  void OnDocumentStart(const YAML::Mark&) override {}
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+};
+
 absl::StatusOr<core::World> Loader::Load(std::string_view text) {
   std::vector<YAML::Node> docs;
   try {
+    constexpr int kMaxDocuments = 16;
+    std::stringstream stream{std::string(text)};
+    YAML::Parser parser(stream);
+    DocumentCounter counter;
+    int documents = 0;
+    while (documents <= kMaxDocuments && parser.HandleNextDocument(counter)) ++documents;
+    if (documents > kMaxDocuments) {
+      return ErrorAtLine(1, absl::StrCat("expected exactly one YAML document, found more than ",
+                                         kMaxDocuments));
+    }
     docs = YAML::LoadAll(std::string(text));
   } catch (const YAML::Exception& ex) {
     return ErrorAtLine(ex.mark.line + 1, absl::StrCat("YAML syntax error: ", ex.msg));
