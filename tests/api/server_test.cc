@@ -8,6 +8,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
 #include "tests/testing/flaky_store.h"
 #include "tests/testing/metrics_reader.h"
 #include "tests/testing/server_fixture.h"
@@ -595,6 +596,33 @@ TEST(ServerTest, NotServingUntilTheFirstSnapshotThenServing) {
   store.set_available(true);
   t.server().state().Refresh();
   EXPECT_EQ(HealthOf(t), grpc::health::v1::HealthCheckResponse::SERVING);
+}
+
+TEST(ServerTest, ReflectionListsTheServices) {
+  TestServer t;
+  namespace refl = grpc::reflection::v1alpha;
+  auto stub = refl::ServerReflection::NewStub(t.channel());
+  grpc::ClientContext context;
+  auto stream = stub->ServerReflectionInfo(&context);
+  refl::ServerReflectionRequest request;
+  request.set_list_services("");
+  ASSERT_TRUE(stream->Write(request));
+  refl::ServerReflectionResponse response;
+  ASSERT_TRUE(stream->Read(&response));
+  std::vector<std::string> names;
+  for (const auto& service : response.list_services_response().service()) {
+    names.push_back(service.name());
+  }
+  EXPECT_THAT(names, ::testing::IsSupersetOf({"dcdir.v1.DirectoryService",
+                                              "dcdir.v1.ReportingService",
+                                              "dcdir.v1.AdminService", "grpc.health.v1.Health"}));
+  // A client can fetch the schema it needs (what `buf curl` does).
+  request.set_file_containing_symbol("dcdir.v1.DirectoryService");
+  ASSERT_TRUE(stream->Write(request));
+  ASSERT_TRUE(stream->Read(&response));
+  EXPECT_GT(response.file_descriptor_response().file_descriptor_proto_size(), 0);
+  stream->WritesDone();
+  EXPECT_TRUE(stream->Finish().ok());
 }
 
 TEST(ServerTest, StoreLossServesStaleAnswersAndRefusesWrites) {
