@@ -589,7 +589,33 @@ TEST_F(ReplicaTest, SpawnedServerBinaryServesFromRedisNextToAnInProcessReplica) 
   ASSERT_TRUE(a->Get("JP", &from_a).ok());
   EXPECT_EQ(Ids(d.secondaries()), Ids(from_a.secondaries()));
 
-  // SIGTERM: drains and exits 0.
+  // SIGTERM under load: in-flight calls finish; calls that arrive during the drain are refused
+  // (UNAVAILABLE once the port is closed; gRPC answers CANCELLED to one that arrives while the
+  // server is shutting down); nothing fails otherwise, and the process exits 0.
+  std::atomic<bool> stop{false};
+  std::atomic<int> ok_calls{0}, refused_calls{0}, other_calls{0};
+  absl::Mutex other_mu;
+  std::string other_errors;
+  std::vector<std::thread> load;
+  for (int i = 0; i < 4; ++i) {
+    load.emplace_back([&] {
+      while (!stop.load()) {
+        v1::Directory answer;
+        const grpc::Status s = get("JP", &answer);
+        if (s.ok()) {
+          ++ok_calls;
+        } else if (s.error_code() == grpc::StatusCode::UNAVAILABLE ||
+                   s.error_code() == grpc::StatusCode::CANCELLED) {
+          ++refused_calls;
+        } else {
+          ++other_calls;
+          absl::MutexLock lock(&other_mu);
+          absl::StrAppend(&other_errors, s.error_code(), " ", s.error_message(), "; ");
+        }
+      }
+    });
+  }
+  ASSERT_TRUE(PollUntil([&] { return ok_calls.load() >= 200; }, absl::Seconds(10)).has_value());
   ASSERT_EQ(::kill(pid, SIGTERM), 0);
   int status = 0;
   const bool exited = PollUntil([&] { return ::waitpid(pid, &status, WNOHANG) == pid; },
@@ -599,9 +625,14 @@ TEST_F(ReplicaTest, SpawnedServerBinaryServesFromRedisNextToAnInProcessReplica) 
     ::kill(pid, SIGKILL);
     ::waitpid(pid, &status, 0);
   }
+  stop = true;
+  for (std::thread& t : load) t.join();
   ASSERT_TRUE(exited);
   EXPECT_TRUE(WIFEXITED(status));
   EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_EQ(other_calls.load(), 0) << "ok " << ok_calls << ", refused " << refused_calls
+                                   << ", others: " << other_errors;
+  EXPECT_GT(refused_calls.load(), 0);  // the load went on past the shutdown
 }
 
 }  // namespace
