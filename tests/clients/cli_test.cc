@@ -28,6 +28,7 @@
 #include "grpcpp/create_channel.h"
 #include "gtest/gtest.h"
 #include "tests/clients/subprocess.h"
+#include "tests/testing/redis_fixture.h"
 
 namespace dcdir::testing {
 namespace {
@@ -60,15 +61,9 @@ void ExpectGolden(const std::string& name, const std::string& actual) {
 
 // A loopback port nothing listens on.
 int ClosedPort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  socklen_t len = sizeof(addr);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
+  absl::StatusOr<int> port = dcdir::testing::PickFreePort();
+  EXPECT_TRUE(port.ok()) << port.status();
+  return port.value_or(1);
 }
 
 // A loopback port with a listening socket (the kernel completes connects; no accept needed).

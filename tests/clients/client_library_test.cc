@@ -23,6 +23,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/clients/in_process_server.h"
+#include "tests/testing/redis_fixture.h"
 
 namespace dcdir::client {
 namespace {
@@ -61,15 +62,9 @@ std::string TempDir() {
 
 // A loopback port nothing listens on.
 int ClosedPort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  socklen_t len = sizeof(addr);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
+  absl::StatusOr<int> port = dcdir::testing::PickFreePort();
+  EXPECT_TRUE(port.ok()) << port.status();
+  return port.value_or(1);
 }
 
 v1::GetDirectoryRequest UsRequest() {
