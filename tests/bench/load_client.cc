@@ -4,6 +4,7 @@
 //                     [--rate=0] [--seconds=5] [--warmup=1]
 //                     [--country=US] [--tenant=acme] [--client_id=bench-client]
 //   dcdir_load_client --target=H:P --dump_response=FILE ...   (one call, writes the answer bytes)
+//   dcdir_load_client --probe_wakeup=SECONDS   (no gRPC: how late a sleeping thread wakes up here)
 //   dcdir_load_client --target=H:P --wait_serving=10 [--since_ns=N]
 //       polls grpc.health.v1.Health/Check ("" service) every ms until SERVING; prints
 //       serving_after_ms, counted from --since_ns (CLOCK_REALTIME ns, e.g. `date +%s%N` just
@@ -16,6 +17,19 @@
 // omission). At most `--outstanding` calls are in flight; a schedule slot waits for a free one.
 // Prints one line of key=value: achieved rate, p50/p90/p99/p99.9/max latency in µs, ok count and
 // errors by gRPC status code. Calls during `--warmup` seconds are not counted.
+// In open loop it also prints the load generator's own pacing lag (how late each call was handed
+// to gRPC after its scheduled start: lag_p50_us/lag_p99_us/lag_max_us) and the latency counted
+// from that hand-over (svc_p50_us/svc_p99_us): if lag_p99 is large, the tail is the client's own
+// scheduling, not the server's.
+//
+// --flip_rate=R --flip_dcs=a,b,.. --token_file=F: meanwhile, a separate channel sends R
+// ReportHealth calls per second (bearer token from F), cycling over the listed DCs and flipping
+// each between HEALTHY and DOWN, so the server rebuilds its snapshot R times a second during the
+// load (the calls that would not change anything are not sent: every call is a change). Adds
+// flips_ok / flips_err to the line. Keep R / (number of DCs) under the server's per-DC ReportHealth
+// limit (--health_reports_per_second_per_dc, 20 by default).
+
+#include <sys/prctl.h>
 
 #include <algorithm>
 #include <atomic>
@@ -33,7 +47,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "dcdir/v1/directory.grpc.pb.h"
+#include "dcdir/v1/reporting.grpc.pb.h"
 #include "grpcpp/channel.h"
 #include "grpcpp/client_context.h"
 #include "grpcpp/create_channel.h"
@@ -59,6 +75,10 @@ struct Flags {
   std::string dump_response;
   double wait_serving = 0;
   int64_t since_ns = 0;
+  double probe_wakeup = 0;
+  double flip_rate = 0;
+  std::vector<std::string> flip_dcs;
+  std::string token_file;
 };
 
 bool Parse(int argc, char** argv, Flags* f) {
@@ -81,10 +101,15 @@ bool Parse(int argc, char** argv, Flags* f) {
     else if (key == "dump_response") f->dump_response = value;
     else if (key == "wait_serving") ok = absl::SimpleAtod(value, &f->wait_serving) && f->wait_serving > 0;
     else if (key == "since_ns") ok = absl::SimpleAtoi(value, &f->since_ns);
+    else if (key == "probe_wakeup") ok = absl::SimpleAtod(value, &f->probe_wakeup) && f->probe_wakeup > 0;
+    else if (key == "flip_rate") ok = absl::SimpleAtod(value, &f->flip_rate) && f->flip_rate >= 0;
+    else if (key == "flip_dcs") f->flip_dcs = absl::StrSplit(value, ',', absl::SkipEmpty());
+    else if (key == "token_file") f->token_file = value;
     else ok = false;
     if (!ok) return false;
   }
-  return !f->target.empty();
+  if (f->flip_rate > 0 && (f->flip_dcs.empty() || f->token_file.empty())) return false;
+  return !f->target.empty() || f->probe_wakeup > 0;
 }
 
 class Load {
@@ -107,6 +132,8 @@ class Load {
     const Clock::time_point start = Clock::now();
     measure_from_ = start + ToDuration(flags_.warmup);
     stop_at_ = measure_from_ + ToDuration(flags_.seconds);
+    std::thread flipper;
+    if (flags_.flip_rate > 0) flipper = std::thread([this, start] { Flip(start); });
     if (flags_.rate <= 0) {
       {
         std::lock_guard<std::mutex> lock(mu_);
@@ -131,14 +158,56 @@ class Load {
       std::unique_lock<std::mutex> lock(mu_);
       all_done_.wait(lock, [&] { return in_flight_ == 0 && (flags_.rate > 0 || closed_done_); });
     }
+    if (flipper.joinable()) flipper.join();
     return Report();
+  }
+
+  // ReportHealth flips until stop_at_ (see --flip_rate).
+  void Flip(Clock::time_point start) {
+    std::ifstream in(flags_.token_file);
+    std::string token;
+    std::getline(in, token);
+    grpc::ChannelArguments args;
+    args.SetInt("dcdir.bench.flipper", 1);  // its own connection
+    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+    auto stub = v1::ReportingService::NewStub(
+        grpc::CreateCustomChannel(flags_.target, grpc::InsecureChannelCredentials(), args));
+    std::vector<bool> down(flags_.flip_dcs.size(), false);
+    const double interval_s = 1.0 / flags_.flip_rate;
+    for (uint64_t i = 0;; ++i) {
+      const Clock::time_point next = start + ToDuration(interval_s * static_cast<double>(i));
+      if (next >= stop_at_) break;
+      std::this_thread::sleep_until(next);
+      const size_t k = i % flags_.flip_dcs.size();
+      down[k] = !down[k];
+      v1::HealthReport report;
+      report.set_datacenter_id(flags_.flip_dcs[k]);
+      report.set_status(down[k] ? v1::HEALTH_STATUS_DOWN : v1::HEALTH_STATUS_HEALTHY);
+      report.set_congestion(0.1);
+      grpc::ClientContext context;
+      context.AddMetadata("authorization", absl::StrCat("Bearer ", token));
+      context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+      v1::ReportHealthResponse response;
+      const grpc::Status status = stub->ReportHealth(&context, report, &response);
+      std::lock_guard<std::mutex> lock(mu_);
+      if (status.ok()) {
+        ++flips_ok_;
+      } else {
+        ++flips_err_;
+        if (flips_err_ == 1) {
+          std::fprintf(stderr, "ReportHealth %s: %d %s\n", flags_.flip_dcs[k].c_str(),
+                       status.error_code(), status.error_message().c_str());
+        }
+      }
+    }
   }
 
  private:
   struct Call {
     grpc::ClientContext context;
     v1::Directory response;
-    Clock::time_point start;
+    Clock::time_point start;   // scheduled start (open loop) or issue time (closed loop)
+    Clock::time_point issued;  // when it was handed to gRPC
     int index;
   };
 
@@ -150,6 +219,7 @@ class Load {
   void Issue(int index, Clock::time_point scheduled) {
     auto* call = new Call;
     call->start = scheduled;
+    call->issued = Clock::now();
     call->index = index;
     call->context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
     stubs_[index % stubs_.size()]->async()->GetDirectory(
@@ -163,6 +233,10 @@ class Load {
     const bool counted = call->start >= measure_from_ && call->start < stop_at_;
     const int64_t ns =
         std::chrono::duration_cast<std::chrono::nanoseconds>(now - call->start).count();
+    const int64_t svc_ns =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(now - call->issued).count();
+    const int64_t lag_ns =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(call->issued - call->start).count();
     delete call;
     bool again = false;
     {
@@ -170,6 +244,8 @@ class Load {
       if (counted) {
         if (status.ok()) {
           latencies_ns_.push_back(ns);
+          service_ns_.push_back(svc_ns);
+          lag_ns_.push_back(lag_ns);
         } else {
           ++errors_[status.error_code()];
         }
@@ -186,14 +262,18 @@ class Load {
     if (again) Issue(index, now);  // still counted in in_flight_
   }
 
+  static double Percentile(const std::vector<int64_t>& sorted, double p) {
+    if (sorted.empty()) return 0;
+    size_t i = static_cast<size_t>(p / 100.0 * static_cast<double>(sorted.size()));
+    i = std::min(i, sorted.size() - 1);
+    return static_cast<double>(sorted[i]) / 1000.0;
+  }
+
   int Report() {
     std::sort(latencies_ns_.begin(), latencies_ns_.end());
-    auto pct = [&](double p) -> double {
-      if (latencies_ns_.empty()) return 0;
-      size_t i = static_cast<size_t>(p / 100.0 * static_cast<double>(latencies_ns_.size()));
-      i = std::min(i, latencies_ns_.size() - 1);
-      return static_cast<double>(latencies_ns_[i]) / 1000.0;
-    };
+    std::sort(service_ns_.begin(), service_ns_.end());
+    std::sort(lag_ns_.begin(), lag_ns_.end());
+    auto pct = [&](double p) { return Percentile(latencies_ns_, p); };
     uint64_t errors = 0;
     std::string by_code;
     for (const auto& [code, n] : errors_) {
@@ -203,11 +283,16 @@ class Load {
     const double rate = static_cast<double>(latencies_ns_.size() + errors) / flags_.seconds;
     std::printf(
         "mode=%s target_rate=%.0f rate=%.0f ok=%zu errors=%llu errors_by_code=%s "
-        "p50_us=%.1f p90_us=%.1f p99_us=%.1f p999_us=%.1f max_us=%.1f\n",
+        "p50_us=%.1f p90_us=%.1f p99_us=%.1f p999_us=%.1f max_us=%.1f "
+        "lag_p50_us=%.1f lag_p99_us=%.1f lag_max_us=%.1f svc_p50_us=%.1f svc_p99_us=%.1f "
+        "flips_ok=%llu flips_err=%llu\n",
         flags_.rate > 0 ? "open" : "closed", flags_.rate, rate, latencies_ns_.size(),
         static_cast<unsigned long long>(errors), by_code.empty() ? "-" : by_code.c_str(), pct(50),
-        pct(90), pct(99), pct(99.9), latencies_ns_.empty() ? 0.0 : latencies_ns_.back() / 1000.0);
-    return errors == 0 && !latencies_ns_.empty() ? 0 : 1;
+        pct(90), pct(99), pct(99.9), latencies_ns_.empty() ? 0.0 : latencies_ns_.back() / 1000.0,
+        Percentile(lag_ns_, 50), Percentile(lag_ns_, 99), Percentile(lag_ns_, 100),
+        Percentile(service_ns_, 50), Percentile(service_ns_, 99),
+        static_cast<unsigned long long>(flips_ok_), static_cast<unsigned long long>(flips_err_));
+    return errors == 0 && flips_err_ == 0 && !latencies_ns_.empty() ? 0 : 1;
   }
 
   const Flags flags_;
@@ -222,7 +307,11 @@ class Load {
   int in_flight_ = 0;
   bool closed_done_ = false;
   std::vector<int64_t> latencies_ns_;
+  std::vector<int64_t> service_ns_;
+  std::vector<int64_t> lag_ns_;
   std::map<int, uint64_t> errors_;
+  uint64_t flips_ok_ = 0;
+  uint64_t flips_err_ = 0;
 };
 
 int DumpResponse(const Flags& flags) {
@@ -310,6 +399,32 @@ int WaitServing(const Flags& flags) {
   return 1;
 }
 
+// The floor of any latency figure on this machine: a thread sleeps until a slot every 200 µs (as
+// the open-loop pacer does) and records how late it woke up. No gRPC, no server.
+int ProbeWakeup(const Flags& flags) {
+  std::vector<int64_t> late_ns;
+  const Clock::time_point start = Clock::now();
+  const Clock::time_point stop =
+      start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(flags.probe_wakeup));
+  for (int64_t i = 1;; ++i) {
+    const Clock::time_point slot = start + std::chrono::microseconds(200 * i);
+    if (slot >= stop) break;
+    std::this_thread::sleep_until(slot);
+    late_ns.push_back(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - slot).count());
+  }
+  std::sort(late_ns.begin(), late_ns.end());
+  auto pct = [&](double p) {
+    size_t i = std::min(late_ns.size() - 1,
+                        static_cast<size_t>(p / 100.0 * static_cast<double>(late_ns.size())));
+    return static_cast<double>(late_ns[i]) / 1000.0;
+  };
+  std::printf("mode=wakeup samples=%zu late_p50_us=%.1f late_p99_us=%.1f late_p999_us=%.1f "
+              "late_max_us=%.1f\n",
+              late_ns.size(), pct(50), pct(99), pct(99.9), late_ns.back() / 1000.0);
+  return 0;
+}
+
 }  // namespace
 }  // namespace dcdir
 
@@ -319,12 +434,17 @@ int main(int argc, char** argv) {
     std::fprintf(stderr,
                  "usage: %s --target=H:P [--channels=4] [--outstanding=32] [--rate=0 (closed "
                  "loop)] [--seconds=5] [--warmup=1] [--country=US] [--tenant=acme] "
-                 "[--client_id=bench-client] [--dump_response=FILE]\n",
+                 "[--client_id=bench-client] [--dump_response=FILE] [--flip_rate=R "
+                 "--flip_dcs=a,b --token_file=F] | --probe_wakeup=SECONDS | --wait_serving=S\n",
                  argv[0]);
     return 2;
   }
   if (!flags.dump_response.empty()) return dcdir::DumpResponse(flags);
   if (flags.wait_serving > 0) return dcdir::WaitServing(flags);
+  // The open-loop pacer sleeps until each call's slot: the default 50 µs timer slack would make
+  // every call late by up to that much (threads created afterwards inherit the value).
+  prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
+  if (flags.probe_wakeup > 0) return dcdir::ProbeWakeup(flags);
   dcdir::Load load(flags);
   return load.Run();
 }
