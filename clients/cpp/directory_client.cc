@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <iostream>
+#include <mutex>
 #include <random>
 #include <utility>
 
@@ -49,7 +50,7 @@ DirectoryClient::DirectoryClient(ClientOptions options) : options_(std::move(opt
 DirectoryClient::~DirectoryClient() = default;
 
 std::shared_ptr<DirectoryStub> DirectoryClient::StubFor(const std::string& address) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   auto& stub = stubs_[address];
   if (stub == nullptr) stub = options_.stub_factory(address);
   return stub;
@@ -62,7 +63,7 @@ absl::Duration DirectoryClient::NextBackoff(int retry) {
   base = std::min(base, b.maximum);
   double unit;
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     // splitmix64: small, seedable, good enough for jitter.
     uint64_t z = (rng_state_ += 0x9E3779B97F4A7C15ULL);
     z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;

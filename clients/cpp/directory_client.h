@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -26,7 +27,6 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "clients/cpp/attempt_plan.h"
 #include "clients/cpp/clock.h"
@@ -152,7 +152,7 @@ class DirectoryClient {
 
   ClientOptions options_;
   std::optional<DirectoryCache> cache_;
-  absl::Mutex mu_;
+  std::mutex mu_;
   absl::flat_hash_map<std::string, std::shared_ptr<DirectoryStub>> stubs_ ABSL_GUARDED_BY(mu_);
   uint64_t rng_state_ ABSL_GUARDED_BY(mu_);
 };

@@ -1,6 +1,7 @@
 #include "clients/cpp/directory_watcher.h"
 
 #include <iostream>
+#include <mutex>
 #include <utility>
 
 #include "clients/cpp/errors.h"
@@ -18,27 +19,28 @@ void DirectoryWatcher::Start() {
 }
 
 std::optional<Resolution> DirectoryWatcher::Latest() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return latest_;
 }
 
 int DirectoryWatcher::updates() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return updates_;
 }
 
 void DirectoryWatcher::Stop() {
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     stopped_ = true;
     if (context_ != nullptr) context_->TryCancel();
   }
+  stopped_cv_.notify_all();
   if (thread_.joinable()) thread_.join();
 }
 
 bool DirectoryWatcher::WaitFor(absl::Duration d) {
-  absl::MutexLock lock(&mu_);
-  mu_.AwaitWithTimeout(absl::Condition(&stopped_), d);
+  std::unique_lock<std::mutex> lock(mu_);
+  stopped_cv_.wait_for(lock, absl::ToChronoNanoseconds(d), [this] { return stopped_; });
   return !stopped_;
 }
 
@@ -51,7 +53,7 @@ void DirectoryWatcher::Run() {
     const std::string& address = options.addresses[next_address % n];
     grpc::ClientContext context;
     {
-      absl::MutexLock lock(&mu_);
+      std::lock_guard<std::mutex> lock(mu_);
       if (stopped_) return;
       context_ = &context;
     }
@@ -65,7 +67,7 @@ void DirectoryWatcher::Run() {
       absl::StatusOr<Resolution> resolution =
           client_->MakeResolution(directory, Source::kServer, address, fetched_at, 0);
       {
-        absl::MutexLock lock(&mu_);
+        std::lock_guard<std::mutex> lock(mu_);
         if (stopped_) break;
         if (resolution.ok()) {
           latest_ = *resolution;
@@ -76,7 +78,7 @@ void DirectoryWatcher::Run() {
     }
     absl::Status status = stream->Finish();
     {
-      absl::MutexLock lock(&mu_);
+      std::lock_guard<std::mutex> lock(mu_);
       context_ = nullptr;
       if (stopped_) return;
     }

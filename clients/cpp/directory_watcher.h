@@ -6,14 +6,15 @@
 // every new answer, pinning applied, to a callback and to Latest(). Good answers also refresh the
 // disk cache. Made by DirectoryClient::Watch; the client must outlive the watcher.
 
+#include <condition_variable>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <thread>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "clients/cpp/directory_client.h"
 #include "grpcpp/client_context.h"
 
@@ -43,8 +44,9 @@ class DirectoryWatcher {
   const v1::GetDirectoryRequest request_;
   const Callback callback_;
   std::thread thread_;
-  mutable absl::Mutex mu_;
+  mutable std::mutex mu_;
   bool stopped_ ABSL_GUARDED_BY(mu_) = false;
+  std::condition_variable stopped_cv_;  // notified by Stop
   grpc::ClientContext* context_ ABSL_GUARDED_BY(mu_) = nullptr;
   std::optional<Resolution> latest_ ABSL_GUARDED_BY(mu_);
   int updates_ ABSL_GUARDED_BY(mu_) = 0;

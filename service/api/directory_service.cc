@@ -1,6 +1,7 @@
 #include "service/api/directory_service.h"
 
 #include <chrono>
+#include <mutex>
 #include <string>
 
 #include "service/api/mapping.h"
@@ -44,14 +45,14 @@ class Watcher final : public grpc::ServerWriteReactor<v1::Directory> {
     std::string country;
     if (auto e = ValidateDirectoryRequest(request_, &country)) {
       Record(core::kNoIndex, e->code);
-      absl::MutexLock lock(&mu_);
+      std::lock_guard<std::mutex> lock(mu_);
       FinishLocked(Reply(context_, *e));
       return;
     }
     country_ = country;
     if (!service_->hub().Register(this)) {
       Record(core::kNoIndex, grpc::StatusCode::RESOURCE_EXHAUSTED);
-      absl::MutexLock lock(&mu_);
+      std::lock_guard<std::mutex> lock(mu_);
       FinishLocked(Reply(context_, ApiError{grpc::StatusCode::RESOURCE_EXHAUSTED,
                                             "TOO_MANY_WATCHES",
                                             "this server has too many open watches; use "
@@ -63,7 +64,7 @@ class Watcher final : public grpc::ServerWriteReactor<v1::Directory> {
 
   // Re-computes the answer; sends it when it changed. Safe from any thread.
   void Update() {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     if (finished_) return;
     if (writing_) {
       pending_ = true;
@@ -92,14 +93,14 @@ class Watcher final : public grpc::ServerWriteReactor<v1::Directory> {
   }
 
   void Shutdown() {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     FinishLocked(grpc::Status(grpc::StatusCode::UNAVAILABLE, "server shutting down"));
   }
 
   void OnWriteDone(bool ok) override {
     bool again;
     {
-      absl::MutexLock lock(&mu_);
+      std::lock_guard<std::mutex> lock(mu_);
       writing_ = false;
       if (!ok) {
         FinishLocked(grpc::Status::CANCELLED);
@@ -111,7 +112,7 @@ class Watcher final : public grpc::ServerWriteReactor<v1::Directory> {
   }
 
   void OnCancel() override {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     FinishLocked(grpc::Status::CANCELLED);
   }
 
@@ -136,7 +137,7 @@ class Watcher final : public grpc::ServerWriteReactor<v1::Directory> {
   grpc::CallbackServerContext* const context_;
   const v1::GetDirectoryRequest request_;
   std::string country_;
-  absl::Mutex mu_;
+  std::mutex mu_;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   bool pending_ ABSL_GUARDED_BY(mu_) = false;
@@ -147,7 +148,7 @@ class Watcher final : public grpc::ServerWriteReactor<v1::Directory> {
 bool WatchHub::Register(Watcher* watcher) {
   bool refuse;
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     if (!shutting_down_ && max_watchers_ > 0 && watchers_.size() >= max_watchers_) return false;
     refuse = shutting_down_;
     if (!refuse) watchers_.insert(watcher);
@@ -157,28 +158,28 @@ bool WatchHub::Register(Watcher* watcher) {
 }
 
 void WatchHub::Unregister(Watcher* watcher) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   watchers_.erase(watcher);
 }
 
 void WatchHub::NotifyAll() {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   for (Watcher* w : watchers_) w->Update();
 }
 
 void WatchHub::Shutdown() {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   shutting_down_ = true;
   for (Watcher* w : watchers_) w->Shutdown();
 }
 
 bool WatchHub::shutting_down() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return shutting_down_;
 }
 
 size_t WatchHub::size() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return watchers_.size();
 }
 

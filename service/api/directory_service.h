@@ -2,10 +2,10 @@
 #define DCDIR_SERVICE_API_DIRECTORY_SERVICE_H_
 
 #include <memory>
+#include <mutex>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_set.h"
-#include "absl/synchronization/mutex.h"
 #include "dcdir/v1/directory.grpc.pb.h"
 #include "service/api/service_context.h"
 #include "service/audit/audit_sink.h"
@@ -29,12 +29,12 @@ class WatchHub {
   size_t size() const;
   // The most streams open at once (RESOURCE_EXHAUSTED TOO_MANY_WATCHES beyond); 0: no limit.
   void set_max_watchers(size_t max) {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     max_watchers_ = max;
   }
 
  private:
-  mutable absl::Mutex mu_;
+  mutable std::mutex mu_;
   absl::flat_hash_set<Watcher*> watchers_ ABSL_GUARDED_BY(mu_);
   bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
   size_t max_watchers_ ABSL_GUARDED_BY(mu_) = 0;

@@ -1,13 +1,14 @@
 #include "service/audit/audit_log.h"
 
 #include <algorithm>
+#include <mutex>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "service/util/log.h"
 #include "service/util/json.h"
+#include "service/util/log.h"
 
 namespace dcdir::audit {
 namespace {

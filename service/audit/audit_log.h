@@ -124,8 +124,6 @@ class AuditLog final : public AuditSink {
   prometheus::Counter* lines_counter_;
   std::atomic<uint64_t> dropped_{0};
 
-  // std::mutex rather than absl::Mutex: Debian's Abseil is not built with TSan instrumentation,
-  // pthread mutexes are intercepted (same choice as core::SnapshotHolder).
   std::mutex mu_;  // request threads: held only to find/insert one entry
   Map entries_;              // guarded by mu_
   absl::Time window_start_;  // guarded by mu_

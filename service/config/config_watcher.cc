@@ -1,5 +1,6 @@
 #include "service/config/config_watcher.h"
 
+#include <mutex>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -15,7 +16,7 @@ ConfigWatcher::ConfigWatcher(std::string path, std::string served_version, OnCha
 ConfigWatcher::~ConfigWatcher() { Stop(); }
 
 bool ConfigWatcher::CheckNow() {
-  absl::MutexLock lock(&check_mu_);
+  std::lock_guard<std::mutex> lock(check_mu_);
   absl::StatusOr<std::string> content = ReadConfigFile(path_);
   // An unreadable file is a state of its own: reported once, until it changes again.
   std::string seen = content.ok() ? ContentVersion(*content)
@@ -33,7 +34,7 @@ bool ConfigWatcher::CheckNow() {
 void ConfigWatcher::Start(absl::Duration interval) {
   if (thread_.joinable()) return;
   {
-    absl::MutexLock lock(&stop_mu_);
+    std::lock_guard<std::mutex> lock(stop_mu_);
     stopping_ = false;
   }
   thread_ = std::thread([this, interval] { Run(interval); });
@@ -41,23 +42,24 @@ void ConfigWatcher::Start(absl::Duration interval) {
 
 void ConfigWatcher::Stop() {
   {
-    absl::MutexLock lock(&stop_mu_);
+    std::lock_guard<std::mutex> lock(stop_mu_);
     stopping_ = true;
   }
+  stop_cv_.notify_all();
   if (thread_.joinable()) thread_.join();
 }
 
 std::string ConfigWatcher::last_seen_version() const {
-  absl::MutexLock lock(&check_mu_);
+  std::lock_guard<std::mutex> lock(check_mu_);
   return last_seen_;
 }
 
 void ConfigWatcher::Run(absl::Duration interval) {
   while (true) {
     {
-      absl::MutexLock lock(&stop_mu_);
+      std::unique_lock<std::mutex> lock(stop_mu_);
       // Wakes at once on Stop(), else after `interval`.
-      stop_mu_.AwaitWithTimeout(absl::Condition(&stopping_), interval);
+      stop_cv_.wait_for(lock, absl::ToChronoNanoseconds(interval), [this] { return stopping_; });
       if (stopping_) return;
     }
     CheckNow();

@@ -7,13 +7,14 @@
 // it follows Kubernetes ConfigMap updates, which swap a `..data` symlink atomically, as well as
 // editors that replace the file by renaming.
 
+#include <condition_variable>
 #include <functional>
+#include <mutex>
 #include <string>
 #include <thread>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "service/core/model.h"
 
@@ -54,10 +55,11 @@ class ConfigWatcher {
   const std::string path_;
   const OnChange on_change_;
 
-  mutable absl::Mutex check_mu_;  // serialises CheckNow
+  mutable std::mutex check_mu_;  // serialises CheckNow
   std::string last_seen_ ABSL_GUARDED_BY(check_mu_);
 
-  absl::Mutex stop_mu_;
+  std::mutex stop_mu_;
+  std::condition_variable stop_cv_;
   bool stopping_ ABSL_GUARDED_BY(stop_mu_) = false;
   std::thread thread_;  // touched only by Start/Stop (owner's thread)
 };

@@ -13,7 +13,6 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "service/core/dc_set.h"
 #include "service/core/model.h"
@@ -82,9 +81,7 @@ class SnapshotHolder {
  private:
   const uint64_t id_;  // unique per holder, for the thread-local caches
   std::atomic<uint64_t> published_{0};  // bumps on every Publish (not the snapshot version)
-  // std::mutex rather than absl::Mutex: the distribution's Abseil is not built with TSan
-  // instrumentation, so ThreadSanitizer cannot see absl::Mutex's synchronisation (false
-  // reports); pthread mutexes are intercepted. Only the slow path (a new generation) locks.
+  // Only the slow path (a new generation) locks.
   mutable std::mutex mu_;
   std::shared_ptr<const Snapshot> current_;  // guarded by mu_
 };

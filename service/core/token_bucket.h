@@ -1,8 +1,9 @@
 #ifndef DCDIR_SERVICE_CORE_TOKEN_BUCKET_H_
 #define DCDIR_SERVICE_CORE_TOKEN_BUCKET_H_
 
+#include <mutex>
+
 #include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 
 namespace dcdir::core {
@@ -14,7 +15,7 @@ class TokenBucket {
   TokenBucket(double rate, double burst) : rate_(rate), burst_(burst), tokens_(burst) {}
   // Takes one token if there is one at `now`.
   bool TryTake(absl::Time now) {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     if (last_ != absl::InfinitePast() && now > last_) {
       tokens_ += absl::ToDoubleSeconds(now - last_) * rate_;
       if (tokens_ > burst_) tokens_ = burst_;
@@ -28,7 +29,7 @@ class TokenBucket {
  private:
   const double rate_;
   const double burst_;
-  absl::Mutex mu_;
+  std::mutex mu_;
   double tokens_ ABSL_GUARDED_BY(mu_);
   absl::Time last_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
 };

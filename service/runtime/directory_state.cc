@@ -1,5 +1,6 @@
 #include "service/runtime/directory_state.h"
 
+#include <mutex>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -19,7 +20,7 @@ DirectoryState::DirectoryState(std::shared_ptr<const core::Topology> topology,
 DirectoryState::~DirectoryState() { Stop(); }
 
 absl::Status DirectoryState::Initialize() {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   absl::Status status = ResyncLocked();
   if (!status.ok()) return status;
   initialized_ = true;
@@ -29,7 +30,7 @@ absl::Status DirectoryState::Initialize() {
 }
 
 void DirectoryState::Start() {
-  absl::MutexLock lock(&pending_mu_);
+  std::lock_guard<std::mutex> lock(pending_mu_);
   if (thread_.joinable()) return;
   stopping_ = false;
   thread_ = std::thread([this] { Run(); });
@@ -37,21 +38,21 @@ void DirectoryState::Start() {
 
 void DirectoryState::Stop() {
   {
-    absl::MutexLock lock(&pending_mu_);
+    std::lock_guard<std::mutex> lock(pending_mu_);
     stopping_ = true;
   }
+  pending_cv_.notify_all();
   if (thread_.joinable()) thread_.join();
 }
 
 void DirectoryState::Run() {
   for (;;) {
     {
-      absl::MutexLock lock(&pending_mu_);
-      auto wake = [this]() ABSL_SHARED_LOCKS_REQUIRED(pending_mu_) {
+      std::unique_lock<std::mutex> lock(pending_mu_);
+      pending_cv_.wait_for(lock, absl::ToChronoNanoseconds(options_.tick), [this] {
         return stopping_ || pending_resync_ || !pending_health_.empty() ||
                !pending_tenants_.empty();
-      };
-      pending_mu_.AwaitWithTimeout(absl::Condition(&wake), options_.tick);
+      });
       if (stopping_) return;
     }
     Refresh();
@@ -60,35 +61,38 @@ void DirectoryState::Run() {
 }
 
 void DirectoryState::AddSnapshotListener(SnapshotListener listener) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   listeners_.push_back(std::move(listener));
 }
 
 void DirectoryState::OnStoreChange(const store::Change& change) {
-  absl::MutexLock lock(&pending_mu_);
-  switch (change.kind) {
-    case store::Change::Kind::kHealth:
-      pending_health_.insert(change.id);
-      break;
-    case store::Change::Kind::kTenant:
-      pending_tenants_.insert(change.id);
-      break;
-    case store::Change::Kind::kResync:
-      pending_resync_ = true;
-      break;
+  {
+    std::lock_guard<std::mutex> lock(pending_mu_);
+    switch (change.kind) {
+      case store::Change::Kind::kHealth:
+        pending_health_.insert(change.id);
+        break;
+      case store::Change::Kind::kTenant:
+        pending_tenants_.insert(change.id);
+        break;
+      case store::Change::Kind::kResync:
+        pending_resync_ = true;
+        break;
+    }
   }
+  pending_cv_.notify_one();
 }
 
 void DirectoryState::Refresh() {
   absl::flat_hash_set<std::string> health_ids, tenant_ids;
   bool resync;
   {
-    absl::MutexLock lock(&pending_mu_);
+    std::lock_guard<std::mutex> lock(pending_mu_);
     health_ids.swap(pending_health_);
     tenant_ids.swap(pending_tenants_);
     resync = std::exchange(pending_resync_, false);
   }
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   const absl::Time now = clock_->Now();
   if (!initialized_) {
     if (ResyncLocked().ok()) {
@@ -179,7 +183,7 @@ void DirectoryState::Refresh() {
 }
 
 core::SelfPreservation DirectoryState::self_preservation() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return preservation_;
 }
 
@@ -246,7 +250,7 @@ absl::StatusOr<core::HealthRecord> DirectoryState::ReportHealth(const std::strin
                                                                 core::HealthStatus status,
                                                                 double congestion,
                                                                 absl::Duration ttl) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   if (!store_available_ || !store_->Available()) {
     return absl::UnavailableError("the shared store is unreachable; retry the report later");
   }
@@ -262,7 +266,7 @@ absl::StatusOr<core::HealthRecord> DirectoryState::ReportHealth(const std::strin
 }
 
 absl::StatusOr<core::TenantPolicy> DirectoryState::SetTenant(core::TenantPolicy policy) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   if (!store_available_ || !store_->Available()) {
     return absl::UnavailableError("the shared store is unreachable; retry later");
   }
@@ -284,7 +288,7 @@ absl::StatusOr<core::TenantPolicy> DirectoryState::GetTenant(const std::string& 
 }
 
 absl::Status DirectoryState::DeleteTenant(const std::string& tenant_id) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   if (!store_available_ || !store_->Available()) {
     return absl::UnavailableError("the shared store is unreachable; retry later");
   }
@@ -300,7 +304,7 @@ absl::Status DirectoryState::DeleteTenant(const std::string& tenant_id) {
 }
 
 void DirectoryState::ReplaceTopology(std::shared_ptr<const core::Topology> topology) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   topology_ = std::move(topology);
   RecompileTenantsLocked();
   if (initialized_) PublishLocked(clock_->Now());

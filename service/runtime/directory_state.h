@@ -6,9 +6,11 @@
 // snapshot holder; request threads only read snapshots.
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
@@ -19,7 +21,6 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "service/core/clock.h"
 #include "service/core/model.h"
@@ -118,7 +119,7 @@ class DirectoryState {
   const DirectoryStateOptions options_;
   core::SnapshotHolder holder_;
 
-  mutable absl::Mutex mu_;
+  mutable std::mutex mu_;
   std::shared_ptr<const core::Topology> topology_ ABSL_GUARDED_BY(mu_);
   core::HealthMap health_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, core::TenantPolicy> tenants_ ABSL_GUARDED_BY(mu_);
@@ -131,7 +132,8 @@ class DirectoryState {
   core::SelfPreservation preservation_ ABSL_GUARDED_BY(mu_);
   std::atomic<bool> self_preservation_active_{false};
 
-  absl::Mutex pending_mu_;
+  std::mutex pending_mu_;
+  std::condition_variable pending_cv_;  // notified when something is pending or on Stop
   absl::flat_hash_set<std::string> pending_health_ ABSL_GUARDED_BY(pending_mu_);
   absl::flat_hash_set<std::string> pending_tenants_ ABSL_GUARDED_BY(pending_mu_);
   bool pending_resync_ ABSL_GUARDED_BY(pending_mu_) = false;

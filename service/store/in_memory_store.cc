@@ -1,11 +1,12 @@
 #include "service/store/in_memory_store.h"
 
+#include <mutex>
 #include <utility>
 
 namespace dcdir::store {
 
 absl::StatusOr<StoreState> InMemoryStore::LoadAll() {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   StoreState state;
   state.health = core::HealthMap(health_.begin(), health_.end());
   state.tenants.reserve(tenants_.size());
@@ -15,7 +16,7 @@ absl::StatusOr<StoreState> InMemoryStore::LoadAll() {
 
 absl::StatusOr<std::optional<core::HealthRecord>> InMemoryStore::GetHealth(
     std::string_view dc_id) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   auto it = health_.find(std::string(dc_id));
   if (it == health_.end()) return std::nullopt;
   return it->second;
@@ -23,7 +24,7 @@ absl::StatusOr<std::optional<core::HealthRecord>> InMemoryStore::GetHealth(
 
 absl::Status InMemoryStore::PutHealth(std::string_view dc_id, const core::HealthRecord& record) {
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     health_[std::string(dc_id)] = record;
   }
   Notify({Change::Kind::kHealth, std::string(dc_id)});
@@ -32,7 +33,7 @@ absl::Status InMemoryStore::PutHealth(std::string_view dc_id, const core::Health
 
 absl::StatusOr<std::optional<core::TenantPolicy>> InMemoryStore::GetTenant(
     std::string_view tenant_id) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   auto it = tenants_.find(std::string(tenant_id));
   if (it == tenants_.end()) return std::nullopt;
   return it->second;
@@ -40,7 +41,7 @@ absl::StatusOr<std::optional<core::TenantPolicy>> InMemoryStore::GetTenant(
 
 absl::Status InMemoryStore::PutTenant(const core::TenantPolicy& policy) {
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     tenants_[policy.tenant_id] = policy;
   }
   Notify({Change::Kind::kTenant, policy.tenant_id});
@@ -50,7 +51,7 @@ absl::Status InMemoryStore::PutTenant(const core::TenantPolicy& policy) {
 absl::StatusOr<bool> InMemoryStore::DeleteTenant(std::string_view tenant_id) {
   bool erased;
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     erased = tenants_.erase(std::string(tenant_id)) > 0;
   }
   if (erased) Notify({Change::Kind::kTenant, std::string(tenant_id)});

@@ -2,11 +2,11 @@
 #define DCDIR_SERVICE_STORE_IN_MEMORY_STORE_H_
 
 #include <functional>
+#include <mutex>
 #include <string>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
-#include "absl/synchronization/mutex.h"
 #include "service/store/store.h"
 
 namespace dcdir::store {
@@ -26,7 +26,7 @@ class InMemoryStore final : public Store {
  private:
   void Notify(Change change);
 
-  mutable absl::Mutex mu_;
+  mutable std::mutex mu_;
   absl::flat_hash_map<std::string, core::HealthRecord> health_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, core::TenantPolicy> tenants_ ABSL_GUARDED_BY(mu_);
   std::function<void(const Change&)> listener_;

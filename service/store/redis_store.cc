@@ -119,7 +119,7 @@ absl::StatusOr<std::unique_ptr<RedisStore>> RedisStore::Create(Options options) 
   // First attempt in the caller's thread so that a healthy Redis is usable at once.
   absl::StatusOr<std::pair<ContextPtr, HostPort>> first = store->ConnectToMaster();
   if (first.ok()) {
-    absl::MutexLock lock(&store->mu_);
+    std::lock_guard<std::mutex> lock(store->mu_);
     store->cmd_ = std::move(first->first);
     store->master_ = first->second;
     store->generation_.fetch_add(1);
@@ -138,10 +138,10 @@ RedisStore::RedisStore(Options options, RedisUrl url)
 
 RedisStore::~RedisStore() {
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     stop_ = true;
     stopping_.store(true);
-    cv_.SignalAll();
+    cv_.notify_all();
   }
   if (monitor_.joinable()) monitor_.join();
   if (subscriber_.joinable()) subscriber_.join();
@@ -274,12 +274,12 @@ void RedisStore::DropLocked(absl::string_view reason) {
   cmd_.reset();
   available_.store(false, std::memory_order_release);
   DCDIR_LOG(kWarning) << "redis store unavailable (" << reason << "); reconnecting";
-  cv_.SignalAll();
+  cv_.notify_all();
 }
 
 absl::StatusOr<std::vector<RedisStore::ReplyPtr>> RedisStore::Pipeline(
     const std::vector<Args>& commands) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   if (cmd_ == nullptr) return absl::UnavailableError("redis store unavailable (reconnecting)");
   std::vector<const char*> argv;
   std::vector<size_t> argvlen;
@@ -332,9 +332,9 @@ absl::StatusOr<RedisStore::ReplyPtr> RedisStore::Command(const Args& args) {
 // ---- background threads ----
 
 bool RedisStore::SleepUnlessStopped(absl::Duration d) {
-  absl::MutexLock lock(&mu_);
-  absl::Time deadline = absl::Now() + d;
-  while (!stop_ && absl::Now() < deadline) cv_.WaitWithDeadline(&mu_, deadline);
+  std::unique_lock<std::mutex> lock(mu_);
+  const auto deadline = absl::ToChronoTime(absl::Now() + d);
+  cv_.wait_until(lock, deadline, [this] { return stop_; });
   return stop_;
 }
 
@@ -352,13 +352,11 @@ void RedisStore::MonitorLoop() {
   bool logged_failure = false;
   while (true) {
     {
-      absl::MutexLock lock(&mu_);
+      std::unique_lock<std::mutex> lock(mu_);
       if (stop_) return;
       if (cmd_ != nullptr) {
-        absl::Time deadline = absl::Now() + options_.probe_interval;
-        while (!stop_ && cmd_ != nullptr && absl::Now() < deadline) {
-          cv_.WaitWithDeadline(&mu_, deadline);
-        }
+        const auto deadline = absl::ToChronoTime(absl::Now() + options_.probe_interval);
+        cv_.wait_until(lock, deadline, [this] { return stop_ || cmd_ == nullptr; });
         if (stop_) return;
         if (cmd_ != nullptr) {
           // Behind Sentinel, ROLE also notices a master that was demoted while we were idle.
@@ -383,13 +381,13 @@ void RedisStore::MonitorLoop() {
     }
     absl::StatusOr<std::pair<ContextPtr, HostPort>> conn = ConnectToMaster();
     if (conn.ok()) {
-      absl::MutexLock lock(&mu_);
+      std::lock_guard<std::mutex> lock(mu_);
       if (stop_) return;
       cmd_ = std::move(conn->first);
       master_ = conn->second;
       generation_.fetch_add(1);
       available_.store(true, std::memory_order_release);
-      cv_.SignalAll();
+      cv_.notify_all();
       DCDIR_LOG(kInfo) << "redis store: connected to " << FormatHostPort(master_);
       backoff = options_.backoff_initial;
       logged_failure = false;
@@ -411,8 +409,8 @@ void RedisStore::SubscriberLoop() {
     HostPort target;
     uint64_t generation;
     {
-      absl::MutexLock lock(&mu_);
-      while (!stop_ && cmd_ == nullptr) cv_.WaitWithTimeout(&mu_, absl::Milliseconds(100));
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [this] { return stop_ || cmd_ != nullptr; });
       if (stop_) return;
       target = master_;
       generation = generation_.load();
@@ -461,7 +459,7 @@ void RedisStore::SubscriberLoop() {
 }
 
 void RedisStore::SetChangeListener(std::function<void(const Change&)> listener) {
-  absl::MutexLock lock(&listener_mu_);
+  std::lock_guard<std::mutex> lock(listener_mu_);
   listener_ = std::move(listener);
   if (!subscriber_started_) {
     subscriber_started_ = true;
@@ -472,7 +470,7 @@ void RedisStore::SetChangeListener(std::function<void(const Change&)> listener) 
 void RedisStore::Notify(const Change& change) {
   std::function<void(const Change&)> listener;
   {
-    absl::MutexLock lock(&listener_mu_);
+    std::lock_guard<std::mutex> lock(listener_mu_);
     listener = listener_;
   }
   if (listener) listener(change);
@@ -482,7 +480,7 @@ void RedisStore::Notify(const Change& change) {
 
 void RedisStore::CountBad(absl::string_view key, absl::string_view reason) {
   bad_records_.fetch_add(1, std::memory_order_relaxed);
-  absl::MutexLock lock(&bad_mu_);
+  std::lock_guard<std::mutex> lock(bad_mu_);
   if (logged_bad_keys_.size() >= kMaxLoggedBadKeys || !logged_bad_keys_.emplace(key).second) return;
   DCDIR_LOG(kWarning) << "redis store: skipping bad value at key \"" << PrintableKey(key)
                       << "\": " << reason << " (logged once per key)";

@@ -13,10 +13,12 @@
 // (hiredis writes with write(2); a peer that died must not kill the process).
 
 #include <atomic>
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -27,7 +29,6 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "service/store/record_codec.h"
 #include "service/store/redis_url.h"
@@ -136,8 +137,8 @@ class RedisStore final : public Store {
   const Options options_;
   const RedisUrl url_;
 
-  mutable absl::Mutex mu_;
-  absl::CondVar cv_;  // signalled on stop, drop and connect
+  mutable std::mutex mu_;
+  std::condition_variable cv_;  // signalled on stop, drop and connect
   ContextPtr cmd_ ABSL_GUARDED_BY(mu_);
   HostPort master_ ABSL_GUARDED_BY(mu_);
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
@@ -147,11 +148,11 @@ class RedisStore final : public Store {
   std::atomic<bool> subscribed_{false};
   std::atomic<uint64_t> bad_records_{0};
 
-  absl::Mutex listener_mu_;
+  std::mutex listener_mu_;
   std::function<void(const Change&)> listener_ ABSL_GUARDED_BY(listener_mu_);
   bool subscriber_started_ ABSL_GUARDED_BY(listener_mu_) = false;
 
-  absl::Mutex bad_mu_;
+  std::mutex bad_mu_;
   absl::flat_hash_set<std::string> logged_bad_keys_ ABSL_GUARDED_BY(bad_mu_);
 
   std::thread monitor_;

@@ -12,7 +12,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "absl/synchronization/notification.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "service/audit/audit_writer.h"
@@ -22,6 +21,7 @@
 #include "tests/testing/example_world.h"
 #include "tests/testing/fake_clock.h"
 #include "tests/testing/metrics_reader.h"
+#include "tests/testing/notification.h"
 
 namespace dcdir::audit {
 namespace {
@@ -237,8 +237,8 @@ class BlockingWriter final : public AuditWriter {
     release.WaitForNotification();
     return inner.Write(lines);
   }
-  absl::Notification entered;
-  absl::Notification release;
+  dcdir::testing::Notification entered;
+  dcdir::testing::Notification release;
   StringAuditWriter inner;
 };
 

@@ -2,8 +2,8 @@
 // stub): attempt order, retries over addresses, fallback reporting, the disk cache and its
 // expiry, pinning, and the watch helper.
 
-#include <sys/socket.h>
 #include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -11,10 +11,11 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
-#include "absl/synchronization/mutex.h"
+#include "absl/base/thread_annotations.h"
 #include "absl/time/clock.h"
 #include "clients/cpp/directory_cache.h"
 #include "clients/cpp/directory_client.h"
@@ -39,17 +40,17 @@ const std::vector<std::string> kUsSecondaries = {"ca-yyz", "ca-yvr", "mx-qro", "
 class FakeClientClock final : public Clock {
  public:
   absl::Time Now() const override {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     return now_;
   }
   void SleepFor(absl::Duration d) const override { Advance(d); }
   void Advance(absl::Duration d) const {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     now_ += d;
   }
 
  private:
-  mutable absl::Mutex mu_;
+  mutable std::mutex mu_;
   mutable absl::Time now_ ABSL_GUARDED_BY(mu_) = absl::FromUnixSeconds(1'900'000'000);
 };
 

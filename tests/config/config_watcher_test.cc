@@ -4,18 +4,19 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
-#include "absl/synchronization/notification.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "service/config/config_loader.h"
 #include "tests/config/test_util.h"
+#include "tests/testing/notification.h"
 
 namespace dcdir::config {
 namespace {
@@ -33,7 +34,7 @@ class Server {
   explicit Server(core::World world) : served_(std::move(world)) {}
   ConfigWatcher::OnChange Callback() {
     return [this](absl::StatusOr<core::World> world) {
-      absl::MutexLock lock(&mu_);
+      std::lock_guard<std::mutex> lock(mu_);
       if (world.ok()) {
         served_ = *std::move(world);
         ++reloads_;
@@ -43,20 +44,20 @@ class Server {
     };
   }
   core::World served() {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     return served_;
   }
   int reloads() {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     return reloads_;
   }
   std::vector<absl::Status> errors() {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     return errors_;
   }
 
  private:
-  absl::Mutex mu_;
+  std::mutex mu_;
   core::World served_ ABSL_GUARDED_BY(mu_);
   int reloads_ ABSL_GUARDED_BY(mu_) = 0;
   std::vector<absl::Status> errors_ ABSL_GUARDED_BY(mu_);
@@ -181,7 +182,7 @@ TEST_F(ConfigWatcherTest, FollowsConfigMapSymlinkSwap) {
 }
 
 TEST_F(ConfigWatcherTest, BackgroundPollingReportsAChange) {
-  absl::Notification changed;
+  dcdir::testing::Notification changed;
   std::optional<absl::StatusOr<core::World>> got;
   ConfigWatcher watcher(path_, server_->served().version,
                         [&](absl::StatusOr<core::World> world) {

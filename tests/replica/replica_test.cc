@@ -13,15 +13,16 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "absl/synchronization/mutex.h"
 #include "gmock/gmock.h"
 #include "grpcpp/client_context.h"
 #include "grpcpp/create_channel.h"
@@ -231,7 +232,7 @@ class LoadThread {
     if (thread_.joinable()) thread_.join();
   }
   std::vector<Observation> observations() {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     return observations_;
   }
   int64_t count() const { return count_.load(); }
@@ -242,7 +243,7 @@ class LoadThread {
     while (!stop_) {
       v1::Directory d;
       grpc::Status s = r_->Get("US", &d, absl::StrCat("load-", k++ % 100));
-      absl::MutexLock lock(&mu_);
+      std::lock_guard<std::mutex> lock(mu_);
       observations_.push_back({absl::Now(), s.error_code(), d.stale()});
       ++count_;
     }
@@ -250,7 +251,7 @@ class LoadThread {
   Replica* r_;
   std::atomic<bool> stop_{false};
   std::atomic<int64_t> count_{0};
-  absl::Mutex mu_;
+  std::mutex mu_;
   std::vector<Observation> observations_ ABSL_GUARDED_BY(mu_);
   std::thread thread_;
 };
@@ -594,7 +595,7 @@ TEST_F(ReplicaTest, SpawnedServerBinaryServesFromRedisNextToAnInProcessReplica) 
   // server is shutting down); nothing fails otherwise, and the process exits 0.
   std::atomic<bool> stop{false};
   std::atomic<int> ok_calls{0}, refused_calls{0}, other_calls{0};
-  absl::Mutex other_mu;
+  std::mutex other_mu;
   std::string other_errors;
   std::vector<std::thread> load;
   for (int i = 0; i < 4; ++i) {
@@ -609,7 +610,7 @@ TEST_F(ReplicaTest, SpawnedServerBinaryServesFromRedisNextToAnInProcessReplica) 
           ++refused_calls;
         } else {
           ++other_calls;
-          absl::MutexLock lock(&other_mu);
+          std::lock_guard<std::mutex> lock(other_mu);
           absl::StrAppend(&other_errors, s.error_code(), " ", s.error_message(), "; ");
         }
       }

@@ -5,10 +5,11 @@
 
 #include <cstddef>
 #include <functional>
+#include <mutex>
 #include <string>
 #include <vector>
 
-#include "absl/synchronization/mutex.h"
+#include "absl/base/thread_annotations.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "service/store/store.h"
@@ -31,12 +32,12 @@ class ChangeRecorder {
  public:
   std::function<void(const Change&)> Listener() {
     return [this](const Change& c) {
-      absl::MutexLock lock(&mu_);
+      std::lock_guard<std::mutex> lock(mu_);
       changes_.push_back(c);
     };
   }
   size_t Count(Change::Kind kind, const std::string& id = "") const {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     size_t n = 0;
     for (const Change& c : changes_) n += c.kind == kind && (kind == Change::Kind::kResync || c.id == id);
     return n;
@@ -48,7 +49,7 @@ class ChangeRecorder {
   }
 
  private:
-  mutable absl::Mutex mu_;
+  mutable std::mutex mu_;
   std::vector<Change> changes_ ABSL_GUARDED_BY(mu_);
 };
 
