@@ -17,6 +17,7 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "prometheus/exposer.h"
 #include "service/api/server.h"
@@ -76,6 +77,9 @@ ABSL_FLAG(absl::Duration, config_poll_interval, absl::Seconds(1),
           "How often the config file is checked for changes.");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
           "On SIGTERM: how long in-flight calls may take to finish.");
+ABSL_FLAG(absl::Duration, shutdown_delay, absl::ZeroDuration(),
+          "On SIGTERM: how long to keep answering every call while the health service already "
+          "says NOT_SERVING (so load balancers stop sending new calls) before the drain starts.");
 ABSL_FLAG(std::string, tls_cert_file, "",
           "PEM certificate chain of the gRPC port; with --tls_key_file turns TLS on. Re-read "
           "every --tls_refresh_interval, so a renewed certificate needs no restart.");
@@ -269,7 +273,11 @@ int main(int argc, char** argv) {
 
   int signal = 0;
   sigwait(&stop_signals, &signal);
-  DCDIR_LOG(kInfo) << "signal " << signal << ": NOT_SERVING, draining";
+  const absl::Duration delay = absl::GetFlag(FLAGS_shutdown_delay);
+  DCDIR_LOG(kInfo) << "signal " << signal << ": NOT_SERVING, draining in "
+                   << absl::FormatDuration(delay);
+  (*server)->StopServing();
+  absl::SleepFor(delay);
   watcher.Stop();
   (*server)->Shutdown(absl::GetFlag(FLAGS_shutdown_grace));
   if (audit != nullptr) audit->Stop();  // writes the last, partial window

@@ -1,6 +1,7 @@
 #include "service/api/reporting_service.h"
 
 #include <algorithm>
+#include <mutex>
 
 #include "service/api/mapping.h"
 #include "service/api/validation.h"
@@ -61,6 +62,7 @@ std::optional<ApiError> ReportingServiceImpl::HandleReportHealth(
     return e;
   }
   if (!TakeHealthToken(dc_id, context_.clock->Now())) {
+    context_.metrics->RecordHealthReport(HealthReportResult::kRateLimited);
     return ApiError{grpc::StatusCode::RESOURCE_EXHAUSTED, "RATE_LIMITED",
                     "too many health reports for this data center; report less often"};
   }

@@ -1,5 +1,6 @@
 #include "service/api/server.h"
 
+#include <mutex>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -83,10 +84,18 @@ absl::StatusOr<std::unique_ptr<DcdirServer>> DcdirServer::Start(
 DcdirServer::~DcdirServer() { Shutdown(absl::ZeroDuration()); }
 
 void DcdirServer::SetServing(bool serving) {
-  absl::MutexLock lock(&mu_);
-  if (shut_down_ || serving_ == serving || server_ == nullptr) return;
+  std::lock_guard<std::mutex> lock(mu_);
+  if (shut_down_ || draining_ || serving_ == serving || server_ == nullptr) return;
   serving_ = serving;
   server_->GetHealthCheckService()->SetServingStatus(serving);
+}
+
+void DcdirServer::StopServing() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (shut_down_ || draining_ || server_ == nullptr) return;
+  draining_ = true;
+  serving_ = false;
+  server_->GetHealthCheckService()->SetServingStatus(false);
 }
 
 bool DcdirServer::ApplyConfig(const absl::StatusOr<core::World>& world) {
@@ -107,7 +116,7 @@ bool DcdirServer::ApplyConfig(const absl::StatusOr<core::World>& world) {
 
 void DcdirServer::Shutdown(absl::Duration grace) {
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     if (shut_down_) return;
     if (server_ != nullptr) server_->GetHealthCheckService()->SetServingStatus(false);
     shut_down_ = true;

@@ -5,6 +5,7 @@
 // directory state. Used by main and, unchanged, by the service tests (port 0).
 
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -73,6 +74,10 @@ class DcdirServer {
   // Returns whether the new world was taken.
   bool ApplyConfig(const absl::StatusOr<core::World>& world);
 
+  // The start of a drain: the health service says NOT_SERVING from now on (load balancers stop
+  // sending new calls) while every call is still answered. Shutdown follows.
+  void StopServing();
+
   // NOT_SERVING, ends WatchDirectory streams, lets in-flight calls finish for up to `grace`,
   // then stops. Idempotent.
   void Shutdown(absl::Duration grace);
@@ -90,9 +95,10 @@ class DcdirServer {
   std::unique_ptr<AdminServiceImpl> admin_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
-  absl::Mutex mu_;
+  std::mutex mu_;
   bool shut_down_ ABSL_GUARDED_BY(mu_) = false;
   bool serving_ ABSL_GUARDED_BY(mu_) = false;
+  bool draining_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace dcdir::api

@@ -1,5 +1,6 @@
 #include "service/metrics/metrics.h"
 
+#include <mutex>
 #include <utility>
 
 namespace dcdir::metrics {
@@ -101,13 +102,14 @@ Metrics::Metrics()
                             &health_reports_.Add({{"result", "invalid"}}),
                             &health_reports_.Add({{"result", "unauthenticated"}}),
                             &health_reports_.Add({{"result", "unknown_datacenter"}}),
-                            &health_reports_.Add({{"result", "store_unavailable"}})};
+                            &health_reports_.Add({{"result", "store_unavailable"}}),
+                            &health_reports_.Add({{"result", "rate_limited"}})};
   config_reloads_.Add({{"result", "success"}});
   config_reloads_.Add({{"result", "error"}});
 }
 
 void Metrics::SetTopology(const core::Topology& topology) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   auto h = std::make_unique<Handles>();
   const size_t regions = topology.region_count();
   h->region_count = regions;
@@ -198,7 +200,7 @@ void Metrics::RecordClientFallback(uint32_t client_region, uint32_t dc_region,
 }
 
 void Metrics::OnSnapshot(const core::Snapshot& snapshot) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   const Handles* h = handles_.load(std::memory_order_acquire);
   if (h == nullptr || h->dc_up.size() != snapshot.dcs.size()) return;
   for (size_t i = 0; i < snapshot.dcs.size(); ++i) {

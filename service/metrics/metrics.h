@@ -10,10 +10,11 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
-#include "absl/synchronization/mutex.h"
+#include "absl/base/thread_annotations.h"
 #include "absl/time/time.h"
 #include "prometheus/counter.h"
 #include "prometheus/family.h"
@@ -39,6 +40,7 @@ enum class HealthReportResult {
   kUnauthenticated,
   kUnknownDatacenter,
   kStoreUnavailable,
+  kRateLimited,
 };
 
 class Metrics {
@@ -101,9 +103,9 @@ class Metrics {
   prometheus::Counter& store_bad_records_;
   prometheus::Family<prometheus::Counter>& config_reloads_;
   std::array<prometheus::Histogram*, 3> duration_by_method_;
-  std::array<prometheus::Counter*, 5> health_report_results_;
+  std::array<prometheus::Counter*, 6> health_report_results_;
 
-  absl::Mutex mu_;  // serialises SetTopology and OnSnapshot
+  std::mutex mu_;  // serialises SetTopology and OnSnapshot
   std::vector<std::unique_ptr<Handles>> all_handles_ ABSL_GUARDED_BY(mu_);
   std::atomic<const Handles*> handles_{nullptr};
   std::atomic<uint64_t> bad_records_seen_{0};

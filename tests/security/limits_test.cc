@@ -13,6 +13,7 @@
 #include "service/api/server.h"
 #include "service/store/in_memory_store.h"
 #include "tests/testing/fake_clock.h"
+#include "tests/testing/metrics_reader.h"
 #include "tests/testing/server_fixture.h"
 
 namespace dcdir {
@@ -133,6 +134,12 @@ TEST_F(LimitsTest, HealthReportsAreRateLimitedPerDatacenter) {
     EXPECT_EQ(Report("us-sjc", &reason).error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
     EXPECT_EQ(reason, "RATE_LIMITED");
   }
+  EXPECT_EQ(testing::MetricValue(*server_->registry(), "dcdir_health_reports_total",
+                                 {{"result", "rate_limited"}}),
+            50.0);
+  EXPECT_EQ(testing::MetricValue(*server_->registry(), "dcdir_health_reports_total",
+                                 {{"result", "accepted"}}),
+            4.0);
   // Another DC has its own bucket.
   for (const char* dc : {"us-den", "us-nyc", "us-iad"}) EXPECT_TRUE(Report(dc).ok()) << dc;
   EXPECT_EQ(Get(), grpc::StatusCode::OK);  // the accepted reports are served
