@@ -28,10 +28,11 @@ for a in "$@"; do
 done
 
 if ((quick)); then
-  rounds=1; h2_n=2000; lat_seconds=1; lat_warmup=0.3; core_args=(--benchmark_min_time=0.01)
+  rounds=1; h2_n=2000; lat_seconds=0.5; lat_rounds=1; probe_rate=500; h2_max_n=5000
+  core_args=(--benchmark_min_time=0.01)
   prop_args=(--changes=20 --seconds=0.3 --threads=2)
 else
-  rounds=5; h2_n=60000; lat_seconds=5; lat_warmup=1
+  rounds=5; h2_n=60000; lat_seconds=5; lat_rounds=3; probe_rate=1000; h2_max_n=100000
   core_args=(--benchmark_repetitions=3 --benchmark_report_aggregates_only=true)
   prop_args=(--changes=300 --seconds=2 --threads=4)
 fi
@@ -40,7 +41,8 @@ fi
 log() { echo "bench: $*" >&2; }
 
 # ---- build
-targets=(dcdir-server dcdirctl dcdir-agent dcdir_bench_greeter dcdir_load_client dcdir_core_bench)
+targets=(dcdir-server dcdirctl dcdir-agent dcdir_bench_greeter dcdir_load_client dcdir_core_bench
+  dcdir_world_gen)
 if [[ ! -x "${build_dir}/service/dcdir-server" || "${BENCH_SKIP_BUILD:-0}" != 1 ]]; then
   cmake -S . -B "${build_dir}" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDCDIR_BUILD_BENCHMARKS=ON \
     >/dev/null
@@ -51,7 +53,7 @@ find_bin() { find "${build_dir}" -name "$1" -type f -perm -u+x | head -1; }
 server_bin="$(find_bin dcdir-server)"; ctl_bin="$(find_bin dcdirctl)"
 agent_bin="$(find_bin dcdir-agent)"; greeter_bin="$(find_bin dcdir_bench_greeter)"
 load_bin="$(find_bin dcdir_load_client)"; core_bin="$(find_bin dcdir_core_bench)"
-prop_bin="$(find_bin dcdir_propagation_bench)"
+prop_bin="$(find_bin dcdir_propagation_bench)"; world_gen_bin="$(find_bin dcdir_world_gen)"
 
 # ---- processes, cleaned up by pid
 workdir="$(mktemp -d)"
@@ -75,10 +77,13 @@ mib() { awk -v kb="$1" 'BEGIN {printf "%.1f", kb/1024}'; }
 head -c 24 /dev/urandom | base64 >"${workdir}/token"
 grpc_port="$(free_port)"; metrics_port="$(free_port)"
 export DCDIR_SERVER="127.0.0.1:${grpc_port}"
-t0="$(now_ns)"
-"${load_bin}" --target="${DCDIR_SERVER}" --wait_serving=10 --since_ns="${t0}" \
+# The waiter polls first (its own process start-up and channel are not counted); the clock starts
+# just before the server is launched.
+"${load_bin}" --target="${DCDIR_SERVER}" --wait_serving=20 --ready_file="${workdir}/waiter.ready" \
   >"${workdir}/serving.txt" &
 waiter_pid=$!
+for _ in $(seq 1000); do [[ -e "${workdir}/waiter.ready" ]] && break; sleep 0.01; done
+t0="$(now_ns)"
 "${server_bin}" --config=deploy/config/world.yaml --grpc_host=127.0.0.1 --grpc_port="${grpc_port}" \
   --metrics_host=127.0.0.1 --metrics_port="${metrics_port}" \
   --auth_token_file="${workdir}/token" >"${workdir}/server.log" 2>&1 &
@@ -86,7 +91,7 @@ server_pid=$!; pids+=("${server_pid}")
 if ! wait "${waiter_pid}"; then
   cat "${workdir}/server.log" >&2; log "dcdir-server did not become SERVING"; exit 1
 fi
-startup_ms="$(sed -n 's/.*serving_after_ms=\([^ ]*\).*/\1/p' "${workdir}/serving.txt")"
+startup_ms="$(awk -v t0="${t0}" '{for (i=1;i<=NF;i++) if ($i ~ /^serving_at_ns=/) {split($i,a,"="); printf "%.1f", (a[2]-t0)/1e6}}' "${workdir}/serving.txt")"
 ctl() { "${ctl_bin}" --token_file "${workdir}/token" "$@"; }
 for _ in $(seq 100); do ctl list >/dev/null 2>&1 && break; sleep 0.05; done
 
@@ -226,28 +231,191 @@ r_cpu="$(ratio "${dcdir_cpu_us}" "${greeter_cpu_us}")"
 load_hwm="$(rss_kb "${server_pid}" VmHWM)"; load_rss="$(rss_kb "${server_pid}" VmRSS)"
 greeter_hwm="$(rss_kb "${greeter_pid}" VmHWM)"
 
-# ---- latency at 50% and 90% of the dcdir max *as measured by the same load generator*
-# (closed loop, 64 in flight): a gRPC C++ client costs far more CPU per call than h2load, and
-# client and server share the same cores, so h2load's max would overload the client itself.
-lat() {  # lat TARGET RATE (0: closed loop) -> load_client's line
-  "${load_bin}" --target="$1" --rate="$2" --channels=4 --outstanding="$3" --seconds="${lat_seconds}" \
-    --warmup="${lat_warmup}" --country=US --tenant=acme --client_id="${client_id}" || true
+# ---- latency. Set-up (docs/BENCHMARKS.md, "Latency"): the server under test pinned to CPU 0, every
+# client pinned to CPU 1, all SCHED_FIFO when this user may (else plain, and the report says so), so
+# other work on a shared machine does not preempt them. "max" is the server's own max in that
+# pinned set-up, driven by h2load (cheap per request, so it saturates CPU 0, not CPU 1). Then
+# h2load --rps supplies the background load at 50% / 90% of dcdir's max while dcdir_load_client
+# (FIFO above h2load) probes the latency at a low fixed rate, open loop, latency from each call's
+# *scheduled* start. Same rates against the greeter, alternated rounds, medians.
+ncpu="$(nproc)"; can_pin=0; can_rt=0
+if ((ncpu >= 2)) && command -v taskset >/dev/null; then can_pin=1; fi
+if command -v chrt >/dev/null && chrt -f 1 true 2>/dev/null; then can_rt=1; fi
+pin_server() {  # pin_server PID: all its threads to CPU 0, SCHED_FIFO 1
+  if ((can_pin)); then taskset -a -p -c 0 "$1" >/dev/null; fi
+  if ((can_rt)); then chrt -a -f -p 1 "$1" >/dev/null; fi
+}
+unpin_server() {
+  if ((can_pin)); then taskset -a -p -c "0-$((ncpu - 1))" "$1" >/dev/null; fi
+  if ((can_rt)); then chrt -a -o -p 0 "$1" >/dev/null; fi
+}
+on_client() {  # on_client FIFO_PRIORITY CMD...: on CPU 1 (and FIFO) when possible
+  local prio="$1"; shift
+  local pre=()
+  if ((can_pin)); then pre+=(taskset -c 1); fi
+  if ((can_rt)); then pre+=(chrt -f "${prio}"); fi
+  "${pre[@]}" "$@"
+}
+setup_desc="no pinning (fewer than 2 CPUs or no taskset), normal priority"
+if ((can_pin && can_rt)); then
+  setup_desc="server pinned to CPU 0, clients to CPU 1, all SCHED_FIFO (h2load priority 1, probe 2)"
+elif ((can_pin)); then
+  setup_desc="server pinned to CPU 0, clients to CPU 1, normal priority (no permission for SCHED_FIFO)"
+fi
+declare -A L
+L[wakeup]="$(on_client 2 "${load_bin}" --probe_wakeup="${lat_seconds}")"
+log "wake-up floor: ${L[wakeup]}"
+h2max() {  # h2max URL -> closed-loop req/s from CPU 1
+  on_client 1 h2load -n "${h2_max_n}" -c 4 -m 16 -t 1 -H 'content-type: application/grpc' \
+    -H 'te: trailers' -d "${workdir}/get.req" "$1" 2>&1 |
+    awk '/^finished in/ {gsub(",", "", $4); printf "%.0f", $4}'
+}
+# probe URL_PORT BG_RATE [extra load_client flags] -> the probe's line, plus " bg_rate=.. bg_ok=.."
+probe() {
+  local port="$1" bg="$2"; shift 2
+  local url="http://127.0.0.1:${port}/dcdir.v1.DirectoryService/GetDirectory" bgpid=""
+  if ((bg >= 4)); then
+    on_client 1 h2load -D "$(awk -v s="${lat_seconds}" 'BEGIN {printf "%d", s + 1.999}')" --warm-up-time=1 \
+      -c 4 -m 16 -t 1 --rps="$((bg / 4))" -H 'content-type: application/grpc' -H 'te: trailers' \
+      -d "${probe_req}" "${url}" >"${workdir}/bg.txt" 2>&1 &
+    bgpid=$!
+    sleep 1.2
+  fi
+  local line
+  line="$(on_client 2 "${load_bin}" --target="127.0.0.1:${port}" --rate="${probe_rate}" \
+    --channels=1 --outstanding=64 --seconds="${lat_seconds}" --warmup=0 --country=US \
+    --tenant=acme --client_id="${client_id}" "$@" || true)"
+  if [[ -n "${bgpid}" ]]; then
+    wait "${bgpid}" || true
+    line+=" $(awk '/^finished in/ {gsub(",", "", $4); r=$4} /^requests:/ {ok=$8}
+      END {printf "bg_rate=%.0f bg_ok=%d", r, ok}' "${workdir}/bg.txt")"
+  fi
+  echo "${line}"
 }
 field() { sed -n "s/.*[ ^]$1=\([^ ]*\).*/\1/p" <<<" $2"; }
-declare -A L
-L[dcdir,max]="$(lat "127.0.0.1:${grpc_port}" 0 64)"
-L[greeter,max]="$(lat "127.0.0.1:${greeter_port}" 0 64)"
-lc_max="$(field rate "${L[dcdir,max]}")"
-log "closed loop: dcdir ${L[dcdir,max]}"
-log "closed loop: greeter ${L[greeter,max]}"
-for pct in 50 90; do
-  rate="$(awk -v m="${lc_max}" -v p="${pct}" 'BEGIN {printf "%d", m*p/100}')"
-  L[dcdir,${pct}]="$(lat "127.0.0.1:${grpc_port}" "${rate}" 256)"
-  L[greeter,${pct}]="$(lat "127.0.0.1:${greeter_port}" "${rate}" 256)"
-  log "latency ${pct}%: dcdir ${L[dcdir,${pct}]}"
-  log "latency ${pct}%: greeter ${L[greeter,${pct}]}"
+snapshot_version() {
+  curl -s "http://127.0.0.1:${metrics_port}/metrics" | awk '/^dcdir_snapshot_version/ {printf "%d", $2}'
+}
+probe_req="${workdir}/get.req"
+flip_dcs="us-nyc,eu-ams,jp-tyo,au-syd"  # 50/s over 4 DCs: under the 20/s per-DC report limit
+pin_server "${server_pid}"; pin_server "${greeter_pid}"
+L[dcdir,max]="$(h2max "${dcdir_url}")"; L[greeter,max]="$(h2max "${greeter_url}")"
+log "pinned max: dcdir ${L[dcdir,max]} greeter ${L[greeter,max]} req/s"
+lat_keys=(dcdir,idle greeter,idle dcdir,50 greeter,50 dcdir,50,flips dcdir,90 greeter,90)
+declare -A LR  # key -> space-separated lines of the rounds, joined by '|'
+v_before="$(snapshot_version)"; flips_sent=0
+for r in $(seq "${lat_rounds}"); do
+  for key in "${lat_keys[@]}"; do
+    IFS=, read -r who pct extra <<<"${key}"
+    port="${grpc_port}"; [[ "${who}" == greeter ]] && port="${greeter_port}"
+    bg=0
+    if [[ "${pct}" != idle ]]; then
+      bg="$(awk -v m="${L[dcdir,max]}" -v p="${pct}" -v q="${probe_rate}" 'BEGIN {printf "%d", m*p/100 - q}')"
+    fi
+    args=()
+    [[ "${extra:-}" == flips ]] && args=(--flip_rate=50 --flip_dcs="${flip_dcs}" --token_file="${workdir}/token")
+    line="$(probe "${port}" "${bg}" "${args[@]}")"
+    flips_sent=$((flips_sent + $(field flips_ok "${line}")))
+    LR[${key}]+="${line}|"
+    log "latency round ${r} ${key}: ${line}"
+  done
 done
+rebuilds="$(( $(snapshot_version) - v_before ))"
+unpin_server "${server_pid}"; unpin_server "${greeter_pid}"
 after_lat_hwm="$(rss_kb "${server_pid}" VmHWM)"
+# med KEY FIELD -> median of FIELD over the rounds
+med() {
+  local vals=() line
+  IFS='|' read -r -a lines <<<"${LR[$1]}"
+  local v
+  for line in "${lines[@]}"; do
+    [[ -n "${line}" ]] || continue
+    v="$(field "$2" "${line}")"; [[ -n "${v}" ]] && vals+=("${v}")
+  done
+  if ((${#vals[@]} == 0)); then echo "-"; else median "${vals[@]}"; fi
+}
+rounds_of() {
+  local vals=() line
+  IFS='|' read -r -a lines <<<"${LR[$1]}"
+  for line in "${lines[@]}"; do [[ -n "${line}" ]] && vals+=("$(field "$2" "${line}")"); done
+  echo "${vals[*]}"
+}
+
+# ---- the 1,000-DC / 200-region world (tests/testing/synthetic_world.h as YAML): RSS idle and
+# under load, GetDirectory throughput against the example-world server in the same run (alternated).
+"${world_gen_bin}" --regions=200 --dcs_per_region=5 --seed=1 --out="${workdir}/world1000.yaml" \
+  --print_dcs=1000 >"${workdir}/world1000.dcs"
+big_port="$(free_port)"; big_metrics="$(free_port)"
+"${load_bin}" --target="127.0.0.1:${big_port}" --wait_serving=20 --ready_file="${workdir}/big.ready" \
+  >"${workdir}/big_serving.txt" &
+big_waiter=$!
+for _ in $(seq 1000); do [[ -e "${workdir}/big.ready" ]] && break; sleep 0.01; done
+big_t0="$(now_ns)"
+"${server_bin}" --config="${workdir}/world1000.yaml" --grpc_host=127.0.0.1 --grpc_port="${big_port}" \
+  --metrics_host=127.0.0.1 --metrics_port="${big_metrics}" \
+  --auth_token_file="${workdir}/token" >"${workdir}/big.log" 2>&1 &
+big_pid=$!; pids+=("${big_pid}")
+wait "${big_waiter}" || { cat "${workdir}/big.log" >&2; log "1,000-DC server did not become SERVING"; exit 1; }
+big_startup_ms="$(awk -v t0="${big_t0}" '{for (i=1;i<=NF;i++) if ($i ~ /^serving_at_ns=/) {split($i,a,"="); printf "%.1f", (a[2]-t0)/1e6}}' "${workdir}/big_serving.txt")"
+big_before_rss="$(rss_kb "${big_pid}" VmRSS)"
+DCDIR_SERVER="127.0.0.1:${big_port}" "${agent_bin}" --server "127.0.0.1:${big_port}" \
+  --token_file "${workdir}/token" --config "${workdir}/world1000.yaml" --simulate --once --seed 7 \
+  --outage_probability 0 >/dev/null
+# A client of region r001 (country AC), no tenant: the 1,000-DC world has no tenants in YAML.
+python3 - "${workdir}" "${client_id}" <<'PY'
+import struct, sys
+d, client_id = sys.argv[1], sys.argv[2].encode()
+def field(n, b): return bytes([n << 3 | 2, len(b)]) + b
+m = field(1, b"AC") + field(3, client_id)
+open(f"{d}/get1000.req", "wb").write(b"\0" + struct.pack(">I", len(m)) + m)
+PY
+big_url="http://127.0.0.1:${big_port}/dcdir.v1.DirectoryService/GetDirectory"
+big_ok() {
+  curl -s "http://127.0.0.1:${big_metrics}/metrics" |
+    awk '/^dcdir_directory_requests_total\{/ && /code="OK"/ {s+=$2} END {printf "%d", s}'
+}
+sleep 0.2
+big_idle_rss="$(rss_kb "${big_pid}" VmRSS)"; big_idle_hwm="$(rss_kb "${big_pid}" VmHWM)"
+# No /metrics scrape before the load: with 200 regions one scrape is ~10 MB of text and its
+# transient memory would hide the server's own (reported separately below). The OK counter
+# starts at 0: nothing has called GetDirectory on this fresh server yet.
+big_rates=(); small_rates=(); big_sent=0; big_ok_before=0
+for r in $(seq "${rounds}"); do
+  read -r rate ok < <(h2 "${big_url}" "${workdir}/get1000.req" "${h2_n}")
+  big_rates+=("${rate}"); big_sent=$((big_sent + ok))
+  read -r rate ok < <(h2 "${dcdir_url}" "${workdir}/get.req" "${h2_n}")
+  small_rates+=("${rate}")
+  log "1,000-DC round ${r}: ${big_rates[-1]} req/s; example world ${small_rates[-1]} req/s"
+done
+big_med="$(median "${big_rates[@]}")"; small_med="$(median "${small_rates[@]}")"
+r_big="$(ratio "${big_med}" "${small_med}")"
+big_load_hwm="$(rss_kb "${big_pid}" VmHWM)"; big_load_rss="$(rss_kb "${big_pid}" VmRSS)"
+# Rebuilds under load in the 1,000-DC world: probe at 50% of the example-world dcdir max, with and
+# without 50 health flips/s (alternated), pinned as above.
+big_flip_dcs="$(sed -n '11p;111p;511p;911p' "${workdir}/world1000.dcs" | paste -sd,)"
+pin_server "${big_pid}"
+big_bg="$(awk -v m="${L[dcdir,max]}" -v q="${probe_rate}" 'BEGIN {printf "%d", m*50/100 - q}')"
+probe_req="${workdir}/get1000.req"
+big_flips=0
+for r in $(seq "${lat_rounds}"); do
+  for mode in plain flips; do
+    args=(--country=AC --tenant=)
+    [[ "${mode}" == flips ]] && args+=(--flip_rate=50 --flip_dcs="${big_flip_dcs}" --token_file="${workdir}/token")
+    line="$(probe "${big_port}" "${big_bg}" "${args[@]}")"
+    LR[big,${mode}]+="${line}|"
+    big_flips=$((big_flips + $(field flips_ok "${line}")))
+    big_sent=$((big_sent + $(field ok "${line}") + $(field errors "${line}") + $(field bg_ok "${line}")))
+    log "1,000-DC latency round ${r} ${mode}: ${line}"
+  done
+done
+unpin_server "${big_pid}"
+big_after_lat_hwm="$(rss_kb "${big_pid}" VmHWM)"
+# Now the scrapes: the OK count proof, the snapshot version, and what one scrape costs in memory.
+big_metrics_bytes="$(curl -s "http://127.0.0.1:${big_metrics}/metrics" | wc -c)"
+big_ok_delta=$(( $(big_ok) - big_ok_before ))
+big_version="$(curl -s "http://127.0.0.1:${big_metrics}/metrics" | awk '/^dcdir_snapshot_version/ {printf "%d", $2}')"
+big_scrape_rss="$(rss_kb "${big_pid}" VmRSS)"; big_scrape_hwm="$(rss_kb "${big_pid}" VmHWM)"
+big_series="$(curl -s "http://127.0.0.1:${big_metrics}/metrics" | grep -vc '^#')"
 
 # ---- core and propagation benchmarks
 core_out="$("${core_bin}" "${core_args[@]}" 2>/dev/null |
@@ -261,11 +429,11 @@ fi
 cpu="$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)"
 cmdline="scripts/bench.sh $*"
 ok_verdict="✔ equal"; [[ "${ok_delta}" == "${dcdir_sent}" && "${notok_delta}" == 0 ]] || ok_verdict="✘ MISMATCH"
-row() {  # row NAME KEY
-  local line="${L[$2]}"
-  printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' "$1" "$(field target_rate "${line}")" \
-    "$(field rate "${line}")" "$(field p50_us "${line}")" "$(field p99_us "${line}")" \
-    "$(field p999_us "${line}")" "$(field ok "${line}")" "$(field errors_by_code "${line}")"
+row() {  # row NAME KEY: medians over the rounds; p99 of each round in brackets
+  printf '| %s | %s | %s | %s | %s (%s) | %s | %s | %s | %s |\n' "$1" "$(med "$2" bg_rate)" \
+    "$(med "$2" p50_us)" "$(med "$2" p90_us)" "$(med "$2" p99_us)" "$(rounds_of "$2" p99_us)" \
+    "$(med "$2" p999_us)" "$(med "$2" svc_p99_us)" "$(med "$2" lag_p99_us)" \
+    "$(awk '{s=0; for (i=1;i<=NF;i++) s+=$i; print s}' <<<"$(rounds_of "$2" errors)")"
 }
 report="$(cat <<EOF
 Command: \`${cmdline}\` ($( ((quick)) && echo "QUICK smoke counts: not figures to quote" || echo "full counts")).
@@ -288,18 +456,27 @@ Success: h2load sent ${dcdir_sent} GetDirectory requests to dcdir; its
 \`dcdir_directory_requests_total{code="OK"}\` grew by ${ok_delta}, every other code by ${notok_delta}: ${ok_verdict}.
 etcd \`grpc_server_handled_total{grpc_method="Range",grpc_code="OK"}\` grew by ${etcd_ok_delta} for ${etcd_sent} sent.
 
-**Latency** (\`dcdir_load_client\`, 4 channels, ${lat_seconds} s after ${lat_warmup} s warm-up): first
-its own closed-loop max (64 in flight), then open loop at 50% and 90% of dcdir's (≤256 in flight;
-latency from each call's *scheduled* start, so queueing shows), same rates against the greeter; µs:
+**Latency** (set-up: ${setup_desc}). Max = closed loop by h2load from CPU 1 (\`-c 4 -m 16 -t 1\`):
+dcdir ${L[dcdir,max]} req/s, greeter ${L[greeter,max]} req/s (ratio $(ratio "${L[dcdir,max]}" "${L[greeter,max]}")). Background load: h2load
+\`--rps\` at 50% / 90% of dcdir's max (minus the probe); probe: \`dcdir_load_client\` at ${probe_rate} req/s, open
+loop, 1 channel, ${lat_seconds} s, latency from each call's *scheduled* start; ${lat_rounds} alternated round(s), medians
+(each round's p99 in brackets); µs. "svc p99" counts from the moment the probe handed the call to
+gRPC, "lag p99" is how late the probe's own pacer was:
 
-| server @ load | target req/s | achieved | p50 | p99 | p99.9 | ok | errors |
-|---|---|---|---|---|---|---|---|
-$(row "dcdir, closed loop (max)" "dcdir,max")
-$(row "greeter, closed loop (max)" "greeter,max")
+| server @ load | background req/s | p50 | p90 | p99 (rounds) | p99.9 | svc p99 | lag p99 | errors |
+|---|---|---|---|---|---|---|---|---|
+$(row "dcdir, probe only" "dcdir,idle")
+$(row "greeter, probe only" "greeter,idle")
 $(row "dcdir @ 50% of dcdir max" "dcdir,50")
 $(row "greeter @ same rate" "greeter,50")
+$(row "dcdir @ 50% + 50 health flips/s (snapshot rebuilds)" "dcdir,50,flips")
 $(row "dcdir @ 90%" "dcdir,90")
 $(row "greeter @ same rate" "greeter,90")
+
+Rebuilds: the flips made ${flips_sent} ReportHealth changes; \`dcdir_snapshot_version\` grew by ${rebuilds}
+during the latency runs (each change publishes a snapshot). Floor of this machine, same pinning, no
+gRPC (\`dcdir_load_client --probe_wakeup\`: a thread sleeping until a slot every 200 µs, how late it
+wakes): p50 $(field late_p50_us "${L[wakeup]}") µs, p99 $(field late_p99_us "${L[wakeup]}") µs, p99.9 $(field late_p999_us "${L[wakeup]}") µs, max $(field late_max_us "${L[wakeup]}") µs.
 
 **Memory** (dcdir-server, example world, \`/proc/PID/status\`): idle after start-up, health and
 tenant: VmRSS $(mib "${idle_rss}") MiB, VmHWM $(mib "${idle_hwm}") MiB; after the h2load rounds: VmRSS
@@ -307,10 +484,28 @@ $(mib "${load_rss}") MiB, VmHWM $(mib "${load_hwm}") MiB; after the latency runs
 (greeter VmHWM $(mib "${greeter_hwm}") MiB).
 
 **Start-up**: ${startup_ms} ms from launching \`dcdir-server\` (in-memory store, example world, no
-Redis) until \`grpc.health.v1.Health/Check\` first answered SERVING, polled every 1 ms from a client
-process started just before the server (\`dcdir_load_client --wait_serving\`). GetDirectory answers
+Redis) until \`grpc.health.v1.Health/Check\` first answered SERVING, polled every 1 ms by
+\`dcdir_load_client --wait_serving\`, which was already running and polling when the server was launched
+(so its own ~60 ms process start-up is not counted, as it was before 2026-11-27 22:55). GetDirectory answers
 UNAVAILABLE (fail closed) until the first health reports arrive: that is the product contract, not
 start-up cost.
+
+**1,000-DC world** (\`dcdir_world_gen --regions=200 --dcs_per_region=5 --seed=1\`: 200 regions, 1,000
+DCs, 400 countries, 21 deny rules; client country AC, no tenant): start-up to SERVING ${big_startup_ms} ms;
+VmRSS at SERVING $(mib "${big_before_rss}") MiB, idle after the health reports $(mib "${big_idle_rss}") MiB (VmHWM $(mib "${big_idle_hwm}") MiB),
+after the h2load rounds VmRSS $(mib "${big_load_rss}") MiB / VmHWM $(mib "${big_load_hwm}") MiB, after the latency runs VmHWM
+$(mib "${big_after_lat_hwm}") MiB (no /metrics scrape until then). Then three /metrics scrapes
+(${big_metrics_bytes} bytes, ${big_series} series each): VmRSS $(mib "${big_scrape_rss}") MiB, VmHWM $(mib "${big_scrape_hwm}") MiB. Throughput (h2load as above, ${rounds} round(s) alternated with the example-world
+server): $(printf %.0f "${big_med}") req/s (rounds $(rates_fmt "${big_rates[@]}")) vs example world $(printf %.0f "${small_med}") req/s: ratio ${r_big};
+\`dcdir_directory_requests_total{code="OK"}\` grew by ${big_ok_delta} for ${big_sent} GetDirectory calls that got an answer
+(h2load rounds, latency background and probe).
+Latency at 50% of the example-world dcdir max, pinned as above, with and without 50 health flips/s
+(${big_flips} health changes; \`dcdir_snapshot_version\` at the end ${big_version}, after 1,000 agent reports and the flips):
+
+| 1,000-DC server @ 50% | background req/s | p50 | p90 | p99 (rounds) | p99.9 | svc p99 | lag p99 | errors |
+|---|---|---|---|---|---|---|---|---|
+$(row "no health changes" "big,plain")
+$(row "50 health flips/s (snapshot rebuilds)" "big,flips")
 
 **Core** (\`dcdir_core_bench ${core_args[*]}\`; name, wall, CPU):
 \`\`\`

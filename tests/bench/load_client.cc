@@ -8,7 +8,10 @@
 //   dcdir_load_client --target=H:P --wait_serving=10 [--since_ns=N]
 //       polls grpc.health.v1.Health/Check ("" service) every ms until SERVING; prints
 //       serving_after_ms, counted from --since_ns (CLOCK_REALTIME ns, e.g. `date +%s%N` just
-//       before the server was launched) or from this process's start.
+//       before the server was launched) or from this process's start, and serving_at_ns (the
+//       CLOCK_REALTIME when SERVING was seen). --ready_file=F: create F once the first poll has
+//       been made (this process is loaded and its channel exists), so a script can launch the
+//       server only then and not count this process's own start-up (~60 ms here).
 //
 // --rate=0: closed loop, `--outstanding` calls always in flight (spread over `--channels`
 // channels, each its own HTTP/2 connection): the maximum rate.
@@ -75,6 +78,7 @@ struct Flags {
   std::string dump_response;
   double wait_serving = 0;
   int64_t since_ns = 0;
+  std::string ready_file;
   double probe_wakeup = 0;
   double flip_rate = 0;
   std::vector<std::string> flip_dcs;
@@ -101,6 +105,7 @@ bool Parse(int argc, char** argv, Flags* f) {
     else if (key == "dump_response") f->dump_response = value;
     else if (key == "wait_serving") ok = absl::SimpleAtod(value, &f->wait_serving) && f->wait_serving > 0;
     else if (key == "since_ns") ok = absl::SimpleAtoi(value, &f->since_ns);
+    else if (key == "ready_file") f->ready_file = value;
     else if (key == "probe_wakeup") ok = absl::SimpleAtod(value, &f->probe_wakeup) && f->probe_wakeup > 0;
     else if (key == "flip_rate") ok = absl::SimpleAtod(value, &f->flip_rate) && f->flip_rate >= 0;
     else if (key == "flip_dcs") f->flip_dcs = absl::StrSplit(value, ',', absl::SkipEmpty());
@@ -388,10 +393,14 @@ int WaitServing(const Flags& flags) {
         }
       }
       if (bytes == std::string("\x08\x01", 2)) {
-        std::printf("serving_after_ms=%.1f attempts=%d\n",
-                    static_cast<double>(RealtimeNs() - since) / 1e6, attempts);
+        const int64_t at = RealtimeNs();
+        std::printf("serving_after_ms=%.1f serving_at_ns=%lld attempts=%d\n",
+                    static_cast<double>(at - since) / 1e6, static_cast<long long>(at), attempts);
         return 0;
       }
+    }
+    if (attempts == 1 && !flags.ready_file.empty()) {
+      std::ofstream(flags.ready_file) << "polling\n";
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
