@@ -413,6 +413,8 @@ big_after_lat_hwm="$(rss_kb "${big_pid}" VmHWM)"
 # Now the scrapes: the OK count proof, the snapshot version, and what one scrape costs in memory.
 big_metrics_bytes="$(curl -s "http://127.0.0.1:${big_metrics}/metrics" | wc -c)"
 big_ok_delta=$(( $(big_ok) - big_ok_before ))
+big_notok="$(curl -s "http://127.0.0.1:${big_metrics}/metrics" |
+  awk '/^dcdir_directory_requests_total\{/ && !/code="OK"/ {s+=$2} END {printf "%d", s}')"
 big_version="$(curl -s "http://127.0.0.1:${big_metrics}/metrics" | awk '/^dcdir_snapshot_version/ {printf "%d", $2}')"
 big_scrape_rss="$(rss_kb "${big_pid}" VmRSS)"; big_scrape_hwm="$(rss_kb "${big_pid}" VmHWM)"
 big_series="$(curl -s "http://127.0.0.1:${big_metrics}/metrics" | grep -vc '^#')"
@@ -498,7 +500,9 @@ $(mib "${big_after_lat_hwm}") MiB (no /metrics scrape until then). Then three /m
 (${big_metrics_bytes} bytes, ${big_series} series each): VmRSS $(mib "${big_scrape_rss}") MiB, VmHWM $(mib "${big_scrape_hwm}") MiB. Throughput (h2load as above, ${rounds} round(s) alternated with the example-world
 server): $(printf %.0f "${big_med}") req/s (rounds $(rates_fmt "${big_rates[@]}")) vs example world $(printf %.0f "${small_med}") req/s: ratio ${r_big};
 \`dcdir_directory_requests_total{code="OK"}\` grew by ${big_ok_delta} for ${big_sent} GetDirectory calls that got an answer
-(h2load rounds, latency background and probe).
+(h2load rounds, latency background and probe; h2load does not count the requests of its 1 s
+warm-up, so the OK delta is larger by about one second of background per latency run); every
+other code: ${big_notok}.
 Latency at 50% of the example-world dcdir max, pinned as above, with and without 50 health flips/s
 (${big_flips} health changes; \`dcdir_snapshot_version\` at the end ${big_version}, after 1,000 agent reports and the flips):
 
