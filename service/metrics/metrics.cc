@@ -1,6 +1,8 @@
 #include "service/metrics/metrics.h"
 
 #include <mutex>
+#include <set>
+#include <string>
 #include <utility>
 
 namespace dcdir::metrics {
@@ -124,19 +126,20 @@ void Metrics::SetTopology(const core::Topology& topology) {
       h->requests[r][c] = &requests_.Add({{"client_region", label}, {"code", kCodeNames[c]}});
     }
   }
-  h->cross_border.resize(regions);
-  h->client_fallbacks.resize(regions * regions);
+  for (size_t r = 0; r < regions; ++r) h->region_ids.push_back(region_id(r));
+  h->cross_border = std::vector<std::atomic<prometheus::Counter*>>(regions * regions);
+  h->client_fallbacks = std::vector<std::atomic<prometheus::Counter*>>(regions * regions * 2);
   for (size_t c = 0; c < regions; ++c) {
     h->fallbacks.push_back(&fallbacks_.Add({{"client_region", region_id(c)}}));
-    for (size_t d = 0; d < regions; ++d) {
-      h->cross_border[c].push_back(
-          &cross_border_.Add({{"client_region", region_id(c)}, {"dc_region", region_id(d)}}));
-      for (int x = 0; x < 2; ++x) {
-        h->client_fallbacks[c * regions + d][x] = &client_fallbacks_.Add(
-            {{"client_region", region_id(c)},
-             {"dc_region", region_id(d)},
-             {"cross_border", x ? "true" : "false"}});
-      }
+    std::set<size_t> named = {c};
+    for (const auto* ids : {&topology.region_config(c).primaries,
+                            &topology.region_config(c).secondaries}) {
+      for (const std::string& id : *ids) named.insert(topology.dc_region()[topology.DcIndex(id)]);
+    }
+    for (size_t d : named) {
+      if (d != c) CrossBorder(*h, c, d);
+      ClientFallback(*h, c, d, false);
+      ClientFallback(*h, c, d, true);
     }
   }
   for (const core::DenyRule& rule : topology.world().deny_rules) {
@@ -161,6 +164,31 @@ void Metrics::SetTopology(const core::Topology& topology) {
   all_handles_.push_back(std::move(h));
 }
 
+prometheus::Counter& Metrics::CrossBorder(const Handles& h, size_t client, size_t dc_region) {
+  std::atomic<prometheus::Counter*>& slot = h.cross_border[client * h.region_count + dc_region];
+  prometheus::Counter* counter = slot.load(std::memory_order_acquire);
+  if (counter == nullptr) {  // Family::Add returns the existing series for the same labels
+    counter = &cross_border_.Add(
+        {{"client_region", h.region_ids[client]}, {"dc_region", h.region_ids[dc_region]}});
+    slot.store(counter, std::memory_order_release);
+  }
+  return *counter;
+}
+
+prometheus::Counter& Metrics::ClientFallback(const Handles& h, size_t client, size_t dc_region,
+                                             bool cross_border) {
+  std::atomic<prometheus::Counter*>& slot =
+      h.client_fallbacks[(client * h.region_count + dc_region) * 2 + (cross_border ? 1 : 0)];
+  prometheus::Counter* counter = slot.load(std::memory_order_acquire);
+  if (counter == nullptr) {
+    counter = &client_fallbacks_.Add({{"client_region", h.region_ids[client]},
+                                      {"dc_region", h.region_ids[dc_region]},
+                                      {"cross_border", cross_border ? "true" : "false"}});
+    slot.store(counter, std::memory_order_release);
+  }
+  return *counter;
+}
+
 void Metrics::ObserveRequest(Method method, uint32_t region, int code, absl::Duration elapsed) {
   duration_by_method_[static_cast<int>(method)]->Observe(absl::ToDoubleSeconds(elapsed));
   const Handles* h = handles_.load(std::memory_order_acquire);
@@ -175,7 +203,7 @@ void Metrics::RecordAnswer(const core::Answer& answer) {
   if (h == nullptr || answer.region >= h->region_count) return;
   h->fallbacks[answer.region]->Increment();
   for (uint32_t dc : answer.cross_border_fallback_dcs) {
-    if (dc < h->dc_region.size()) h->cross_border[answer.region][h->dc_region[dc]]->Increment();
+    if (dc < h->dc_region.size()) CrossBorder(*h, answer.region, h->dc_region[dc]).Increment();
   }
 }
 
@@ -196,7 +224,7 @@ void Metrics::RecordClientFallback(uint32_t client_region, uint32_t dc_region,
                                    bool cross_border) {
   const Handles* h = handles_.load(std::memory_order_acquire);
   if (h == nullptr || client_region >= h->region_count || dc_region >= h->region_count) return;
-  h->client_fallbacks[client_region * h->region_count + dc_region][cross_border]->Increment();
+  ClientFallback(*h, client_region, dc_region, cross_border).Increment();
 }
 
 void Metrics::OnSnapshot(const core::Snapshot& snapshot) {

@@ -77,14 +77,23 @@ class Metrics {
   struct Handles {
     std::vector<std::array<prometheus::Counter*, kCodeCount>> requests;  // [region+1][code]
     std::vector<prometheus::Counter*> fallbacks;                         // [region]
-    std::vector<std::vector<prometheus::Counter*>> cross_border;         // [client][dc region]
+    // Region-pair series: those of the pairs the config names (a region and the regions of
+    // its primaries and secondaries) are created with the topology, any other pair (a top-up
+    // from an unlisted region) on its first increment. Regions² zero series would dominate
+    // a large world's memory and every scrape.
+    mutable std::vector<std::atomic<prometheus::Counter*>> cross_border;  // [c*R+d]
+    mutable std::vector<std::atomic<prometheus::Counter*>> client_fallbacks;  // [(c*R+d)*2+x]
     std::vector<prometheus::Counter*> exclusions;  // [rule], last one is tenant control
-    std::vector<std::array<prometheus::Counter*, 2>> client_fallbacks;  // [c*R+d][cross]
     std::vector<prometheus::Gauge*> dc_up;
     std::vector<prometheus::Gauge*> dc_congestion;
     std::vector<uint32_t> dc_region;
+    std::vector<std::string> region_ids;
     size_t region_count = 0;
   };
+
+  prometheus::Counter& CrossBorder(const Handles& h, size_t client, size_t dc_region);
+  prometheus::Counter& ClientFallback(const Handles& h, size_t client, size_t dc_region,
+                                      bool cross_border);
 
   std::shared_ptr<prometheus::Registry> registry_;
   prometheus::Family<prometheus::Counter>& requests_;

@@ -83,6 +83,10 @@ TEST(DirectoryServiceTest, UsOutageFallsBackToCanadaAndCountsCrossBorder) {
   EXPECT_EQ(MetricValue(t.registry(), "dcdir_cross_border_fallback_total",
                         {{"client_region", "us"}, {"dc_region", "latam"}}),
             0.0);
+  // A pair the config does not name (us clients, jp DCs) has no series until first counted.
+  EXPECT_EQ(MetricValue(t.registry(), "dcdir_cross_border_fallback_total",
+                        {{"client_region", "us"}, {"dc_region", "jp"}}),
+            std::nullopt);
   EXPECT_EQ(MetricValue(t.registry(), "dcdir_fallback_responses_total", {{"client_region", "us"}}),
             1.0);
   EXPECT_EQ(MetricValue(t.registry(), "dcdir_directory_requests_total",

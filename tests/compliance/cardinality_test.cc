@@ -1,10 +1,12 @@
 // Bounded cardinality: whatever clients send (random countries, valid or not, tenants, client
 // ids, fallback and health reports), the number of series of every dcdir_ metric family is the
-// number the config implies, before and after.
+// number the config implies, before and after; the two region-pair families start with the
+// pairs the config names and may only grow towards the other pairs of configured regions.
 
 #include <iostream>
 #include <map>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -29,6 +31,33 @@ std::map<std::string, size_t> SeriesByFamily(const prometheus::Registry& registr
   return out;
 }
 
+// Every label value of a family's series, per label name.
+std::map<std::string, std::set<std::string>> LabelValues(const prometheus::Registry& registry,
+                                                         const std::string& name) {
+  std::map<std::string, std::set<std::string>> out;
+  for (const prometheus::MetricFamily& family : registry.Collect()) {
+    if (family.name != name) continue;
+    for (const prometheus::ClientMetric& m : family.metric) {
+      for (const auto& l : m.label) out[l.name].insert(l.value);
+    }
+  }
+  return out;
+}
+
+// Region pairs (client region, DC region) the config names: a region with itself and with the
+// regions of its primaries and secondaries.
+size_t NamedPairs(const core::Topology& topology, bool include_self) {
+  size_t n = 0;
+  for (const core::Region& region : topology.world().regions) {
+    std::set<std::string> regions = {region.id};
+    for (const auto* ids : {&region.primaries, &region.secondaries}) {
+      for (const std::string& id : *ids) regions.insert(topology.dc(topology.DcIndex(id)).region);
+    }
+    n += regions.size() - (include_self ? 0 : 1);
+  }
+  return n;
+}
+
 // What the config implies (R regions, D DCs, N deny rules; 17 canonical codes).
 std::map<std::string, size_t> Expected(const core::Topology& topology) {
   const size_t r = topology.region_count();
@@ -38,12 +67,12 @@ std::map<std::string, size_t> Expected(const core::Topology& topology) {
       {"dcdir_directory_requests_total", (r + 1) * 17},  // + client_region="unknown"
       {"dcdir_directory_request_duration_seconds", 3},    // per method
       {"dcdir_fallback_responses_total", r},
-      {"dcdir_cross_border_fallback_total", r * r},
+      {"dcdir_cross_border_fallback_total", NamedPairs(topology, false)},
       {"dcdir_compliance_exclusions_total", rules + 1},   // + tenant_control
       {"dcdir_datacenter_up", d},
       {"dcdir_datacenter_congestion", d},
       {"dcdir_health_reports_total", 6},                  // per result
-      {"dcdir_client_fallbacks_total", r * r * 2},        // x cross_border true/false
+      {"dcdir_client_fallbacks_total", NamedPairs(topology, true) * 2},  // x cross_border
       {"dcdir_store_up", 1},
       {"dcdir_snapshot_age_seconds", 1},
       {"dcdir_snapshot_version", 1},
@@ -114,13 +143,15 @@ class Flood {
   std::mt19937 rng_;
 };
 
-TEST(CardinalityTest, FloodOfRandomRequestsCreatesNoSeries) {
+TEST(CardinalityTest, FloodOfRandomRequestsStaysWithinTheConfigsSeries) {
   TestServer t;
   auto topology = t.server().state().Current()->topology;
   ASSERT_EQ(topology->region_count(), 10u);
   ASSERT_EQ(topology->dc_count(), 21u);
   const std::map<std::string, size_t> expected = Expected(*topology);
   EXPECT_EQ(SeriesByFamily(t.registry()), expected);
+  // us names ca, latam (mx-qro) and eu (eu-ams); 22 of the 90 cross-region pairs in all.
+  EXPECT_EQ(expected.at("dcdir_cross_border_fallback_total"), 22u);
   EXPECT_EQ(testing::SeriesCount(t.registry(), "dcdir_directory_requests_total"), 187u);
 
   t.Report(v1::HEALTH_STATUS_HEALTHY);
@@ -195,7 +226,30 @@ TEST(CardinalityTest, FloodOfRandomRequestsCreatesNoSeries) {
   // Every call was counted, in the pre-created series.
   EXPECT_EQ(Sum(t.registry(), "dcdir_directory_requests_total"), directory_calls);
 
-  EXPECT_EQ(SeriesByFamily(t.registry()), expected);
+  // The region-pair families grew by pairs first seen in the flood (fallback reports from any
+  // region to any DC), never past the pairs of configured regions; the rest did not change.
+  std::map<std::string, size_t> after = SeriesByFamily(t.registry());
+  const size_t r = topology->region_count();
+  EXPECT_GT(after["dcdir_client_fallbacks_total"], expected.at("dcdir_client_fallbacks_total"));
+  EXPECT_LE(after["dcdir_client_fallbacks_total"], r * r * 2);
+  EXPECT_GE(after["dcdir_cross_border_fallback_total"],
+            expected.at("dcdir_cross_border_fallback_total"));
+  EXPECT_LE(after["dcdir_cross_border_fallback_total"], r * (r - 1));
+  std::set<std::string> region_ids;
+  for (const core::Region& region : topology->world().regions) region_ids.insert(region.id);
+  for (const char* family : {"dcdir_client_fallbacks_total", "dcdir_cross_border_fallback_total"}) {
+    auto labels = LabelValues(t.registry(), family);
+    for (const char* label : {"client_region", "dc_region"}) {
+      for (const std::string& v : labels[label]) {
+        EXPECT_TRUE(region_ids.count(v)) << family << " " << label << "=" << v;
+      }
+    }
+    after.erase(family);
+  }
+  std::map<std::string, size_t> rest = expected;
+  rest.erase("dcdir_client_fallbacks_total");
+  rest.erase("dcdir_cross_border_fallback_total");
+  EXPECT_EQ(after, rest);
 }
 
 }  // namespace
