@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# The test command: installs everything the tests use, builds, and runs every test (ctest).
-#   scripts/test.sh            (BUILD_DIR defaults to build-ci; JOBS to 2)
+# The test command: installs everything the tests use, builds, runs every test (ctest), then
+# the tests under ASan+UBSan (with the fuzz smokes) and TSan (scripts/sanitizers.sh).
+#   scripts/test.sh            (BUILD_DIR defaults to build-ci; JOBS to 2;
+#                               SANITIZERS=0 skips the sanitizer builds for a quick local run)
 set -euo pipefail
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "${repo_root}"
 build_dir="${BUILD_DIR:-build-ci}"
 jobs="${JOBS:-2}"
+# Compiler cache keyed on paths relative to the checkout, so every clone shares it.
+export CCACHE_BASEDIR="${repo_root}" CCACHE_NOHASHDIR=1 CCACHE_MAXSIZE="${CCACHE_MAXSIZE:-15G}"
 
 scripts/install-deps.sh test
 cmake -S . -B "${build_dir}" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDCDIR_BUILD_TESTS=ON \
@@ -16,3 +20,6 @@ if [[ -x ../shared/tools/contract-check ]]; then
   ../shared/tools/contract-check "${build_dir}"
 fi
 ctest --test-dir "${build_dir}" --output-on-failure -j"${jobs}" --timeout 600
+if [[ "${SANITIZERS:-1}" != 0 ]]; then
+  scripts/sanitizers.sh all
+fi

@@ -1,11 +1,15 @@
 // Unit tests of DirectoryState (service/runtime/directory_state.h) with a FakeClock and the
 // in-memory store: change messages, periodic resync, stale mode and self-preservation. The
-// maintenance thread is not started; the tests call Refresh() themselves.
+// maintenance thread is not started (the tests call Refresh() themselves), except in the
+// concurrency test, which is also what ThreadSanitizer checks (label tsan).
 
 #include "service/runtime/directory_state.h"
 
+#include <atomic>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -261,6 +265,71 @@ TEST_F(DirectoryStateTest, OwnWritesAreVisibleAtOnce) {
   EXPECT_EQ(StatusOf("in-bom"), HealthStatus::kHealthy);
   ASSERT_TRUE(state_->SetTenant({"globex", "jp", {}, absl::InfinitePast()}).ok());
   EXPECT_TRUE(state_->GetTenant("globex").ok());
+}
+
+// Writers, readers, the store's change messages and the maintenance thread all at once: every
+// reader sees versions only grow, listeners hear every publish in order, and the final snapshot
+// holds each DC's last report.
+TEST_F(DirectoryStateTest, ConcurrentReportsReadersAndMaintenanceThreadAgree) {
+  store::InMemoryStore store;
+  DirectoryStateOptions options;
+  options.tick = absl::Milliseconds(1);
+  Make(&store, options);
+  std::mutex published_mu;
+  std::vector<uint64_t> published;
+  state_->AddSnapshotListener([&](const std::shared_ptr<const core::Snapshot>& s) {
+    std::lock_guard<std::mutex> lock(published_mu);
+    published.push_back(s->version);
+  });
+  state_->Start();
+
+  const std::vector<std::string> ids = AllIds();
+  constexpr int kWriters = 3, kRounds = 60;
+  std::atomic<bool> readers_stop{false};
+  std::atomic<int> reader_errors{0};
+  std::vector<std::thread> readers;
+  for (int r = 0; r < 2; ++r) {
+    readers.emplace_back([&] {
+      uint64_t last = 0;
+      while (!readers_stop.load()) {
+        auto s = state_->Current();
+        if (s == nullptr || s->version < last || s->dcs.size() != ids.size()) ++reader_errors;
+        if (s != nullptr) last = s->version;
+      }
+    });
+  }
+  std::vector<std::thread> writers;
+  for (int w = 0; w < kWriters; ++w) {
+    writers.emplace_back([&, w] {
+      for (int round = 0; round < kRounds; ++round) {
+        for (size_t i = w; i < ids.size(); i += kWriters) {
+          // Last round: even DCs end HEALTHY, odd ones DOWN.
+          const bool healthy = round + 1 < kRounds ? round % 2 == 0 : i % 2 == 0;
+          EXPECT_TRUE(state_->ReportHealth(ids[i],
+                                           healthy ? HealthStatus::kHealthy : HealthStatus::kDown,
+                                           0.1, absl::Seconds(30))
+                          .ok());
+        }
+      }
+    });
+  }
+  for (std::thread& t : writers) t.join();
+  readers_stop = true;
+  for (std::thread& t : readers) t.join();
+  state_->Stop();
+  state_->Refresh();
+
+  EXPECT_EQ(reader_errors.load(), 0);
+  for (size_t i = 0; i < ids.size(); ++i) {
+    EXPECT_EQ(StatusOf(ids[i]), i % 2 == 0 ? HealthStatus::kHealthy : HealthStatus::kDown)
+        << ids[i];
+  }
+  std::lock_guard<std::mutex> lock(published_mu);
+  ASSERT_GE(published.size(), ids.size() * kRounds);  // every report publishes
+  for (size_t i = 1; i < published.size(); ++i) {
+    ASSERT_LT(published[i - 1], published[i]) << "publish " << i;
+  }
+  EXPECT_EQ(published.back(), state_->Current()->version);
 }
 
 }  // namespace
