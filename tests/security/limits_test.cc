@@ -1,7 +1,9 @@
 // Overload: more WatchDirectory streams than --max_watch_streams and more ReportHealth calls
 // than the per-DC rate get RESOURCE_EXHAUSTED; the server stays healthy (GetDirectory still
-// answers) and bounded (the number of open streams never passes the limit).
+// answers) and bounded (the number of open streams never passes the limit); a watch's deadline
+// ends it and frees its slot.
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
@@ -125,6 +127,29 @@ TEST_F(LimitsTest, WatchesBeyondTheLimitAreRefusedAndTheServerStaysHealthy) {
   EXPECT_EQ(again->first.client_region(), "us");
   for (auto& w : open) w->context.TryCancel();
   again->context.TryCancel();
+}
+
+TEST_F(LimitsTest, WatchDeadlineIsHonouredAndFreesItsSlot) {
+  for (const char* dc : {"us-sjc", "us-den", "us-nyc", "us-iad"}) ASSERT_TRUE(Report(dc).ok());
+  v1::GetDirectoryRequest request;
+  request.set_client_country("US");
+  request.set_client_id("k");
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(300));
+  auto reader = directory_->WatchDirectory(&context, request);
+  v1::Directory first;
+  ASSERT_TRUE(reader->Read(&first));
+  EXPECT_EQ(first.client_region(), "us");
+  EXPECT_EQ(server_->open_watches(), 1u);
+  v1::Directory next;
+  EXPECT_FALSE(reader->Read(&next));  // nothing changes: the stream ends at the deadline
+  EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+  // The server notices asynchronously and frees the slot.
+  for (int i = 0; i < 500 && server_->open_watches() != 0; ++i) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  EXPECT_EQ(server_->open_watches(), 0u);
+  EXPECT_EQ(Get(), grpc::StatusCode::OK);
 }
 
 TEST_F(LimitsTest, HealthReportsAreRateLimitedPerDatacenter) {
