@@ -184,7 +184,9 @@ size_t WatchHub::size() const {
 }
 
 DirectoryServiceImpl::DirectoryServiceImpl(ServiceContext context, audit::AuditSink* audit)
-    : context_(context), audit_(audit) {}
+    : context_(context), audit_(audit) {
+  SetMessageAllocatorFor_GetDirectory(&get_allocator_);
+}
 
 DirectoryServiceImpl::Computed DirectoryServiceImpl::Compute(
     const v1::GetDirectoryRequest& request, const std::string& country,

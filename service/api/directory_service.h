@@ -7,6 +7,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_set.h"
 #include "dcdir/v1/directory.grpc.pb.h"
+#include "service/api/arena_allocator.h"
 #include "service/api/service_context.h"
 #include "service/audit/audit_sink.h"
 #include "service/core/answer.h"
@@ -76,6 +77,7 @@ class DirectoryServiceImpl final : public v1::DirectoryService::CallbackService 
   ServiceContext context_;
   audit::AuditSink* const audit_;
   WatchHub hub_;
+  ArenaMessageAllocator<v1::GetDirectoryRequest, v1::Directory> get_allocator_;
 };
 
 }  // namespace dcdir::api

@@ -1,7 +1,8 @@
 // The ceiling of the gRPC stack: a minimal callback-API server answering
 // dcdir.v1.DirectoryService/GetDirectory with a fixed, precomputed Directory (no validation,
-// no snapshot, no metrics). Same gRPC, same method path, same request bytes as dcdir-server, so
-// h2load and dcdir_load_client can drive both with identical input.
+// no snapshot, no metrics). Same gRPC, same method path, same request bytes and the same
+// per-call arena for the messages (service/api/arena_allocator.h) as dcdir-server, so h2load and
+// dcdir_load_client can drive both with identical input and the ratio is dcdir's own work.
 //
 //   dcdir_bench_greeter --port=0 [--host=127.0.0.1] [--response_file=F]
 //
@@ -23,13 +24,16 @@
 #include "grpcpp/server.h"
 #include "grpcpp/server_builder.h"
 #include "grpcpp/server_context.h"
+#include "service/api/arena_allocator.h"
 
 namespace dcdir {
 namespace {
 
 class GreeterService final : public v1::DirectoryService::CallbackService {
  public:
-  explicit GreeterService(v1::Directory answer) : answer_(std::move(answer)) {}
+  explicit GreeterService(v1::Directory answer) : answer_(std::move(answer)) {
+    SetMessageAllocatorFor_GetDirectory(&allocator_);
+  }
 
   grpc::ServerUnaryReactor* GetDirectory(grpc::CallbackServerContext* context,
                                          const v1::GetDirectoryRequest* /*request*/,
@@ -42,6 +46,7 @@ class GreeterService final : public v1::DirectoryService::CallbackService {
 
  private:
   const v1::Directory answer_;
+  api::ArenaMessageAllocator<v1::GetDirectoryRequest, v1::Directory> allocator_;
 };
 
 v1::Directory BuiltInAnswer() {
