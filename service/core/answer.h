@@ -15,9 +15,9 @@ namespace dcdir::core {
 
 // A request, already validated by the API layer: country is two upper-case ASCII letters.
 struct AnswerRequest {
-  std::string_view country;
-  std::string_view tenant_id;  // empty: no tenant
-  std::string_view client_id;  // empty: hashed as the empty string
+  std::string_view country = {};
+  std::string_view tenant_id = {};  // empty: no tenant
+  std::string_view client_id = {};  // empty: hashed as the empty string
   uint32_t max_secondaries = 0;  // 0: no cap
 };
 

@@ -28,7 +28,7 @@ std::shared_ptr<const core::Topology> ExampleTopology();
 struct TestServerOptions {
   std::string auth_token = "s3cret-token";
   double fallback_reports_per_second = 1000;
-  std::shared_ptr<const core::Topology> topology;  // null: the example world
+  std::shared_ptr<const core::Topology> topology = nullptr;  // null: the example world
   store::Store* store = nullptr;                   // null: a fresh InMemoryStore
   bool self_preservation = true;                   // runtime::DirectoryStateOptions
 };
