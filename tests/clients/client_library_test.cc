@@ -25,6 +25,7 @@
 #include "gtest/gtest.h"
 #include "tests/clients/in_process_server.h"
 #include "tests/testing/redis_fixture.h"
+#include "tests/testing/temp_dir.h"
 
 namespace dcdir::client {
 namespace {
@@ -55,10 +56,9 @@ class FakeClientClock final : public Clock {
 };
 
 std::string TempDir() {
-  std::string tmpl = ::testing::TempDir() + "dcdir-client-XXXXXX";
-  char* dir = ::mkdtemp(tmpl.data());
-  EXPECT_NE(dir, nullptr);
-  return tmpl;
+  std::string dir = dcdir::testing::MakeTempDir("dcdir-client");
+  EXPECT_FALSE(dir.empty());
+  return dir;
 }
 
 // A loopback port nothing listens on.

@@ -20,6 +20,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
+#include "tests/testing/temp_dir.h"
 
 extern char** environ;
 
@@ -30,12 +31,6 @@ inline std::string ReadFile(const std::string& path) {
   std::stringstream buffer;
   buffer << in.rdbuf();
   return buffer.str();
-}
-
-inline std::string MakeTempDir() {
-  std::string tmpl = ::testing::TempDir() + "dcdir-cli-XXXXXX";
-  EXPECT_NE(::mkdtemp(tmpl.data()), nullptr);
-  return tmpl;
 }
 
 class Subprocess {

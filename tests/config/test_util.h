@@ -11,15 +11,15 @@
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "tests/testing/temp_dir.h"
 
 namespace dcdir::config::testing {
 
-// A fresh directory under the test temp dir.
+// A fresh directory under the test temp dir, removed when the test process exits.
 inline std::string MakeTempDir() {
-  std::string tmpl = absl::StrCat(::testing::TempDir(), "/dcdir_config_XXXXXX");
-  char* dir = mkdtemp(tmpl.data());
-  EXPECT_NE(dir, nullptr);
-  return tmpl;
+  std::string dir = dcdir::testing::MakeTempDir("dcdir_config");
+  EXPECT_FALSE(dir.empty());
+  return dir;
 }
 
 inline void WriteFile(const std::string& path, const std::string& content) {
