@@ -10,6 +10,7 @@
 #include <atomic>
 #include <csignal>
 #include <fstream>
+#include <iterator>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -31,6 +32,7 @@
 #include "tests/replica/replica_fixture.h"
 #include "tests/testing/redis_fixture.h"
 #include "tests/testing/server_fixture.h"
+#include "tests/testing/temp_dir.h"
 
 namespace dcdir::testing {
 namespace {
@@ -529,9 +531,9 @@ TEST_F(ReplicaTest, SpawnedServerBinaryServesFromRedisNextToAnInProcessReplica) 
   ASSERT_TRUE(a);
   ASSERT_NO_FATAL_FAILURE(ReportAll(*a, v1::HEALTH_STATUS_HEALTHY));
 
-  char dir_template[] = "/tmp/dcdir-replica-XXXXXX";
-  ASSERT_NE(::mkdtemp(dir_template), nullptr);
-  const std::string log_path = std::string(dir_template) + "/server.log";
+  const std::string dir = MakeTempDir("dcdir-replica");  // removed at exit
+  ASSERT_FALSE(dir.empty());
+  const std::string log_path = dir + "/server.log";
   const std::vector<std::string> args = {DCDIR_SERVER_BINARY,
                                          "--config=" + ExampleWorldPath(),
                                          "--redis=" + redis_->url(),
@@ -559,7 +561,8 @@ TEST_F(ReplicaTest, SpawnedServerBinaryServesFromRedisNextToAnInProcessReplica) 
                                    absl::Seconds(10), absl::Milliseconds(10))
                              .has_value();
   if (!listening) ::kill(pid, SIGKILL);
-  ASSERT_TRUE(listening) << "dcdir-server did not start; see " << log_path;
+  ASSERT_TRUE(listening) << "dcdir-server did not start; its log:\n"
+                         << std::string(std::istreambuf_iterator<char>(std::ifstream(log_path).rdbuf()), {});
 
   auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", *port),
                                      grpc::InsecureChannelCredentials());
