@@ -1,6 +1,5 @@
 #include "service/api/reporting_service.h"
 
-#include <algorithm>
 #include <mutex>
 
 #include "service/api/mapping.h"
@@ -21,18 +20,14 @@ ReportingServiceImpl::ReportingServiceImpl(ServiceContext context,
 
 bool ReportingServiceImpl::TakeHealthToken(const std::string& dc_id, absl::Time now) {
   if (health_rate_ <= 0) return true;
-  std::lock_guard<std::mutex> lock(health_mu_);
-  auto [it, inserted] = health_buckets_.try_emplace(dc_id);
-  Bucket& b = it->second;
-  if (inserted) {
-    b.tokens = health_burst_;
-  } else if (now > b.last) {
-    b.tokens = std::min(health_burst_, b.tokens + absl::ToDoubleSeconds(now - b.last) * health_rate_);
+  core::TokenBucket* bucket;
+  {
+    std::lock_guard<std::mutex> lock(health_mu_);
+    auto& slot = health_buckets_[dc_id];
+    if (slot == nullptr) slot = std::make_unique<core::TokenBucket>(health_rate_, health_burst_);
+    bucket = slot.get();  // buckets are never removed
   }
-  if (now > b.last) b.last = now;
-  if (b.tokens < 1) return false;
-  b.tokens -= 1;
-  return true;
+  return bucket->TryTake(now);
 }
 
 std::optional<ApiError> ReportingServiceImpl::HandleReportHealth(

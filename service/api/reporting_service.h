@@ -1,6 +1,7 @@
 #ifndef DCDIR_SERVICE_API_REPORTING_SERVICE_H_
 #define DCDIR_SERVICE_API_REPORTING_SERVICE_H_
 
+#include <memory>
 #include <mutex>
 #include <string>
 
@@ -41,12 +42,8 @@ class ReportingServiceImpl final : public v1::ReportingService::CallbackService 
   core::TokenBucket fallback_limiter_;
   const double health_rate_;
   const double health_burst_;
-  struct Bucket {
-    double tokens = 0;
-    absl::Time last = absl::InfinitePast();
-  };
-  std::mutex health_mu_;
-  absl::flat_hash_map<std::string, Bucket> health_buckets_;  // guarded by health_mu_
+  std::mutex health_mu_;  // guards the map; each bucket locks itself
+  absl::flat_hash_map<std::string, std::unique_ptr<core::TokenBucket>> health_buckets_;
 };
 
 }  // namespace dcdir::api
