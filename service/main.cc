@@ -8,6 +8,7 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -24,6 +25,7 @@
 #include "service/api/server.h"
 #include "service/audit/audit_log.h"
 #include "service/audit/audit_writer.h"
+#include "service/config/compliance_change.h"
 #include "service/config/config_loader.h"
 #include "service/config/config_watcher.h"
 #include "service/config/policy_report.h"
@@ -56,7 +58,13 @@ ABSL_FLAG(bool, check_config, false,
           "Validate --config, print the policy report (allowed primaries and secondaries per "
           "region, which rule excluded what, per-tenant sets and the what-if of every region "
           "failing) and exit: 0 when valid, 1 on a config or tenants file error, 2 when a "
-          "region has fewer compliant DCs than --min_compliant_dcs.");
+          "region has fewer compliant DCs than --min_compliant_dcs, 3 when --against is given "
+          "and the config loosens compliance without acknowledging it.");
+ABSL_FLAG(std::string, against, "",
+          "With --check_config: the config served now (the old file). Prints, per region, the "
+          "(client, DC) pairs the new --config allows that the old one denies and the reverse, "
+          "and by which rule; exits 3 on a loosening the new file does not acknowledge with "
+          "`allow_loosening_from: <the old config_version>` (a live reload would refuse it).");
 ABSL_FLAG(bool, json, false, "With --check_config: print the report as one JSON document.");
 ABSL_FLAG(int, min_compliant_dcs, 1,
           "With --check_config: the fewest compliant DCs every region's clients (and every "
@@ -141,17 +149,39 @@ int CheckConfig(const std::string& path) {
     std::cerr << "--min_compliant_dcs must be >= 0\n";
     return 1;
   }
+  std::optional<dcdir::config::ComplianceChange> change;
+  std::shared_ptr<const dcdir::core::Topology> served;
+  if (const std::string against = absl::GetFlag(FLAGS_against); !against.empty()) {
+    absl::StatusOr<dcdir::core::World> old_world = dcdir::config::LoadWorldFile(against);
+    absl::StatusOr<std::shared_ptr<const dcdir::core::Topology>> old_topology =
+        old_world.ok() ? dcdir::core::Topology::Compile(*old_world) : old_world.status();
+    if (!old_topology.ok()) {
+      std::cerr << "--against config error: " << old_topology.status().message() << "\n";
+      return 1;
+    }
+    served = *std::move(old_topology);
+    change = dcdir::config::CompareCompliance(*served, **topology);
+  }
   const dcdir::config::ComplianceCheck check =
       dcdir::config::CheckCompliance(**topology, tenants, static_cast<uint32_t>(min_dcs));
   if (absl::GetFlag(FLAGS_json)) {
     std::string policy = dcdir::config::PolicyReportJson(**topology);
     while (!policy.empty() && policy.back() == '\n') policy.pop_back();
     std::cout << "{\"policy\":" << policy
-              << ",\"compliance\":" << dcdir::config::ComplianceCheckJson(check) << "}\n";
+              << ",\"compliance\":" << dcdir::config::ComplianceCheckJson(check);
+    if (change.has_value()) {
+      std::cout << ",\"against\":"
+                << dcdir::config::ComplianceChangeJson(*served, **topology, *change);
+    }
+    std::cout << "}\n";
   } else {
     std::cout << dcdir::config::PolicyReport(**topology)
               << dcdir::config::ComplianceCheckText(check);
+    if (change.has_value()) {
+      std::cout << dcdir::config::ComplianceChangeText(*served, **topology, *change);
+    }
   }
+  if (change.has_value() && change->refused()) return 3;
   return check.shortfalls.empty() ? 0 : 2;
 }
 

@@ -62,11 +62,12 @@ grpc::ServerUnaryReactor* AdminServiceImpl::GetTenantPolicy(
   auto error = Admit(*context, &snapshot);
   if (!error) error = ValidateTenantId(request->tenant_id(), /*required=*/true);
   if (!error) {
-    auto policy = context_.state->GetTenant(request->tenant_id());
-    if (policy.ok()) {
-      ToProto(*policy, response);
+    auto it = snapshot->tenants->find(request->tenant_id());
+    if (it != snapshot->tenants->end()) {
+      ToProto(it->second, response);
     } else {
-      error = TenantNotFound(policy.status());
+      error = TenantNotFound(absl::NotFoundError(
+          absl::StrCat("no policy is stored for tenant \"", request->tenant_id(), "\"")));
     }
   }
   return FinishWith(context, error);
@@ -101,8 +102,9 @@ grpc::ServerUnaryReactor* AdminServiceImpl::ListDataCenters(
       s->set_longitude(dc.location.lon);
       const core::HealthRecord& r = snapshot->dcs[i].record;
       if (r.reported_at != absl::InfinitePast()) {
-        ToProto(r.reported_at, s->mutable_report_time());
-        ToProto(r.expires_at, s->mutable_expire_time());
+        // Health times live on the store's timeline; shown as wall-clock times.
+        ToProto(snapshot->ToWall(r.reported_at), s->mutable_report_time());
+        ToProto(snapshot->ToWall(r.expires_at), s->mutable_expire_time());
       }
     }
     response->set_snapshot_version(snapshot->version);

@@ -36,6 +36,11 @@ void ToProto(const core::TenantPolicy& policy, v1::TenantPolicy* out) {
   if (policy.updated_at != absl::InfinitePast()) ToProto(policy.updated_at, out->mutable_update_time());
 }
 
+void ToProto(const core::CompiledTenant& tenant, v1::TenantPolicy* out) {
+  ToProto(tenant.policy, out);
+  for (const std::string& r : tenant.unknown_regions) out->add_unknown_regions(r);
+}
+
 void FillDataCenter(const core::Snapshot& snapshot, uint32_t dc, bool cross_border,
                     v1::DataCenter* out) {
   const core::DataCenter& config = snapshot.topology->dc(dc);
@@ -49,6 +54,7 @@ void FillDataCenter(const core::Snapshot& snapshot, uint32_t dc, bool cross_bord
   out->set_congestion(state.record.congestion);
   out->set_congested(state.congested);
   out->set_cross_border(cross_border);
+  out->set_health_kept(state.health_kept);
 }
 
 void FillDirectory(const core::Snapshot& snapshot, const core::Answer& answer, absl::Time now,
@@ -116,6 +122,8 @@ v1::VerdictReason ToProto(core::VerdictReason r) {
       return v1::VERDICT_REASON_NOT_A_CANDIDATE;
     case core::VerdictReason::kCutByMaxSecondaries:
       return v1::VERDICT_REASON_CUT_BY_MAX_SECONDARIES;
+    case core::VerdictReason::kHealthKept:
+      return v1::VERDICT_REASON_HEALTH_KEPT;
   }
   return v1::VERDICT_REASON_UNSPECIFIED;
 }
@@ -147,6 +155,15 @@ std::string Detail(const core::Snapshot& snapshot, const core::DcVerdict& v,
       return "allowed and usable, but not a candidate of the region and not needed";
     case core::VerdictReason::kCutByMaxSecondaries:
       return "cut by the request's max_secondaries";
+    case core::VerdictReason::kHealthKept: {
+      const core::DcState& st = snapshot.dcs[v.dc];
+      return absl::StrCat(
+          "health kept by self-preservation: last reported ",
+          v1::HealthStatus_Name(api::ToProto(st.status)), ", report expired at ",
+          absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", snapshot.ToWall(st.record.expires_at),
+                           absl::UTCTimeZone()),
+          v.kind == core::VerdictKind::kExcluded ? "; not offered" : "; offered on that health");
+    }
   }
   return "";
 }
@@ -182,6 +199,10 @@ void FillExplanation(const core::Snapshot& snapshot, const core::Explanation& ex
     }
     dv->set_detail(Detail(snapshot, v, explanation.tenant));
     dv->set_rank(v.rank);
+    const core::HealthRecord& record = snapshot.dcs[v.dc].record;
+    if (record.reported_at != absl::InfinitePast() && record.expires_at != absl::InfiniteFuture()) {
+      ToProto(snapshot.ToWall(record.expires_at), dv->mutable_expire_time());
+    }
   }
   if (answer.error == core::AnswerError::kNone) {
     out->set_outcome("OK");

@@ -17,6 +17,8 @@ namespace dcdir::api {
 v1::HealthStatus ToProto(core::HealthStatus status);
 void ToProto(absl::Time t, google::protobuf::Timestamp* out);
 void ToProto(const core::TenantPolicy& policy, v1::TenantPolicy* out);
+// The policy plus its unknown_regions (regions the served config does not define).
+void ToProto(const core::CompiledTenant& tenant, v1::TenantPolicy* out);
 
 // A DC of `snapshot` with its health; cross_border as given.
 void FillDataCenter(const core::Snapshot& snapshot, uint32_t dc, bool cross_border,
