@@ -3,7 +3,7 @@
 #
 #   scripts/install-deps.sh build   compilers' libraries and tools to build dcdir
 #   scripts/install-deps.sh test    + what the tests use: redis-server, redis-sentinel, etcd (bench peer),
-#                                   clang and the sanitizer runtimes,
+#                                   clang and the sanitizer runtimes, libfaketime (clock steps),
 #                                   prometheus/promtool, helm/kubectl and node tools, python gRPC
 set -euo pipefail
 mode="${1:-build}"
@@ -14,7 +14,8 @@ build_pkgs=(build-essential cmake pkg-config ccache
   libabsl-dev libhiredis-dev prometheus-cpp-dev libyaml-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev curl)
 test_pkgs=(redis-server redis-tools redis-sentinel python3-grpcio python3-grpc-tools
-  nghttp2-client jq etcd-server etcd-client clang libclang-rt-14-dev libtsan2)
+  nghttp2-client jq etcd-server etcd-client clang libclang-rt-14-dev libtsan2
+  faketime libfaketime)
 
 wanted=("${build_pkgs[@]}")
 [[ "${mode}" == "test" ]] && wanted+=("${test_pkgs[@]}")

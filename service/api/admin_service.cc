@@ -93,6 +93,7 @@ grpc::ServerUnaryReactor* AdminServiceImpl::ListDataCenters(
   auto error = Admit(*context, &snapshot);
   if (!error) {
     const core::Topology& topology = *snapshot->topology;
+    const absl::Duration to_wall = context_.state->HealthToWall();
     for (uint32_t i = 0; i < topology.dc_count(); ++i) {
       v1::DataCenterState* s = response->add_datacenters();
       FillDataCenter(*snapshot, i, /*cross_border=*/false, s->mutable_datacenter());
@@ -103,8 +104,8 @@ grpc::ServerUnaryReactor* AdminServiceImpl::ListDataCenters(
       const core::HealthRecord& r = snapshot->dcs[i].record;
       if (r.reported_at != absl::InfinitePast()) {
         // Health times live on the store's timeline; shown as wall-clock times.
-        ToProto(snapshot->ToWall(r.reported_at), s->mutable_report_time());
-        ToProto(snapshot->ToWall(r.expires_at), s->mutable_expire_time());
+        ToProto(r.reported_at + to_wall, s->mutable_report_time());
+        ToProto(r.expires_at + to_wall, s->mutable_expire_time());
       }
     }
     response->set_snapshot_version(snapshot->version);

@@ -264,7 +264,8 @@ grpc::ServerUnaryReactor* DirectoryServiceImpl::ExplainDirectory(
     if (explanation.answer.error == core::AnswerError::kCountryNotMapped) {
       error = AnswerToError(*snapshot, explanation.answer, country);
     } else {
-      FillExplanation(*snapshot, explanation, country, context_.clock->Now(), response);
+      FillExplanation(*snapshot, explanation, country, context_.clock->Now(),
+                      context_.state->HealthToWall(), response);
     }
   }
   const grpc::Status status = error ? Reply(context, *error) : grpc::Status::OK;

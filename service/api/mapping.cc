@@ -129,7 +129,7 @@ v1::VerdictReason ToProto(core::VerdictReason r) {
 }
 
 std::string Detail(const core::Snapshot& snapshot, const core::DcVerdict& v,
-                   const core::TenantPolicy* tenant) {
+                   const core::TenantPolicy* tenant, absl::Duration to_wall) {
   const core::World& world = snapshot.topology->world();
   switch (v.reason) {
     case core::VerdictReason::kCandidate:
@@ -160,7 +160,7 @@ std::string Detail(const core::Snapshot& snapshot, const core::DcVerdict& v,
       return absl::StrCat(
           "health kept by self-preservation: last reported ",
           v1::HealthStatus_Name(api::ToProto(st.status)), ", report expired at ",
-          absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", snapshot.ToWall(st.record.expires_at),
+          absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", st.record.expires_at + to_wall,
                            absl::UTCTimeZone()),
           v.kind == core::VerdictKind::kExcluded ? "; not offered" : "; offered on that health");
     }
@@ -183,7 +183,8 @@ v1::Verdict ToProto(core::VerdictKind k) {
 }  // namespace
 
 void FillExplanation(const core::Snapshot& snapshot, const core::Explanation& explanation,
-                     std::string_view country, absl::Time now, v1::DirectoryExplanation* out) {
+                     std::string_view country, absl::Time now, absl::Duration to_wall,
+                     v1::DirectoryExplanation* out) {
   const core::Topology& topology = *snapshot.topology;
   const core::Answer& answer = explanation.answer;
   if (answer.region != core::kNoIndex) {
@@ -197,11 +198,11 @@ void FillExplanation(const core::Snapshot& snapshot, const core::Explanation& ex
     if (v.reason == core::VerdictReason::kDenyRule && v.rule_index >= 0) {
       dv->set_rule(topology.world().deny_rules[v.rule_index].name);
     }
-    dv->set_detail(Detail(snapshot, v, explanation.tenant));
+    dv->set_detail(Detail(snapshot, v, explanation.tenant, to_wall));
     dv->set_rank(v.rank);
     const core::HealthRecord& record = snapshot.dcs[v.dc].record;
     if (record.reported_at != absl::InfinitePast() && record.expires_at != absl::InfiniteFuture()) {
-      ToProto(snapshot.ToWall(record.expires_at), dv->mutable_expire_time());
+      ToProto(record.expires_at + to_wall, dv->mutable_expire_time());
     }
   }
   if (answer.error == core::AnswerError::kNone) {

@@ -32,8 +32,11 @@ void FillDirectory(const core::Snapshot& snapshot, const core::Answer& answer, a
 ApiError AnswerToError(const core::Snapshot& snapshot, const core::Answer& answer,
                        std::string_view country);
 
+// `to_wall`: what to add to a health time (the store's timeline) to show it as wall-clock time
+// (DirectoryState::HealthToWall()).
 void FillExplanation(const core::Snapshot& snapshot, const core::Explanation& explanation,
-                     std::string_view country, absl::Time now, v1::DirectoryExplanation* out);
+                     std::string_view country, absl::Time now, absl::Duration to_wall,
+                     v1::DirectoryExplanation* out);
 
 }  // namespace dcdir::api
 

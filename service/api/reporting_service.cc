@@ -69,8 +69,7 @@ std::optional<ApiError> ReportingServiceImpl::HandleReportHealth(
   }
   context_.metrics->RecordHealthReport(HealthReportResult::kAccepted);
   // The record's times are on the store's timeline; the client is shown wall-clock time.
-  ToProto(context_.clock->Now() + (record->expires_at - context_.state->HealthNow()),
-          response->mutable_expire_time());
+  ToProto(record->expires_at + context_.state->HealthToWall(), response->mutable_expire_time());
   response->set_congested(record->congested);
   return std::nullopt;
 }

@@ -35,8 +35,11 @@ class Clock {
 class RealClock final : public Clock {
  public:
   RealClock()
-      : wall_at_start_(absl::Now()), steady_at_start_(std::chrono::steady_clock::now()) {}
-  absl::Time Now() const override { return absl::Now(); }
+      : wall_at_start_(absl::FromChrono(std::chrono::system_clock::now())),
+        steady_at_start_(std::chrono::steady_clock::now()) {}
+  // std::chrono::system_clock reads CLOCK_REALTIME on every call; absl::Now() interpolates
+  // between kernel samples and can show the old wall time for a while after a step.
+  absl::Time Now() const override { return absl::FromChrono(std::chrono::system_clock::now()); }
   absl::Time MonotonicNow() const override {
     return wall_at_start_ + absl::FromChrono(std::chrono::steady_clock::now() - steady_at_start_);
   }

@@ -67,22 +67,17 @@ struct Snapshot {
   std::shared_ptr<const TenantMap> tenants;
   // The earliest expiry after built_at of a usable DC: the snapshot must be rebuilt then.
   absl::Time next_expiry = absl::InfiniteFuture();
-  // Wall-clock time minus built_at, at build time: health times are shown to people as
-  // built_at-relative wall-clock times (ToWall), never judged on the wall clock.
-  absl::Duration to_wall = absl::ZeroDuration();
   // Stored tenant policies that name a region the topology does not define.
   size_t orphaned_tenants = 0;
   // DCs whose health self-preservation keeps past its expiry.
   size_t kept = 0;
-
-  absl::Time ToWall(absl::Time health_time) const { return health_time + to_wall; }
 };
 
 // Builds a snapshot judging health at `now` (the health timeline). Health records for unknown
 // DC ids are ignored. A record that expired at or before `now` but after `keep_expired_after`
 // is kept: judged as not expired and flagged health_kept (self-preservation; InfiniteFuture
 // keeps none). Kept records do not count towards next_expiry. Returned mutable so that the
-// caller can set to_wall and orphaned_tenants before publishing.
+// caller can set orphaned_tenants before publishing.
 std::shared_ptr<Snapshot> BuildSnapshot(std::shared_ptr<const Topology> topology,
                                         const HealthMap& health,
                                         std::shared_ptr<const TenantMap> tenants,

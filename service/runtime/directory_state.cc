@@ -34,6 +34,8 @@ absl::Time DirectoryState::HealthNow() const {
   return store_->SharedTime().value_or(clock_->MonotonicNow());
 }
 
+absl::Duration DirectoryState::HealthToWall() const { return clock_->Now() - HealthNow(); }
+
 void DirectoryState::Start() {
   std::lock_guard<std::mutex> lock(pending_mu_);
   if (thread_.joinable()) return;
@@ -280,7 +282,6 @@ void DirectoryState::PublishLocked(absl::Time now) {
   std::shared_ptr<core::Snapshot> snapshot = core::BuildSnapshotWithSelfPreservation(
       topology_, health_, compiled_tenants_, ++version_, health_time, !store_available_,
       decision);
-  snapshot->to_wall = clock_->Now() - HealthNow();
   snapshot->orphaned_tenants = orphans_.size();
   std::shared_ptr<const core::Snapshot> published = std::move(snapshot);
   holder_.Publish(published);

@@ -64,6 +64,8 @@ class DirectoryState {
   // The time health is judged at now: the store's own time (Store::SharedTime()), else this
   // process's monotonic clock. Never the wall clock.
   absl::Time HealthNow() const;
+  // What to add to a health time to show it as a wall-clock time now (display only).
+  absl::Duration HealthToWall() const;
 
   // The current snapshot (nullptr before Initialize() succeeded). Lock-free on the fast path.
   std::shared_ptr<const core::Snapshot> Current() const { return holder_.Get(); }

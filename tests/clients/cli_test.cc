@@ -27,7 +27,7 @@
 #include "gmock/gmock.h"
 #include "grpcpp/create_channel.h"
 #include "gtest/gtest.h"
-#include "tests/clients/subprocess.h"
+#include "tests/testing/subprocess.h"
 #include "tests/testing/redis_fixture.h"
 
 namespace dcdir::testing {
