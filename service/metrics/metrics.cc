@@ -5,6 +5,8 @@
 #include <string>
 #include <utility>
 
+#include "dcdir/client/version.h"
+
 namespace dcdir::metrics {
 namespace {
 
@@ -108,6 +110,12 @@ Metrics::Metrics()
                             &health_reports_.Add({{"result", "rate_limited"}})};
   config_reloads_.Add({{"result", "success"}});
   config_reloads_.Add({{"result", "error"}});
+  prometheus::BuildGauge()
+      .Name("dcdir_build_info")
+      .Help("Always 1; the version label is this build's (project(dcdir VERSION) in CMake).")
+      .Register(*registry_)
+      .Add({{"version", kVersion}})
+      .Set(1);
 }
 
 void Metrics::SetTopology(const core::Topology& topology) {

@@ -79,6 +79,7 @@ std::map<std::string, size_t> Expected(const core::Topology& topology) {
       {"dcdir_self_preservation_active", 1},
       {"dcdir_store_bad_records_total", 1},
       {"dcdir_config_reload_total", 2},                   // success, error
+      {"dcdir_build_info", 1},                            // {version}
   };
 }
 
