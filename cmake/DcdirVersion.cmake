@@ -7,4 +7,5 @@ configure_file(${PROJECT_SOURCE_DIR}/cmake/version.h.in
 
 add_library(dcdir_version INTERFACE)
 add_library(dcdir::version ALIAS dcdir_version)
-target_include_directories(dcdir_version INTERFACE $<BUILD_INTERFACE:${DCDIR_GENERATED_INCLUDE_DIR}>)
+target_include_directories(dcdir_version INTERFACE
+  $<BUILD_INTERFACE:${DCDIR_GENERATED_INCLUDE_DIR}>)

@@ -25,7 +25,6 @@ std::chrono::system_clock::time_point RpcDeadline(absl::Duration timeout) {
 
 }  // namespace
 
-
 absl::StatusOr<std::unique_ptr<DirectoryClient>> DirectoryClient::Create(ClientOptions options) {
   if (options.addresses.empty()) {
     return absl::InvalidArgumentError("ClientOptions.addresses needs at least one host:port");
@@ -98,8 +97,9 @@ absl::StatusOr<Resolution> DirectoryClient::MakeResolution(Directory directory, 
   absl::StatusOr<AttemptPlan> plan = BuildAttemptPlan(directory, options_.pinning);
   if (!plan.ok()) return plan.status();
   Resolution resolution;
-  resolution.directory =
-      options_.pinning.empty() ? std::move(directory) : FilterDirectory(directory, options_.pinning);
+  resolution.directory = options_.pinning.empty()
+                              ? std::move(directory)
+                              : FilterDirectory(directory, options_.pinning);
   resolution.plan = *std::move(plan);
   resolution.source = source;
   resolution.address = std::move(address);

@@ -27,7 +27,8 @@ for p in "${packages[@]}"; do
     LC_ALL=C sort -u >"$TMP/$p.expected"
   expect_same "$TMP/$p.expected" "$TMP/$p.contents" "dpkg-deb --contents of $p"
   [[ "$(dpkg-deb -f "$(deb "$p")" Package)" == "$p" ]] || fail "$p: wrong Package field"
-  [[ "$(dpkg-deb -f "$(deb "$p")" Version)" == "$version-1" ]] || fail "$p: Version is not $version-1"
+  [[ "$(dpkg-deb -f "$(deb "$p")" Version)" == "$version-1" ]] ||
+    fail "$p: Version is not $version-1"
 done
 dev_depends="$(dpkg-deb -f "$(deb libdcdir-client-dev)" Depends)"
 [[ "$dev_depends" == "libgrpc++-dev, libprotobuf-dev, libabsl-dev, protobuf-compiler-grpc" ]] ||
@@ -41,7 +42,8 @@ check_shlibdeps() {  # PACKAGE BINARY...
   depends=" $(dpkg-deb -f "$(deb "$p")" Depends | sed -E 's/ \([^)]*\)//g; s/,/ /g') "
   dpkg-deb -x "$(deb "$p")" "$TMP/root-$p"
   for bin in "$@"; do
-    for soname in $(readelf -d "$TMP/root-$p/usr/bin/$bin" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
+    for soname in $(readelf -d "$TMP/root-$p/usr/bin/$bin" |
+      sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
       owners="$(dpkg -S "*/$soname" 2>/dev/null | grep -v '^diversion' | sed 's|: /.*||' |
         tr ',' '\n' | sed 's/^ *//; s/:.*//' | sort -u)"
       [[ -n "$owners" ]] || fail "$bin needs $soname, which no installed package provides"
@@ -77,7 +79,8 @@ dpkg_retry() {
   return 1
 }
 installed=1  # from here on, purge at exit whatever happens (read by the CLEANUP entry)
-CLEANUP+=("((installed)) && { dpkg_retry --purge ${packages[*]} || log \"purge failed: \$(cat $TMP/dpkg.log)\"; }")
+CLEANUP+=("((installed)) && { dpkg_retry --purge ${packages[*]} ||
+  log \"purge failed: \$(cat $TMP/dpkg.log)\"; }")
 dpkg_retry -i "$(deb dcdir-server)" "$(deb dcdir-tools)" "$(deb libdcdir-client-dev)" ||
   fail "dpkg -i failed: $(cat "$TMP/dpkg.log")"
 log "ok: dpkg -i ${packages[*]}"
@@ -94,7 +97,8 @@ grep -qx "ExecStart=/usr/bin/dcdir-server --config=/etc/dcdir/world.yaml \$DCDIR
   "$unit" || fail "$unit does not run /usr/bin/dcdir-server --config=/etc/dcdir/world.yaml"
 if command -v systemd-analyze >/dev/null; then
   # verify exits 0 on unknown keys and bad values too (it only warns): any output is a failure.
-  systemd-analyze verify "$unit" >"$TMP/verify.log" 2>&1 || fail "systemd-analyze verify: $(cat "$TMP/verify.log")"
+  systemd-analyze verify "$unit" >"$TMP/verify.log" 2>&1 ||
+    fail "systemd-analyze verify: $(cat "$TMP/verify.log")"
   [[ ! -s "$TMP/verify.log" ]] || fail "systemd-analyze verify warns: $(cat "$TMP/verify.log")"
   log "ok: systemd-analyze verify $unit: no warning"
   # The hardening, scored by systemd itself (0 = fully locked down, 10 = none); 1.5 or less.
@@ -125,7 +129,8 @@ dpkg_retry --purge "${packages[@]}" || fail "dpkg --purge failed: $(cat "$TMP/dp
 # shellcheck disable=SC2034  # read by the CLEANUP entry
 installed=0
 for p in "${packages[@]}"; do
-  ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || fail "$p is still installed"
+  ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
+    fail "$p is still installed"
 done
 [[ ! -e /usr/bin/dcdir-server && ! -e "$unit" && ! -e /usr/include/dcdir ]] ||
   fail "files left behind after dpkg --purge"

@@ -22,7 +22,8 @@ case "$mode" in
     cmake --build "$TMP/build" >"$TMP/build.log" 2>&1 ||
       fail "building the app failed: $(cat "$TMP/build.log")"
     grep -q "^dcdir_DIR:PATH=$stage/" "$TMP/build/CMakeCache.txt" ||
-      fail "find_package(dcdir) did not find the staged package: $(grep dcdir_DIR "$TMP/build/CMakeCache.txt")"
+      fail "find_package(dcdir) found another package:" \
+        "$(grep dcdir_DIR "$TMP/build/CMakeCache.txt")"
     ;;
   pkgconfig)
     pc_dir="$(dirname "$(find "$stage" -name dcdir-client.pc)")"
@@ -49,7 +50,8 @@ sed "s|@VERSION@|$version|g" "$expected" >"$TMP/expected.txt"
 expect_same "$TMP/expected.txt" "$TMP/transcript.txt" "resolver-app's transcript ($mode)"
 
 if [[ "$mode" == cmake ]]; then
-  metrics="$(curl -sf "http://127.0.0.1:$METRICS_PORT/metrics")" || fail "no /metrics from the server"
+  metrics="$(curl -sf "http://127.0.0.1:$METRICS_PORT/metrics")" ||
+    fail "no /metrics from the server"
   grep -qx "dcdir_build_info{version=\"$version\"} 1" <<<"$metrics" ||
     fail "no dcdir_build_info{version=\"$version\"} 1 in /metrics: $(grep build_info <<<"$metrics")"
   log "ok: the staged server exports dcdir_build_info{version=\"$version\"} 1"

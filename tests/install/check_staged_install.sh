@@ -12,7 +12,8 @@ rm -rf "$stage"
 cmake --install "$build_dir" --prefix "$stage" >"$TMP/install.log" 2>&1 ||
   fail "cmake --install failed: $(cat "$TMP/install.log")"
 (cd "$stage" && find . -type f -o -type l) | sed 's|^\./||' | LC_ALL=C sort >"$TMP/actual.txt"
-sed -e "s|@LIBDIR@|$libdir|g" -e "s|@CONFIG@|$config|g" "$expected_list" | LC_ALL=C sort >"$TMP/expected.txt"
+sed -e "s|@LIBDIR@|$libdir|g" -e "s|@CONFIG@|$config|g" "$expected_list" |
+  LC_ALL=C sort >"$TMP/expected.txt"
 expect_same "$TMP/expected.txt" "$TMP/actual.txt" "the staged install's file list"
 
 # The installed binaries run from the staging prefix and print the project version (VERSION:

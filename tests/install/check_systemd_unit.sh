@@ -12,8 +12,9 @@ if ! command -v systemd-analyze >/dev/null; then
   log "SKIP: systemd-analyze is not installed (Debian package systemd): unit not verified"
   exit 77
 fi
-grep -qx "ExecStart=$stage/bin/dcdir-server --config=$stage/etc/dcdir/world.yaml \$DCDIR_SERVER_OPTS" \
-  "$unit" || fail "$unit: ExecStart does not run the staged server: $(grep ExecStart= "$unit")"
+exec_start="ExecStart=$stage/bin/dcdir-server --config=$stage/etc/dcdir/world.yaml"
+grep -qx "$exec_start \$DCDIR_SERVER_OPTS" "$unit" ||
+  fail "$unit: ExecStart does not run the staged server: $(grep ExecStart= "$unit")"
 systemd-analyze verify "$unit" >"$TMP/verify.log" 2>&1 ||
   fail "systemd-analyze verify failed: $(cat "$TMP/verify.log")"
 [[ ! -s "$TMP/verify.log" ]] || fail "systemd-analyze verify warns: $(cat "$TMP/verify.log")"
