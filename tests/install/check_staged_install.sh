@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# `cmake --install` into a staging prefix installs exactly the files of the expected list.
+# `cmake --install` into a staging prefix installs exactly the files of the expected list; the
+# staged binaries print the version; the package's version file accepts the same major only.
 #   check_staged_install.sh BUILD_DIR STAGE_DIR LIBDIR CONFIG EXPECTED_LIST VERSION
 # STAGE_DIR is emptied first and kept afterwards: the sample-app tests build against it.
 # EXPECTED_LIST holds one path per line relative to the prefix, @LIBDIR@ standing for
@@ -25,3 +26,22 @@ for bin in dcdir-server dcdirctl dcdir-agent; do
   [[ "$got" == "$bin $version" ]] || fail "$bin --version printed \"$got\", not \"$bin $version\""
 done
 log "ok: dcdir-server, dcdirctl and dcdir-agent --version print $version"
+
+# The CMake package's version file (SameMajorVersion): which versions find_package(dcdir V)
+# accepts, asked the way find_package asks it.
+major="${version%%.*}"
+cat >"$TMP/version_check.cmake" <<CMAKE
+foreach(wanted IN ITEMS $major.0 $version $((major + 1)).0 $major.999)
+  set(PACKAGE_FIND_VERSION \${wanted})
+  string(REPLACE "." ";" parts \${wanted})
+  list(GET parts 0 PACKAGE_FIND_VERSION_MAJOR)
+  unset(PACKAGE_VERSION_COMPATIBLE)
+  include("$stage/$libdir/cmake/dcdir/dcdirConfigVersion.cmake")
+  message("\${wanted} \${PACKAGE_VERSION_COMPATIBLE}")
+endforeach()
+CMAKE
+cmake -P "$TMP/version_check.cmake" >"$TMP/version_check.txt" 2>&1
+printf '%s\n' "$major.0 TRUE" "$version TRUE" "$((major + 1)).0 FALSE" "$major.999 FALSE" \
+  >"$TMP/version_check.expected"
+expect_same "$TMP/version_check.expected" "$TMP/version_check.txt" \
+  "find_package(dcdir V) acceptance of $major.0, $version, $((major + 1)).0, $major.999"
