@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
 # Installs what dcdir needs on a fresh Debian (bookworm) machine. Idempotent.
 #
-#   scripts/install-deps.sh build   compilers' libraries and tools to build dcdir
+#   scripts/install-deps.sh build   compilers' libraries and tools to build dcdir (and dpkg-dev:
+#                                   cpack -G DEB generates Depends with dpkg-shlibdeps)
 #   scripts/install-deps.sh test    + what the tests use: redis-server, redis-sentinel, etcd (bench peer),
+<<<<<<< HEAD
 #                                   clang and the sanitizer runtimes, libfaketime (clock steps),
+=======
+#                                   clang and the sanitizer runtimes, systemd (systemd-analyze),
+>>>>>>> install
 #                                   prometheus/promtool, helm/kubectl and node tools, python gRPC
 set -euo pipefail
 mode="${1:-build}"
@@ -12,10 +17,14 @@ repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build_pkgs=(build-essential cmake pkg-config ccache
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler grpc-proto
   libabsl-dev libhiredis-dev prometheus-cpp-dev libyaml-cpp-dev
-  libgtest-dev libgmock-dev libbenchmark-dev curl)
+  libgtest-dev libgmock-dev libbenchmark-dev curl dpkg-dev)
 test_pkgs=(redis-server redis-tools redis-sentinel python3-grpcio python3-grpc-tools
+<<<<<<< HEAD
   nghttp2-client jq etcd-server etcd-client clang libclang-rt-14-dev libtsan2
   faketime libfaketime)
+=======
+  nghttp2-client jq etcd-server etcd-client clang libclang-rt-14-dev libtsan2 systemd)
+>>>>>>> install
 
 wanted=("${build_pkgs[@]}")
 [[ "${mode}" == "test" ]] && wanted+=("${test_pkgs[@]}")

@@ -16,11 +16,13 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "dcdir/client/version.h"
 #include "prometheus/exposer.h"
 #include "service/api/server.h"
 #include "service/audit/audit_log.h"
@@ -196,6 +198,11 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "dcdir-server: the data-center directory.\n"
       "  dcdir-server --config=deploy/config/world.yaml [--redis=redis://127.0.0.1:6379]");
+  absl::FlagsUsageConfig usage_config;
+  usage_config.version_string = [] {  // --version prints it and exits 0
+    return absl::StrCat("dcdir-server ", dcdir::kVersion, "\n");
+  };
+  absl::SetFlagsUsageConfig(usage_config);
   absl::ParseCommandLine(argc, argv);
   // Debian's Abseil is built in debug mode, where every absl::Mutex (gRPC's locks) also keeps a
   // lock-order graph for deadlock detection: ~3% of a request's instructions. Release builds of

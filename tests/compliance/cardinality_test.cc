@@ -81,6 +81,7 @@ std::map<std::string, size_t> Expected(const core::Topology& topology) {
       {"dcdir_orphaned_tenant_policies", 1},
       {"dcdir_store_bad_records_total", 1},
       {"dcdir_config_reload_total", 3},                   // success, error, loosening_refused
+      {"dcdir_build_info", 1},                            // {version}
   };
 }
 
