@@ -368,7 +368,17 @@ check_process() {
     [[ "$got" == "${want[$key]}" ]] || die "${name}: /proc/${pid}/status ${key}: '${got}', want '${want[$key]}'"
   done
   local nspid; nspid=$(awk -F':\t' '$1 == "NSpid" { print $2 }' <<<"$st")
-  log "${name}: host pid ${pid} (pid ${nspid##*	} in the container) $(cat "/proc/$pid/comm"): uid ${uid} gid ${gid} groups ${want_groups}, CapEff 0, NoNewPrivs 1, Seccomp 2"
+  # The memory limit, from the process's memory cgroup (v1 here; memory.max on cgroup v2).
+  local want_mem got_mem="none" cg
+  want_mem=$(jq -r '.memoryLimitBytes // "none" | if type == "number" then floor else . end' "$plan")
+  if cg=$(awk -F: '$2 == "memory" { print $3 }' "/proc/$pid/cgroup") && [[ -n "$cg" ]]; then
+    got_mem=$(cat "/sys/fs/cgroup/memory${cg}/memory.limit_in_bytes")
+  elif cg=$(awk -F: '$1 == "0" { print $3 }' "/proc/$pid/cgroup") && [[ -f "/sys/fs/cgroup${cg}/memory.max" ]]; then
+    got_mem=$(cat "/sys/fs/cgroup${cg}/memory.max")
+  fi
+  [[ "$want_mem" == none || "$got_mem" == "$want_mem" ]] ||
+    die "${name}: memory limit ${got_mem}, the chart's limit is ${want_mem} bytes"
+  log "${name}: host pid ${pid} (pid ${nspid##*	} in the container) $(cat "/proc/$pid/comm"): uid ${uid} gid ${gid} groups ${want_groups}, CapEff 0, NoNewPrivs 1, Seccomp 2, memory limit ${got_mem} bytes"
   # mountinfo: field 5 is the mount point, field 6 the per-mount options.
   local mi; mi=$(cat "/proc/$pid/mountinfo")
   mount_opts() { awk -v p="$1" '$5 == p { print $6 }' <<<"$mi" | tail -n 1; }
