@@ -140,6 +140,7 @@ Dir::Cache::srcpkgcache "";
 APT
     log "making localhost/debian:${SUITE} with mmdebstrap --variant=minbase from ${src}"
     rm -f "$W/tmp/base.tar"
+    # shellcheck disable=SC2016  # "$1" is the hook's argument (the new root), not ours
     if ! mmdebstrap --variant=minbase --mode=root --format=tar --skip=cleanup/apt \
       --aptopt='Acquire::Languages "none"' \
       --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-include=/usr/share/doc/*/copyright' \
@@ -251,7 +252,7 @@ render() {
 # Every container port is published on a free 127.0.0.1 port: $RUN/NAME/ports.json maps the
 # port number and its name to the host port.
 start() {
-  local name=$1 plan=$2 dir="$RUN/$1" n i c g kv p
+  local name=$1 plan=$2 dir="$RUN/$1" n i c g kv
   mkdir -p "$dir/vol"; chmod 0755 "$dir" "$dir/vol"
   local -a run=(podman run --detach --pull=never --name "$name" --network "$NET"
     --user "$(jq -r '"\(.uid):\(.gid)"' "$plan")")
@@ -433,9 +434,9 @@ check() {
   podman image exists "$REDIS_IMAGE" || die "no image ${REDIS_IMAGE}: run $0 build first"
 
   # Leftovers of a run that was killed before its cleanup.
-  local old
-  old=$(podman ps --all --quiet --filter "name=^${NAME_PREFIX}-")
-  [[ -n "$old" ]] && podman rm --force --time 0 $old >/dev/null
+  local -a old
+  mapfile -t old < <(podman ps --all --quiet --filter "name=^${NAME_PREFIX}-")
+  ((${#old[@]} == 0)) || podman rm --force --time 0 "${old[@]}" >/dev/null
   podman network exists "$NET" && podman network rm --force "$NET" >/dev/null
   rm -rf "$W"/tmp/check.*
 
@@ -536,11 +537,12 @@ check() {
   probe get "$gb" US --expect-code UNAVAILABLE
   probe report "$ga" "$(host_file "$a" "$plan" auth_token_file)" HEALTHY ALL --plan "$plan"
   probe get "$gb" US --plan "$plan" --expect-primaries us --wait 10
-  local us_dcs; us_dcs=$(jq -r '.world.regions[] | select(.id == "us") | .primaries | join(",")' "$plan")
-  probe report "$gb" "$(host_file "$b" "$plan" auth_token_file)" DOWN ${us_dcs//,/ }
-  probe get "$ga" US --plan "$plan" --expect-primaries us --without "$us_dcs" --wait 10
+  local -a us_dcs
+  mapfile -t us_dcs < <(jq -r '.world.regions[] | select(.id == "us") | .primaries[]' "$plan")
+  probe report "$gb" "$(host_file "$b" "$plan" auth_token_file)" DOWN "${us_dcs[@]}"
+  probe get "$ga" US --plan "$plan" --expect-primaries us --without "$(IFS=,; echo "${us_dcs[*]}")" --wait 10
   probe prom "$PROM" 'sum(dcdir_store_up{replica=~"a|b"})' 2 --wait 20
-  local up=$((ndcs - $(tr ',' '\n' <<<"$us_dcs" | wc -l)))
+  local up=$((ndcs - ${#us_dcs[@]}))
   probe prom "$PROM" 'count(dcdir_datacenter_up{replica="a"} == 1)' "$up" --wait 10
   probe prom "$PROM" 'count(dcdir_datacenter_up{replica="b"} == 1)' "$up" --wait 10
   stop "$a" "$plan"
