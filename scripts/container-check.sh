@@ -29,7 +29,9 @@
 #      NOT_SERVING and exit 0 within the grace period the chart leaves after its preStop sleep;
 #   4. Redis: a redis-server image built the same way, two replicas of the chart rendered with
 #      redis.mode=external and a Redis password: a report on one replica is answered by the other
-#      (both ways), and both stop cleanly.
+#      (both ways), and both stop cleanly; the audit log is written to its emptyDir;
+#   5. TLS with client certificates (a CA and certificate made here with openssl): the --tls_*
+#      flags, the chart's TCP and GET /metrics probes, health and GetDirectory over TLS.
 # Every port is a free port on 127.0.0.1; everything started is removed on exit, also on failure.
 # Containers run with `podman run`, not `podman kube play`: podman 4.3's kube play crashes on the
 # chart's Secret volumes (podman issue 16636), publishes every containerPort on 0.0.0.0 with its
@@ -239,6 +241,8 @@ render() {
   "$HELM" template dcdir "${REPO_ROOT}/helm/dcdir" --namespace default --kube-version 1.31.0 \
     --set image.registry=localhost --set image.repository=dcdir/dcdir-server --set image.tag=check \
     "$@" >"$RUN/$name.yaml" || die "helm template $* failed"
+  # Objects the chart expects to exist already (e.g. the TLS Secret), as a user would create them.
+  [[ -f "$RUN/$name.extra.yaml" ]] && { echo '---'; cat "$RUN/$name.extra.yaml"; } >>"$RUN/$name.yaml"
   node "${REPO_ROOT}/tests/container/pod_plan.mjs" "$RUN/$name.yaml" >"$RUN/$name.plan.json" ||
     die "the rendered Deployment ($*) cannot be run as rendered (pod_plan above)"
   local image; image=$(jq -r .image "$RUN/$name.plan.json")
@@ -551,7 +555,50 @@ check() {
   grep -q '"event":"cross_border_fallback".*"client_region":"us"' "$audit" ||
     die "${a}: no US cross-border line in its audit log (${audit}): $(cat "$audit" 2>&1)"
   log "${a}: audit log on its emptyDir: $(grep -c . "$audit") line(s), e.g. $(head -c 160 "$audit")..."
+
+  # 5. TLS with client certificates (as helm/dcdir/ci/tls-values.yaml): the chart adds the
+  #    --tls_* flags and the Secret's mount and switches its probes to TCP (startup, readiness)
+  #    and GET /metrics (liveness). The kubernetes.io/tls Secret is made here, as a user would.
+  local tls="$RUN/tls"
+  mkdir -p "$tls"
+  make_certs "$tls"
+  cat >"$RUN/tls.extra.yaml" <<YAML
+apiVersion: v1
+kind: Secret
+metadata:
+  name: dcdir-tls
+type: kubernetes.io/tls
+data:
+  tls.crt: $(base64 -w0 "$tls/tls.crt")
+  tls.key: $(base64 -w0 "$tls/tls.key")
+  ca.crt: $(base64 -w0 "$tls/ca.crt")
+YAML
+  render tls "${single[@]}" --set tls.enabled=true --set tls.existingSecret=dcdir-tls \
+    --set tls.clientCA.enabled=true
+  plan="$RUN/tls.plan.json" c="${NAME_PREFIX}-tls"
+  log "chart (tls.enabled, tls.clientCA.enabled): $(jq -r '.args | join(" ")' "$plan")"
+  export PROBE_TLS_CA="$tls/ca.crt"
+  start "$c" "$plan"
+  started "$c" "$plan" || die "${c} did not start (output above)"
+  check_process "$c" "$plan"
+  grpc="127.0.0.1:$(host_port "$c" grpc)"
+  probe health "$grpc"
+  probe get "$grpc" US --expect-code UNAVAILABLE
+  stop "$c" "$plan"
+  unset PROBE_TLS_CA
   log "PASS: image ${IMAGE} runs as the chart runs it (checks took $(since "$start") s)"
+}
+
+# make_certs DIR: a CA and a server certificate it signed for 127.0.0.1 (EC P-256, one day).
+make_certs() {
+  local d=$1
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 \
+    -subj /CN=dcdir-container-check-ca -keyout "$d/ca.key" -out "$d/ca.crt" 2>/dev/null
+  openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+    -subj /CN=dcdir-server -addext subjectAltName=IP:127.0.0.1,DNS:localhost \
+    -keyout "$d/tls.key" -out "$d/tls.csr" 2>/dev/null
+  openssl x509 -req -in "$d/tls.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" -CAcreateserial \
+    -days 1 -copy_extensions copy -out "$d/tls.crt" 2>/dev/null || die "openssl could not make the test certificates"
 }
 
 # host_file NAME PLAN FLAG: the host path of the file that --FLAG= names inside the container.

@@ -19,8 +19,9 @@ test_pkgs=(redis-server redis-tools redis-sentinel python3-grpcio python3-grpc-t
   nghttp2-client jq etcd-server etcd-client clang libclang-rt-14-dev libtsan2)
 # Rootful podman without a Docker engine or a registry (scripts/container-check.sh): runc, not
 # crun (crun refuses this VM's hybrid cgroup layout); netavark + aardvark-dns + iptables for a
-# private bridge network with names and published ports; mmdebstrap makes the base images.
-container_pkgs=(podman runc conmon netavark aardvark-dns iptables mmdebstrap)
+# private bridge network with names and published ports; mmdebstrap makes the base images;
+# openssl makes the TLS test certificates.
+container_pkgs=(podman runc conmon netavark aardvark-dns iptables mmdebstrap openssl)
 
 wanted=("${build_pkgs[@]}")
 case "${mode}" in

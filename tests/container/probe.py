@@ -2,6 +2,7 @@
 ports, with Debian's python3-grpcio and stubs generated from proto/ and Debian's grpc-proto
 (grpc/health/v1/health.proto), and to Prometheus over its HTTP API.
 
+With PROBE_TLS_CA=CA.pem in the environment the gRPC commands use TLS verified against that CA.
 Every command prints what it saw on stderr ("probe: ...") and exits 0 when the expectation
 holds, 1 otherwise. Commands that wait poll until a deadline (--wait SECONDS) and fail with the
 last thing they saw.
@@ -18,6 +19,7 @@ last thing they saw.
 
 import argparse
 import json
+import os
 import socket
 import sys
 import time
@@ -68,8 +70,18 @@ def reason(e):
     return ""
 
 
+def channel(addr):
+    """Plaintext, or TLS verified against the CA file in $PROBE_TLS_CA (the server certificate
+    must name the address, e.g. IP 127.0.0.1)."""
+    ca = os.environ.get("PROBE_TLS_CA")
+    if not ca:
+        return grpc.insecure_channel(addr)
+    with open(ca, "rb") as f:
+        return grpc.secure_channel(addr, grpc.ssl_channel_credentials(root_certificates=f.read()))
+
+
 def health_status(addr, service="", timeout=2.0):
-    with grpc.insecure_channel(addr) as ch:
+    with channel(addr) as ch:
         resp = health_pb2_grpc.HealthStub(ch).Check(
             health_pb2.HealthCheckRequest(service=service), timeout=timeout)
     return health_pb2.HealthCheckResponse.ServingStatus.Name(resp.status)
@@ -122,7 +134,7 @@ def cmd_watch_health(a):
     first status arrives). At the first NOT_SERVING the client cancels the stream, as a load
     balancer that stops sending would: an open Watch call is an in-flight call the server's
     drain waits for (up to --shutdown_grace)."""
-    with open(a.out, "w", buffering=1) as out, grpc.insecure_channel(a.addr) as ch:
+    with open(a.out, "w", buffering=1) as out, channel(a.addr) as ch:
         stream = health_pb2_grpc.HealthStub(ch).Watch(health_pb2.HealthCheckRequest(service=""))
         try:
             for resp in stream:
@@ -154,7 +166,7 @@ def cmd_auth(a):
     """ReportHealth needs the token the container has mounted: none and a wrong one are refused
     with UNAUTHENTICATED and their reason tokens; the mounted one is accepted."""
     token = read_token(a.token_file)
-    with grpc.insecure_channel(a.addr) as ch:
+    with channel(a.addr) as ch:
         stub = reporting_pb2_grpc.ReportingServiceStub(ch)
         dc = a.dc
         for label, tok, want in (("no token", None, "MISSING_CREDENTIALS"),
@@ -184,7 +196,7 @@ def cmd_report(a):
     if dcs == ["ALL"]:
         dcs = [dc["id"] for dc in world_of(a.plan)["datacenters"]]
     status = types_pb2.HealthStatus.Value(f"HEALTH_STATUS_{a.status}")
-    with grpc.insecure_channel(a.addr) as ch:
+    with channel(a.addr) as ch:
         stub = reporting_pb2_grpc.ReportingServiceStub(ch)
         for dc in dcs:
             report(stub, dc, status, token)
@@ -207,7 +219,7 @@ def cmd_get(a):
         want_primaries = [p for p in want_primaries if p not in exclude]
 
     def attempt():
-        with grpc.insecure_channel(a.addr) as ch:
+        with channel(a.addr) as ch:
             stub = directory_pb2_grpc.DirectoryServiceStub(ch)
             try:
                 d = stub.GetDirectory(directory_pb2.GetDirectoryRequest(
