@@ -4,12 +4,11 @@
 #   scripts/install-deps.sh build   compilers' libraries and tools to build dcdir (and dpkg-dev:
 #                                   cpack -G DEB generates Depends with dpkg-shlibdeps)
 #   scripts/install-deps.sh test    + what the tests use: redis-server, redis-sentinel, etcd (bench peer),
-<<<<<<< HEAD
 #                                   clang and the sanitizer runtimes, libfaketime (clock steps),
-=======
-#                                   clang and the sanitizer runtimes, systemd (systemd-analyze),
->>>>>>> install
+#                                   systemd (systemd-analyze),
 #                                   prometheus/promtool, helm/kubectl and node tools, python gRPC
+#   scripts/install-deps.sh container  + podman (runc, netavark, aardvark-dns, iptables) and
+#                                   mmdebstrap, for scripts/container-check.sh
 set -euo pipefail
 mode="${1:-build}"
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -19,15 +18,21 @@ build_pkgs=(build-essential cmake pkg-config ccache
   libabsl-dev libhiredis-dev prometheus-cpp-dev libyaml-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev curl dpkg-dev)
 test_pkgs=(redis-server redis-tools redis-sentinel python3-grpcio python3-grpc-tools
-<<<<<<< HEAD
-  nghttp2-client jq etcd-server etcd-client clang libclang-rt-14-dev libtsan2
+  nghttp2-client jq etcd-server etcd-client clang libclang-rt-14-dev libtsan2 systemd
   faketime libfaketime)
-=======
-  nghttp2-client jq etcd-server etcd-client clang libclang-rt-14-dev libtsan2 systemd)
->>>>>>> install
+# Rootful podman without a Docker engine or a registry (scripts/container-check.sh): runc, not
+# crun (crun refuses this VM's hybrid cgroup layout); netavark + aardvark-dns + iptables for a
+# private bridge network with names and published ports; mmdebstrap makes the base images;
+# openssl makes the TLS test certificates.
+container_pkgs=(podman runc conmon netavark aardvark-dns iptables mmdebstrap openssl)
 
 wanted=("${build_pkgs[@]}")
-[[ "${mode}" == "test" ]] && wanted+=("${test_pkgs[@]}")
+case "${mode}" in
+  build) ;;
+  test) wanted+=("${test_pkgs[@]}") ;;
+  container) wanted+=("${test_pkgs[@]}" "${container_pkgs[@]}") ;;
+  *) echo "usage: $0 [build|test|container]" >&2; exit 2 ;;
+esac
 
 missing=()
 for p in "${wanted[@]}"; do
@@ -49,7 +54,7 @@ if ((${#missing[@]} > 0)); then
   [[ "${made_policy}" == 1 ]] && "${SUDO[@]}" rm -f "${policy}"
 fi
 
-if [[ "${mode}" == "test" ]]; then
+if [[ "${mode}" == "test" || "${mode}" == "container" ]]; then
   "${repo_root}/scripts/install-prometheus.sh"
   "${repo_root}/scripts/install-deploy-tools.sh"
 fi
