@@ -92,8 +92,7 @@ Answer Compute(const Snapshot& s, const AnswerRequest& req, Trace* trace) {
   const ClientClass& cls = topo.ClassFor(req.country, region);
   const CompiledTenant* tenant = nullptr;
   if (!req.tenant_id.empty() && s.tenants != nullptr) {
-    auto it = s.tenants->find(absl::string_view(req.tenant_id.data(), req.tenant_id.size()));
-    if (it != s.tenants->end()) tenant = &it->second;
+    tenant = s.tenants->Find(req.tenant_id);
   }
   if (trace != nullptr) {
     trace->cls = &cls;
@@ -119,7 +118,8 @@ Answer Compute(const Snapshot& s, const AnswerRequest& req, Trace* trace) {
   for (uint32_t i : cr.primaries) {
     if (!offerable(i)) continue;
     const DcState& st = s.dcs[i];
-    prim.push_back({RendezvousScore(client_hash, st.id_hash, st.weight), i, st.congested});
+    prim.push_back({RendezvousScore(client_hash, topo.dc_id_hash(i), st.weight), i,
+                    st.congested});
   }
   std::sort(prim.begin(), prim.end(), [](const Scored& x, const Scored& y) {
     if (x.congested != y.congested) return !x.congested;
