@@ -11,10 +11,11 @@ repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 build_pkgs=(build-essential cmake pkg-config ccache
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler grpc-proto
-  libabsl-dev libhiredis-dev prometheus-cpp-dev libyaml-cpp-dev
+  libabsl-dev libhiredis-dev prometheus-cpp-dev libyaml-cpp-dev libmaxminddb-dev
   libgtest-dev libgmock-dev libbenchmark-dev curl)
 test_pkgs=(redis-server redis-tools redis-sentinel python3-grpcio python3-grpc-tools
-  nghttp2-client jq etcd-server etcd-client clang libclang-rt-14-dev libtsan2)
+  nghttp2-client jq etcd-server etcd-client clang libclang-rt-14-dev libtsan2
+  libmaxmind-db-writer-perl mmdb-bin)
 
 wanted=("${build_pkgs[@]}")
 [[ "${mode}" == "test" ]] && wanted+=("${test_pkgs[@]}")

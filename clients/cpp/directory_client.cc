@@ -42,7 +42,8 @@ absl::StatusOr<std::unique_ptr<DirectoryClient>> DirectoryClient::Create(ClientO
   return std::unique_ptr<DirectoryClient>(new DirectoryClient(std::move(options)));
 }
 
-DirectoryClient::DirectoryClient(ClientOptions options) : options_(std::move(options)) {
+DirectoryClient::DirectoryClient(ClientOptions options)
+    : options_(std::move(options)), rtts_(options_.cache_dir, options_.rtt) {
   if (!options_.cache_dir.empty()) cache_.emplace(options_.cache_dir);
   rng_state_ = options_.seed != 0 ? options_.seed : std::random_device{}();
 }
@@ -137,8 +138,17 @@ absl::StatusOr<Resolution> DirectoryClient::FromCache(const v1::GetDirectoryRequ
   return MakeResolution(cached->directory, Source::kCache, "", cached->fetched_at, 0);
 }
 
-absl::StatusOr<Resolution> DirectoryClient::Resolve(const v1::GetDirectoryRequest& request) {
+void DirectoryClient::RecordRtt(const std::string& datacenter_id, absl::Duration rtt) {
+  if (rtt <= absl::ZeroDuration()) return;
+  if (absl::Status s = rtts_.Record(datacenter_id, rtt, options_.clock->Now()); !s.ok()) {
+    std::cerr << "dcdir-client: WARNING: " << s.message() << "\n";
+  }
+}
+
+absl::StatusOr<Resolution> DirectoryClient::Resolve(const v1::GetDirectoryRequest& original) {
   const Clock& clock = *options_.clock;
+  v1::GetDirectoryRequest request = original;
+  rtts_.AddTo(&request, clock.Now());
   const absl::Time deadline = clock.Now() + options_.deadline;
   const size_t n = options_.addresses.size();
   absl::Status last_error = absl::DeadlineExceededError("the Resolve deadline passed");
@@ -209,8 +219,10 @@ absl::StatusOr<Connection> DirectoryClient::Connect(
   std::string failures;
   for (const PlannedAttempt& a : resolution.plan.attempts) {
     ++attempts;
+    const auto start = std::chrono::steady_clock::now();
     absl::Status s = try_connect(a.datacenter);
     if (s.ok()) {
+      RecordRtt(a.datacenter.id(), absl::FromChrono(std::chrono::steady_clock::now() - start));
       Connection connection;
       connection.datacenter = a.datacenter;
       connection.attempts = attempts;

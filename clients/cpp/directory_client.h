@@ -32,6 +32,7 @@
 #include "clients/cpp/clock.h"
 #include "clients/cpp/directory_cache.h"
 #include "clients/cpp/directory_stub.h"
+#include "clients/cpp/rtt_store.h"
 
 namespace dcdir::client {
 
@@ -59,6 +60,9 @@ struct ClientOptions {
   BackoffPolicy backoff;
   // Where the last good answer is kept; empty: no disk cache.
   std::string cache_dir;
+  // The connect RTTs Connect measures (and RecordRtt is told), kept with the cache (in
+  // cache_dir when set) and sent as observed_rtts by Resolve. Bounded by age and count.
+  RttOptions rtt;
   // How long past its TTL a cached answer may still be used when no server answers.
   absl::Duration max_stale = absl::Hours(1);
   // The regions/countries this app accepts (empty: all that the directory offers).
@@ -116,6 +120,9 @@ class DirectoryClient {
 
   // Tries the plan in order with `try_connect`; on the first success reports it with
   // ReportFallback (one attempt per address) and returns it. UNAVAILABLE when every DC failed.
+  // The duration of a successful `try_connect` (a monotonic clock) is recorded as that DC's
+  // connect RTT: make try_connect do the connection handshake and nothing else, or record a
+  // better measurement yourself with RecordRtt.
   absl::StatusOr<Connection> Connect(
       const v1::GetDirectoryRequest& request, const Resolution& resolution,
       const std::function<absl::Status(const v1::DataCenter&)>& try_connect);
@@ -125,6 +132,12 @@ class DirectoryClient {
   absl::StatusOr<v1::ReportFallbackResponse> ReportFallback(
       const v1::GetDirectoryRequest& request, const Resolution& resolution,
       const std::string& dc_id, int attempts);
+
+  // Remembers a round trip measured to a DC; Resolve sends it (with its age) until it is older
+  // than options.rtt.max_age.
+  void RecordRtt(const std::string& datacenter_id, absl::Duration rtt);
+  // The RTTs Resolve would send now.
+  std::vector<MeasuredRtt> ObservedRtts() const { return rtts_.Fresh(options_.clock->Now()); }
 
   // Starts a background WatchDirectory that keeps a plan current (see DirectoryWatcher).
   // `on_update` is called from the watcher's thread for every new answer or error.
@@ -152,6 +165,7 @@ class DirectoryClient {
 
   ClientOptions options_;
   std::optional<DirectoryCache> cache_;
+  RttStore rtts_;
   std::mutex mu_;
   absl::flat_hash_map<std::string, std::shared_ptr<DirectoryStub>> stubs_ ABSL_GUARDED_BY(mu_);
   uint64_t rng_state_ ABSL_GUARDED_BY(mu_);

@@ -51,6 +51,9 @@ struct ServerOptions {
   // Hears of every cross-border fallback answer sent (the audit trail); null: none. Must
   // outlive the server.
   audit::AuditSink* audit = nullptr;
+  // GeoIP for requests without a location or country (--geoip_db, --trusted_proxies); null:
+  // none. Must outlive the server.
+  const geoip::ClientLocator* geoip = nullptr;
 };
 
 class DcdirServer {

@@ -1,0 +1,106 @@
+#include "clients/cpp/rtt_store.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include "absl/status/status.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+
+namespace dcdir::client {
+namespace {
+
+constexpr char kMagic[] = "dcdir-rtt-cache v1";
+
+}  // namespace
+
+RttStore::RttStore(std::string cache_dir, RttOptions options)
+    : path_(cache_dir.empty() ? "" : absl::StrCat(cache_dir, "/dcdir-rtts.cache")),
+      options_(options) {
+  if (path_.empty()) return;
+  std::ifstream in(path_);
+  std::string line;
+  if (!std::getline(in, line) || line != kMagic) return;
+  while (std::getline(in, line)) {
+    const std::vector<std::string> parts = absl::StrSplit(line, ' ');
+    int64_t micros = 0, millis = 0;
+    if (parts.size() != 3 || parts[0].empty() || !absl::SimpleAtoi(parts[1], &micros) ||
+        !absl::SimpleAtoi(parts[2], &millis) || micros <= 0) {
+      continue;
+    }
+    if (entries_.size() < options_.max_entries) {
+      entries_.push_back({parts[0], absl::Microseconds(micros), absl::FromUnixMillis(millis)});
+    }
+  }
+}
+
+absl::Status RttStore::Record(const std::string& datacenter_id, absl::Duration rtt,
+                              absl::Time measured_at) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::erase_if(entries_, [&](const MeasuredRtt& m) { return m.datacenter_id == datacenter_id; });
+  entries_.insert(entries_.begin(), {datacenter_id, rtt, measured_at});
+  std::stable_sort(entries_.begin(), entries_.end(), [](const MeasuredRtt& a, const MeasuredRtt& b) {
+    return a.measured_at > b.measured_at;
+  });
+  if (entries_.size() > options_.max_entries) entries_.resize(options_.max_entries);
+  return SaveLocked();
+}
+
+std::vector<MeasuredRtt> RttStore::Fresh(absl::Time now) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<MeasuredRtt> out;
+  for (const MeasuredRtt& m : entries_) {
+    const absl::Duration age = now - m.measured_at;
+    if (age > options_.max_age) continue;
+    out.push_back(m);
+    if (out.size() == options_.max_entries) break;
+  }
+  return out;
+}
+
+void RttStore::AddTo(v1::GetDirectoryRequest* request, absl::Time now) const {
+  if (request->observed_rtts_size() > 0) return;
+  for (const MeasuredRtt& m : Fresh(now)) {
+    v1::ObservedRtt* o = request->add_observed_rtts();
+    o->set_datacenter_id(m.datacenter_id);
+    const int64_t rtt_ns = absl::ToInt64Nanoseconds(m.rtt);
+    o->mutable_rtt()->set_seconds(rtt_ns / 1'000'000'000);
+    o->mutable_rtt()->set_nanos(static_cast<int32_t>(rtt_ns % 1'000'000'000));
+    // A clock step backwards would make the age negative: send 0 (measured "now").
+    const int64_t age_ns = std::max<int64_t>(0, absl::ToInt64Nanoseconds(now - m.measured_at));
+    o->mutable_age()->set_seconds(age_ns / 1'000'000'000);
+    o->mutable_age()->set_nanos(static_cast<int32_t>(age_ns % 1'000'000'000));
+  }
+}
+
+absl::Status RttStore::SaveLocked() const {
+  if (path_.empty()) return absl::OkStatus();
+  static std::atomic<uint64_t> counter{0};
+  const std::string tmp = absl::StrCat(path_, ".tmp.", ::getpid(), ".", counter++);
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << kMagic << "\n";
+    for (const MeasuredRtt& m : entries_) {
+      out << m.datacenter_id << " " << absl::ToInt64Microseconds(m.rtt) << " "
+          << absl::ToUnixMillis(m.measured_at) << "\n";
+    }
+    out.close();
+    if (!out) {
+      std::remove(tmp.c_str());
+      return absl::UnavailableError(absl::StrCat("cannot write the RTT cache ", tmp));
+    }
+  }
+  if (std::rename(tmp.c_str(), path_.c_str()) != 0) {
+    std::remove(tmp.c_str());
+    return absl::UnavailableError(absl::StrCat("cannot replace the RTT cache ", path_));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace dcdir::client
