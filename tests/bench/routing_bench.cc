@@ -111,6 +111,7 @@ struct PointRow {
 Result Run(const WorldCase& wc, const std::string& ranker, const std::vector<City>& cities,
            int clients_per_city, std::vector<PointRow>* points) {
   core::World world = wc.world;
+  if (ranker == "location+nearest-secondaries") world.ranking.nearest_secondaries = true;
   if (ranker == "nearest") {
     world.ranking.latency_band_absolute = absl::ZeroDuration();
     world.ranking.latency_band_relative = 0;
@@ -215,13 +216,21 @@ Result Run(const WorldCase& wc, const std::string& ranker, const std::vector<Cit
 int main(int argc, char** argv) {
   std::string cities_path, points_path;
   int clients_per_city = 32;
+  double band_absolute_ms = -1, band_relative = -1, rtt_base_ms = -1, path_stretch = -1;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a.rfind("--cities=", 0) == 0) cities_path = a.substr(9);
     else if (a.rfind("--points=", 0) == 0) points_path = a.substr(9);
     else if (a.rfind("--clients_per_city=", 0) == 0) clients_per_city = std::max(1, std::atoi(a.c_str() + 19));
+    else if (a.rfind("--band_absolute_ms=", 0) == 0) band_absolute_ms = std::atof(a.c_str() + 19);
+    else if (a.rfind("--band_relative=", 0) == 0) band_relative = std::atof(a.c_str() + 16);
+    else if (a.rfind("--rtt_base_ms=", 0) == 0) rtt_base_ms = std::atof(a.c_str() + 14);
+    else if (a.rfind("--path_stretch=", 0) == 0) path_stretch = std::atof(a.c_str() + 15);
     else {
-      std::fprintf(stderr, "usage: %s --cities=FILE [--clients_per_city=32] [--points=FILE]\n", argv[0]);
+      std::fprintf(stderr,
+                   "usage: %s --cities=FILE [--clients_per_city=32] [--points=FILE] "
+                   "[--band_absolute_ms=X] [--band_relative=X] [--rtt_base_ms=X] [--path_stretch=X]\n",
+                   argv[0]);
       return 2;
     }
   }
@@ -239,12 +248,24 @@ int main(int argc, char** argv) {
       {"example, us down", dcdir::testing::ExampleWorld(), {"us"}, false},
       {"synthetic 1,000 DCs", dcdir::testing::SyntheticWorld(200, 5, 1), {}, true},
   };
+  for (auto& wc : worlds) {  // tuning overrides of the ranking defaults
+    auto& r = wc.world.ranking;
+    if (band_absolute_ms >= 0) r.latency_band_absolute = absl::Milliseconds(band_absolute_ms);
+    if (band_relative >= 0) r.latency_band_relative = band_relative;
+    if (rtt_base_ms >= 0) r.rtt_base = absl::Milliseconds(rtt_base_ms);
+    if (path_stretch >= 1) r.path_stretch = path_stretch;
+  }
+  const auto& r0 = worlds[0].world.ranking;
+  std::printf("ranking: rtt_base %s, path_stretch %.2f, band %s / %.2f\n\n",
+              absl::FormatDuration(r0.rtt_base).c_str(), r0.path_stretch,
+              absl::FormatDuration(r0.latency_band_absolute).c_str(), r0.latency_band_relative);
   std::printf("| world | ranker | mean stretch | p95 stretch | mean layout stretch | p95 layout "
               "stretch | max load (DC) | denied | no answer |\n");
   std::printf("|---|---|---|---|---|---|---|---|---|\n");
   std::vector<dcdir::PointRow> points;
   for (const auto& wc : worlds) {
-    for (const char* ranker : {"location", "hash-only", "nearest"}) {
+    for (const char* ranker : {"location", "hash-only", "nearest", "location+nearest-secondaries"}) {
+      if (std::string(ranker) == "location+nearest-secondaries" && wc.down_regions.empty()) continue;
       const bool keep = !points_path.empty() && wc.name == "example, all healthy" &&
                         std::string(ranker) == "location";
       const dcdir::Result r = dcdir::Run(wc, ranker, cities, clients_per_city, keep ? &points : nullptr);
