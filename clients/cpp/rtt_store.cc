@@ -16,7 +16,7 @@
 namespace dcdir::client {
 namespace {
 
-constexpr char kMagic[] = "dcdir-rtt-cache v1";
+constexpr char kMagic[] = "dcdir-rtt-cache v1 (id rtt_ns measured_at_unix_ms)";
 
 }  // namespace
 
@@ -29,13 +29,13 @@ RttStore::RttStore(std::string cache_dir, RttOptions options)
   if (!std::getline(in, line) || line != kMagic) return;
   while (std::getline(in, line)) {
     const std::vector<std::string> parts = absl::StrSplit(line, ' ');
-    int64_t micros = 0, millis = 0;
-    if (parts.size() != 3 || parts[0].empty() || !absl::SimpleAtoi(parts[1], &micros) ||
-        !absl::SimpleAtoi(parts[2], &millis) || micros <= 0) {
+    int64_t nanos = 0, millis = 0;
+    if (parts.size() != 3 || parts[0].empty() || !absl::SimpleAtoi(parts[1], &nanos) ||
+        !absl::SimpleAtoi(parts[2], &millis) || nanos <= 0) {
       continue;
     }
     if (entries_.size() < options_.max_entries) {
-      entries_.push_back({parts[0], absl::Microseconds(micros), absl::FromUnixMillis(millis)});
+      entries_.push_back({parts[0], absl::Nanoseconds(nanos), absl::FromUnixMillis(millis)});
     }
   }
 }
@@ -87,7 +87,7 @@ absl::Status RttStore::SaveLocked() const {
     std::ofstream out(tmp, std::ios::trunc);
     out << kMagic << "\n";
     for (const MeasuredRtt& m : entries_) {
-      out << m.datacenter_id << " " << absl::ToInt64Microseconds(m.rtt) << " "
+      out << m.datacenter_id << " " << absl::ToInt64Nanoseconds(m.rtt) << " "
           << absl::ToUnixMillis(m.measured_at) << "\n";
     }
     out.close();
