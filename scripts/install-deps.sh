@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # Installs what dcdir needs on a fresh Debian (bookworm) machine. Idempotent.
 #
-#   scripts/install-deps.sh build   compilers' libraries and tools to build dcdir
+#   scripts/install-deps.sh build   compilers' libraries and tools to build dcdir (and dpkg-dev:
+#                                   cpack -G DEB generates Depends with dpkg-shlibdeps)
 #   scripts/install-deps.sh test    + what the tests use: redis-server, redis-sentinel, etcd (bench peer),
-#                                   clang and the sanitizer runtimes,
+#                                   clang and the sanitizer runtimes, libfaketime (clock steps),
+#                                   systemd (systemd-analyze),
 #                                   prometheus/promtool, helm/kubectl and node tools, python gRPC
+#   scripts/install-deps.sh container  + podman (runc, netavark, aardvark-dns, iptables) and
+#                                   mmdebstrap, for scripts/container-check.sh
 set -euo pipefail
 mode="${1:-build}"
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -12,13 +16,23 @@ repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build_pkgs=(build-essential cmake pkg-config ccache
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler grpc-proto
   libabsl-dev libhiredis-dev prometheus-cpp-dev libyaml-cpp-dev libmaxminddb-dev
-  libgtest-dev libgmock-dev libbenchmark-dev curl)
+  libgtest-dev libgmock-dev libbenchmark-dev curl dpkg-dev)
 test_pkgs=(redis-server redis-tools redis-sentinel python3-grpcio python3-grpc-tools
-  nghttp2-client jq etcd-server etcd-client clang libclang-rt-14-dev libtsan2
-  libmaxmind-db-writer-perl mmdb-bin)
+  nghttp2-client jq etcd-server etcd-client clang libclang-rt-14-dev libtsan2 systemd
+  faketime libfaketime libmaxmind-db-writer-perl mmdb-bin)
+# Rootful podman without a Docker engine or a registry (scripts/container-check.sh): runc, not
+# crun (crun refuses this VM's hybrid cgroup layout); netavark + aardvark-dns + iptables for a
+# private bridge network with names and published ports; mmdebstrap makes the base images;
+# openssl makes the TLS test certificates.
+container_pkgs=(podman runc conmon netavark aardvark-dns iptables mmdebstrap openssl)
 
 wanted=("${build_pkgs[@]}")
-[[ "${mode}" == "test" ]] && wanted+=("${test_pkgs[@]}")
+case "${mode}" in
+  build) ;;
+  test) wanted+=("${test_pkgs[@]}") ;;
+  container) wanted+=("${test_pkgs[@]}" "${container_pkgs[@]}") ;;
+  *) echo "usage: $0 [build|test|container]" >&2; exit 2 ;;
+esac
 
 missing=()
 for p in "${wanted[@]}"; do
@@ -40,7 +54,7 @@ if ((${#missing[@]} > 0)); then
   [[ "${made_policy}" == 1 ]] && "${SUDO[@]}" rm -f "${policy}"
 fi
 
-if [[ "${mode}" == "test" ]]; then
+if [[ "${mode}" == "test" || "${mode}" == "container" ]]; then
   "${repo_root}/scripts/install-prometheus.sh"
   "${repo_root}/scripts/install-deploy-tools.sh"
 fi

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# The test command: installs everything the tests use, builds, runs every test (ctest), then
-# the tests under ASan+UBSan (with the fuzz smokes) and TSan (scripts/sanitizers.sh).
+# The test command: installs everything the tests use, builds, runs every test (ctest), builds
+# and checks the container image (scripts/container-check.sh), then the tests under ASan+UBSan
+# (with the fuzz smokes) and TSan (scripts/sanitizers.sh).
 #   scripts/test.sh            (BUILD_DIR defaults to build-ci; JOBS to 2;
-#                               SANITIZERS=0 skips the sanitizer builds for a quick local run)
+#                               SANITIZERS=0 skips the sanitizer builds, CONTAINER_CHECK=0 the
+#                               container check (scripts/container-check.sh), for a quick local run)
 set -euo pipefail
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "${repo_root}"
@@ -20,6 +22,8 @@ if [[ -x ../shared/tools/contract-check ]]; then
   ../shared/tools/contract-check "${build_dir}"
 fi
 ctest --test-dir "${build_dir}" --output-on-failure -j"${jobs}" --timeout 600
+# The real image, built and run as the chart runs it (podman; CONTAINER_CHECK=0 skips it).
+[[ "${CONTAINER_CHECK:-1}" == 0 ]] || scripts/container-check.sh
 if [[ "${SANITIZERS:-1}" != 0 ]]; then
   scripts/sanitizers.sh all
 fi

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -15,15 +16,18 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "dcdir/client/version.h"
 #include "prometheus/exposer.h"
 #include "service/api/server.h"
 #include "service/audit/audit_log.h"
 #include "service/audit/audit_writer.h"
+#include "service/config/compliance_change.h"
 #include "service/config/config_loader.h"
 #include "service/config/config_watcher.h"
 #include "service/config/policy_report.h"
@@ -57,7 +61,13 @@ ABSL_FLAG(bool, check_config, false,
           "Validate --config, print the policy report (allowed primaries and secondaries per "
           "region, which rule excluded what, per-tenant sets and the what-if of every region "
           "failing) and exit: 0 when valid, 1 on a config or tenants file error, 2 when a "
-          "region has fewer compliant DCs than --min_compliant_dcs.");
+          "region has fewer compliant DCs than --min_compliant_dcs, 3 when --against is given "
+          "and the config loosens compliance without acknowledging it.");
+ABSL_FLAG(std::string, against, "",
+          "With --check_config: the config served now (the old file). Prints, per region, the "
+          "(client, DC) pairs the new --config allows that the old one denies and the reverse, "
+          "and by which rule; exits 3 on a loosening the new file does not acknowledge with "
+          "`allow_loosening_from: <the old config_version>` (a live reload would refuse it).");
 ABSL_FLAG(bool, json, false, "With --check_config: print the report as one JSON document.");
 ABSL_FLAG(int, min_compliant_dcs, 1,
           "With --check_config: the fewest compliant DCs every region's clients (and every "
@@ -150,17 +160,39 @@ int CheckConfig(const std::string& path) {
     std::cerr << "--min_compliant_dcs must be >= 0\n";
     return 1;
   }
+  std::optional<dcdir::config::ComplianceChange> change;
+  std::shared_ptr<const dcdir::core::Topology> served;
+  if (const std::string against = absl::GetFlag(FLAGS_against); !against.empty()) {
+    absl::StatusOr<dcdir::core::World> old_world = dcdir::config::LoadWorldFile(against);
+    absl::StatusOr<std::shared_ptr<const dcdir::core::Topology>> old_topology =
+        old_world.ok() ? dcdir::core::Topology::Compile(*old_world) : old_world.status();
+    if (!old_topology.ok()) {
+      std::cerr << "--against config error: " << old_topology.status().message() << "\n";
+      return 1;
+    }
+    served = *std::move(old_topology);
+    change = dcdir::config::CompareCompliance(*served, **topology);
+  }
   const dcdir::config::ComplianceCheck check =
       dcdir::config::CheckCompliance(**topology, tenants, static_cast<uint32_t>(min_dcs));
   if (absl::GetFlag(FLAGS_json)) {
     std::string policy = dcdir::config::PolicyReportJson(**topology);
     while (!policy.empty() && policy.back() == '\n') policy.pop_back();
     std::cout << "{\"policy\":" << policy
-              << ",\"compliance\":" << dcdir::config::ComplianceCheckJson(check) << "}\n";
+              << ",\"compliance\":" << dcdir::config::ComplianceCheckJson(check);
+    if (change.has_value()) {
+      std::cout << ",\"against\":"
+                << dcdir::config::ComplianceChangeJson(*served, **topology, *change);
+    }
+    std::cout << "}\n";
   } else {
     std::cout << dcdir::config::PolicyReport(**topology)
               << dcdir::config::ComplianceCheckText(check);
+    if (change.has_value()) {
+      std::cout << dcdir::config::ComplianceChangeText(*served, **topology, *change);
+    }
   }
+  if (change.has_value() && change->refused()) return 3;
   return check.shortfalls.empty() ? 0 : 2;
 }
 
@@ -175,6 +207,11 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "dcdir-server: the data-center directory.\n"
       "  dcdir-server --config=deploy/config/world.yaml [--redis=redis://127.0.0.1:6379]");
+  absl::FlagsUsageConfig usage_config;
+  usage_config.version_string = [] {  // --version prints it and exits 0
+    return absl::StrCat("dcdir-server ", dcdir::kVersion, "\n");
+  };
+  absl::SetFlagsUsageConfig(usage_config);
   absl::ParseCommandLine(argc, argv);
   // Debian's Abseil is built in debug mode, where every absl::Mutex (gRPC's locks) also keeps a
   // lock-order graph for deadlock detection: ~3% of a request's instructions. Release builds of

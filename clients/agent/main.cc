@@ -32,6 +32,7 @@
 #include "clients/cpp/tls.h"
 #include "clients/cli/exit_codes.h"
 #include "clients/cpp/errors.h"
+#include "dcdir/client/version.h"
 #include "dcdir/v1/reporting.grpc.pb.h"
 #include "grpcpp/create_channel.h"
 
@@ -47,6 +48,7 @@ usage: dcdir-agent --server HOST:PORT [--token_file F] --config FILE (--dc ID ..
        TLS: [--tls] [--tls_ca_file CA.pem] [--tls_cert_file C.pem --tls_key_file K.pem]
        (a client certificate may only report for the DCs its SANs name: dcdir://dc/<id>)
                    [--interval 5s] [--ttl D] [--once] [--quiet]
+       dcdir-agent --version
 
   --dc ID[,ID...]          DCs to report (repeatable); their endpoints come from --config
   --probe tcp|grpc|none    liveness: TCP connect, or grpc.health.v1 Check (SERVING), to each
@@ -101,7 +103,7 @@ bool SleepUnlessStopped(absl::Duration d) {
 
 int main(int argc, char** argv) {
   auto parsed = Args::Parse(
-      argc, argv, {"simulate", "once", "quiet", "help", "tls"},
+      argc, argv, {"simulate", "once", "quiet", "help", "tls", "version"},
       {"server", "token_file", "tls_ca_file", "tls_cert_file", "tls_key_file", "config", "dc", "interval", "ttl", "seed", "probe", "endpoint",
        "probe_timeout", "congestion_file", "congestion_command", "outage_probability",
        "max_backoff", "rpc_timeout"});
@@ -109,6 +111,10 @@ int main(int argc, char** argv) {
   const Args& args = *parsed;
   if (args.Has("help")) {
     std::cout << kUsage;
+    return 0;
+  }
+  if (args.Has("version")) {
+    std::cout << "dcdir-agent " << dcdir::kVersion << "\n";
     return 0;
   }
   if (!args.positional().empty()) {

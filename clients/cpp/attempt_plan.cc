@@ -1,22 +1,22 @@
-#include "clients/cpp/attempt_plan.h"
+#include "dcdir/client/attempt_plan.h"
 
 #include <algorithm>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "clients/cpp/errors.h"
+#include "dcdir/client/errors.h"
 
 namespace dcdir::client {
 
-bool Pinning::Allows(const v1::DataCenter& dc) const {
+bool Pinning::Allows(const DataCenter& dc) const {
   if (!regions.empty() &&
-      std::find(regions.begin(), regions.end(), dc.region()) == regions.end()) {
+      std::find(regions.begin(), regions.end(), dc.region) == regions.end()) {
     return false;
   }
   if (!countries.empty() &&
       std::none_of(countries.begin(), countries.end(), [&](const std::string& c) {
-        return absl::EqualsIgnoreCase(c, dc.country());
+        return absl::EqualsIgnoreCase(c, dc.country);
       })) {
     return false;
   }
@@ -32,10 +32,10 @@ std::string Pinning::Describe() const {
   return parts.empty() ? "no pinning" : absl::StrJoin(parts, "; ");
 }
 
-absl::StatusOr<AttemptPlan> BuildAttemptPlan(const v1::Directory& directory,
+absl::StatusOr<AttemptPlan> BuildAttemptPlan(const Directory& directory,
                                              const Pinning& pinning) {
   AttemptPlan plan;
-  for (const v1::DataCenter& dc : directory.primaries()) {
+  for (const DataCenter& dc : directory.primaries) {
     if (pinning.Allows(dc)) {
       plan.attempts.push_back({dc, false});
     } else {
@@ -43,10 +43,10 @@ absl::StatusOr<AttemptPlan> BuildAttemptPlan(const v1::Directory& directory,
     }
   }
   uint32_t secondaries = 0;
-  for (const v1::DataCenter& dc : directory.secondaries()) {
+  for (const DataCenter& dc : directory.secondaries) {
     if (!pinning.Allows(dc)) {
       plan.refused.push_back({dc, true});
-    } else if (secondaries < directory.secondary_attempts()) {
+    } else if (secondaries < directory.secondary_attempts) {
       plan.attempts.push_back({dc, true});
       ++secondaries;
     }
@@ -58,7 +58,7 @@ absl::StatusOr<AttemptPlan> BuildAttemptPlan(const v1::Directory& directory,
     }
     std::vector<std::string> ids;
     for (const RefusedDatacenter& r : plan.refused) {
-      ids.push_back(absl::StrCat(r.datacenter.id(), " (", r.datacenter.country(), ")"));
+      ids.push_back(absl::StrCat(r.datacenter.id, " (", r.datacenter.country, ")"));
     }
     return WithReason(
         absl::FailedPreconditionError(absl::StrCat(
@@ -70,16 +70,16 @@ absl::StatusOr<AttemptPlan> BuildAttemptPlan(const v1::Directory& directory,
   return plan;
 }
 
-v1::Directory FilterDirectory(const v1::Directory& directory, const Pinning& pinning) {
-  v1::Directory filtered = directory;
+Directory FilterDirectory(const Directory& directory, const Pinning& pinning) {
+  Directory filtered = directory;
   if (pinning.empty()) return filtered;
-  filtered.clear_primaries();
-  filtered.clear_secondaries();
-  for (const v1::DataCenter& dc : directory.primaries()) {
-    if (pinning.Allows(dc)) *filtered.add_primaries() = dc;
+  filtered.primaries.clear();
+  filtered.secondaries.clear();
+  for (const DataCenter& dc : directory.primaries) {
+    if (pinning.Allows(dc)) filtered.primaries.push_back(dc);
   }
-  for (const v1::DataCenter& dc : directory.secondaries()) {
-    if (pinning.Allows(dc)) *filtered.add_secondaries() = dc;
+  for (const DataCenter& dc : directory.secondaries) {
+    if (pinning.Allows(dc)) filtered.secondaries.push_back(dc);
   }
   return filtered;
 }

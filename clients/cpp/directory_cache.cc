@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <iostream>
 #include <sstream>
 
 #include "absl/strings/ascii.h"
@@ -122,6 +123,14 @@ absl::StatusOr<CachedDirectory> DirectoryCache::Load(const v1::GetDirectoryReque
   }
   cached.fetched_at = absl::FromUnixMillis(millis);
   return cached;
+}
+
+void SaveToCache(const DirectoryCache* cache, const v1::GetDirectoryRequest& request,
+                 const v1::Directory& directory, absl::Time fetched_at) {
+  if (cache == nullptr) return;
+  if (absl::Status s = cache->Store(request, directory, fetched_at); !s.ok()) {
+    std::cerr << "dcdir-client: WARNING: " << s.message() << "\n";
+  }
 }
 
 }  // namespace dcdir::client

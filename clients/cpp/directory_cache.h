@@ -3,7 +3,8 @@
 
 // The last-known-good answer on disk, one file per request (country, tenant, client id,
 // max_secondaries) in a directory. Written atomically (temp file + rename), so a crash never
-// leaves a torn file; a file that does not parse is treated as absent.
+// leaves a torn file; a file that does not parse is treated as absent. Internal to the library
+// (stores the dcdir.v1 message); not installed.
 
 #include <string>
 
@@ -38,6 +39,11 @@ class DirectoryCache {
  private:
   std::string dir_;
 };
+
+// Stores a good answer in `cache` (nothing when null). A failure is logged to stderr, not
+// returned: the client keeps working without its cache.
+void SaveToCache(const DirectoryCache* cache, const v1::GetDirectoryRequest& request,
+                 const v1::Directory& directory, absl::Time fetched_at);
 
 }  // namespace dcdir::client
 

@@ -1,4 +1,4 @@
-#include "clients/cpp/directory_client.h"
+#include "dcdir/client/directory_client.h"
 
 #include <algorithm>
 #include <chrono>
@@ -9,18 +9,19 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "clients/cpp/directory_watcher.h"
+#include "clients/cpp/convert.h"
+#include "clients/cpp/rtt_store.h"
+#include "clients/cpp/directory_cache.h"
+#include "clients/cpp/directory_stub.h"
 #include "clients/cpp/errors.h"
+#include "clients/cpp/tls.h"
+#include "dcdir/client/directory_watcher.h"
 
 namespace dcdir::client {
 namespace {
 
 std::chrono::system_clock::time_point RpcDeadline(absl::Duration timeout) {
   return absl::ToChronoTime(absl::Now() + timeout);
-}
-
-absl::Duration TtlOf(const v1::Directory& directory) {
-  return absl::Seconds(directory.ttl().seconds()) + absl::Nanoseconds(directory.ttl().nanos());
 }
 
 }  // namespace
@@ -38,13 +39,19 @@ absl::StatusOr<std::unique_ptr<DirectoryClient>> DirectoryClient::Create(ClientO
     return absl::InvalidArgumentError("ClientOptions.max_stale must be >= 0");
   }
   if (options.clock == nullptr) options.clock = std::make_shared<RealClock>();
-  if (!options.stub_factory) options.stub_factory = DefaultStubFactory();
+  if (!options.stub_factory) {
+    absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
+        MakeChannelCredentials(options.tls);
+    if (!credentials.ok()) return credentials.status();
+    options.stub_factory = DefaultStubFactory(*std::move(credentials));
+  }
   return std::unique_ptr<DirectoryClient>(new DirectoryClient(std::move(options)));
 }
 
 DirectoryClient::DirectoryClient(ClientOptions options)
-    : options_(std::move(options)), rtts_(options_.cache_dir, options_.rtt) {
-  if (!options_.cache_dir.empty()) cache_.emplace(options_.cache_dir);
+    : options_(std::move(options)),
+      rtts_(std::make_unique<RttStore>(options_.cache_dir, options_.rtt)) {
+  if (!options_.cache_dir.empty()) cache_ = std::make_unique<DirectoryCache>(options_.cache_dir);
   rng_state_ = options_.seed != 0 ? options_.seed : std::random_device{}();
 }
 
@@ -76,24 +83,26 @@ absl::Duration DirectoryClient::NextBackoff(int retry) {
   return base * (1.0 - jitter * unit);
 }
 
-absl::StatusOr<Resolution> DirectoryClient::MakeResolution(const v1::Directory& directory,
-                                                           Source source, std::string address,
+absl::StatusOr<Resolution> DirectoryClient::MakeResolution(Directory directory, Source source,
+                                                           std::string address,
                                                            absl::Time fetched_at,
                                                            int rpc_attempts) {
-  auto refuse = [&](const v1::DataCenter& dc, bool secondary) {
+  auto refuse = [&](const DataCenter& dc, bool secondary) {
     if (options_.pinning.Allows(dc)) return;
-    std::cerr << "dcdir-client: WARNING: refusing data center " << dc.id() << " (region "
-              << dc.region() << ", country " << dc.country() << ") offered as a "
+    std::cerr << "dcdir-client: WARNING: refusing data center " << dc.id << " (region "
+              << dc.region << ", country " << dc.country << ") offered as a "
               << (secondary ? "secondary" : "primary") << ": outside the client pinning ("
               << options_.pinning.Describe() << ")\n";
     if (options_.on_refused) options_.on_refused(RefusedDatacenter{dc, secondary});
   };
-  for (const v1::DataCenter& dc : directory.primaries()) refuse(dc, false);
-  for (const v1::DataCenter& dc : directory.secondaries()) refuse(dc, true);
+  for (const DataCenter& dc : directory.primaries) refuse(dc, false);
+  for (const DataCenter& dc : directory.secondaries) refuse(dc, true);
   absl::StatusOr<AttemptPlan> plan = BuildAttemptPlan(directory, options_.pinning);
   if (!plan.ok()) return plan.status();
   Resolution resolution;
-  resolution.directory = FilterDirectory(directory, options_.pinning);
+  resolution.directory = options_.pinning.empty()
+                              ? std::move(directory)
+                              : FilterDirectory(directory, options_.pinning);
   resolution.plan = *std::move(plan);
   resolution.source = source;
   resolution.address = std::move(address);
@@ -102,53 +111,51 @@ absl::StatusOr<Resolution> DirectoryClient::MakeResolution(const v1::Directory& 
   return resolution;
 }
 
-void DirectoryClient::SaveToCache(const v1::GetDirectoryRequest& request,
-                                  const v1::Directory& directory, absl::Time fetched_at) {
-  if (!cache_) return;
-  if (absl::Status s = cache_->Store(request, directory, fetched_at); !s.ok()) {
-    std::cerr << "dcdir-client: WARNING: " << s.message() << "\n";
-  }
-}
-
-absl::StatusOr<Resolution> DirectoryClient::FromCache(const v1::GetDirectoryRequest& request,
+absl::StatusOr<Resolution> DirectoryClient::FromCache(const DirectoryRequest& request,
                                                       const absl::Status& last_error) {
   const std::string what = absl::StrCat("no directory server answered (", options_.addresses.size(),
                                         " address(es); last error: ", last_error.message(), ")");
   if (!cache_) {
     return absl::UnavailableError(absl::StrCat(what, "; no disk cache is configured"));
   }
-  absl::StatusOr<CachedDirectory> cached = cache_->Load(request);
+  absl::StatusOr<CachedDirectory> cached = cache_->Load(ToProto(request));
   if (!cached.ok()) {
     return absl::UnavailableError(
         absl::StrCat(what, " and there is no cached answer for this request"));
   }
   const absl::Time now = options_.clock->Now();
-  const absl::Time usable_until = cached->fetched_at + TtlOf(cached->directory) + options_.max_stale;
+  Directory directory = FromProto(cached->directory);
+  const absl::Time usable_until = cached->fetched_at + directory.ttl + options_.max_stale;
   if (now > usable_until) {
     return WithReason(
         absl::UnavailableError(absl::StrCat(
             what, "; the cached answer fetched at ", absl::FormatTime(cached->fetched_at),
             " expired at ", absl::FormatTime(usable_until), " (ttl ",
-            absl::FormatDuration(TtlOf(cached->directory)), " + max_stale ",
+            absl::FormatDuration(directory.ttl), " + max_stale ",
             absl::FormatDuration(options_.max_stale), ")")),
         "CACHE_EXPIRED");
   }
   std::cerr << "dcdir-client: WARNING: " << what << "; using the cached answer fetched at "
             << absl::FormatTime(cached->fetched_at) << "\n";
-  return MakeResolution(cached->directory, Source::kCache, "", cached->fetched_at, 0);
+  return MakeResolution(std::move(directory), Source::kCache, "", cached->fetched_at, 0);
 }
 
 void DirectoryClient::RecordRtt(const std::string& datacenter_id, absl::Duration rtt) {
   if (rtt <= absl::ZeroDuration()) return;
-  if (absl::Status s = rtts_.Record(datacenter_id, rtt, options_.clock->Now()); !s.ok()) {
+  if (absl::Status s = rtts_->Record(datacenter_id, rtt, options_.clock->Now()); !s.ok()) {
     std::cerr << "dcdir-client: WARNING: " << s.message() << "\n";
   }
 }
 
-absl::StatusOr<Resolution> DirectoryClient::Resolve(const v1::GetDirectoryRequest& original) {
+std::vector<MeasuredRtt> DirectoryClient::ObservedRtts() const {
+  return rtts_->Fresh(options_.clock->Now());
+}
+
+absl::StatusOr<Resolution> DirectoryClient::Resolve(const DirectoryRequest& original) {
+  DirectoryRequest request = original;
+  rtts_->AddTo(&request, options_.clock->Now());
+  const v1::GetDirectoryRequest proto_request = ToProto(request);
   const Clock& clock = *options_.clock;
-  v1::GetDirectoryRequest request = original;
-  rtts_.AddTo(&request, clock.Now());
   const absl::Time deadline = clock.Now() + options_.deadline;
   const size_t n = options_.addresses.size();
   absl::Status last_error = absl::DeadlineExceededError("the Resolve deadline passed");
@@ -161,12 +168,13 @@ absl::StatusOr<Resolution> DirectoryClient::Resolve(const v1::GetDirectoryReques
     const std::string& address = options_.addresses[attempts % n];
     grpc::ClientContext context;
     context.set_deadline(RpcDeadline(std::min(left, options_.attempt_timeout)));
-    absl::StatusOr<v1::Directory> answer = StubFor(address)->GetDirectory(context, request);
+    absl::StatusOr<v1::Directory> answer =
+        StubFor(address)->GetDirectory(context, proto_request);
     ++attempts;
     if (answer.ok()) {
       const absl::Time fetched_at = clock.Now();
-      SaveToCache(request, *answer, fetched_at);
-      return MakeResolution(*answer, Source::kServer, address, fetched_at, attempts);
+      SaveToCache(cache_.get(), proto_request, *answer, fetched_at);
+      return MakeResolution(FromProto(*answer), Source::kServer, address, fetched_at, attempts);
     }
     last_error = answer.status();
     if (!IsTransportFailure(last_error)) server_answered = true;
@@ -184,20 +192,20 @@ absl::StatusOr<Resolution> DirectoryClient::Resolve(const v1::GetDirectoryReques
   return FromCache(request, last_error);
 }
 
-absl::StatusOr<v1::ReportFallbackResponse> DirectoryClient::ReportFallback(
-    const v1::GetDirectoryRequest& request, const Resolution& resolution,
+absl::StatusOr<ReportFallbackResult> DirectoryClient::ReportFallback(
+    const DirectoryRequest& request, const Resolution& resolution,
     const std::string& dc_id, int attempts) {
   const PlannedAttempt* planned = nullptr;
   for (const PlannedAttempt& a : resolution.plan.attempts) {
-    if (a.datacenter.id() == dc_id) planned = &a;
+    if (a.datacenter.id == dc_id) planned = &a;
   }
   if (planned == nullptr) {
     return absl::InvalidArgumentError(
         absl::StrCat("data center ", dc_id, " is not in the attempt plan"));
   }
   v1::FallbackReport report;
-  report.set_client_country(request.client_country());
-  report.set_tenant_id(request.tenant_id());
+  report.set_client_country(request.client_country);
+  report.set_tenant_id(request.tenant_id);
   report.set_datacenter_id(dc_id);
   report.set_attempts(static_cast<uint32_t>(std::max(attempts, 1)));
   report.set_fallback(planned->secondary);
@@ -205,16 +213,18 @@ absl::StatusOr<v1::ReportFallbackResponse> DirectoryClient::ReportFallback(
   for (const std::string& address : options_.addresses) {
     grpc::ClientContext context;
     context.set_deadline(RpcDeadline(options_.attempt_timeout));
-    auto response = StubFor(address)->ReportFallback(context, report);
-    if (response.ok() || !IsTransportFailure(response.status())) return response;
+    absl::StatusOr<v1::ReportFallbackResponse> response =
+        StubFor(address)->ReportFallback(context, report);
+    if (response.ok()) return FromProto(*response);
+    if (!IsTransportFailure(response.status())) return response.status();
     last_error = response.status();
   }
   return last_error;
 }
 
 absl::StatusOr<Connection> DirectoryClient::Connect(
-    const v1::GetDirectoryRequest& request, const Resolution& resolution,
-    const std::function<absl::Status(const v1::DataCenter&)>& try_connect) {
+    const DirectoryRequest& request, const Resolution& resolution,
+    const std::function<absl::Status(const DataCenter&)>& try_connect) {
   int attempts = 0;
   std::string failures;
   for (const PlannedAttempt& a : resolution.plan.attempts) {
@@ -222,19 +232,19 @@ absl::StatusOr<Connection> DirectoryClient::Connect(
     const auto start = std::chrono::steady_clock::now();
     absl::Status s = try_connect(a.datacenter);
     if (s.ok()) {
-      RecordRtt(a.datacenter.id(), absl::FromChrono(std::chrono::steady_clock::now() - start));
+      RecordRtt(a.datacenter.id, absl::FromChrono(std::chrono::steady_clock::now() - start));
       Connection connection;
       connection.datacenter = a.datacenter;
       connection.attempts = attempts;
       connection.fallback = a.secondary;
-      connection.report = ReportFallback(request, resolution, a.datacenter.id(), attempts);
+      connection.report = ReportFallback(request, resolution, a.datacenter.id, attempts);
       if (!connection.report.ok()) {
         std::cerr << "dcdir-client: WARNING: could not report the connection to "
-                  << a.datacenter.id() << ": " << connection.report.status().message() << "\n";
+                  << a.datacenter.id << ": " << connection.report.status().message() << "\n";
       }
       return connection;
     }
-    absl::StrAppend(&failures, failures.empty() ? "" : "; ", a.datacenter.id(), ": ",
+    absl::StrAppend(&failures, failures.empty() ? "" : "; ", a.datacenter.id, ": ",
                     s.message());
   }
   return absl::UnavailableError(absl::StrCat("could not connect to any of the ", attempts,
@@ -242,8 +252,7 @@ absl::StatusOr<Connection> DirectoryClient::Connect(
 }
 
 std::unique_ptr<DirectoryWatcher> DirectoryClient::Watch(
-    v1::GetDirectoryRequest request,
-    std::function<void(const absl::StatusOr<Resolution>&)> on_update) {
+    DirectoryRequest request, std::function<void(const absl::StatusOr<Resolution>&)> on_update) {
   auto watcher = std::unique_ptr<DirectoryWatcher>(
       new DirectoryWatcher(this, std::move(request), std::move(on_update)));
   watcher->Start();

@@ -2,7 +2,9 @@
 #define DCDIR_CLIENTS_CPP_DIRECTORY_STUB_H_
 
 // A small abstract stub over the generated DirectoryService / ReportingService stubs: what the
-// library calls, so tests can put a fake in its place (google-cloud-cpp style).
+// library calls, so tests can put a fake in its place (google-cloud-cpp style). Internal to the
+// library (it speaks the dcdir.v1 messages); not installed. StubFactory is declared in
+// dcdir/client/directory_client.h.
 
 #include <functional>
 #include <memory>
@@ -10,6 +12,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "dcdir/client/directory_client.h"
 #include "dcdir/v1/directory.grpc.pb.h"
 #include "dcdir/v1/reporting.grpc.pb.h"
 #include "grpcpp/channel.h"
@@ -39,9 +42,6 @@ class DirectoryStub {
   virtual absl::StatusOr<v1::ReportFallbackResponse> ReportFallback(
       grpc::ClientContext& context, const v1::FallbackReport& request) = 0;
 };
-
-// Makes the stub for one directory address ("host:port").
-using StubFactory = std::function<std::shared_ptr<DirectoryStub>(const std::string& address)>;
 
 // The real stub over a channel.
 std::shared_ptr<DirectoryStub> MakeDirectoryStub(std::shared_ptr<grpc::Channel> channel);

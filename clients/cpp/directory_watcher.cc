@@ -1,14 +1,18 @@
-#include "clients/cpp/directory_watcher.h"
+#include "dcdir/client/directory_watcher.h"
 
 #include <iostream>
 #include <mutex>
 #include <utility>
 
+#include "clients/cpp/convert.h"
+#include "clients/cpp/directory_cache.h"
+#include "clients/cpp/directory_stub.h"
 #include "clients/cpp/errors.h"
+#include "grpcpp/client_context.h"
 
 namespace dcdir::client {
 
-DirectoryWatcher::DirectoryWatcher(DirectoryClient* client, v1::GetDirectoryRequest request,
+DirectoryWatcher::DirectoryWatcher(DirectoryClient* client, DirectoryRequest request,
                                    Callback callback)
     : client_(client), request_(std::move(request)), callback_(std::move(callback)) {}
 
@@ -32,7 +36,7 @@ void DirectoryWatcher::Stop() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     stopped_ = true;
-    if (context_ != nullptr) context_->TryCancel();
+    if (cancel_) cancel_();
   }
   stopped_cv_.notify_all();
   if (thread_.joinable()) thread_.join();
@@ -46,6 +50,7 @@ bool DirectoryWatcher::WaitFor(absl::Duration d) {
 
 void DirectoryWatcher::Run() {
   const ClientOptions& options = client_->options();
+  const v1::GetDirectoryRequest request = ToProto(request_);
   const size_t n = options.addresses.size();
   size_t next_address = 0;
   int failures = 0;
@@ -55,17 +60,17 @@ void DirectoryWatcher::Run() {
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (stopped_) return;
-      context_ = &context;
+      cancel_ = [&context] { context.TryCancel(); };
     }
     std::unique_ptr<DirectoryStream> stream =
-        client_->StubFor(address)->WatchDirectory(context, request_);
+        client_->StubFor(address)->WatchDirectory(context, request);
     v1::Directory directory;
     while (stream->Read(&directory)) {
       failures = 0;
       const absl::Time fetched_at = options.clock->Now();
-      client_->SaveToCache(request_, directory, fetched_at);
+      SaveToCache(client_->cache_.get(), request, directory, fetched_at);
       absl::StatusOr<Resolution> resolution =
-          client_->MakeResolution(directory, Source::kServer, address, fetched_at, 0);
+          client_->MakeResolution(FromProto(directory), Source::kServer, address, fetched_at, 0);
       {
         std::lock_guard<std::mutex> lock(mu_);
         if (stopped_) break;
@@ -79,7 +84,7 @@ void DirectoryWatcher::Run() {
     absl::Status status = stream->Finish();
     {
       std::lock_guard<std::mutex> lock(mu_);
-      context_ = nullptr;
+      cancel_ = nullptr;
       if (stopped_) return;
     }
     if (status.ok()) status = absl::UnavailableError("the directory server ended the watch");

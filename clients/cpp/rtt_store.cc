@@ -64,18 +64,11 @@ std::vector<MeasuredRtt> RttStore::Fresh(absl::Time now) const {
   return out;
 }
 
-void RttStore::AddTo(v1::GetDirectoryRequest* request, absl::Time now) const {
-  if (request->observed_rtts_size() > 0) return;
+void RttStore::AddTo(DirectoryRequest* request, absl::Time now) const {
+  if (!request->observed_rtts.empty()) return;
   for (const MeasuredRtt& m : Fresh(now)) {
-    v1::ObservedRtt* o = request->add_observed_rtts();
-    o->set_datacenter_id(m.datacenter_id);
-    const int64_t rtt_ns = absl::ToInt64Nanoseconds(m.rtt);
-    o->mutable_rtt()->set_seconds(rtt_ns / 1'000'000'000);
-    o->mutable_rtt()->set_nanos(static_cast<int32_t>(rtt_ns % 1'000'000'000));
-    // A clock step backwards would make the age negative: send 0 (measured "now").
-    const int64_t age_ns = std::max<int64_t>(0, absl::ToInt64Nanoseconds(now - m.measured_at));
-    o->mutable_age()->set_seconds(age_ns / 1'000'000'000);
-    o->mutable_age()->set_nanos(static_cast<int32_t>(age_ns % 1'000'000'000));
+    request->observed_rtts.push_back(
+        {m.datacenter_id, m.rtt, std::max(absl::ZeroDuration(), now - m.measured_at)});
   }
 }
 

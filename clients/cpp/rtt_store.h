@@ -15,23 +15,9 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/time/time.h"
-#include "dcdir/v1/directory.pb.h"
+#include "dcdir/client/types.h"
 
 namespace dcdir::client {
-
-struct RttOptions {
-  // Measurements older than this are dropped (the server ignores RTTs older than its
-  // ranking.rtt_max_age, 10 min by default, anyway).
-  absl::Duration max_age = absl::Minutes(10);
-  // Most DCs remembered (the server accepts 32 per request).
-  size_t max_entries = 16;
-};
-
-struct MeasuredRtt {
-  std::string datacenter_id;
-  absl::Duration rtt;
-  absl::Time measured_at;  // client clock
-};
 
 class RttStore {
  public:
@@ -46,9 +32,9 @@ class RttStore {
   // Measurements no older than max_age at `now`, most recent first, at most max_entries.
   std::vector<MeasuredRtt> Fresh(absl::Time now) const;
 
-  // Adds Fresh(now) to `request` as observed_rtts with their age (now - measured_at), unless the
-  // request already carries some (the caller's own wins).
-  void AddTo(v1::GetDirectoryRequest* request, absl::Time now) const;
+  // Adds Fresh(now) to `request` as observed_rtts with their age (now - measured_at, 0 after a
+  // clock step backwards), unless the request already carries some (the caller's own win).
+  void AddTo(DirectoryRequest* request, absl::Time now) const;
 
   // The file that holds the store ("" without a cache directory).
   std::string path() const { return path_; }

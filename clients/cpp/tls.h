@@ -1,25 +1,19 @@
 #ifndef DCDIR_CLIENTS_CPP_TLS_H_
 #define DCDIR_CLIENTS_CPP_TLS_H_
 
-// Channel credentials for a dcdir server behind TLS (optionally with a client certificate for
-// mTLS). Pass the result to DefaultStubFactory or grpc::CreateChannel.
+// Channel credentials from ClientTlsOptions. Used by the library (ClientOptions::tls) and by
+// dcdirctl / dcdir-agent, which open their own channels; not installed.
 
 #include <memory>
-#include <string>
 
 #include "absl/status/statusor.h"
+#include "dcdir/client/tls_options.h"
 #include "grpcpp/security/credentials.h"
 
 namespace dcdir::client {
 
-struct ClientTlsOptions {
-  bool enabled = false;     // false: plaintext (insecure credentials)
-  std::string ca_file;      // PEM roots that sign the server certificate; empty: system roots
-  std::string cert_file;    // PEM client certificate chain (mTLS); needs key_file
-  std::string key_file;     // PEM client private key
-};
-
-// Reads the files once. Errors name the file, never its contents.
+// Reads the files once. INVALID_ARGUMENT when only one of cert_file/key_file is given or a file
+// is empty, NOT_FOUND when a file cannot be read; errors name the file, never its contents.
 absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> MakeChannelCredentials(
     const ClientTlsOptions& options);
 

@@ -182,10 +182,21 @@ std::string FormatHealthReport(const v1::HealthReport& request,
 }
 
 std::string FormatTenantPolicy(const v1::TenantPolicy& p) {
-  return absl::StrCat("tenant ", p.tenant_id(), ": home region ", p.home_region(),
-                      ", allowed regions ",
-                      p.allowed_regions().empty() ? "-" : absl::StrJoin(p.allowed_regions(), ","),
-                      ", updated ", FormatTimestamp(p.update_time()), "\n");
+  std::string out = absl::StrCat(
+      "tenant ", p.tenant_id(), ": home region ", p.home_region(), ", allowed regions ",
+      p.allowed_regions().empty() ? "-" : absl::StrJoin(p.allowed_regions(), ","), ", updated ",
+      FormatTimestamp(p.update_time()), "\n");
+  for (const std::string& region : p.unknown_regions()) {
+    if (region == p.home_region()) {
+      absl::StrAppend(&out, "warning: home region ", region,
+                      " no longer exists in the served config: this tenant's clients are "
+                      "refused every DC (fail closed) until the policy is changed\n");
+    } else {
+      absl::StrAppend(&out, "warning: allowed region ", region,
+                      " no longer exists in the served config: ignored\n");
+    }
+  }
+  return out;
 }
 
 std::string FormatDataCenters(const v1::ListDataCentersResponse& r) {

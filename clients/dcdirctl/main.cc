@@ -24,6 +24,7 @@
 #include "clients/cli/exit_codes.h"
 #include "clients/cpp/errors.h"
 #include "clients/dcdirctl/format.h"
+#include "dcdir/client/version.h"
 #include "dcdir/v1/admin.grpc.pb.h"
 #include "dcdir/v1/directory.grpc.pb.h"
 #include "dcdir/v1/reporting.grpc.pb.h"
@@ -38,6 +39,7 @@ constexpr char kUsage[] = R"(dcdirctl: operate a dcdir directory.
 
 usage: dcdirctl [--server HOST:PORT] [--token_file F] [--json] [--timeout 5s] COMMAND [FLAGS]
        TLS: [--tls] [--tls_ca_file CA.pem] [--tls_cert_file C.pem --tls_key_file K.pem]
+       dcdirctl --version
 
 commands:
   get --country CC [--tenant T] [--client_id K] [--max_secondaries N] [WHERE]
@@ -310,7 +312,7 @@ int List(const Ctl& ctl) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  auto args = Args::Parse(argc, argv, {"json", "help", "tls"},
+  auto args = Args::Parse(argc, argv, {"json", "help", "tls", "version"},
                           {"server", "token_file", "tls_ca_file", "tls_cert_file", "tls_key_file", "timeout", "country", "tenant", "client_id",
                            "max_secondaries", "count", "dc", "status", "congestion", "ttl",
                            "home_region", "allowed_regions", "location", "subdivision", "rtt",
@@ -318,6 +320,10 @@ int main(int argc, char** argv) {
   if (!args.ok()) return Usage(std::string(args.status().message()));
   if (args->Has("help") || (!args->positional().empty() && args->positional()[0] == "help")) {
     std::cout << kUsage;
+    return 0;
+  }
+  if (args->Has("version")) {
+    std::cout << "dcdirctl " << dcdir::kVersion << "\n";
     return 0;
   }
   if (args->positional().empty()) return Usage("no command given");

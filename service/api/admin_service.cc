@@ -62,11 +62,12 @@ grpc::ServerUnaryReactor* AdminServiceImpl::GetTenantPolicy(
   auto error = Admit(*context, &snapshot);
   if (!error) error = ValidateTenantId(request->tenant_id(), /*required=*/true);
   if (!error) {
-    auto policy = context_.state->GetTenant(request->tenant_id());
-    if (policy.ok()) {
-      ToProto(*policy, response);
+    auto it = snapshot->tenants->find(request->tenant_id());
+    if (it != snapshot->tenants->end()) {
+      ToProto(it->second, response);
     } else {
-      error = TenantNotFound(policy.status());
+      error = TenantNotFound(absl::NotFoundError(
+          absl::StrCat("no policy is stored for tenant \"", request->tenant_id(), "\"")));
     }
   }
   return FinishWith(context, error);
@@ -92,6 +93,7 @@ grpc::ServerUnaryReactor* AdminServiceImpl::ListDataCenters(
   auto error = Admit(*context, &snapshot);
   if (!error) {
     const core::Topology& topology = *snapshot->topology;
+    const absl::Duration to_wall = context_.state->HealthToWall();
     for (uint32_t i = 0; i < topology.dc_count(); ++i) {
       v1::DataCenterState* s = response->add_datacenters();
       FillDataCenter(*snapshot, i, /*cross_border=*/false, s->mutable_datacenter());
@@ -101,8 +103,9 @@ grpc::ServerUnaryReactor* AdminServiceImpl::ListDataCenters(
       s->set_longitude(dc.location.lon);
       const core::HealthRecord& r = snapshot->dcs[i].record;
       if (r.reported_at != absl::InfinitePast()) {
-        ToProto(r.reported_at, s->mutable_report_time());
-        ToProto(r.expires_at, s->mutable_expire_time());
+        // Health times live on the store's timeline; shown as wall-clock times.
+        ToProto(r.reported_at + to_wall, s->mutable_report_time());
+        ToProto(r.expires_at + to_wall, s->mutable_expire_time());
       }
     }
     response->set_snapshot_version(snapshot->version);

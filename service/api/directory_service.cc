@@ -301,7 +301,8 @@ grpc::ServerUnaryReactor* DirectoryServiceImpl::ExplainDirectory(
     if (explanation.answer.error == core::AnswerError::kCountryNotMapped) {
       error = AnswerToError(*snapshot, explanation.answer, country);
     } else {
-      FillExplanation(*snapshot, explanation, country, context_.clock->Now(), response);
+      FillExplanation(*snapshot, explanation, country, context_.clock->Now(),
+                      context_.state->HealthToWall(), response);
       response->set_client_country(country);
       response->set_client_subdivision(located.fields.subdivision);
       if (!located.country_declared && response->has_directory()) {

@@ -62,6 +62,11 @@ v1::RttSource ToProto(core::RttSource source) {
   return v1::RTT_SOURCE_NONE;
 }
 
+void ToProto(const core::CompiledTenant& tenant, v1::TenantPolicy* out) {
+  ToProto(tenant.policy, out);
+  for (const std::string& r : tenant.unknown_regions) out->add_unknown_regions(r);
+}
+
 void FillDataCenter(const core::Snapshot& snapshot, uint32_t dc, bool cross_border,
                     v1::DataCenter* out) {
   const core::DataCenter& config = snapshot.topology->dc(dc);
@@ -75,6 +80,7 @@ void FillDataCenter(const core::Snapshot& snapshot, uint32_t dc, bool cross_bord
   out->set_congestion(state.record.congestion);
   out->set_congested(state.congested);
   out->set_cross_border(cross_border);
+  out->set_health_kept(state.health_kept);
 }
 
 void FillDirectory(const core::Snapshot& snapshot, const core::Answer& answer, absl::Time now,
@@ -143,12 +149,14 @@ v1::VerdictReason ToProto(core::VerdictReason r) {
       return v1::VERDICT_REASON_NOT_A_CANDIDATE;
     case core::VerdictReason::kCutByMaxSecondaries:
       return v1::VERDICT_REASON_CUT_BY_MAX_SECONDARIES;
+    case core::VerdictReason::kHealthKept:
+      return v1::VERDICT_REASON_HEALTH_KEPT;
   }
   return v1::VERDICT_REASON_UNSPECIFIED;
 }
 
 std::string Detail(const core::Snapshot& snapshot, const core::DcVerdict& v,
-                   const core::TenantPolicy* tenant) {
+                   const core::TenantPolicy* tenant, absl::Duration to_wall) {
   const core::World& world = snapshot.topology->world();
   switch (v.reason) {
     case core::VerdictReason::kCandidate:
@@ -174,6 +182,15 @@ std::string Detail(const core::Snapshot& snapshot, const core::DcVerdict& v,
       return "allowed and usable, but not a candidate of the region and not needed";
     case core::VerdictReason::kCutByMaxSecondaries:
       return "cut by the request's max_secondaries";
+    case core::VerdictReason::kHealthKept: {
+      const core::DcState& st = snapshot.dcs[v.dc];
+      return absl::StrCat(
+          "health kept by self-preservation: last reported ",
+          v1::HealthStatus_Name(api::ToProto(st.status)), ", report expired at ",
+          absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", st.record.expires_at + to_wall,
+                           absl::UTCTimeZone()),
+          v.kind == core::VerdictKind::kExcluded ? "; not offered" : "; offered on that health");
+    }
   }
   return "";
 }
@@ -193,7 +210,8 @@ v1::Verdict ToProto(core::VerdictKind k) {
 }  // namespace
 
 void FillExplanation(const core::Snapshot& snapshot, const core::Explanation& explanation,
-                     std::string_view country, absl::Time now, v1::DirectoryExplanation* out) {
+                     std::string_view country, absl::Time now, absl::Duration to_wall,
+                     v1::DirectoryExplanation* out) {
   const core::Topology& topology = *snapshot.topology;
   const core::Answer& answer = explanation.answer;
   if (answer.region != core::kNoIndex) {
@@ -207,8 +225,12 @@ void FillExplanation(const core::Snapshot& snapshot, const core::Explanation& ex
     if (v.reason == core::VerdictReason::kDenyRule && v.rule_index >= 0) {
       dv->set_rule(topology.world().deny_rules[v.rule_index].name);
     }
-    dv->set_detail(Detail(snapshot, v, explanation.tenant));
+    dv->set_detail(Detail(snapshot, v, explanation.tenant, to_wall));
     dv->set_rank(v.rank);
+    const core::HealthRecord& record = snapshot.dcs[v.dc].record;
+    if (record.reported_at != absl::InfinitePast() && record.expires_at != absl::InfiniteFuture()) {
+      ToProto(record.expires_at + to_wall, dv->mutable_expire_time());
+    }
     dv->set_rtt_source(ToProto(v.rtt_source));
     if (v.rtt_source != core::RttSource::kNone) {
       const int64_t micros = static_cast<int64_t>(v.estimated_rtt_ms * 1000 + 0.5);

@@ -19,6 +19,8 @@ v1::LocationSource ToProto(core::LocationSource source);
 v1::RttSource ToProto(core::RttSource source);
 void ToProto(absl::Time t, google::protobuf::Timestamp* out);
 void ToProto(const core::TenantPolicy& policy, v1::TenantPolicy* out);
+// The policy plus its unknown_regions (regions the served config does not define).
+void ToProto(const core::CompiledTenant& tenant, v1::TenantPolicy* out);
 
 // A DC of `snapshot` with its health; cross_border as given.
 void FillDataCenter(const core::Snapshot& snapshot, uint32_t dc, bool cross_border,
@@ -32,8 +34,11 @@ void FillDirectory(const core::Snapshot& snapshot, const core::Answer& answer, a
 ApiError AnswerToError(const core::Snapshot& snapshot, const core::Answer& answer,
                        std::string_view country);
 
+// `to_wall`: what to add to a health time (the store's timeline) to show it as wall-clock time
+// (DirectoryState::HealthToWall()).
 void FillExplanation(const core::Snapshot& snapshot, const core::Explanation& explanation,
-                     std::string_view country, absl::Time now, v1::DirectoryExplanation* out);
+                     std::string_view country, absl::Time now, absl::Duration to_wall,
+                     v1::DirectoryExplanation* out);
 
 }  // namespace dcdir::api
 

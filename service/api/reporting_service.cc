@@ -56,7 +56,7 @@ std::optional<ApiError> ReportingServiceImpl::HandleReportHealth(
     context_.metrics->RecordHealthReport(HealthReportResult::kUnauthenticated);
     return e;
   }
-  if (!TakeHealthToken(dc_id, context_.clock->Now())) {
+  if (!TakeHealthToken(dc_id, context_.clock->MonotonicNow())) {
     context_.metrics->RecordHealthReport(HealthReportResult::kRateLimited);
     return ApiError{grpc::StatusCode::RESOURCE_EXHAUSTED, "RATE_LIMITED",
                     "too many health reports for this data center; report less often"};
@@ -68,7 +68,8 @@ std::optional<ApiError> ReportingServiceImpl::HandleReportHealth(
     return FromStatus(record.status());
   }
   context_.metrics->RecordHealthReport(HealthReportResult::kAccepted);
-  ToProto(record->expires_at, response->mutable_expire_time());
+  // The record's times are on the store's timeline; the client is shown wall-clock time.
+  ToProto(record->expires_at + context_.state->HealthToWall(), response->mutable_expire_time());
   response->set_congested(record->congested);
   return std::nullopt;
 }
@@ -92,7 +93,7 @@ grpc::ServerUnaryReactor* ReportingServiceImpl::ReportFallback(
   if (snapshot == nullptr) {
     error = ApiError{grpc::StatusCode::UNAVAILABLE, "NOT_READY",
                      "the directory is not ready yet; retry shortly"};
-  } else if (!fallback_limiter_.TryTake(context_.clock->Now())) {
+  } else if (!fallback_limiter_.TryTake(context_.clock->MonotonicNow())) {
     error = ApiError{grpc::StatusCode::RESOURCE_EXHAUSTED, "RATE_LIMITED",
                      "too many fallback reports right now; drop this one or retry later"};
   } else {

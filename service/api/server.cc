@@ -8,6 +8,7 @@
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
+#include "service/config/compliance_change.h"
 #include "service/util/log.h"
 
 namespace dcdir::api {
@@ -48,7 +49,7 @@ absl::StatusOr<std::unique_ptr<DcdirServer>> DcdirServer::Start(
   s->state_->SetTickListener([raw, store] {
     raw->metrics_->SetStoreBadRecords(store->BadRecords());
     if (auto snapshot = raw->state_->Current()) {
-      raw->metrics_->SetSnapshotAge(raw->clock_->Now() - snapshot->built_at);
+      raw->metrics_->SetSnapshotAge(raw->state_->HealthNow() - snapshot->built_at);
     }
   });
 
@@ -99,20 +100,36 @@ void DcdirServer::StopServing() {
   server_->GetHealthCheckService()->SetServingStatus(false);
 }
 
-bool DcdirServer::ApplyConfig(const absl::StatusOr<core::World>& world) {
+DcdirServer::ReloadResult DcdirServer::ApplyConfig(const absl::StatusOr<core::World>& world) {
   absl::StatusOr<std::shared_ptr<const core::Topology>> topology =
       world.ok() ? core::Topology::Compile(*world) : world.status();
   if (!topology.ok()) {
     DCDIR_LOG(kError) << "config reload rejected, still serving the previous config: "
                       << topology.status().message();
-    metrics_->RecordConfigReload(false);
-    return false;
+    metrics_->RecordConfigReload(metrics::ConfigReloadResult::kError);
+    return ReloadResult::kInvalid;
+  }
+  const std::shared_ptr<const core::Topology> served = state_->topology();
+  const config::ComplianceChange change = config::CompareCompliance(*served, **topology);
+  if (change.refused()) {
+    DCDIR_LOG(kError) << "config reload refused, still serving the previous config: "
+                      << config::LooseningSummary(*served, **topology, change);
+    metrics_->RecordConfigReload(metrics::ConfigReloadResult::kLooseningRefused);
+    return ReloadResult::kLooseningRefused;
   }
   metrics_->SetTopology(**topology);
   state_->ReplaceTopology(*topology);
-  metrics_->RecordConfigReload(true);
-  DCDIR_LOG(kInfo) << "config reloaded, version " << (*topology)->world().version;
-  return true;
+  metrics_->RecordConfigReload(metrics::ConfigReloadResult::kSuccess);
+  std::string how;
+  if (change.diff.loosens()) {
+    how = absl::StrCat(" (loosens ", change.diff.loosened.size(),
+                       " (client, DC) pairs, acknowledged by allow_loosening_from)");
+  }
+  if (!change.diff.tightened.empty()) {
+    absl::StrAppend(&how, " (tightens ", change.diff.tightened.size(), " (client, DC) pairs)");
+  }
+  DCDIR_LOG(kInfo) << "config reloaded, version " << (*topology)->world().version << how;
+  return ReloadResult::kApplied;
 }
 
 void DcdirServer::Shutdown(absl::Duration grace) {

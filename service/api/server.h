@@ -73,9 +73,13 @@ class DcdirServer {
   runtime::DirectoryState& state() { return *state_; }
   std::shared_ptr<prometheus::Registry> registry() const { return metrics_->registry(); }
 
-  // A config reload: serves the new world, or keeps the old one and logs the error.
-  // Returns whether the new world was taken.
-  bool ApplyConfig(const absl::StatusOr<core::World>& world);
+  enum class ReloadResult { kApplied, kInvalid, kLooseningRefused };
+  // A live config reload: serves the new world, or keeps the served one and logs one error
+  // line. Refused (kLooseningRefused, counted as dcdir_config_reload_total{result=
+  // "loosening_refused"}) when the new world allows a (client, DC) pair that the served one
+  // denies and does not name the served version in allow_loosening_from
+  // (config::CompareCompliance); a tightening applies at once.
+  ReloadResult ApplyConfig(const absl::StatusOr<core::World>& world);
 
   // The start of a drain: the health service says NOT_SERVING from now on (load balancers stop
   // sending new calls) while every call is still answered. Shutdown follows.

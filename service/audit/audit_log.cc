@@ -56,7 +56,7 @@ AuditLog::AuditLog(const core::Clock* clock, AuditWriter* writer, AuditLogOption
                         .Register(*registry_)
                         .Add({});
   std::lock_guard<std::mutex> lock(mu_);
-  window_start_ = clock_->Now();
+  window_start_ = clock_->MonotonicNow();
 }
 
 AuditLog::~AuditLog() { Stop(); }
@@ -65,7 +65,7 @@ void AuditLog::RecordAnswer(const core::Snapshot& snapshot, const core::Answer& 
                             std::string_view client_country, std::string_view tenant_id) {
   if (!answer.fallback_active || answer.cross_border_fallback_dcs.empty()) return;
   if (snapshot.topology == nullptr || answer.region == core::kNoIndex) return;
-  const absl::Time now = clock_->Now();
+  const absl::Time now = clock_->MonotonicNow();
 
   // Build the key outside the lock.
   Key key;
@@ -123,7 +123,10 @@ size_t AuditLog::Flush() { return FlushWindow(/*force=*/true); }
 
 size_t AuditLog::FlushWindow(bool force) {
   std::lock_guard<std::mutex> write_lock(write_mu_);
-  const absl::Time now = clock_->Now();
+  // Windows are measured on the monotonic clock (a wall-clock step neither stretches nor cuts
+  // one); the times printed are wall-clock times, mapped at the moment of writing.
+  const absl::Time now = clock_->MonotonicNow();
+  const absl::Duration to_wall = clock_->Now() - now;
   Map taken;
   absl::Time start;
   {
@@ -139,7 +142,7 @@ size_t AuditLog::FlushWindow(bool force) {
   std::vector<std::pair<absl::Time, size_t>> order;
   for (const auto& [key, entry] : taken) {
     order.emplace_back(entry.first_seen, lines.size());
-    lines.push_back(FormatLine(key, entry, start, now));
+    lines.push_back(FormatLine(key, entry, start, now, to_wall));
   }
   // First seen first; identical times by line text, so the output is deterministic.
   std::sort(order.begin(), order.end(), [&](const auto& a, const auto& b) {
@@ -158,18 +161,18 @@ size_t AuditLog::FlushWindow(bool force) {
 }
 
 std::string AuditLog::FormatLine(const Key& key, const Entry& entry, absl::Time window_start,
-                                 absl::Time window_end) const {
+                                 absl::Time window_end, absl::Duration to_wall) const {
   const core::Topology& topo = *entry.topology;
   std::string out = "{\"time\":";
-  AppendJsonString(&out, TimeText(window_end));
+  AppendJsonString(&out, TimeText(window_end + to_wall));
   out.append(",\"event\":\"cross_border_fallback\",\"count\":");
   absl::StrAppend(&out, entry.count);
   out.append(",\"window_start\":");
-  AppendJsonString(&out, TimeText(window_start));
+  AppendJsonString(&out, TimeText(window_start + to_wall));
   out.append(",\"first_seen\":");
-  AppendJsonString(&out, TimeText(entry.first_seen));
+  AppendJsonString(&out, TimeText(entry.first_seen + to_wall));
   out.append(",\"last_seen\":");
-  AppendJsonString(&out, TimeText(entry.last_seen));
+  AppendJsonString(&out, TimeText(entry.last_seen + to_wall));
   out.append(",\"client_region\":");
   AppendJsonString(&out, key.region < topo.region_count() ? topo.region_config(key.region).id
                                                           : std::string("unknown"));

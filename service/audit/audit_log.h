@@ -104,8 +104,8 @@ class AuditLog final : public AuditSink {
   struct Entry {
     std::shared_ptr<const core::Topology> topology;
     uint64_t count = 0;
-    absl::Time first_seen;
-    absl::Time last_seen;
+    absl::Time first_seen;  // Clock::MonotonicNow()
+    absl::Time last_seen;   // Clock::MonotonicNow()
     uint64_t first_snapshot_version = 0;
     uint64_t last_snapshot_version = 0;
   };
@@ -113,8 +113,9 @@ class AuditLog final : public AuditSink {
 
   // Swaps the map out (under the lock) and writes it (outside). `force`: ignore the clock.
   size_t FlushWindow(bool force);
+  // Times are on the monotonic clock; `to_wall` maps them to the wall clock for printing.
   std::string FormatLine(const Key& key, const Entry& entry, absl::Time window_start,
-                         absl::Time window_end) const;
+                         absl::Time window_end, absl::Duration to_wall) const;
 
   const core::Clock* const clock_;
   AuditWriter* const writer_;
@@ -126,7 +127,7 @@ class AuditLog final : public AuditSink {
 
   std::mutex mu_;  // request threads: held only to find/insert one entry
   Map entries_;              // guarded by mu_
-  absl::Time window_start_;  // guarded by mu_
+  absl::Time window_start_;  // Clock::MonotonicNow(); guarded by mu_
 
   std::mutex write_mu_;  // serialises flushes so that lines leave in window order
 

@@ -204,6 +204,8 @@ class Loader {
   absl::Status ReadRanking(const Entry& e);
   absl::Status ReadSubdivisions(const Entry& e);
   absl::StatusOr<bool> ReadBool(const Entry& e, const std::string& path) const;
+  absl::Status ReadSelfPreservation(const Entry& e);
+  absl::Status ReadAllowLoosening(const Entry& e);
   absl::Status ReadRegions(const Entry& e);
   absl::Status ReadDatacenters(const Entry& e);
   absl::Status CheckRegionLists();
@@ -290,6 +292,15 @@ absl::StatusOr<std::string> Loader::ReadId(const Entry& e, const std::string& pa
                                               "most 63 characters)"));
   }
   return id;
+}
+
+absl::StatusOr<bool> Loader::ReadBool(const Entry& e, const std::string& path) const {
+  if (IsPlainScalar(e.value)) {
+    if (e.value.Scalar() == "true") return true;
+    if (e.value.Scalar() == "false") return false;
+  }
+  return ErrorAtLine(e.line(),
+                     absl::StrCat(path, " must be true or false, got ", Describe(e.value)));
 }
 
 absl::StatusOr<double> Loader::ReadNumber(const Entry& e, const std::string& path, double lo,
@@ -417,6 +428,44 @@ absl::Status Loader::ReadThresholds(const Entry& e) {
                                   ReadUint(*x, f.Sub(x->key), 0, kMaxSecondariesSetting));
     t.secondary_attempts = static_cast<uint32_t>(v);
   }
+  return absl::OkStatus();
+}
+
+absl::Status Loader::ReadSelfPreservation(const Entry& e) {
+  DCDIR_CONFIG_ASSIGN_OR_RETURN(
+      Fields f, ReadMap(e.value, e.line(), "self_preservation",
+                        {"enabled", "min_reporting_dcs", "expired_share", "window",
+                         "max_duration"}));
+  core::SelfPreservationConfig& c = world_.self_preservation;
+  if (const Entry* x = f.Find("enabled")) {
+    DCDIR_CONFIG_ASSIGN_OR_RETURN(c.enabled, ReadBool(*x, f.Sub(x->key)));
+  }
+  if (const Entry* x = f.Find("min_reporting_dcs")) {
+    DCDIR_CONFIG_ASSIGN_OR_RETURN(uint64_t v, ReadUint(*x, f.Sub(x->key), 2, 1'000'000));
+    c.min_reporting_dcs = static_cast<uint32_t>(v);
+  }
+  if (const Entry* x = f.Find("expired_share")) {
+    DCDIR_CONFIG_ASSIGN_OR_RETURN(c.expired_share, ReadNumber(*x, f.Sub(x->key), 0.01, 1));
+  }
+  if (const Entry* x = f.Find("window")) {
+    DCDIR_CONFIG_ASSIGN_OR_RETURN(c.window, ReadDuration(*x, f.Sub(x->key)));
+  }
+  if (const Entry* x = f.Find("max_duration")) {
+    DCDIR_CONFIG_ASSIGN_OR_RETURN(c.max_duration, ReadDuration(*x, f.Sub(x->key)));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Loader::ReadAllowLoosening(const Entry& e) {
+  DCDIR_CONFIG_ASSIGN_OR_RETURN(std::string version, ReadString(e, "allow_loosening_from"));
+  bool hex = version.size() == 16;
+  for (char ch : version) hex = hex && ((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f'));
+  if (!hex) {
+    return ErrorAtLine(e.line(), absl::StrCat("allow_loosening_from \"", absl::CEscape(version),
+                                              "\" is not a config version (16 lower-case hex "
+                                              "digits, as served in config_version)"));
+  }
+  world_.allow_loosening_from = std::move(version);
   return absl::OkStatus();
 }
 
@@ -688,14 +737,6 @@ absl::Status Loader::ReadDenyRules(const Entry& e) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<bool> Loader::ReadBool(const Entry& e, const std::string& path) const {
-  if (IsPlainScalar(e.value)) {
-    if (e.value.Scalar() == "true") return true;
-    if (e.value.Scalar() == "false") return false;
-  }
-  return ErrorAtLine(e.line(), absl::StrCat(path, " must be true or false, got ", Describe(e.value)));
-}
-
 absl::Status Loader::ReadRanking(const Entry& e) {
   DCDIR_CONFIG_ASSIGN_OR_RETURN(
       Fields f, ReadMap(e.value, e.line(), "ranking",
@@ -898,10 +939,17 @@ absl::StatusOr<core::World> Loader::Load(std::string_view text) {
   try {
     DCDIR_CONFIG_ASSIGN_OR_RETURN(
         Fields top, ReadMap(docs[0], 1, "",
-                            {"thresholds", "default_region", "regions", "datacenters",
-                             "countries", "deny_rules", "subdivisions", "ranking"}));
+                            {"thresholds", "self_preservation", "default_region", "regions",
+                             "datacenters", "countries", "deny_rules",
+                             "allow_loosening_from", "subdivisions", "ranking"}));
     if (const Entry* t = top.Find("thresholds")) {
       DCDIR_CONFIG_RETURN_IF_ERROR(ReadThresholds(*t));
+    }
+    if (const Entry* t = top.Find("self_preservation")) {
+      DCDIR_CONFIG_RETURN_IF_ERROR(ReadSelfPreservation(*t));
+    }
+    if (const Entry* t = top.Find("allow_loosening_from")) {
+      DCDIR_CONFIG_RETURN_IF_ERROR(ReadAllowLoosening(*t));
     }
     DCDIR_CONFIG_ASSIGN_OR_RETURN(const Entry* regions, Require(top, "regions"));
     DCDIR_CONFIG_RETURN_IF_ERROR(ReadRegions(*regions));
@@ -956,7 +1004,9 @@ absl::StatusOr<core::World> ParseWorld(std::string_view yaml_text, std::string_v
 }
 
 absl::StatusOr<std::string> ReadConfigFile(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: opening a FIFO (or another special file) must not wait for a writer; the
+  // file type is checked right after, and only regular files are read.
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) {
     int err = errno;
     if (err == ENOENT) {
@@ -968,7 +1018,8 @@ absl::StatusOr<std::string> ReadConfigFile(const std::string& path) {
   struct stat st;
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
     ::close(fd);
-    return absl::InvalidArgumentError(absl::StrCat(path, ": not a regular file"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": not a regular file (a FIFO, device or directory is never read)"));
   }
   std::string content;
   char buf[65536];

@@ -21,7 +21,15 @@ bool ConfigWatcher::CheckNow() {
   // An unreadable file is a state of its own: reported once, until it changes again.
   std::string seen = content.ok() ? ContentVersion(*content)
                                   : absl::StrCat("unreadable:", content.status().ToString());
-  if (seen == last_seen_) return false;
+  if (seen == last_seen_) {
+    candidate_.clear();
+    return false;
+  }
+  if (seen != candidate_) {
+    candidate_ = std::move(seen);  // first read of this content: wait until it has settled
+    return false;
+  }
+  candidate_.clear();
   last_seen_ = std::move(seen);
   if (!content.ok()) {
     on_change_(content.status());

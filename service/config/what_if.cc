@@ -365,11 +365,6 @@ absl::StatusOr<std::vector<core::TenantPolicy>> ParseTenants(absl::string_view t
                            absl::StrCat("tenant `", policy.tenant_id, "`: home_region is required"));
       }
       policy.home_region = home.as<std::string>();
-      if (topology.RegionIndex(policy.home_region) == core::kNoIndex) {
-        return TenantError(file_name, home,
-                           absl::StrCat("tenant `", policy.tenant_id, "`: unknown home_region `",
-                                        policy.home_region, "`"));
-      }
       const YAML::Node allowed = item["allowed_regions"];
       if (allowed && !allowed.IsNull()) {
         if (!allowed.IsSequence()) {
@@ -377,11 +372,6 @@ absl::StatusOr<std::vector<core::TenantPolicy>> ParseTenants(absl::string_view t
         }
         for (const YAML::Node& r : allowed) {
           const std::string region = r.as<std::string>();
-          if (topology.RegionIndex(region) == core::kNoIndex) {
-            return TenantError(file_name, r,
-                               absl::StrCat("tenant `", policy.tenant_id,
-                                            "`: unknown allowed region `", region, "`"));
-          }
           if (std::find(policy.allowed_regions.begin(), policy.allowed_regions.end(), region) ==
               policy.allowed_regions.end()) {
             policy.allowed_regions.push_back(region);
@@ -435,6 +425,14 @@ ComplianceCheck CheckCompliance(const core::Topology& topology,
     const core::DcSet* allowed = it != tenant_map->end() ? &it->second.allowed : nullptr;
     core::DcSet nothing(topology.dc_count());
     if (allowed == nullptr) allowed = &nothing;
+    if (it != tenant_map->end()) {
+      facts.unknown_regions = it->second.unknown_regions;
+      facts.home_unknown = it->second.home_unknown();
+      // An unknown home region fails closed: the tenant's clients have no compliant DC.
+      if (facts.home_unknown && min_compliant_dcs > 0) {
+        check.shortfalls.push_back({policy.tenant_id, policy.home_region, 0});
+      }
+    }
     for (uint32_t r = 0; r < topology.region_count(); ++r) {
       if (classes[r].empty()) continue;
       facts.regions.push_back(Compliant(topology, r, classes[r], allowed));
@@ -460,6 +458,16 @@ std::string ComplianceCheckText(const ComplianceCheck& check) {
   for (const TenantFacts& t : check.tenants) {
     absl::StrAppend(&out, "\ntenant ", t.policy.tenant_id, " (home ", t.policy.home_region,
                     ", allowed ", ListOrNone(t.policy.allowed_regions), "):\n");
+    if (t.home_unknown) {
+      absl::StrAppend(&out, "  home region ", t.policy.home_region,
+                      " does not exist in this config: the tenant's clients are refused every "
+                      "DC (fail closed)\n");
+    }
+    for (const std::string& region : t.unknown_regions) {
+      if (t.home_unknown && region == t.policy.home_region) continue;
+      absl::StrAppend(&out, "  allowed region ", region,
+                      " does not exist in this config: ignored\n");
+    }
     AppendCompliantLines(&out, "  ", t.regions);
   }
 
@@ -518,6 +526,9 @@ std::string ComplianceCheckJson(const ComplianceCheck& check) {
     AppendJsonString(&out, t.policy.home_region);
     out.append(",\"allowed_regions\":");
     AppendJsonStrings(&out, t.policy.allowed_regions);
+    out.append(",\"unknown_regions\":");
+    AppendJsonStrings(&out, t.unknown_regions);
+    absl::StrAppend(&out, ",\"home_region_exists\":", t.home_unknown ? "false" : "true");
     out.append(",\"regions\":");
     AppendCompliantJson(&out, t.regions);
     out.append(",\"what_if\":");

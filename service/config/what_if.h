@@ -24,8 +24,10 @@
 namespace dcdir::config {
 
 // Parses a tenants file (YAML or JSON): `tenants: [{tenant_id, home_region, allowed_regions}]`.
-// Tenant ids follow the API's rule (1-64 of [A-Za-z0-9._-]), must be unique, and every region
-// must exist in `topology`. Errors are INVALID_ARGUMENT naming the file and line.
+// Tenant ids follow the API's rule (1-64 of [A-Za-z0-9._-]) and must be unique. Regions the
+// config does not define are kept (CheckCompliance reports them, as the server treats stored
+// policies after a reload removed a region). Errors are INVALID_ARGUMENT naming the file and
+// line.
 absl::StatusOr<std::vector<core::TenantPolicy>> ParseTenants(absl::string_view text,
                                                              absl::string_view file_name,
                                                              const core::Topology& topology);
@@ -67,6 +69,10 @@ struct CompliantSet {
 
 struct TenantFacts {
   core::TenantPolicy policy;
+  // Regions the policy names that the config does not define (home first when unknown), as a
+  // stored policy becomes after a reload removed them; `home_unknown`: it fails closed.
+  std::vector<std::string> unknown_regions;
+  bool home_unknown = false;
   std::vector<CompliantSet> regions;        // every client region
   std::vector<FailureScenario> scenarios;   // one per failed region
 };
@@ -87,8 +93,8 @@ struct ComplianceCheck {
   std::vector<Shortfall> shortfalls;  // non-empty: the check fails (exit 2)
 };
 
-// Runs the analysis. Tenants' regions must exist in `topology` (see ParseTenants). The
-// minimum applies to every region's clients and to each tenant's clients in its home region.
+// Runs the analysis. The minimum applies to every region's clients and to each tenant's
+// clients in its home region; a tenant whose home region `topology` does not define has 0.
 ComplianceCheck CheckCompliance(const core::Topology& topology,
                                 const std::vector<core::TenantPolicy>& tenants,
                                 uint32_t min_compliant_dcs);

@@ -46,9 +46,9 @@
 //  7. Pure function of (snapshot, request): deterministic on every replica.
 //
 // Explain() gives every DC one verdict, first match wins: deny rule > tenant control >
-// status (DOWN/DRAINING) > expired or never reported > offered (primary/secondary; reason
-// kCongested when congested, else kTopUp when topped up, else kCandidate) > cut by
-// max_secondaries > not a candidate.
+// health kept by self-preservation (offered or not, kind as computed) > status (DOWN/DRAINING)
+// > expired or never reported > offered (primary/secondary; reason kCongested when congested,
+// else kTopUp when topped up, else kCandidate) > cut by max_secondaries > not a candidate.
 //
 // Hot path: no heap allocation for answers of up to 8 primaries and 8 secondaries and up to 8
 // observed RTTs (inlined vectors); the lookups are the country, subdivision and tenant hash
@@ -514,6 +514,9 @@ Explanation Explain(const Snapshot& snapshot, const AnswerRequest& request) {
       v.rule_index = trace.cls->denying_rule[i];
     } else if (trace.tenant != nullptr && !trace.tenant->allowed.Contains(i)) {
       v.reason = VerdictReason::kTenantControl;
+    } else if (st.health_kept) {
+      v.reason = VerdictReason::kHealthKept;  // kind and rank as computed above
+      continue;
     } else if (st.status == HealthStatus::kDown || st.status == HealthStatus::kDraining) {
       v.reason = VerdictReason::kStatus;
     } else if (st.status == HealthStatus::kUnknown) {

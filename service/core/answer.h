@@ -89,6 +89,7 @@ enum class VerdictReason {
   kExpired,       // excluded: never reported or expired
   kNotACandidate, // excluded: not a candidate and not needed as a top-up
   kCutByMaxSecondaries,
+  kHealthKept,    // judged on health self-preservation keeps past its expiry (offered or not)
 };
 
 struct DcVerdict {

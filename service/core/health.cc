@@ -17,9 +17,12 @@ HealthRecord AcceptReport(const std::optional<HealthRecord>& previous, HealthSta
   // A zero (or negative) TTL means the default; a TTL above the maximum is capped there.
   if (ttl <= absl::ZeroDuration()) ttl = t.default_health_ttl;
   if (ttl > t.max_health_ttl) ttl = t.max_health_ttl;
-  // Hysteresis state survives only while the previous record is still alive at `now`.
-  const bool was_congested = previous.has_value() && now < previous->expires_at &&
-                             previous->congested;
+  // Hysteresis state survives only while the previous record is still alive at `now`, and is
+  // the previous record's state as judged under today's thresholds (what snapshots show), so
+  // a threshold change by reload does not make the next report flip back.
+  const bool was_congested =
+      previous.has_value() && now < previous->expires_at &&
+      NextCongested(previous->congested, previous->congestion, t);
   HealthRecord r;
   r.status = status;
   r.congestion = congestion;

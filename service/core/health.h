@@ -15,7 +15,9 @@ namespace dcdir::core {
 bool NextCongested(bool was_congested, double congestion, const Thresholds& t);
 
 // The record to store for a new report, given the previous record (if any, expired or not:
-// hysteresis state survives expiry only while the previous record is unexpired at `now`).
+// hysteresis state survives expiry only while the previous record is unexpired at `now`, and
+// is the previous record re-judged under `t`: NextCongested(previous.congested,
+// previous.congestion, t), as snapshots show it).
 // `ttl` of zero (or negative) means t.default_health_ttl; a ttl above t.max_health_ttl is capped
 // there. reported_at = now, expires_at = now + ttl; a record is alive while now < expires_at.
 HealthRecord AcceptReport(const std::optional<HealthRecord>& previous, HealthStatus status,

@@ -47,6 +47,7 @@ struct Condition {
   SelectorField field = SelectorField::kRegion;
   bool negated = false;  // true: "not in"
   std::vector<std::string> values;
+  bool operator==(const Condition&) const = default;
 };
 
 // A deny rule: when every client condition matches the client and every DC condition matches
@@ -97,6 +98,19 @@ struct Subdivision {
   std::optional<GeoPoint> point;      // the client's location when the request gives none
 };
 
+// Self-preservation (service/core/self_preservation.h has the rule and its sources).
+struct SelfPreservationConfig {
+  bool enabled = true;
+  // Never engages while fewer DCs than this have a health record: on a small population a
+  // burst of expiries is as likely to be real deaths as broken reporters.
+  uint32_t min_reporting_dcs = 10;
+  // Engages when at least this share of the reporting DCs expired within `window`.
+  double expired_share = 0.5;
+  absl::Duration window = absl::Seconds(5);
+  // An episode lasts at most this long; then the kept records expire for real.
+  absl::Duration max_duration = absl::Minutes(5);
+};
+
 // The validated world, as loaded from the config file. Lists keep the file's order.
 struct World {
   std::vector<DataCenter> datacenters;
@@ -107,12 +121,18 @@ struct World {
   Thresholds thresholds;
   std::vector<Subdivision> subdivisions;  // file order; codes unique
   RankingSettings ranking;
+  SelfPreservationConfig self_preservation;
   std::string version;  // content hash of the config file (hex), set by the loader
+  // The served config version whose compliance this file may loosen on a live reload
+  // (`allow_loosening_from`); empty when the file acknowledges no loosening.
+  std::string allow_loosening_from;
 };
 
 enum class HealthStatus { kUnknown, kHealthy, kDraining, kDown };
 
-// The last health report of a DC, as kept in the store.
+// The last health report of a DC, as kept in the store. Times are on the store's timeline
+// (store::Store::SharedTime(), or this process's Clock::MonotonicNow() for the embedded store),
+// never a replica's wall clock.
 struct HealthRecord {
   HealthStatus status = HealthStatus::kUnknown;
   double congestion = 0;  // [0, 1]

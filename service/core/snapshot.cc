@@ -40,28 +40,32 @@ std::shared_ptr<const TenantMap> CompileTenants(const Topology& topology,
     CompiledTenant ct;
     ct.policy = p;
     const uint32_t home = topology.RegionIndex(p.home_region);
-    if (home == kNoIndex) {
-      ct.allowed = DcSet(topology.dc_count());  // fail closed: nothing
-    } else {
-      regions.clear();
-      regions.push_back(home);  // the home region can never be opted out
-      for (const std::string& r : p.allowed_regions) {
-        const uint32_t ri = topology.RegionIndex(r);
-        if (ri != kNoIndex) regions.push_back(ri);  // unknown regions are dropped
+    if (home == kNoIndex) ct.unknown_regions.push_back(p.home_region);
+    regions.clear();
+    regions.push_back(home);  // the home region can never be opted out
+    for (const std::string& r : p.allowed_regions) {
+      const uint32_t ri = topology.RegionIndex(r);
+      if (ri != kNoIndex) {
+        regions.push_back(ri);
+      } else if (r != p.home_region) {
+        ct.unknown_regions.push_back(r);  // ignored
       }
-      ct.allowed = topology.DcsInRegions(regions);
     }
+    // Fail closed: an unknown home region allows nothing.
+    ct.allowed = home == kNoIndex ? DcSet(topology.dc_count()) : topology.DcsInRegions(regions);
     (*map)[p.tenant_id] = std::move(ct);  // a later duplicate id wins
   }
   return map;
 }
 
-std::shared_ptr<const Snapshot> BuildSnapshot(std::shared_ptr<const Topology> topology,
-                                              const HealthMap& health,
-                                              std::shared_ptr<const TenantMap> tenants,
-                                              uint64_t version, absl::Time now, bool stale) {
+std::shared_ptr<Snapshot> BuildSnapshot(std::shared_ptr<const Topology> topology,
+                                        const HealthMap& health,
+                                        std::shared_ptr<const TenantMap> tenants,
+                                        uint64_t version, absl::Time now, bool stale,
+                                        absl::Time keep_expired_after) {
   auto s = std::make_shared<Snapshot>();
   const size_t n = topology->dc_count();
+  const Thresholds& thresholds = topology->world().thresholds;
   s->version = version;
   s->built_at = now;
   s->stale = stale;
@@ -72,15 +76,18 @@ std::shared_ptr<const Snapshot> BuildSnapshot(std::shared_ptr<const Topology> to
     DcState& st = s->dcs[i];
     auto it = health.find(dc.id);
     if (it != health.end()) st.record = it->second;
-    st.status = EffectiveStatus(st.record, now);
+    st.health_kept = st.record.expires_at <= now && st.record.expires_at > keep_expired_after;
+    st.status = st.health_kept ? st.record.status : EffectiveStatus(st.record, now);
     st.usable = st.status == HealthStatus::kHealthy;
     // An expired record says nothing about congestion any more.
-    st.congested = st.status != HealthStatus::kUnknown && st.record.congested;
+    st.congested = st.status != HealthStatus::kUnknown &&
+                   NextCongested(st.record.congested, st.record.congestion, thresholds);
     st.weight = HeadroomWeight(dc.capacity_sessions, st.record.congestion);
     st.id_hash = StableHash64(dc.id);
+    if (st.health_kept) ++s->kept;
     if (st.usable) {
       s->usable.Insert(i);
-      s->next_expiry = std::min(s->next_expiry, st.record.expires_at);
+      if (!st.health_kept) s->next_expiry = std::min(s->next_expiry, st.record.expires_at);
     }
   }
   s->tenants = tenants ? std::move(tenants) : std::make_shared<const TenantMap>();

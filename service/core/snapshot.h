@@ -24,8 +24,13 @@ namespace dcdir::core {
 struct DcState {
   HealthRecord record;                          // as stored (expired or not)
   HealthStatus status = HealthStatus::kUnknown;  // effective: kUnknown when expired/missing
-  bool usable = false;                          // HEALTHY and not expired
+  bool usable = false;                          // HEALTHY and not expired (or kept)
+  // Hysteresis under the snapshot's thresholds: the record's stored direction re-judged with
+  // NextCongested(record.congested, record.congestion, thresholds), so a threshold change by
+  // reload applies at once, keeping each DC's hysteresis direction.
   bool congested = false;
+  // The record expired but self-preservation keeps it (judged as not expired).
+  bool health_kept = false;
   double weight = 0;  // HeadroomWeight(capacity, congestion)
   uint64_t id_hash = 0;  // StableHash64(dc.id)
 };
@@ -34,6 +39,13 @@ struct DcState {
 struct CompiledTenant {
   TenantPolicy policy;
   DcSet allowed;  // DCs in allowed_regions ∪ {home_region}
+  // Regions the policy names (home first) that the topology does not define, e.g. after a
+  // reload removed them. An unknown home region allows nothing (fail closed); unknown allowed
+  // regions are ignored.
+  std::vector<std::string> unknown_regions;
+  bool home_unknown() const {
+    return !unknown_regions.empty() && unknown_regions.front() == policy.home_region;
+  }
 };
 
 using TenantMap = absl::flat_hash_map<std::string, CompiledTenant>;
@@ -47,7 +59,7 @@ std::shared_ptr<const TenantMap> CompileTenants(const Topology& topology,
 
 struct Snapshot {
   uint64_t version = 0;
-  absl::Time built_at;
+  absl::Time built_at;  // on the health timeline (HealthRecord's times): what health is judged at
   bool stale = false;  // built from the last good store state while the store is unreachable
   std::shared_ptr<const Topology> topology;
   std::vector<DcState> dcs;  // per DC index
@@ -55,13 +67,22 @@ struct Snapshot {
   std::shared_ptr<const TenantMap> tenants;
   // The earliest expiry after built_at of a usable DC: the snapshot must be rebuilt then.
   absl::Time next_expiry = absl::InfiniteFuture();
+  // Stored tenant policies that name a region the topology does not define.
+  size_t orphaned_tenants = 0;
+  // DCs whose health self-preservation keeps past its expiry.
+  size_t kept = 0;
 };
 
-// Builds a snapshot. Health records for unknown DC ids are ignored.
-std::shared_ptr<const Snapshot> BuildSnapshot(std::shared_ptr<const Topology> topology,
-                                              const HealthMap& health,
-                                              std::shared_ptr<const TenantMap> tenants,
-                                              uint64_t version, absl::Time now, bool stale);
+// Builds a snapshot judging health at `now` (the health timeline). Health records for unknown
+// DC ids are ignored. A record that expired at or before `now` but after `keep_expired_after`
+// is kept: judged as not expired and flagged health_kept (self-preservation; InfiniteFuture
+// keeps none). Kept records do not count towards next_expiry. Returned mutable so that the
+// caller can set orphaned_tenants before publishing.
+std::shared_ptr<Snapshot> BuildSnapshot(std::shared_ptr<const Topology> topology,
+                                        const HealthMap& health,
+                                        std::shared_ptr<const TenantMap> tenants,
+                                        uint64_t version, absl::Time now, bool stale,
+                                        absl::Time keep_expired_after = absl::InfiniteFuture());
 
 // Holds the current snapshot. Publish() swaps it; Get() is lock-free while the version is
 // unchanged (each thread caches the last snapshot it saw and re-reads only on a new version).

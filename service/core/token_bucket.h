@@ -9,7 +9,8 @@
 namespace dcdir::core {
 
 // A thread-safe token bucket: `rate` tokens per second, at most `burst` saved up.
-// Time is passed in (from a Clock), so tests drive it by hand.
+// Time is passed in (Clock::MonotonicNow(): a wall-clock step must not refill or drain it),
+// so tests drive it by hand.
 class TokenBucket {
  public:
   TokenBucket(double rate, double burst) : rate_(rate), burst_(burst), tokens_(burst) {}

@@ -5,6 +5,8 @@
 #include <string>
 #include <utility>
 
+#include "dcdir/client/version.h"
+
 namespace dcdir::metrics {
 namespace {
 
@@ -93,9 +95,21 @@ Metrics::Metrics()
                              .Help("Undecodable records found in the store and skipped.")
                              .Register(*registry_)
                              .Add({})),
+      self_preservation_kept_(prometheus::BuildGauge()
+                                  .Name("dcdir_self_preservation_kept_datacenters")
+                                  .Help("DCs whose health self-preservation keeps past its "
+                                        "expiry (0 outside an episode).")
+                                  .Register(*registry_)
+                                  .Add({})),
+      orphaned_tenants_(prometheus::BuildGauge()
+                            .Name("dcdir_orphaned_tenant_policies")
+                            .Help("Stored tenant policies naming a region the served config "
+                                  "does not define (an unknown home region fails closed).")
+                            .Register(*registry_)
+                            .Add({})),
       config_reloads_(prometheus::BuildCounter()
                           .Name("dcdir_config_reload_total")
-                          .Help("Config reloads by result (success, error).")
+                          .Help("Config reloads by result (success, error, loosening_refused).")
                           .Register(*registry_)) {
   duration_by_method_ = {&duration_.Add({{"method", "GetDirectory"}}, DurationBuckets()),
                          &duration_.Add({{"method", "WatchDirectory"}}, DurationBuckets()),
@@ -106,8 +120,15 @@ Metrics::Metrics()
                             &health_reports_.Add({{"result", "unknown_datacenter"}}),
                             &health_reports_.Add({{"result", "store_unavailable"}}),
                             &health_reports_.Add({{"result", "rate_limited"}})};
-  config_reloads_.Add({{"result", "success"}});
-  config_reloads_.Add({{"result", "error"}});
+  config_reload_results_ = {&config_reloads_.Add({{"result", "success"}}),
+                            &config_reloads_.Add({{"result", "error"}}),
+                            &config_reloads_.Add({{"result", "loosening_refused"}})};
+  prometheus::BuildGauge()
+      .Name("dcdir_build_info")
+      .Help("Always 1; the version label is this build's (project(dcdir VERSION) in CMake).")
+      .Register(*registry_)
+      .Add({{"version", kVersion}})
+      .Set(1);
 }
 
 void Metrics::SetTopology(const core::Topology& topology) {
@@ -237,10 +258,12 @@ void Metrics::OnSnapshot(const core::Snapshot& snapshot) {
   }
   snapshot_version_.Set(static_cast<double>(snapshot.version));
   store_up_.Set(snapshot.stale ? 0 : 1);
+  self_preservation_kept_.Set(static_cast<double>(snapshot.kept));
+  orphaned_tenants_.Set(static_cast<double>(snapshot.orphaned_tenants));
 }
 
-void Metrics::RecordConfigReload(bool ok) {
-  config_reloads_.Add({{"result", ok ? "success" : "error"}}).Increment();
+void Metrics::RecordConfigReload(ConfigReloadResult result) {
+  config_reload_results_[static_cast<size_t>(result)]->Increment();
 }
 
 void Metrics::SetSelfPreservation(bool active) { self_preservation_.Set(active ? 1 : 0); }

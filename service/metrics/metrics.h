@@ -43,6 +43,10 @@ enum class HealthReportResult {
   kRateLimited,
 };
 
+// dcdir_config_reload_total{result}: the file was served (success), was not a valid config
+// (error), or would have loosened compliance without acknowledging it (loosening_refused).
+enum class ConfigReloadResult { kSuccess, kError, kLooseningRefused };
+
 class Metrics {
  public:
   Metrics();
@@ -65,7 +69,7 @@ class Metrics {
   void RecordClientFallback(uint32_t client_region, uint32_t dc_region, bool cross_border);
   // A new snapshot was published: DC gauges, version, store state.
   void OnSnapshot(const core::Snapshot& snapshot);
-  void RecordConfigReload(bool ok);
+  void RecordConfigReload(ConfigReloadResult result);
   void SetSelfPreservation(bool active);
   void SetStoreBadRecords(uint64_t total);
   // Sets dcdir_snapshot_age_seconds (called on every maintenance tick).
@@ -110,7 +114,10 @@ class Metrics {
   prometheus::Gauge& snapshot_version_;
   prometheus::Gauge& self_preservation_;
   prometheus::Counter& store_bad_records_;
+  prometheus::Gauge& self_preservation_kept_;
+  prometheus::Gauge& orphaned_tenants_;
   prometheus::Family<prometheus::Counter>& config_reloads_;
+  std::array<prometheus::Counter*, 3> config_reload_results_;
   std::array<prometheus::Histogram*, 3> duration_by_method_;
   std::array<prometheus::Counter*, 6> health_report_results_;
 

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "service/core/health.h"
 #include "service/util/log.h"
@@ -25,9 +26,15 @@ absl::Status DirectoryState::Initialize() {
   if (!status.ok()) return status;
   initialized_ = true;
   store_available_ = true;
-  PublishLocked(clock_->Now());
+  PublishLocked(HealthNow());
   return absl::OkStatus();
 }
+
+absl::Time DirectoryState::HealthNow() const {
+  return store_->SharedTime().value_or(clock_->MonotonicNow());
+}
+
+absl::Duration DirectoryState::HealthToWall() const { return clock_->Now() - HealthNow(); }
 
 void DirectoryState::Start() {
   std::lock_guard<std::mutex> lock(pending_mu_);
@@ -93,7 +100,8 @@ void DirectoryState::Refresh() {
     resync = std::exchange(pending_resync_, false);
   }
   std::lock_guard<std::mutex> lock(mu_);
-  const absl::Time now = clock_->Now();
+  const absl::Time now = HealthNow();
+  const absl::Time monotonic_now = clock_->MonotonicNow();
   if (!initialized_) {
     if (ResyncLocked().ok()) {
       initialized_ = true;
@@ -114,7 +122,7 @@ void DirectoryState::Refresh() {
       DCDIR_LOG(kWarning) << "store unreachable: serving the last good snapshot (stale)";
     }
   }
-  if (store_available_ && (resync || now - last_resync_ >= options_.resync_interval)) {
+  if (store_available_ && (resync || monotonic_now - last_resync_ >= options_.resync_interval)) {
     const core::HealthMap old_health = health_;
     const auto old_tenants = tenants_;
     if (ResyncLocked().ok()) {
@@ -171,9 +179,9 @@ void DirectoryState::Refresh() {
   if (store_available_ && current != nullptr && now >= current->next_expiry) changed = true;
   // Self-preservation can start or end without any record changing (e.g. DOWN records
   // expiring, which are not in next_expiry).
-  if (!changed && store_available_ && options_.self_preservation) {
+  if (!changed && store_available_) {
     const core::SelfPreservation next = DecidePreservationLocked(now);
-    if (next.active != preservation_.active ||
+    if (next.active != preservation_.active || next.floor != preservation_.floor ||
         (next.active && (next.alive != preservation_.alive ||
                          next.expired != preservation_.expired))) {
       changed = true;
@@ -193,11 +201,10 @@ absl::Time DirectoryState::HealthTimeLocked(absl::Time now) const {
 }
 
 core::SelfPreservation DirectoryState::DecidePreservationLocked(absl::Time health_time) const {
-  if (!options_.self_preservation) return {};
   // While the store is away nothing expires (health_time is frozen): keep the decision.
   if (!store_available_) return preservation_;
   return core::DecideSelfPreservation(*topology_, health_, preservation_, health_time,
-                                      options_.resync_interval);
+                                      options_.self_preservation);
 }
 
 absl::Status DirectoryState::ResyncLocked() {
@@ -210,7 +217,7 @@ absl::Status DirectoryState::ResyncLocked() {
     tenants_.emplace(std::move(id), std::move(policy));
   }
   RecompileTenantsLocked();
-  last_resync_ = clock_->Now();
+  last_resync_ = clock_->MonotonicNow();
   return absl::OkStatus();
 }
 
@@ -219,19 +226,52 @@ void DirectoryState::RecompileTenantsLocked() {
   policies.reserve(tenants_.size());
   for (const auto& [id, policy] : tenants_) policies.push_back(policy);
   compiled_tenants_ = core::CompileTenants(*topology_, policies);
+  // Policies that name regions the config does not define (a reload removed them) fail closed
+  // (unknown home) or lose those regions (unknown allowed regions): say so once per change.
+  absl::flat_hash_map<std::string, std::vector<std::string>> orphans;
+  for (const auto& [id, tenant] : *compiled_tenants_) {
+    if (tenant.unknown_regions.empty()) continue;
+    orphans[id] = tenant.unknown_regions;
+    auto was = orphans_.find(id);
+    if (was != orphans_.end() && was->second == tenant.unknown_regions) continue;
+    if (tenant.home_unknown()) {
+      DCDIR_LOG(kWarning) << "tenant policy \"" << id << "\": home region \""
+                          << tenant.policy.home_region
+                          << "\" is not defined by the config: its clients are refused every DC "
+                             "(fail closed) until the policy is changed or the region returns";
+    } else {
+      DCDIR_LOG(kWarning) << "tenant policy \"" << id << "\": allowed region(s) "
+                          << absl::StrJoin(tenant.unknown_regions, ", ")
+                          << " not defined by the config: ignored";
+    }
+  }
+  for (const auto& [id, regions] : orphans_) {
+    if (!orphans.contains(id) && tenants_.contains(id)) {
+      DCDIR_LOG(kInfo) << "tenant policy \"" << id << "\": every region it names is defined again";
+    }
+  }
+  orphans_ = std::move(orphans);
 }
 
 void DirectoryState::PublishLocked(absl::Time now) {
   // Stale snapshots keep judging expiry at the time of the last good one.
   const absl::Time health_time = HealthTimeLocked(now);
   const core::SelfPreservation decision = DecidePreservationLocked(health_time);
+  const core::SelfPreservationConfig& config = topology_->world().self_preservation;
   if (decision.active && !preservation_.active) {
     DCDIR_LOG(kWarning) << "self-preservation ON: " << decision.expired << " of "
-                        << decision.alive + decision.expired
-                        << " reported DCs' health expired within "
-                        << absl::FormatDuration(options_.resync_interval)
+                        << decision.alive + decision.expired << " reported DCs in "
+                        << decision.spread << " of " << decision.regions
+                        << " regions expired within " << absl::FormatDuration(config.window)
                         << " (reporters, not DCs, are likely broken); keeping their last "
-                           "known health until reports come back";
+                           "known health for at most "
+                        << absl::FormatDuration(config.max_duration)
+                        << " until reports come back";
+  } else if (decision.ended_by_max_duration) {
+    DCDIR_LOG(kWarning) << "self-preservation ended after its maximum of "
+                        << absl::FormatDuration(config.max_duration) << ": "
+                        << preservation_.expired
+                        << " kept DCs' health now expires for real (UNKNOWN)";
   } else if (!decision.active && preservation_.active) {
     DCDIR_LOG(kInfo) << "self-preservation OFF: " << decision.alive << " reported DCs are alive, "
                      << decision.expired
@@ -239,11 +279,13 @@ void DirectoryState::PublishLocked(absl::Time now) {
   }
   preservation_ = decision;
   self_preservation_active_.store(decision.active, std::memory_order_release);
-  auto snapshot = core::BuildSnapshotWithSelfPreservation(
+  std::shared_ptr<core::Snapshot> snapshot = core::BuildSnapshotWithSelfPreservation(
       topology_, health_, compiled_tenants_, ++version_, health_time, !store_available_,
       decision);
-  holder_.Publish(snapshot);
-  for (const SnapshotListener& listener : listeners_) listener(snapshot);
+  snapshot->orphaned_tenants = orphans_.size();
+  std::shared_ptr<const core::Snapshot> published = std::move(snapshot);
+  holder_.Publish(published);
+  for (const SnapshotListener& listener : listeners_) listener(published);
 }
 
 absl::StatusOr<core::HealthRecord> DirectoryState::ReportHealth(const std::string& dc_id,
@@ -254,7 +296,7 @@ absl::StatusOr<core::HealthRecord> DirectoryState::ReportHealth(const std::strin
   if (!store_available_ || !store_->Available()) {
     return absl::UnavailableError("the shared store is unreachable; retry the report later");
   }
-  const absl::Time now = clock_->Now();
+  const absl::Time now = HealthNow();
   std::optional<core::HealthRecord> previous;
   if (auto it = health_.find(dc_id); it != health_.end()) previous = it->second;
   core::HealthRecord record = core::AcceptReport(previous, status, congestion, ttl, now,
@@ -274,7 +316,7 @@ absl::StatusOr<core::TenantPolicy> DirectoryState::SetTenant(core::TenantPolicy 
   if (absl::Status s = store_->PutTenant(policy); !s.ok()) return s;
   tenants_[policy.tenant_id] = policy;
   RecompileTenantsLocked();
-  PublishLocked(clock_->Now());
+  PublishLocked(HealthNow());
   return policy;
 }
 
@@ -299,15 +341,20 @@ absl::Status DirectoryState::DeleteTenant(const std::string& tenant_id) {
   }
   tenants_.erase(tenant_id);
   RecompileTenantsLocked();
-  PublishLocked(clock_->Now());
+  PublishLocked(HealthNow());
   return absl::OkStatus();
+}
+
+std::shared_ptr<const core::Topology> DirectoryState::topology() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return topology_;
 }
 
 void DirectoryState::ReplaceTopology(std::shared_ptr<const core::Topology> topology) {
   std::lock_guard<std::mutex> lock(mu_);
   topology_ = std::move(topology);
   RecompileTenantsLocked();
-  if (initialized_) PublishLocked(clock_->Now());
+  if (initialized_) PublishLocked(HealthNow());
 }
 
 }  // namespace dcdir::runtime

@@ -36,8 +36,8 @@ struct DirectoryStateOptions {
   absl::Duration resync_interval = absl::Seconds(5);
   // How often the maintenance thread wakes up at most idle (store availability, expiry).
   absl::Duration tick = absl::Milliseconds(100);
-  // Self-preservation (service/core/self_preservation.h): when half or more of the reported
-  // DCs' health expires within one resync_interval, keep their last known health.
+  // Self-preservation (service/core/self_preservation.h), configured by the world's
+  // `self_preservation` section; false switches it off whatever the config says.
   bool self_preservation = true;
 };
 
@@ -60,6 +60,12 @@ class DirectoryState {
   // availability). Stop() is idempotent and also done by the destructor.
   void Start();
   void Stop();
+
+  // The time health is judged at now: the store's own time (Store::SharedTime()), else this
+  // process's monotonic clock. Never the wall clock.
+  absl::Time HealthNow() const;
+  // What to add to a health time to show it as a wall-clock time now (display only).
+  absl::Duration HealthToWall() const;
 
   // The current snapshot (nullptr before Initialize() succeeded). Lock-free on the fast path.
   std::shared_ptr<const core::Snapshot> Current() const { return holder_.Get(); }
@@ -95,6 +101,8 @@ class DirectoryState {
 
   // Serves a new topology from now on (config reload).
   void ReplaceTopology(std::shared_ptr<const core::Topology> topology);
+  // The topology served now.
+  std::shared_ptr<const core::Topology> topology() const;
 
   // Processes pending change messages, resyncs when due, and rebuilds the snapshot at the
   // clock's current time if anything (including expiry or store availability) changed.
@@ -106,6 +114,8 @@ class DirectoryState {
   absl::Status ResyncLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Builds and publishes a snapshot of the current state at `now`.
   void PublishLocked(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Compiles the tenant policies against the topology; logs each policy whose unknown regions
+  // changed (a reload removed a region it names) and counts the orphaned ones.
   void RecompileTenantsLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The self-preservation decision at `health_time`, given the current one.
   core::SelfPreservation DecidePreservationLocked(absl::Time health_time) const
@@ -127,7 +137,9 @@ class DirectoryState {
   uint64_t version_ ABSL_GUARDED_BY(mu_) = 0;
   bool initialized_ ABSL_GUARDED_BY(mu_) = false;
   bool store_available_ ABSL_GUARDED_BY(mu_) = true;
-  absl::Time last_resync_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  absl::Time last_resync_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();  // MonotonicNow()
+  // Tenants whose policy names regions the topology lacks, with those regions (for the logs).
+  absl::flat_hash_map<std::string, std::vector<std::string>> orphans_ ABSL_GUARDED_BY(mu_);
   std::vector<SnapshotListener> listeners_ ABSL_GUARDED_BY(mu_);
   core::SelfPreservation preservation_ ABSL_GUARDED_BY(mu_);
   std::atomic<bool> self_preservation_active_{false};

@@ -232,9 +232,9 @@ absl::StatusOr<RedisStore::ContextPtr> RedisStore::ConnectAndCheck(const HostPor
   absl::StatusOr<ContextPtr> ctx = ConnectTo(target);
   if (!ctx.ok()) return ctx.status();
   if (url_.mode == RedisUrl::Mode::kDirect) {
-    // A connect alone proves little (a hung process still completes the TCP handshake).
-    absl::StatusOr<ReplyPtr> pong = RawCommand(ctx->get(), {"PING"});
-    if (!pong.ok()) return pong.status();
+    // A connect alone proves little (a hung process still completes the TCP handshake): TIME
+    // both proves the node answers and samples the store's clock.
+    if (absl::Status time = SampleTime(ctx->get()); !time.ok()) return time;
     return ctx;
   }
   absl::StatusOr<ReplyPtr> role = RawCommand(ctx->get(), {"ROLE"});
@@ -245,7 +245,34 @@ absl::StatusOr<RedisStore::ContextPtr> RedisStore::ConnectAndCheck(const HostPor
     return absl::UnavailableError(
         absl::StrCat("redis: ", FormatHostPort(target), " is not a master (yet)"));
   }
+  if (absl::Status time = SampleTime(ctx->get()); !time.ok()) return time;
   return ctx;
+}
+
+absl::Status RedisStore::SampleTime(redisContext* ctx) const {
+  const auto before = std::chrono::steady_clock::now();
+  absl::StatusOr<ReplyPtr> reply = RawCommand(ctx, {"TIME"});
+  const auto after = std::chrono::steady_clock::now();
+  if (!reply.ok()) return reply.status();
+  const redisReply* r = reply->get();
+  int64_t seconds = 0, micros = 0;
+  if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+      r->element[0]->type != REDIS_REPLY_STRING || r->element[1]->type != REDIS_REPLY_STRING ||
+      !absl::SimpleAtoi(ReplyString(r->element[0]), &seconds) ||
+      !absl::SimpleAtoi(ReplyString(r->element[1]), &micros)) {
+    return absl::UnavailableError("redis: unexpected TIME reply");
+  }
+  std::lock_guard<std::mutex> lock(time_mu_);
+  time_sample_ = TimeSample{absl::FromUnixSeconds(seconds) + absl::Microseconds(micros),
+                            before + (after - before) / 2};
+  return absl::OkStatus();
+}
+
+std::optional<absl::Time> RedisStore::SharedTime() const {
+  std::lock_guard<std::mutex> lock(time_mu_);
+  if (!time_sample_.has_value()) return std::nullopt;
+  return time_sample_->redis_time +
+         absl::FromChrono(std::chrono::steady_clock::now() - time_sample_->local);
 }
 
 absl::StatusOr<std::pair<RedisStore::ContextPtr, HostPort>> RedisStore::ConnectToMaster() const {
@@ -333,8 +360,8 @@ absl::StatusOr<RedisStore::ReplyPtr> RedisStore::Command(const Args& args) {
 
 bool RedisStore::SleepUnlessStopped(absl::Duration d) {
   std::unique_lock<std::mutex> lock(mu_);
-  const auto deadline = absl::ToChronoTime(absl::Now() + d);
-  cv_.wait_until(lock, deadline, [this] { return stop_; });
+  // wait_for runs on the steady clock: a wall-clock step neither stretches nor cuts the wait.
+  cv_.wait_for(lock, absl::ToChronoNanoseconds(d), [this] { return stop_; });
   return stop_;
 }
 
@@ -355,23 +382,27 @@ void RedisStore::MonitorLoop() {
       std::unique_lock<std::mutex> lock(mu_);
       if (stop_) return;
       if (cmd_ != nullptr) {
-        const auto deadline = absl::ToChronoTime(absl::Now() + options_.probe_interval);
-        cv_.wait_until(lock, deadline, [this] { return stop_ || cmd_ == nullptr; });
+        cv_.wait_for(lock, absl::ToChronoNanoseconds(options_.probe_interval),
+                     [this] { return stop_ || cmd_ == nullptr; });
         if (stop_) return;
         if (cmd_ != nullptr) {
           // Behind Sentinel, ROLE also notices a master that was demoted while we were idle.
-          const bool sentinel = url_.mode == RedisUrl::Mode::kSentinel;
-          absl::StatusOr<ReplyPtr> probe =
-              RawCommand(cmd_.get(), {sentinel ? absl::string_view("ROLE") : absl::string_view("PING")});
-          if (!probe.ok()) {
-            DropLocked(probe.status().message());
-          } else if (sentinel) {
-            const redisReply* r = probe->get();
-            if (r->type != REDIS_REPLY_ARRAY || r->elements == 0 ||
-                r->element[0]->type != REDIS_REPLY_STRING ||
-                ReplyString(r->element[0]) != "master") {
-              DropLocked("the master was demoted");
+          // TIME proves the node answers and re-samples the store's clock.
+          if (url_.mode == RedisUrl::Mode::kSentinel) {
+            absl::StatusOr<ReplyPtr> role = RawCommand(cmd_.get(), {"ROLE"});
+            if (!role.ok()) {
+              DropLocked(role.status().message());
+            } else {
+              const redisReply* r = role->get();
+              if (r->type != REDIS_REPLY_ARRAY || r->elements == 0 ||
+                  r->element[0]->type != REDIS_REPLY_STRING ||
+                  ReplyString(r->element[0]) != "master") {
+                DropLocked("the master was demoted");
+              }
             }
+          }
+          if (cmd_ != nullptr) {
+            if (absl::Status time = SampleTime(cmd_.get()); !time.ok()) DropLocked(time.message());
           }
         }
         if (cmd_ != nullptr) continue;

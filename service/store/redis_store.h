@@ -13,11 +13,13 @@
 // (hiredis writes with write(2); a peer that died must not kill the process).
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -75,6 +77,9 @@ class RedisStore final : public Store {
   // Also starts the subscriber; it delivers kResync each time it (re)subscribes.
   void SetChangeListener(std::function<void(const Change&)> listener) override;
   bool Available() const override { return available_.load(std::memory_order_acquire); }
+  // Redis' TIME as of the last sample (every connect and every liveness probe), advanced by the
+  // local steady clock since; nullopt before the first successful connect.
+  std::optional<absl::Time> SharedTime() const override;
   uint64_t BadRecords() const override { return bad_records_.load(std::memory_order_relaxed); }
 
   // True while the subscriber connection is subscribed to the change channel.
@@ -108,6 +113,8 @@ class RedisStore final : public Store {
   absl::StatusOr<HostPort> AskSentinel(const HostPort& sentinel) const;
   // One command on a private connection; error replies become UNAVAILABLE.
   static absl::StatusOr<ReplyPtr> RawCommand(redisContext* ctx, const Args& args);
+  // TIME on `ctx`: records Redis' time against the steady clock at the round trip's midpoint.
+  absl::Status SampleTime(redisContext* ctx) const;
 
   // Pipelines `commands` on the shared connection: one round trip. I/O errors and replies
   // saying the node cannot serve (READONLY, LOADING, ...) drop the connection: UNAVAILABLE.
@@ -147,6 +154,14 @@ class RedisStore final : public Store {
   std::atomic<bool> available_{false};
   std::atomic<bool> subscribed_{false};
   std::atomic<uint64_t> bad_records_{0};
+
+  // The last TIME sample: Redis' time and the local steady time it corresponds to.
+  struct TimeSample {
+    absl::Time redis_time;
+    std::chrono::steady_clock::time_point local;
+  };
+  mutable std::mutex time_mu_;
+  mutable std::optional<TimeSample> time_sample_ ABSL_GUARDED_BY(time_mu_);
 
   std::mutex listener_mu_;
   std::function<void(const Change&)> listener_ ABSL_GUARDED_BY(listener_mu_);

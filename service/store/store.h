@@ -63,6 +63,14 @@ class Store {
   // True while the store is reachable (as of the last call or probe).
   virtual bool Available() const = 0;
 
+  // The store's own time, the timeline of every HealthRecord's reported_at / expires_at, shared
+  // by every replica of this store (RedisStore: Redis' TIME, sampled on every probe and
+  // advanced by the local monotonic clock in between). nullopt for a store that lives inside
+  // this process (InMemoryStore): its records are judged on this process's
+  // Clock::MonotonicNow(). Never a replica's wall clock, so a wall-clock step on one replica
+  // neither extends nor cuts a TTL.
+  virtual std::optional<absl::Time> SharedTime() const { return std::nullopt; }
+
   // How many stored values were skipped as unreadable (garbage, wrong type, too large) since
   // the store was created; counted each time one is read. For a metric.
   virtual uint64_t BadRecords() const { return 0; }

@@ -52,11 +52,13 @@ TEST(ConfigReloadTest, BadFilesAreRejectedAndTheOldConfigKeepsServing) {
 
   // 1. Not YAML at all.
   WriteFile(path, "regions: [\n");
+  EXPECT_FALSE(watcher.CheckNow());  // first read: not settled yet
   EXPECT_TRUE(watcher.CheckNow());
   EXPECT_EQ(MetricValue(t.registry(), "dcdir_config_reload_total", {{"result", "error"}}), 1.0);
   // 2. The 2020 mistake: a mainland-China DC on the US backup list.
   WriteFile(path, absl::StrReplaceAll(original, {{"secondaries: [ca-yyz, ca-yvr, mx-qro, eu-ams]",
                                                   "secondaries: [ca-yyz, cn-pek, mx-qro, eu-ams]"}}));
+  EXPECT_FALSE(watcher.CheckNow());  // first read: not settled yet
   EXPECT_TRUE(watcher.CheckNow());
   EXPECT_EQ(MetricValue(t.registry(), "dcdir_config_reload_total", {{"result", "error"}}), 2.0);
   EXPECT_EQ(MetricValue(t.registry(), "dcdir_config_reload_total", {{"result", "success"}}), 0.0);
@@ -68,6 +70,7 @@ TEST(ConfigReloadTest, BadFilesAreRejectedAndTheOldConfigKeepsServing) {
   // 3. A good change is served at once, health kept.
   WriteFile(path, absl::StrReplaceAll(original, {{"secondaries: [ca-yyz, ca-yvr, mx-qro, eu-ams]",
                                                   "secondaries: [ca-yvr, mx-qro]"}}));
+  EXPECT_FALSE(watcher.CheckNow());  // first read: not settled yet
   EXPECT_TRUE(watcher.CheckNow());
   EXPECT_EQ(MetricValue(t.registry(), "dcdir_config_reload_total", {{"result", "success"}}), 1.0);
   v1::Directory after;

@@ -27,7 +27,7 @@
 #include "gmock/gmock.h"
 #include "grpcpp/create_channel.h"
 #include "gtest/gtest.h"
-#include "tests/clients/subprocess.h"
+#include "tests/testing/subprocess.h"
 #include "tests/testing/redis_fixture.h"
 
 namespace dcdir::testing {
@@ -259,7 +259,7 @@ TEST_F(CliTest, TenantSetGetDelete) {
   EXPECT_EQ(Normalize(get_text.out), Normalize(set.out));
   EXPECT_EQ(Normalize(get_json.out),
             "{\"tenant_id\":\"acme\",\"home_region\":\"eu\",\"allowed_regions\":[\"us\",\"ca\"],"
-            "\"update_time\":\"TIME\"}\n");
+            "\"unknown_regions\":[],\"update_time\":\"TIME\"}\n");
   EXPECT_EQ(del.exit_code, 0) << del.err;
   EXPECT_EQ(del.out, "deleted the policy of tenant acme\n");
   EXPECT_EQ(del_again.exit_code, 2);
@@ -269,7 +269,7 @@ TEST_F(CliTest, TenantSetGetDelete) {
             "set --tenant T --home_region R`\"}}\n");
   EXPECT_EQ(Normalize(set_json.out),
             "{\"tenant_id\":\"beta\",\"home_region\":\"us\",\"allowed_regions\":[],"
-            "\"update_time\":\"TIME\"}\n");
+            "\"unknown_regions\":[],\"update_time\":\"TIME\"}\n");
   EXPECT_EQ(del_json.out, "{}\n");
 }
 

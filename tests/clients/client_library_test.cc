@@ -17,10 +17,13 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/time/clock.h"
+#include "clients/cpp/convert.h"
 #include "clients/cpp/directory_cache.h"
-#include "clients/cpp/directory_client.h"
-#include "clients/cpp/directory_watcher.h"
-#include "clients/cpp/errors.h"
+#include "clients/cpp/rtt_store.h"
+#include "clients/cpp/directory_stub.h"
+#include "dcdir/client/directory_client.h"
+#include "dcdir/client/directory_watcher.h"
+#include "dcdir/client/errors.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/clients/in_process_server.h"
@@ -68,22 +71,25 @@ int ClosedPort() {
   return port.value_or(1);
 }
 
-v1::GetDirectoryRequest UsRequest() {
-  v1::GetDirectoryRequest request;
-  request.set_client_country("US");
-  request.set_client_id("client-1");
+DirectoryRequest UsRequest() {
+  DirectoryRequest request;
+  request.client_country = "US";
+  request.client_id = "client-1";
   return request;
 }
 
+// The same request as the library sends it (the disk cache is keyed by it).
+v1::GetDirectoryRequest UsProtoRequest() { return ToProto(UsRequest()); }
+
 std::vector<std::string> Ids(const AttemptPlan& plan) {
   std::vector<std::string> ids;
-  for (const PlannedAttempt& a : plan.attempts) ids.push_back(a.datacenter.id());
+  for (const PlannedAttempt& a : plan.attempts) ids.push_back(a.datacenter.id);
   return ids;
 }
 
-std::vector<std::string> Ids(const google::protobuf::RepeatedPtrField<v1::DataCenter>& dcs) {
+std::vector<std::string> Ids(const std::vector<DataCenter>& dcs) {
   std::vector<std::string> ids;
-  for (const v1::DataCenter& dc : dcs) ids.push_back(dc.id());
+  for (const DataCenter& dc : dcs) ids.push_back(dc.id);
   return ids;
 }
 
@@ -111,11 +117,11 @@ TEST_F(ClientLibraryTest, PlanIsPrimariesInOrderThenTheFirstSecondaryAttempts) {
   EXPECT_EQ(resolution->source, Source::kServer);
   EXPECT_EQ(resolution->address, server_.address());
   EXPECT_EQ(resolution->rpc_attempts, 1);
-  const v1::Directory& d = resolution->directory;
-  ASSERT_THAT(Ids(d.primaries()), UnorderedElementsAre("us-sjc", "us-den", "us-nyc", "us-iad"));
-  ASSERT_THAT(Ids(d.secondaries()), ElementsAre("ca-yyz", "ca-yvr", "mx-qro", "eu-ams"));
-  ASSERT_EQ(d.secondary_attempts(), 2u);
-  std::vector<std::string> expected = Ids(d.primaries());
+  const Directory& d = resolution->directory;
+  ASSERT_THAT(Ids(d.primaries), UnorderedElementsAre("us-sjc", "us-den", "us-nyc", "us-iad"));
+  ASSERT_THAT(Ids(d.secondaries), ElementsAre("ca-yyz", "ca-yvr", "mx-qro", "eu-ams"));
+  ASSERT_EQ(d.secondary_attempts, 2u);
+  std::vector<std::string> expected = Ids(d.primaries);
   expected.push_back("ca-yyz");
   expected.push_back("ca-yvr");
   EXPECT_THAT(Ids(resolution->plan), ElementsAreArray(expected));
@@ -139,8 +145,8 @@ TEST_F(ClientLibraryTest, RetriesTheNextAddressWhenOneIsDown) {
 
 TEST_F(ClientLibraryTest, ServerErrorIsReturnedWithItsReason) {
   auto client = MakeClient({});
-  v1::GetDirectoryRequest request;
-  request.set_client_country("USA");
+  DirectoryRequest request;
+  request.client_country = "USA";
 
   auto resolution = client->Resolve(request);
 
@@ -157,18 +163,18 @@ TEST_F(ClientLibraryTest, ConnectReportsACrossBorderFallback) {
   ASSERT_THAT(Ids(resolution->plan), ElementsAre("ca-yyz", "ca-yvr"));
   std::vector<std::string> tried;
 
-  auto connection = client->Connect(UsRequest(), *resolution, [&](const v1::DataCenter& dc) {
-    tried.push_back(dc.id());
-    return dc.id() == "ca-yvr" ? absl::OkStatus() : absl::UnavailableError("refused");
+  auto connection = client->Connect(UsRequest(), *resolution, [&](const DataCenter& dc) {
+    tried.push_back(dc.id);
+    return dc.id == "ca-yvr" ? absl::OkStatus() : absl::UnavailableError("refused");
   });
 
   ASSERT_TRUE(connection.ok()) << connection.status();
   EXPECT_THAT(tried, ElementsAre("ca-yyz", "ca-yvr"));
-  EXPECT_EQ(connection->datacenter.id(), "ca-yvr");
+  EXPECT_EQ(connection->datacenter.id, "ca-yvr");
   EXPECT_EQ(connection->attempts, 2);
   EXPECT_TRUE(connection->fallback);
   ASSERT_TRUE(connection->report.ok()) << connection->report.status();
-  EXPECT_TRUE(connection->report->cross_border());
+  EXPECT_TRUE(connection->report->cross_border);
   EXPECT_EQ(server_.CounterValue("dcdir_client_fallbacks_total", {{"client_region", "us"},
                                                                   {"dc_region", "ca"},
                                                                   {"cross_border", "true"}}),
@@ -184,18 +190,18 @@ TEST_F(ClientLibraryTest, ConnectRttIsKeptWithTheCacheAndSentInTheNextResolve) {
   options.clock = clock;
   auto client = MakeClient(options);
   // A client id whose first primary (hash only: no location, no RTT yet) is not us-den.
-  v1::GetDirectoryRequest request = UsRequest();
+  DirectoryRequest request = UsRequest();
   absl::StatusOr<Resolution> first;
   for (int k = 0;; ++k) {
-    request.set_client_id(absl::StrCat("client-", k));
+    request.client_id = absl::StrCat("client-", k);
     first = client->Resolve(request);
     ASSERT_TRUE(first.ok()) << first.status();
-    if (first->plan.attempts[0].datacenter.id() != "us-den") break;
+    if (first->plan.attempts[0].datacenter.id != "us-den") break;
   }
   EXPECT_TRUE(client->ObservedRtts().empty());
   // Only us-den accepts the connection: its connect time is recorded, the failures' are not.
-  auto connection = client->Connect(request, *first, [](const v1::DataCenter& dc) {
-    return dc.id() == "us-den" ? absl::OkStatus() : absl::UnavailableError("refused");
+  auto connection = client->Connect(request, *first, [](const DataCenter& dc) {
+    return dc.id == "us-den" ? absl::OkStatus() : absl::UnavailableError("refused");
   });
   ASSERT_TRUE(connection.ok()) << connection.status();
   const std::vector<MeasuredRtt> rtts = client->ObservedRtts();
@@ -205,7 +211,7 @@ TEST_F(ClientLibraryTest, ConnectRttIsKeptWithTheCacheAndSentInTheNextResolve) {
   // The next Resolve sends it: us-den (measured, the only estimate) is now first.
   auto second = client->Resolve(request);
   ASSERT_TRUE(second.ok()) << second.status();
-  EXPECT_EQ(second->plan.attempts[0].datacenter.id(), "us-den");
+  EXPECT_EQ(second->plan.attempts[0].datacenter.id, "us-den");
   // Kept with the cache: a new client on the same directory knows it.
   auto restarted = MakeClient(options);
   ASSERT_EQ(restarted->ObservedRtts().size(), 1u);
@@ -214,7 +220,7 @@ TEST_F(ClientLibraryTest, ConnectRttIsKeptWithTheCacheAndSentInTheNextResolve) {
   EXPECT_TRUE(client->ObservedRtts().empty());
   auto third = client->Resolve(request);
   ASSERT_TRUE(third.ok());
-  EXPECT_EQ(third->plan.attempts[0].datacenter.id(), first->plan.attempts[0].datacenter.id());
+  EXPECT_EQ(third->plan.attempts[0].datacenter.id, first->plan.attempts[0].datacenter.id);
 }
 
 TEST(RttStoreTest, BoundedByCountAndAgeAndSentWithTheirAge) {
@@ -229,15 +235,15 @@ TEST(RttStoreTest, BoundedByCountAndAgeAndSentWithTheirAge) {
   std::vector<std::string> ids;
   for (const MeasuredRtt& m : store.Fresh(t0 + absl::Seconds(3))) ids.push_back(m.datacenter_id);
   EXPECT_THAT(ids, ElementsAre("c", "b"));  // most recent first, at most 2
-  v1::GetDirectoryRequest request;
+  DirectoryRequest request;
   store.AddTo(&request, t0 + absl::Seconds(62));
-  ASSERT_EQ(request.observed_rtts_size(), 2);
-  EXPECT_EQ(request.observed_rtts(0).datacenter_id(), "c");
-  EXPECT_EQ(request.observed_rtts(0).rtt().nanos(), 30'000'000);
-  EXPECT_EQ(request.observed_rtts(0).age().seconds(), 60);
+  ASSERT_EQ(request.observed_rtts.size(), 2u);
+  EXPECT_EQ(request.observed_rtts[0].datacenter_id, "c");
+  EXPECT_EQ(request.observed_rtts[0].rtt, absl::Milliseconds(30));
+  EXPECT_EQ(request.observed_rtts[0].age, absl::Seconds(60));
   // A request that carries its own RTTs is left alone.
   store.AddTo(&request, t0);
-  EXPECT_EQ(request.observed_rtts_size(), 2);
+  EXPECT_EQ(request.observed_rtts.size(), 2u);
   EXPECT_TRUE(store.Fresh(t0 + absl::Minutes(6)).empty());
 }
 
@@ -248,13 +254,13 @@ TEST_F(ClientLibraryTest, ConnectOnAPrimaryIsNotAFallback) {
   ASSERT_TRUE(resolution.ok()) << resolution.status();
 
   auto connection = client->Connect(UsRequest(), *resolution,
-                                    [](const v1::DataCenter&) { return absl::OkStatus(); });
+                                    [](const DataCenter&) { return absl::OkStatus(); });
 
   ASSERT_TRUE(connection.ok()) << connection.status();
-  EXPECT_EQ(connection->datacenter.id(), resolution->plan.attempts[0].datacenter.id());
+  EXPECT_EQ(connection->datacenter.id, resolution->plan.attempts[0].datacenter.id);
   EXPECT_FALSE(connection->fallback);
   ASSERT_TRUE(connection->report.ok());
-  EXPECT_FALSE(connection->report->cross_border());
+  EXPECT_FALSE(connection->report->cross_border);
   EXPECT_EQ(server_.CounterValue("dcdir_client_fallbacks_total", {{"client_region", "us"},
                                                                   {"dc_region", "us"},
                                                                   {"cross_border", "false"}}),
@@ -281,7 +287,7 @@ TEST_F(ClientLibraryTest, UsesTheDiskCacheWhenNoServerAnswers) {
   EXPECT_EQ(cached->source, Source::kCache);
   EXPECT_EQ(cached->fetched_at, fetched_at);
   EXPECT_EQ(Ids(cached->plan), Ids(fresh->plan));
-  EXPECT_EQ(cached->directory.snapshot_version(), fresh->directory.snapshot_version());
+  EXPECT_EQ(cached->directory.snapshot_version, fresh->directory.snapshot_version);
 }
 
 TEST_F(ClientLibraryTest, CachedAnswerExpiresAfterTtlPlusMaxStale) {
@@ -295,7 +301,7 @@ TEST_F(ClientLibraryTest, CachedAnswerExpiresAfterTtlPlusMaxStale) {
   auto client = MakeClient(options);
   auto fresh = client->Resolve(UsRequest());
   ASSERT_TRUE(fresh.ok()) << fresh.status();
-  ASSERT_EQ(fresh->directory.ttl().seconds(), 60);  // answer_ttl of the example world
+  ASSERT_EQ(fresh->directory.ttl, absl::Seconds(60));  // answer_ttl of the example world
   server_.Shutdown();
 
   clock->Advance(absl::Seconds(89));  // 60 s ttl + 30 s max_stale not yet over
@@ -330,7 +336,7 @@ TEST_F(ClientLibraryTest, PinnedToUsNeverGetsACanadianDcDuringAUsOutage) {
   std::vector<std::string> refused;
   ClientOptions options;
   options.pinning.countries = {"US"};
-  options.on_refused = [&](const RefusedDatacenter& r) { refused.push_back(r.datacenter.id()); };
+  options.on_refused = [&](const RefusedDatacenter& r) { refused.push_back(r.datacenter.id); };
   auto client = MakeClient(options);
 
   auto resolution = client->Resolve(UsRequest());
@@ -351,9 +357,9 @@ TEST_F(ClientLibraryTest, PinningDropsRefusedDcsFromThePlanAndTheAnswer) {
 
   ASSERT_TRUE(resolution.ok()) << resolution.status();
   EXPECT_THAT(Ids(resolution->plan), ElementsAre("mx-qro"));
-  EXPECT_THAT(Ids(resolution->directory.secondaries()), ElementsAre("mx-qro"));
+  EXPECT_THAT(Ids(resolution->directory.secondaries), ElementsAre("mx-qro"));
   std::vector<std::string> refused;
-  for (const RefusedDatacenter& r : resolution->plan.refused) refused.push_back(r.datacenter.id());
+  for (const RefusedDatacenter& r : resolution->plan.refused) refused.push_back(r.datacenter.id);
   EXPECT_THAT(refused, ElementsAre("ca-yyz", "ca-yvr", "eu-ams"));
   // A refused DC can never be reported as used.
   auto report = client->ReportFallback(UsRequest(), *resolution, "ca-yyz", 1);
@@ -367,7 +373,7 @@ TEST_F(ClientLibraryTest, WatcherSeesTheAnswerChangeAfterAHealthReport) {
   // Bounded polling: the first answer arrives as soon as the stream opens.
   for (int i = 0; i < 500 && watcher->updates() < 1; ++i) absl::SleepFor(absl::Milliseconds(10));
   ASSERT_GE(watcher->updates(), 1);
-  ASSERT_THAT(Ids(watcher->Latest()->directory.primaries()),
+  ASSERT_THAT(Ids(watcher->Latest()->directory.primaries),
               UnorderedElementsAre("us-sjc", "us-den", "us-nyc", "us-iad"));
 
   server_.Report("us-sjc", v1::HEALTH_STATUS_DOWN);
@@ -377,7 +383,7 @@ TEST_F(ClientLibraryTest, WatcherSeesTheAnswerChangeAfterAHealthReport) {
   };
   for (int i = 0; i < 500 && has_sjc(); ++i) absl::SleepFor(absl::Milliseconds(10));
 
-  EXPECT_THAT(Ids(watcher->Latest()->directory.primaries()),
+  EXPECT_THAT(Ids(watcher->Latest()->directory.primaries),
               UnorderedElementsAre("us-den", "us-nyc", "us-iad"));
   EXPECT_GE(watcher->updates(), 2);
   watcher->Stop();
@@ -435,7 +441,7 @@ class RetryTest : public ::testing::Test {
     v1::Directory d;
     d.mutable_ttl()->set_seconds(60);
     d.add_primaries()->set_id("us-den");
-    ASSERT_TRUE(DirectoryCache(cache_dir_).Store(UsRequest(), d, clock_->Now()).ok());
+    ASSERT_TRUE(DirectoryCache(cache_dir_).Store(UsProtoRequest(), d, clock_->Now()).ok());
   }
 
   std::shared_ptr<FakeClientClock> clock_ = std::make_shared<FakeClientClock>();
@@ -523,10 +529,10 @@ TEST(DirectoryCacheTest, RoundTripsAndLeavesNoTemporaryFiles) {
   d.set_client_region("us");
   d.add_primaries()->set_id("us-sjc");
   const absl::Time fetched_at = absl::FromUnixMillis(1'900'000'000'123);
-  ASSERT_TRUE(cache.Store(UsRequest(), d, fetched_at).ok());
-  ASSERT_TRUE(cache.Store(UsRequest(), d, fetched_at).ok());  // replaces
+  ASSERT_TRUE(cache.Store(UsProtoRequest(), d, fetched_at).ok());
+  ASSERT_TRUE(cache.Store(UsProtoRequest(), d, fetched_at).ok());  // replaces
 
-  auto loaded = cache.Load(UsRequest());
+  auto loaded = cache.Load(UsProtoRequest());
 
   ASSERT_TRUE(loaded.ok()) << loaded.status();
   EXPECT_EQ(loaded->fetched_at, fetched_at);
@@ -537,28 +543,132 @@ TEST(DirectoryCacheTest, RoundTripsAndLeavesNoTemporaryFiles) {
     EXPECT_EQ(entry.path().extension(), ".cache") << entry.path();
   }
   EXPECT_EQ(files, 1);
-  v1::GetDirectoryRequest other = UsRequest();
+  v1::GetDirectoryRequest other = UsProtoRequest();
   other.set_tenant_id("acme");
   EXPECT_EQ(cache.Load(other).status().code(), absl::StatusCode::kNotFound);
 }
 
 TEST(DirectoryCacheTest, ACorruptFileIsTreatedAsAbsent) {
   DirectoryCache cache(TempDir());
-  std::ofstream(cache.PathFor(UsRequest())) << "dcdir-directory-cache v1\ngarbage";
-  EXPECT_EQ(cache.Load(UsRequest()).status().code(), absl::StatusCode::kNotFound);
+  std::ofstream(cache.PathFor(UsProtoRequest())) << "dcdir-directory-cache v1\ngarbage";
+  EXPECT_EQ(cache.Load(UsProtoRequest()).status().code(), absl::StatusCode::kNotFound);
 }
 
 TEST(AttemptPlanTest, PinningByRegionAndCountryMustMatchBoth) {
   Pinning pinning;
   pinning.regions = {"us"};
   pinning.countries = {"us"};
-  v1::DataCenter us, ca;
-  us.set_region("us");
-  us.set_country("US");
-  ca.set_region("us");  // misconfigured: a CA DC in region us
-  ca.set_country("CA");
+  DataCenter us, ca;
+  us.region = "us";
+  us.country = "US";
+  ca.region = "us";  // misconfigured: a CA DC in region us
+  ca.country = "CA";
   EXPECT_TRUE(pinning.Allows(us));
   EXPECT_FALSE(pinning.Allows(ca));
+}
+
+// ---- The public value types and their conversion from dcdir.v1 ----
+
+TEST(ConvertTest, DirectoryFieldByField) {
+  v1::Directory d;
+  d.set_client_region("us");
+  v1::DataCenter* dc = d.add_primaries();
+  dc->set_id("us-den");
+  dc->set_region("us");
+  dc->set_country("US");
+  dc->set_city("Denver");
+  dc->add_endpoints("gw1.example:443");
+  dc->add_endpoints("gw2.example:443");
+  dc->set_status(v1::HEALTH_STATUS_HEALTHY);
+  dc->set_congestion(0.875);
+  dc->set_congested(true);
+  v1::DataCenter* secondary = d.add_secondaries();
+  secondary->set_id("ca-yyz");
+  secondary->set_cross_border(true);
+  secondary->set_status(static_cast<v1::HealthStatus>(9));  // a status this library predates
+  d.set_fallback_active(true);
+  d.set_secondary_attempts(2);
+  d.set_snapshot_version(77);
+  d.set_stale(true);
+  d.mutable_ttl()->set_seconds(60);
+  d.mutable_ttl()->set_nanos(500'000'000);
+  d.mutable_generated_at()->set_seconds(1'900'000'000);
+  d.mutable_generated_at()->set_nanos(123'000'000);
+  d.set_config_version("abc123");
+
+  const Directory out = FromProto(d);
+
+  EXPECT_EQ(out.client_region, "us");
+  ASSERT_EQ(out.primaries.size(), 1u);
+  const DataCenter& p = out.primaries[0];
+  EXPECT_EQ(p.id, "us-den");
+  EXPECT_EQ(p.region, "us");
+  EXPECT_EQ(p.country, "US");
+  EXPECT_EQ(p.city, "Denver");
+  EXPECT_THAT(p.endpoints, ElementsAre("gw1.example:443", "gw2.example:443"));
+  EXPECT_EQ(p.status, HealthStatus::kHealthy);
+  EXPECT_EQ(p.congestion, 0.875);
+  EXPECT_TRUE(p.congested);
+  EXPECT_FALSE(p.cross_border);
+  ASSERT_EQ(out.secondaries.size(), 1u);
+  EXPECT_EQ(out.secondaries[0].id, "ca-yyz");
+  EXPECT_TRUE(out.secondaries[0].cross_border);
+  EXPECT_EQ(out.secondaries[0].status, HealthStatus::kUnknown);
+  EXPECT_TRUE(out.fallback_active);
+  EXPECT_EQ(out.secondary_attempts, 2u);
+  EXPECT_EQ(out.snapshot_version, 77u);
+  EXPECT_TRUE(out.stale);
+  EXPECT_EQ(out.ttl, absl::Milliseconds(60'500));
+  EXPECT_EQ(out.generated_at, absl::FromUnixMillis(1'900'000'000'123));
+  EXPECT_EQ(out.config_version, "abc123");
+}
+
+TEST(ConvertTest, RequestFieldByField) {
+  DirectoryRequest request;
+  request.client_country = "DE";
+  request.tenant_id = "acme";
+  request.client_id = "k1";
+  request.max_secondaries = 3;
+
+  const v1::GetDirectoryRequest out = ToProto(request);
+
+  EXPECT_EQ(out.client_country(), "DE");
+  EXPECT_EQ(out.tenant_id(), "acme");
+  EXPECT_EQ(out.client_id(), "k1");
+  EXPECT_EQ(out.max_secondaries(), 3u);
+}
+
+TEST(ConvertTest, HealthStatusNames) {
+  EXPECT_STREQ(HealthStatusName(HealthStatus::kHealthy), "HEALTHY");
+  EXPECT_STREQ(HealthStatusName(HealthStatus::kDraining), "DRAINING");
+  EXPECT_STREQ(HealthStatusName(HealthStatus::kDown), "DOWN");
+  EXPECT_STREQ(HealthStatusName(HealthStatus::kUnknown), "UNKNOWN");
+  EXPECT_STREQ(HealthStatusName(HealthStatus::kUnspecified), "UNSPECIFIED");
+}
+
+// ClientOptions::tls: the credentials are made (and their files read) by Create.
+TEST(ClientTlsTest, CreateReportsAnUnreadableCaFile) {
+  ClientOptions options;
+  options.addresses = {"127.0.0.1:1"};
+  options.tls.enabled = true;
+  options.tls.ca_file = "/nonexistent/dcdir-ca.pem";
+
+  auto client = DirectoryClient::Create(options);
+
+  EXPECT_EQ(client.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(std::string(client.status().message()),
+              ::testing::HasSubstr("/nonexistent/dcdir-ca.pem"));
+}
+
+TEST(ClientTlsTest, CreateRefusesACertificateWithoutItsKey) {
+  ClientOptions options;
+  options.addresses = {"127.0.0.1:1"};
+  options.tls.enabled = true;
+  options.tls.cert_file = "client.pem";
+
+  auto client = DirectoryClient::Create(options);
+
+  EXPECT_EQ(client.status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 }  // namespace

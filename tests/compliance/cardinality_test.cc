@@ -77,8 +77,11 @@ std::map<std::string, size_t> Expected(const core::Topology& topology) {
       {"dcdir_snapshot_age_seconds", 1},
       {"dcdir_snapshot_version", 1},
       {"dcdir_self_preservation_active", 1},
+      {"dcdir_self_preservation_kept_datacenters", 1},
+      {"dcdir_orphaned_tenant_policies", 1},
       {"dcdir_store_bad_records_total", 1},
-      {"dcdir_config_reload_total", 2},                   // success, error
+      {"dcdir_config_reload_total", 3},                   // success, error, loosening_refused
+      {"dcdir_build_info", 1},                            // {version}
   };
 }
 

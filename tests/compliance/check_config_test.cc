@@ -205,12 +205,31 @@ TEST(CheckConfigTest, ConfigAndTenantsFileErrorsExitOne) {
 
   const std::string tenants = TempFile("bad-tenants.yaml", R"(tenants:
   - {tenant_id: acme, home_region: us}
-  - {tenant_id: globex, home_region: mars}
+  - {tenant_id: acme, home_region: eu}
 )");
   const ProcessResult bad = RunServer(Check(absl::StrCat("--tenants_file=", tenants)));
   EXPECT_EQ(bad.exit_code, 1) << bad.out;
   EXPECT_THAT(bad.out, HasSubstr(absl::StrCat("tenants file error: ", tenants,
-                                              ":3: tenant `globex`: unknown home_region `mars`")));
+                                              ":3: tenant `acme` is listed twice")));
+  std::remove(tenants.c_str());
+}
+
+// A policy naming a region the config no longer has (as stored policies are after a reload
+// removed the region): reported, and an unknown home region is a shortfall (exit 2).
+TEST(CheckConfigTest, OrphanedTenantPoliciesAreReported) {
+  const std::string tenants = TempFile("orphan-tenants.yaml", R"(tenants:
+  - {tenant_id: acme, home_region: us, allowed_regions: [ca, atlantis]}
+  - {tenant_id: globex, home_region: mars}
+)");
+  const ProcessResult run = RunServer(Check(absl::StrCat("--tenants_file=", tenants)));
+  EXPECT_EQ(run.exit_code, 2) << run.out;
+  EXPECT_THAT(run.out, HasSubstr("\ntenant acme (home us, allowed ca atlantis):\n  allowed "
+                                 "region atlantis does not exist in this config: ignored\n"));
+  EXPECT_THAT(run.out, HasSubstr("\ntenant globex (home mars, allowed (none)):\n  home region mars "
+                                 "does not exist in this config: the tenant's clients are "
+                                 "refused every DC (fail closed)\n"));
+  EXPECT_THAT(run.out, HasSubstr("\nBELOW MINIMUM: tenant globex, client region mars has 0 "
+                                 "compliant DC(s), minimum 1\n"));
   std::remove(tenants.c_str());
 }
 

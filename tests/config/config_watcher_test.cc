@@ -12,6 +12,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "service/config/config_loader.h"
@@ -99,6 +100,7 @@ TEST_F(ConfigWatcherTest, UnchangedFileIsNotReported) {
 TEST_F(ConfigWatcherTest, ChangeIsLoadedOnce) {
   ConfigWatcher watcher(path_, server_->served().version, server_->Callback());
   WriteFile(path_, Edited());
+  EXPECT_FALSE(watcher.CheckNow());  // first read: not settled yet
   EXPECT_TRUE(watcher.CheckNow());
   EXPECT_EQ(server_->reloads(), 1);
   EXPECT_EQ(server_->served().thresholds.answer_ttl, absl::Seconds(90));
@@ -114,6 +116,7 @@ TEST_F(ConfigWatcherTest, BadFileIsReportedOnceAndOldWorldKeepsServing) {
   std::string bad = ReplaceOnce(original_, "secondaries: [ca-yyz, ca-yvr, mx-qro, eu-ams]",
                                 "secondaries: [ca-yyz, ca-yvr, mx-qro, eu-ams, cn-pek]");
   WriteFile(path_, bad);
+  EXPECT_FALSE(watcher.CheckNow());  // first read: not settled yet
   EXPECT_TRUE(watcher.CheckNow());
   ASSERT_EQ(server_->errors().size(), 1u);
   EXPECT_EQ(server_->errors()[0].code(), absl::StatusCode::kInvalidArgument);
@@ -129,6 +132,7 @@ TEST_F(ConfigWatcherTest, BadFileIsReportedOnceAndOldWorldKeepsServing) {
   EXPECT_EQ(server_->errors().size(), 1u);
   // A fixed file is loaded.
   WriteFile(path_, Edited());
+  EXPECT_FALSE(watcher.CheckNow());  // first read: not settled yet
   EXPECT_TRUE(watcher.CheckNow());
   EXPECT_EQ(server_->reloads(), 1);
   EXPECT_EQ(server_->served().version, ContentVersion(Edited()));
@@ -137,8 +141,10 @@ TEST_F(ConfigWatcherTest, BadFileIsReportedOnceAndOldWorldKeepsServing) {
 TEST_F(ConfigWatcherTest, DistinctBadContentsAreEachReported) {
   ConfigWatcher watcher(path_, server_->served().version, server_->Callback());
   WriteFile(path_, "regions: [\n");
+  EXPECT_FALSE(watcher.CheckNow());  // first read: not settled yet
   EXPECT_TRUE(watcher.CheckNow());
   WriteFile(path_, "regions: []\n");
+  EXPECT_FALSE(watcher.CheckNow());  // first read: not settled yet
   EXPECT_TRUE(watcher.CheckNow());
   ASSERT_EQ(server_->errors().size(), 2u);
   EXPECT_THAT(std::string(server_->errors()[0].message()), HasSubstr("YAML syntax error"));
@@ -149,12 +155,14 @@ TEST_F(ConfigWatcherTest, DistinctBadContentsAreEachReported) {
 TEST_F(ConfigWatcherTest, MissingFileIsReportedOnce) {
   ConfigWatcher watcher(path_, server_->served().version, server_->Callback());
   ASSERT_EQ(unlink(path_.c_str()), 0);
+  EXPECT_FALSE(watcher.CheckNow());  // first read: not settled yet
   EXPECT_TRUE(watcher.CheckNow());
   EXPECT_FALSE(watcher.CheckNow());
   ASSERT_EQ(server_->errors().size(), 1u);
   EXPECT_EQ(server_->errors()[0].code(), absl::StatusCode::kNotFound);
   // Back with the served content: it is read again (same world).
   WriteFile(path_, original_);
+  EXPECT_FALSE(watcher.CheckNow());  // first read: not settled yet
   EXPECT_TRUE(watcher.CheckNow());
   EXPECT_EQ(server_->reloads(), 1);
   EXPECT_EQ(server_->served().version, ContentVersion(original_));
@@ -175,10 +183,57 @@ TEST_F(ConfigWatcherTest, FollowsConfigMapSymlinkSwap) {
   EXPECT_FALSE(watcher.CheckNow());
   ASSERT_EQ(symlink("..v2", (mount + "/..data_tmp").c_str()), 0);
   ASSERT_EQ(rename((mount + "/..data_tmp").c_str(), (mount + "/..data").c_str()), 0);
+  EXPECT_FALSE(watcher.CheckNow());  // first read: not settled yet
   EXPECT_TRUE(watcher.CheckNow());
   EXPECT_EQ(server_->reloads(), 1);
   EXPECT_EQ(server_->served().thresholds.answer_ttl, absl::Seconds(90));
   EXPECT_FALSE(watcher.CheckNow());
+}
+
+// A file rewritten in place by a slow writer changes between polls: nothing is handed on
+// until the same content has been read twice in a row, and then only that content.
+TEST_F(ConfigWatcherTest, AFileStillBeingWrittenIsNeverHandedOn) {
+  ConfigWatcher watcher(path_, server_->served().version, server_->Callback());
+  const std::string full = Edited();
+  const std::string part1 = full.substr(0, full.size() / 3);
+  const std::string part2 = full.substr(0, 2 * full.size() / 3);
+  for (const std::string& prefix : {part1, part2}) {
+    WriteFile(path_, prefix);
+    EXPECT_FALSE(watcher.CheckNow());
+  }
+  WriteFile(path_, full);
+  EXPECT_FALSE(watcher.CheckNow());  // changed since the last read: not settled
+  EXPECT_TRUE(watcher.CheckNow());   // the same content twice in a row: handed on
+  EXPECT_EQ(server_->reloads(), 1);
+  EXPECT_TRUE(server_->errors().empty());  // the prefixes were never parsed
+  EXPECT_EQ(server_->served().version, ContentVersion(full));
+  // Back to a content seen before, still only after it settled.
+  WriteFile(path_, part1);
+  EXPECT_FALSE(watcher.CheckNow());
+  WriteFile(path_, full);
+  EXPECT_FALSE(watcher.CheckNow());  // the served content again: nothing to do
+  EXPECT_EQ(server_->reloads(), 1);
+  EXPECT_TRUE(server_->errors().empty());
+}
+
+// A FIFO at the config path: opened without blocking, refused as not a regular file, reported
+// once; neither the check nor Stop() hangs.
+TEST_F(ConfigWatcherTest, AFifoIsRefusedWithoutHanging) {
+  const std::string fifo = dir_ + "/fifo.yaml";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  ConfigWatcher watcher(fifo, server_->served().version, server_->Callback());
+  // A blocking open would wait here for a writer for ever (ctest's timeout fails the test).
+  EXPECT_FALSE(watcher.CheckNow());
+  EXPECT_TRUE(watcher.CheckNow());
+  EXPECT_FALSE(watcher.CheckNow());  // reported once
+  watcher.Start(absl::Milliseconds(1));
+  absl::SleepFor(absl::Milliseconds(20));
+  watcher.Stop();
+  ASSERT_EQ(server_->errors().size(), 1u);
+  EXPECT_EQ(server_->errors()[0].code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(server_->errors()[0].message()),
+              HasSubstr("not a regular file (a FIFO, device or directory is never read)"));
+  EXPECT_THAT(LoadWorldFile(fifo).status().message(), HasSubstr("not a regular file"));
 }
 
 TEST_F(ConfigWatcherTest, BackgroundPollingReportsAChange) {
@@ -207,7 +262,8 @@ TEST_F(ConfigWatcherTest, StopWithoutStartAndTwiceIsHarmless) {
   watcher.Stop();  // returns at once although the interval is an hour
   watcher.Stop();
   WriteFile(path_, Edited());
-  EXPECT_TRUE(watcher.CheckNow());  // still usable synchronously
+  EXPECT_FALSE(watcher.CheckNow());  // still usable synchronously: first read, not settled
+  EXPECT_TRUE(watcher.CheckNow());
 }
 
 }  // namespace

@@ -79,14 +79,4 @@ std::optional<double> Replica::Metric(const std::string& name,
   return MetricValue(*server_->registry(), name, labels);
 }
 
-std::optional<absl::Duration> PollUntil(const std::function<bool()>& done,
-                                        absl::Duration timeout, absl::Duration every) {
-  const absl::Time start = absl::Now();
-  for (;;) {
-    if (done()) return absl::Now() - start;
-    if (absl::Now() - start > timeout) return std::nullopt;
-    absl::SleepFor(every);
-  }
-}
-
 }  // namespace dcdir::testing

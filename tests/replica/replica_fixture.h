@@ -21,6 +21,7 @@
 #include "service/core/clock.h"
 #include "service/core/topology.h"
 #include "service/store/redis_store.h"
+#include "tests/testing/poll.h"
 
 namespace dcdir::testing {
 
@@ -65,12 +66,6 @@ class Replica {
   std::unique_ptr<v1::ReportingService::Stub> reporting_;
   std::unique_ptr<v1::AdminService::Stub> admin_;
 };
-
-// Calls `done` every `every` until it returns true or `timeout` passed; returns the time it
-// took (nullopt on timeout). For bounded polling of asynchronous effects.
-std::optional<absl::Duration> PollUntil(const std::function<bool()>& done,
-                                        absl::Duration timeout,
-                                        absl::Duration every = absl::Milliseconds(5));
 
 }  // namespace dcdir::testing
 

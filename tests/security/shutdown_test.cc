@@ -21,7 +21,7 @@
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/create_channel.h"
 #include "gtest/gtest.h"
-#include "tests/clients/subprocess.h"
+#include "tests/testing/subprocess.h"
 
 namespace dcdir::testing {
 namespace {

@@ -1,5 +1,5 @@
-#ifndef DCDIR_CLIENTS_CPP_DIRECTORY_WATCHER_H_
-#define DCDIR_CLIENTS_CPP_DIRECTORY_WATCHER_H_
+#ifndef DCDIR_CLIENT_DIRECTORY_WATCHER_H_
+#define DCDIR_CLIENT_DIRECTORY_WATCHER_H_
 
 // Keeps a client's attempt plan current: a background thread holds a WatchDirectory stream open
 // (rotating through the directory addresses, reconnecting with jittered backoff) and publishes
@@ -15,8 +15,9 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
-#include "clients/cpp/directory_client.h"
-#include "grpcpp/client_context.h"
+#include "absl/time/time.h"
+#include "dcdir/client/directory_client.h"
+#include "dcdir/client/types.h"
 
 namespace dcdir::client {
 
@@ -34,24 +35,25 @@ class DirectoryWatcher {
 
  private:
   friend class DirectoryClient;
-  DirectoryWatcher(DirectoryClient* client, v1::GetDirectoryRequest request, Callback callback);
+  DirectoryWatcher(DirectoryClient* client, DirectoryRequest request, Callback callback);
   void Start();
   void Run();
   // Waits up to `d` (real time); false when stopped meanwhile.
   bool WaitFor(absl::Duration d);
 
   DirectoryClient* const client_;
-  const v1::GetDirectoryRequest request_;
+  const DirectoryRequest request_;
   const Callback callback_;
   std::thread thread_;
   mutable std::mutex mu_;
   bool stopped_ ABSL_GUARDED_BY(mu_) = false;
   std::condition_variable stopped_cv_;  // notified by Stop
-  grpc::ClientContext* context_ ABSL_GUARDED_BY(mu_) = nullptr;
+  // Cancels the open stream's call; empty while none is open.
+  std::function<void()> cancel_ ABSL_GUARDED_BY(mu_);
   std::optional<Resolution> latest_ ABSL_GUARDED_BY(mu_);
   int updates_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace dcdir::client
 
-#endif  // DCDIR_CLIENTS_CPP_DIRECTORY_WATCHER_H_
+#endif  // DCDIR_CLIENT_DIRECTORY_WATCHER_H_

@@ -1,5 +1,5 @@
-#ifndef DCDIR_CLIENTS_CPP_ATTEMPT_PLAN_H_
-#define DCDIR_CLIENTS_CPP_ATTEMPT_PLAN_H_
+#ifndef DCDIR_CLIENT_ATTEMPT_PLAN_H_
+#define DCDIR_CLIENT_ATTEMPT_PLAN_H_
 
 // The order in which a client tries DCs, and client-side pinning: a second line of defence that
 // refuses any DC outside the regions/countries the app accepts, even if a server offers it.
@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "dcdir/v1/directory.pb.h"
+#include "dcdir/client/types.h"
 
 namespace dcdir::client {
 
@@ -20,19 +20,19 @@ struct Pinning {
 
   bool empty() const { return regions.empty() && countries.empty(); }
   // Whether a DC may be used.
-  bool Allows(const v1::DataCenter& dc) const;
+  bool Allows(const DataCenter& dc) const;
   // "regions us; countries US" for messages.
   std::string Describe() const;
 };
 
 struct PlannedAttempt {
-  v1::DataCenter datacenter;
+  DataCenter datacenter;
   bool secondary = false;
 };
 
 // A DC the directory offered that pinning refused.
 struct RefusedDatacenter {
-  v1::DataCenter datacenter;
+  DataCenter datacenter;
   bool secondary = false;
 };
 
@@ -47,12 +47,12 @@ struct AttemptPlan {
 // Builds the plan. Pinned-out DCs are dropped before the secondaries are counted. Errors:
 // FAILED_PRECONDITION (reason PINNING_REFUSED_ALL) when pinning leaves nothing to try,
 // UNAVAILABLE (reason EMPTY_DIRECTORY) when the answer offers no DC at all.
-absl::StatusOr<AttemptPlan> BuildAttemptPlan(const v1::Directory& directory,
+absl::StatusOr<AttemptPlan> BuildAttemptPlan(const Directory& directory,
                                              const Pinning& pinning);
 
 // `directory` without the DCs `pinning` refuses.
-v1::Directory FilterDirectory(const v1::Directory& directory, const Pinning& pinning);
+Directory FilterDirectory(const Directory& directory, const Pinning& pinning);
 
 }  // namespace dcdir::client
 
-#endif  // DCDIR_CLIENTS_CPP_ATTEMPT_PLAN_H_
+#endif  // DCDIR_CLIENT_ATTEMPT_PLAN_H_

@@ -1,5 +1,5 @@
-#ifndef DCDIR_CLIENTS_CPP_DIRECTORY_CLIENT_H_
-#define DCDIR_CLIENTS_CPP_DIRECTORY_CLIENT_H_
+#ifndef DCDIR_CLIENT_DIRECTORY_CLIENT_H_
+#define DCDIR_CLIENT_DIRECTORY_CLIENT_H_
 
 // What a client app embeds to find its data centers at startup:
 //
@@ -8,18 +8,19 @@
 //   options.cache_dir = "/var/cache/myapp";
 //   options.pinning.countries = {"US"};
 //   auto client = dcdir::client::DirectoryClient::Create(options);
-//   dcdir::v1::GetDirectoryRequest request;
-//   request.set_client_country("US");
+//   dcdir::client::DirectoryRequest request;
+//   request.client_country = "US";
 //   auto resolution = (*client)->Resolve(request);
 //   auto connection = (*client)->Connect(request, *resolution, TryMyGateway);
 //
-// Never throws; every fallible call returns absl::Status / StatusOr. Thread-safe.
+// Never throws; every fallible call returns absl::Status / StatusOr. Thread-safe. The API uses
+// only the value types of dcdir/client/types.h: the generated protobuf code stays inside the
+// library (docs/CLIENTS.md).
 
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,15 +29,23 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "clients/cpp/attempt_plan.h"
-#include "clients/cpp/clock.h"
-#include "clients/cpp/directory_cache.h"
-#include "clients/cpp/directory_stub.h"
-#include "clients/cpp/rtt_store.h"
+#include "dcdir/client/attempt_plan.h"
+#include "dcdir/client/clock.h"
+#include "dcdir/client/tls_options.h"
+#include "dcdir/client/types.h"
 
 namespace dcdir::client {
 
+class DirectoryCache;
 class DirectoryWatcher;
+class RttStore;
+
+// The gRPC calls the library makes, behind an abstract stub so that tests can put a fake in its
+// place. Defined in the library's sources (clients/cpp/directory_stub.h) and not installed:
+// apps leave ClientOptions::stub_factory empty.
+class DirectoryStub;
+// Makes the stub for one directory address ("host:port").
+using StubFactory = std::function<std::shared_ptr<DirectoryStub>(const std::string& address)>;
 
 // Exponential backoff with jitter: the n-th wait is uniform in
 // [(1 - jitter) * b, b] with b = min(initial * multiplier^n, maximum).
@@ -71,7 +80,9 @@ struct ClientOptions {
   std::function<void(const RefusedDatacenter&)> on_refused;
   // Time source (default: the real clock).
   std::shared_ptr<const Clock> clock;
-  // How stubs are made (default: insecure channels).
+  // TLS towards the directory servers (default: plaintext).
+  ClientTlsOptions tls;
+  // How stubs are made (default: one channel per address with `tls`). Tests only.
   StubFactory stub_factory;
   // Seed of the backoff jitter; 0 picks a random one.
   uint64_t seed = 0;
@@ -81,7 +92,7 @@ enum class Source { kServer, kCache };
 
 struct Resolution {
   // The answer, without the DCs pinning refused.
-  v1::Directory directory;
+  Directory directory;
   // What to try, in order.
   AttemptPlan plan;
   Source source = Source::kServer;
@@ -95,18 +106,19 @@ struct Resolution {
 
 // Where Connect ended up.
 struct Connection {
-  v1::DataCenter datacenter;
+  DataCenter datacenter;
   // DCs tried, including the one connected to.
   int attempts = 0;
   // True when it is a secondary.
   bool fallback = false;
   // The server's answer to ReportFallback (cross_border), or why it could not be sent.
-  absl::StatusOr<v1::ReportFallbackResponse> report;
+  absl::StatusOr<ReportFallbackResult> report;
 };
 
 class DirectoryClient {
  public:
-  // INVALID_ARGUMENT when `options` are unusable (no addresses, non-positive deadlines).
+  // INVALID_ARGUMENT when `options` are unusable (no addresses, non-positive deadlines, half a
+  // TLS client certificate); NOT_FOUND when a TLS file cannot be read.
   static absl::StatusOr<std::unique_ptr<DirectoryClient>> Create(ClientOptions options);
   ~DirectoryClient();
 
@@ -116,7 +128,7 @@ class DirectoryClient {
   // as is: fail closed. Only when no server answered at all is the disk cache used, and only
   // within the answer's ttl + options.max_stale. FAILED_PRECONDITION PINNING_REFUSED_ALL when
   // pinning refuses every offered DC.
-  absl::StatusOr<Resolution> Resolve(const v1::GetDirectoryRequest& request);
+  absl::StatusOr<Resolution> Resolve(const DirectoryRequest& request);
 
   // Tries the plan in order with `try_connect`; on the first success reports it with
   // ReportFallback (one attempt per address) and returns it. UNAVAILABLE when every DC failed.
@@ -124,26 +136,25 @@ class DirectoryClient {
   // connect RTT: make try_connect do the connection handshake and nothing else, or record a
   // better measurement yourself with RecordRtt.
   absl::StatusOr<Connection> Connect(
-      const v1::GetDirectoryRequest& request, const Resolution& resolution,
-      const std::function<absl::Status(const v1::DataCenter&)>& try_connect);
+      const DirectoryRequest& request, const Resolution& resolution,
+      const std::function<absl::Status(const DataCenter&)>& try_connect);
 
   // Tells the directory which DC the client ended up on. INVALID_ARGUMENT when `dc_id` is not in
   // the resolution's plan (never report a refused DC as used).
-  absl::StatusOr<v1::ReportFallbackResponse> ReportFallback(
-      const v1::GetDirectoryRequest& request, const Resolution& resolution,
+  absl::StatusOr<ReportFallbackResult> ReportFallback(
+      const DirectoryRequest& request, const Resolution& resolution,
       const std::string& dc_id, int attempts);
 
   // Remembers a round trip measured to a DC; Resolve sends it (with its age) until it is older
   // than options.rtt.max_age.
   void RecordRtt(const std::string& datacenter_id, absl::Duration rtt);
   // The RTTs Resolve would send now.
-  std::vector<MeasuredRtt> ObservedRtts() const { return rtts_.Fresh(options_.clock->Now()); }
+  std::vector<MeasuredRtt> ObservedRtts() const;
 
   // Starts a background WatchDirectory that keeps a plan current (see DirectoryWatcher).
   // `on_update` is called from the watcher's thread for every new answer or error.
   std::unique_ptr<DirectoryWatcher> Watch(
-      v1::GetDirectoryRequest request,
-      std::function<void(const absl::StatusOr<Resolution>&)> on_update);
+      DirectoryRequest request, std::function<void(const absl::StatusOr<Resolution>&)> on_update);
 
   const ClientOptions& options() const { return options_; }
 
@@ -153,19 +164,16 @@ class DirectoryClient {
 
   std::shared_ptr<DirectoryStub> StubFor(const std::string& address);
   // Applies pinning (logging and reporting refusals) and builds the resolution.
-  absl::StatusOr<Resolution> MakeResolution(const v1::Directory& directory, Source source,
+  absl::StatusOr<Resolution> MakeResolution(Directory directory, Source source,
                                             std::string address, absl::Time fetched_at,
                                             int rpc_attempts);
-  // Stores a good answer in the disk cache (logs on failure).
-  void SaveToCache(const v1::GetDirectoryRequest& request, const v1::Directory& directory,
-                   absl::Time fetched_at);
-  absl::StatusOr<Resolution> FromCache(const v1::GetDirectoryRequest& request,
+  absl::StatusOr<Resolution> FromCache(const DirectoryRequest& request,
                                        const absl::Status& last_error);
   absl::Duration NextBackoff(int retry);
 
   ClientOptions options_;
-  std::optional<DirectoryCache> cache_;
-  RttStore rtts_;
+  std::unique_ptr<const DirectoryCache> cache_;  // null: no disk cache
+  std::unique_ptr<RttStore> rtts_;
   std::mutex mu_;
   absl::flat_hash_map<std::string, std::shared_ptr<DirectoryStub>> stubs_ ABSL_GUARDED_BY(mu_);
   uint64_t rng_state_ ABSL_GUARDED_BY(mu_);
@@ -173,4 +181,4 @@ class DirectoryClient {
 
 }  // namespace dcdir::client
 
-#endif  // DCDIR_CLIENTS_CPP_DIRECTORY_CLIENT_H_
+#endif  // DCDIR_CLIENT_DIRECTORY_CLIENT_H_

@@ -1,5 +1,5 @@
-#ifndef DCDIR_CLIENTS_CPP_CLOCK_H_
-#define DCDIR_CLIENTS_CPP_CLOCK_H_
+#ifndef DCDIR_CLIENT_CLOCK_H_
+#define DCDIR_CLIENT_CLOCK_H_
 
 // The client library reads the time and sleeps only through this interface, so tests can run
 // cache expiry and retry backoff on a fake clock without sleeping.
@@ -27,4 +27,4 @@ class RealClock final : public Clock {
 
 }  // namespace dcdir::client
 
-#endif  // DCDIR_CLIENTS_CPP_CLOCK_H_
+#endif  // DCDIR_CLIENT_CLOCK_H_

@@ -1,8 +1,8 @@
-#ifndef DCDIR_TESTS_CLIENTS_SUBPROCESS_H_
-#define DCDIR_TESTS_CLIENTS_SUBPROCESS_H_
+#ifndef DCDIR_TESTS_TESTING_SUBPROCESS_H_
+#define DCDIR_TESTS_TESTING_SUBPROCESS_H_
 
-// Child processes for the CLI and agent tests: stdout/stderr go to files in a temp dir, waits
-// are bounded, and a child still running at destruction is killed.
+// Child processes for the tests that run the real binaries: stdout/stderr go to files in a temp
+// dir, waits are bounded, and a child still running at destruction is killed.
 
 #include <signal.h>
 #include <spawn.h>
@@ -35,7 +35,10 @@ inline std::string ReadFile(const std::string& path) {
 
 class Subprocess {
  public:
-  explicit Subprocess(const std::vector<std::string>& argv) {
+  // Runs argv[0] (a path) with the test's environment plus `env` ("NAME=value" entries, which
+  // replace variables of the same name).
+  explicit Subprocess(const std::vector<std::string>& argv,
+                      const std::vector<std::string>& env = {}) {
     static int counter = 0;
     const std::string dir = MakeTempDir();
     out_path_ = dir + "/stdout." + std::to_string(counter);
@@ -49,7 +52,19 @@ class Subprocess {
     std::vector<char*> args;
     for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
-    const int rc = posix_spawn(&pid_, args[0], &actions, nullptr, args.data(), environ);
+    std::vector<std::string> env_strings;
+    for (char** e = environ; *e != nullptr; ++e) {
+      const std::string entry(*e);
+      const std::string name = entry.substr(0, entry.find('='));
+      bool replaced = false;
+      for (const std::string& extra : env) replaced = replaced || extra.rfind(name + "=", 0) == 0;
+      if (!replaced) env_strings.push_back(entry);
+    }
+    env_strings.insert(env_strings.end(), env.begin(), env.end());
+    std::vector<char*> envp;
+    for (std::string& e : env_strings) envp.push_back(e.data());
+    envp.push_back(nullptr);
+    const int rc = posix_spawn(&pid_, args[0], &actions, nullptr, args.data(), envp.data());
     posix_spawn_file_actions_destroy(&actions);
     EXPECT_EQ(rc, 0) << "cannot start " << argv[0];
     if (rc != 0) pid_ = -1;
@@ -110,4 +125,4 @@ inline RunResult RunCommand(const std::vector<std::string>& argv) {
 
 }  // namespace dcdir::testing
 
-#endif  // DCDIR_TESTS_CLIENTS_SUBPROCESS_H_
+#endif  // DCDIR_TESTS_TESTING_SUBPROCESS_H_

@@ -1,0 +1,169 @@
+// The compliance ratchet (service/core/compliance_diff.h): every kind of loosening a reload can
+// carry, and tightening, on the example world.
+
+#include "service/core/compliance_diff.h"
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/testing/example_world.h"
+
+namespace dcdir::core {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+
+std::shared_ptr<const Topology> Compile(World w, const std::string& version) {
+  w.version = version;
+  auto t = Topology::Compile(std::move(w));
+  EXPECT_TRUE(t.ok()) << t.status();
+  return *t;
+}
+
+DenyRule* Rule(World& w, const std::string& name) {
+  for (DenyRule& r : w.deny_rules) {
+    if (r.name == name) return &r;
+  }
+  ADD_FAILURE() << "no rule " << name;
+  return nullptr;
+}
+
+// The clients that got `dc` in `pairs`.
+std::vector<std::string> ClientsOf(const std::vector<PairChange>& pairs, const std::string& dc) {
+  std::vector<std::string> out;
+  for (const PairChange& p : pairs) {
+    if (p.datacenter == dc) out.push_back(p.client);
+  }
+  return out;
+}
+
+// Clients that only cn-sovereign keeps away from mainland China: every country the example world
+// maps outside eu (eu-residency) and cn, plus any other country (homed in us).
+size_t OutsideEuAndCn() {
+  size_t n = 1;
+  for (const auto& [country, region] : testing::ExampleWorld().countries) {
+    if (region != "eu" && region != "cn") ++n;
+  }
+  return n;
+}
+
+TEST(ComplianceDiffTest, SameWorldChangesNothing) {
+  const auto served = Compile(testing::ExampleWorld(), "0000000000000001");
+  const auto next = Compile(testing::ExampleWorld(), "0000000000000002");
+  const ComplianceDiff d = DiffCompliance(*served, *next);
+  EXPECT_THAT(d.loosened, IsEmpty());
+  EXPECT_THAT(d.tightened, IsEmpty());
+  EXPECT_FALSE(d.loosens());
+}
+
+TEST(ComplianceDiffTest, ADroppedRuleLoosensEveryPairItDenied) {
+  World w = testing::ExampleWorld();
+  w.deny_rules.erase(w.deny_rules.begin());  // cn-sovereign
+  const auto served = Compile(testing::ExampleWorld(), "0000000000000001");
+  const auto next = Compile(w, "0000000000000002");
+  const ComplianceDiff d = DiffCompliance(*served, *next);
+  ASSERT_TRUE(d.loosens());
+  // Every client outside eu and cn (27: eu-residency still keeps Europe's clients home) x both
+  // cn DCs.
+  EXPECT_EQ(OutsideEuAndCn(), 27u);
+  EXPECT_EQ(d.loosened.size(), 2 * OutsideEuAndCn());
+  for (const PairChange& p : d.loosened) {
+    EXPECT_EQ(p.rule, "cn-sovereign");
+    EXPECT_TRUE(p.datacenter == "cn-pek" || p.datacenter == "cn-sha") << p.datacenter;
+    EXPECT_NE(p.client, "CN");
+  }
+  EXPECT_EQ(d.loosened.front(), (PairChange{"PR", "us", "cn-pek", "cn-sovereign"}));
+  EXPECT_EQ(RuleFate(*served, *next, "cn-sovereign"), "removed");
+  EXPECT_THAT(d.tightened, IsEmpty());
+}
+
+TEST(ComplianceDiffTest, ANarrowedSelectorLoosensWhatItNoLongerCovers) {
+  World w = testing::ExampleWorld();
+  Rule(w, "cn-sovereign")->datacenters = {
+      Condition{SelectorField::kDataCenter, false, {"cn-sha"}}};
+  const auto served = Compile(testing::ExampleWorld(), "0000000000000001");
+  const auto next = Compile(w, "0000000000000002");
+  const ComplianceDiff d = DiffCompliance(*served, *next);
+  EXPECT_EQ(ClientsOf(d.loosened, "cn-sha").size(), 0u);
+  EXPECT_EQ(ClientsOf(d.loosened, "cn-pek").size(), OutsideEuAndCn());  // all but CN, + other
+  EXPECT_EQ(RuleFate(*served, *next, "cn-sovereign"), "changed");
+}
+
+TEST(ComplianceDiffTest, ACountryMovedToAnotherRegionLoosensAndTightens) {
+  World w = testing::ExampleWorld();
+  for (auto& [country, region] : w.countries) {
+    if (country == "MO") region = "cn";  // Macau's clients now homed in mainland China
+  }
+  const auto served = Compile(testing::ExampleWorld(), "0000000000000001");
+  const auto next = Compile(w, "0000000000000002");
+  const ComplianceDiff d = DiffCompliance(*served, *next);
+  EXPECT_THAT(d.loosened, ElementsAre(PairChange{"MO", "cn", "cn-pek", "cn-sovereign"},
+                                      PairChange{"MO", "cn", "cn-sha", "cn-sovereign"}));
+  EXPECT_EQ(RuleFate(*served, *next, "cn-sovereign"), "unchanged");
+  EXPECT_EQ(d.tightened.size(), 19u);  // every DC outside cn, now by cn-residency
+  for (const PairChange& p : d.tightened) {
+    EXPECT_EQ(p.client, "MO");
+    EXPECT_EQ(p.rule, "cn-residency");
+  }
+}
+
+TEST(ComplianceDiffTest, ADcMovedToAnotherRegionLoosens) {
+  World w = testing::ExampleWorld();
+  for (DataCenter& dc : w.datacenters) {
+    if (dc.id == "cn-pek") dc.region = "hk";
+  }
+  for (Region& r : w.regions) {
+    if (r.id == "cn") r.primaries = {"cn-sha"};
+  }
+  const auto served = Compile(testing::ExampleWorld(), "0000000000000001");
+  const auto next = Compile(w, "0000000000000002");
+  const ComplianceDiff d = DiffCompliance(*served, *next);
+  EXPECT_EQ(ClientsOf(d.loosened, "cn-pek").size(), OutsideEuAndCn());
+  EXPECT_THAT(ClientsOf(d.loosened, "cn-sha"), IsEmpty());
+  // ... and mainland-China clients lose it (cn-residency now denies a DC outside cn).
+  EXPECT_THAT(d.tightened, ElementsAre(PairChange{"CN", "cn", "cn-pek", "cn-residency"}));
+}
+
+TEST(ComplianceDiffTest, ANewDcTheServedRulesWouldDenyIsALoosening) {
+  // The served rules deny region cn's DCs to outsiders; the new config adds a mainland DC in a
+  // new region "cn2" and no rule about it.
+  World w = testing::ExampleWorld();
+  w.regions.push_back(Region{"cn2", "Mainland China 2", {23.13, 113.26}, {"cn-can"}, {}});
+  w.datacenters.push_back(DataCenter{"cn-can", "cn2", "CN", "Guangzhou", {23.13, 113.26},
+                                     {"gw.cn-can.dcdir.example:443"}, 100000});
+  const auto served = Compile(testing::ExampleWorld(), "0000000000000001");
+  const auto next = Compile(w, "0000000000000002");
+  // The served rules select by region id: cn2 is not cn, so they would not deny cn-can either:
+  // no loosening (a rule that should cover it must say so, e.g. by country).
+  EXPECT_FALSE(DiffCompliance(*served, *next).loosens());
+  // A served rule selecting by country would have denied it: now a loosening.
+  World by_country = testing::ExampleWorld();
+  Rule(by_country, "cn-sovereign")->datacenters = {
+      Condition{SelectorField::kCountry, false, {"CN"}}};
+  World next_by_country = w;
+  Rule(next_by_country, "cn-sovereign")->datacenters = {
+      Condition{SelectorField::kRegion, false, {"cn"}}};
+  const auto served2 = Compile(by_country, "0000000000000003");
+  const auto next2 = Compile(next_by_country, "0000000000000004");
+  const ComplianceDiff d = DiffCompliance(*served2, *next2);
+  EXPECT_EQ(ClientsOf(d.loosened, "cn-can").size(), OutsideEuAndCn());
+  EXPECT_THAT(ClientsOf(d.loosened, "cn-pek"), IsEmpty());
+}
+
+TEST(ComplianceDiffTest, ANewRuleOnlyTightens) {
+  World w = testing::ExampleWorld();
+  w.deny_rules.push_back(DenyRule{"jp-no-hk", {Condition{SelectorField::kCountry, false, {"JP"}}},
+                                  {Condition{SelectorField::kDataCenter, false, {"hk-hkg"}}}});
+  const auto served = Compile(testing::ExampleWorld(), "0000000000000001");
+  const auto next = Compile(w, "0000000000000002");
+  const ComplianceDiff d = DiffCompliance(*served, *next);
+  EXPECT_FALSE(d.loosens());
+  EXPECT_THAT(d.tightened, ElementsAre(PairChange{"JP", "jp", "hk-hkg", "jp-no-hk"}));
+}
+
+}  // namespace
+}  // namespace dcdir::core
