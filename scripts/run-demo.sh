@@ -80,12 +80,14 @@ ctl explain --country US --subdivision US-WA --rtt us-den=12 --client_id demo-cl
 section "Gradual spillover: br-gru at congestion 0.80 (spill_start 0.70, congested at 0.85)"
 ctl report-health --dc br-gru --status healthy --congestion 0.1 >/dev/null
 ctl report-health --dc br-gru --status healthy --congestion 0.80
-moved=0
+moved=0; example=""
 for k in $(seq 40); do
-  [[ "$(first_dc get --country BR --location -23.55,-46.63 --client_id "c${k}")" == mx-qro ]] && moved=$((moved + 1))
+  if [[ "$(first_dc get --country BR --location -23.55,-46.63 --client_id "c${k}")" == mx-qro ]]; then
+    moved=$((moved + 1)); example="${example:-c${k}}"
+  fi
 done
-echo "${moved} of 40 Sao Paulo clients now get mx-qro first (expected share (0.80-0.70)/(0.85-0.70) = 67%); the same ones every time:"
-ctl explain --country BR --location -23.55,-46.63 --client_id c1 | grep -E 'DC |br-gru|mx-qro'
+echo "${moved} of 40 Sao Paulo clients now get mx-qro first (expected share (0.80-0.70)/(0.85-0.70) = 67%; the same clients every time). Client ${example}:"
+ctl explain --country BR --location -23.55,-46.63 --client_id "${example:-c1}" | grep -E 'DC |br-gru|mx-qro'
 ctl report-health --dc br-gru --status healthy --congestion 0.1 >/dev/null
 
 section "US outage: all four US DCs report DOWN"
