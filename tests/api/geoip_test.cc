@@ -243,5 +243,28 @@ TEST_F(GeoIpTest, DeclaredLocationIsNotOverriddenByGeoIp) {
   EXPECT_NE(d.primaries(0).id(), "us-sjc");
 }
 
+// Run by tests/api/real_geoip_check.sh with a real public database (ctest
+// dcdir_real_geoip_check); skipped when DCDIR_REAL_GEOIP_DB is not set.
+TEST(RealGeoIpDatabaseTest, WellKnownAddressesHaveTheirCountries) {
+  const char* path = std::getenv("DCDIR_REAL_GEOIP_DB");
+  if (path == nullptr) GTEST_SKIP() << "DCDIR_REAL_GEOIP_DB not set (see tests/api/real_geoip_check.sh)";
+  auto db = geoip::GeoIpDatabase::Open(path);
+  ASSERT_TRUE(db.ok()) << db.status();
+  const std::pair<const char*, const char*> known[] = {
+      {"8.8.8.8", "US"},       // Google Public DNS
+      {"1.1.1.1", "AU"},       // APNIC's research prefix (Cloudflare DNS)
+      {"193.0.6.139", "NL"},   // RIPE NCC, Amsterdam
+      {"200.160.2.3", "BR"},   // NIC.br
+      {"133.11.0.1", "JP"},    // University of Tokyo
+      {"2001:4860:4860::8888", "US"},
+  };
+  for (const auto& [ip, country] : known) {
+    const geoip::GeoIpResult r = (*db)->Lookup(*ParseIp(ip));
+    EXPECT_EQ(r.country, country) << ip;
+    EXPECT_FALSE(r.location.has_value()) << ip << ": a country-only database";
+  }
+  EXPECT_EQ((*db)->Lookup(*ParseIp("127.0.0.1")).country, "");  // reserved: no entry
+}
+
 }  // namespace
 }  // namespace dcdir
