@@ -42,6 +42,7 @@
 #include "service/core/clock.h"
 #include "service/core/topology.h"
 #include "service/metrics/metrics_http.h"
+#include "service/geoip/geoip_database.h"
 #include "service/store/in_memory_store.h"
 #include "service/store/redis_store.h"
 #include "service/store/redis_url.h"
@@ -152,6 +153,14 @@ ABSL_FLAG(absl::Duration, listener_watchdog_period, absl::Seconds(5),
           "Every this long, check that the gRPC port's accept loop runs and that the server "
           "answers a health Check; after 3 failures in a row the process exits 1 so that an "
           "orchestrator restarts it. 0: no watchdog.");
+ABSL_FLAG(std::string, geoip_db, "",
+          "GeoIP database (MaxMind DB format, e.g. GeoLite2-City.mmdb or an @ip-location-db "
+          ".mmdb): a request without client_location is located by its client's address, and "
+          "one without client_country gets its country (a declared country always wins). "
+          "Opened once at start; a missing or bad file is a start-up error. Empty: no GeoIP.");
+ABSL_FLAG(std::string, trusted_proxies, "",
+          "Comma-separated CIDRs of proxies (e.g. the ingress) whose x-forwarded-for / forwarded "
+          "headers name the client for GeoIP; any other peer's headers are ignored.");
 ABSL_FLAG(double, fallback_reports_per_second, 1000,
           "Server-wide limit of ReportFallback calls (RESOURCE_EXHAUSTED above).");
 
@@ -385,6 +394,22 @@ int main(int argc, char** argv) {
     auto token = ReadSecretFile(token_file, "auth token");
     if (!token.ok()) return Fatal(std::string(token.status().message()));
     options.auth_token = *std::move(token);
+  }
+
+  std::unique_ptr<dcdir::geoip::ClientLocator> locator;
+  {
+    auto trusted = dcdir::geoip::ParseCidrList(absl::GetFlag(FLAGS_trusted_proxies));
+    if (!trusted.ok()) return Fatal(absl::StrCat("--trusted_proxies: ", trusted.status().message()));
+    if (const std::string path = absl::GetFlag(FLAGS_geoip_db); !path.empty()) {
+      auto db = dcdir::geoip::GeoIpDatabase::Open(path);
+      if (!db.ok()) return Fatal(std::string(db.status().message()));
+      DCDIR_LOG(kInfo) << "geoip: " << path << " (" << (*db)->description() << "), "
+                       << trusted->size() << " trusted proxy network(s)";
+      locator = std::make_unique<dcdir::geoip::ClientLocator>(*std::move(db), *std::move(trusted));
+      options.geoip = locator.get();
+    } else if (!trusted->empty()) {
+      return Fatal("--trusted_proxies needs --geoip_db (the forwarded address is only used for GeoIP)");
+    }
   }
 
   std::unique_ptr<dcdir::store::Store> store;

@@ -21,16 +21,50 @@ absl::Duration Since(Clock::time_point start) {
 const ApiError kNotReady{grpc::StatusCode::UNAVAILABLE, "NOT_READY",
                          "the directory has no snapshot yet (store not loaded); retry shortly"};
 
-core::AnswerRequest ToCore(const v1::GetDirectoryRequest& request, const std::string& country) {
-  core::AnswerRequest r;
-  r.country = country;
-  r.tenant_id = request.tenant_id();
-  r.client_id = request.client_id();
-  r.max_secondaries = request.max_secondaries();
-  return r;
+// The value of a request header, several lines joined with ","; "" when absent.
+std::string Header(const grpc::ServerContextBase& context, const char* name) {
+  std::string out;
+  const auto range = context.client_metadata().equal_range(name);
+  for (auto it = range.first; it != range.second; ++it) {
+    if (!out.empty()) out += ",";
+    out.append(it->second.data(), it->second.size());
+  }
+  return out;
 }
 
 }  // namespace
+
+core::AnswerRequest DirectoryServiceImpl::Located::ToCore(
+    const v1::GetDirectoryRequest& request) const {
+  core::AnswerRequest r;
+  r.country = fields.country;
+  r.tenant_id = request.tenant_id();
+  r.client_id = request.client_id();
+  r.max_secondaries = request.max_secondaries();
+  r.subdivision = fields.subdivision;
+  r.location = fields.location;
+  r.geoip_location = geoip_location;
+  r.observed_rtts = fields.observed_rtts;
+  return r;
+}
+
+std::optional<ApiError> DirectoryServiceImpl::Locate(const grpc::ServerContextBase& context,
+                                                     const v1::GetDirectoryRequest& request,
+                                                     Located* out) const {
+  if (auto e = ValidateDirectoryRequest(request, &out->fields)) return e;
+  out->country_declared = !request.client_country().empty();
+  out->geoip_location.reset();
+  // GeoIP only when it can add something: a country or a location.
+  const bool need_country = out->fields.country.empty();
+  if (context_.locator != nullptr && (need_country || !out->fields.location.has_value())) {
+    const geoip::GeoIpResult found = context_.locator->Locate(
+        context.peer(), Header(context, "x-forwarded-for"), Header(context, "forwarded"));
+    if (need_country) out->fields.country = found.country;  // a declared country always wins
+    out->geoip_location = found.location;
+  }
+  if (out->fields.country.empty()) return MissingCountryError(context_.locator != nullptr);
+  return std::nullopt;
+}
 
 // One WatchDirectory stream. Sends the current answer, then a new one only when the answer
 // (ignoring snapshot_version and generated_at) changes. Ends with the error GetDirectory
@@ -42,14 +76,12 @@ class Watcher final : public grpc::ServerWriteReactor<v1::Directory> {
       : service_(service), context_(context), request_(request) {}
 
   void Start() {
-    std::string country;
-    if (auto e = ValidateDirectoryRequest(request_, &country)) {
+    if (auto e = service_->Locate(*context_, request_, &located_)) {
       Record(core::kNoIndex, e->code);
       std::lock_guard<std::mutex> lock(mu_);
       FinishLocked(Reply(context_, *e));
       return;
     }
-    country_ = country;
     if (!service_->hub().Register(this)) {
       Record(core::kNoIndex, grpc::StatusCode::RESOURCE_EXHAUSTED);
       std::lock_guard<std::mutex> lock(mu_);
@@ -71,9 +103,9 @@ class Watcher final : public grpc::ServerWriteReactor<v1::Directory> {
       return;
     }
     v1::Directory next;
-    const DirectoryServiceImpl::Computed computed = service_->Compute(request_, country_, &next);
+    const DirectoryServiceImpl::Computed computed = service_->Compute(request_, located_, &next);
     if (computed.error) {
-      service_->Count(request_, country_, computed);
+      service_->Count(request_, located_, computed);
       Record(computed.answer.region, computed.error->code);
       FinishLocked(Reply(context_, *computed.error));
       return;
@@ -84,7 +116,7 @@ class Watcher final : public grpc::ServerWriteReactor<v1::Directory> {
     std::string serialized;
     key.SerializeToString(&serialized);
     if (serialized == last_sent_) return;
-    service_->Count(request_, country_, computed);
+    service_->Count(request_, located_, computed);
     Record(computed.answer.region, grpc::StatusCode::OK);
     last_sent_ = std::move(serialized);
     message_ = std::move(next);
@@ -136,7 +168,7 @@ class Watcher final : public grpc::ServerWriteReactor<v1::Directory> {
   DirectoryServiceImpl* const service_;
   grpc::CallbackServerContext* const context_;
   const v1::GetDirectoryRequest request_;
-  std::string country_;
+  DirectoryServiceImpl::Located located_;  // views into request_
   std::mutex mu_;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
@@ -189,7 +221,7 @@ DirectoryServiceImpl::DirectoryServiceImpl(ServiceContext context, audit::AuditS
 }
 
 DirectoryServiceImpl::Computed DirectoryServiceImpl::Compute(
-    const v1::GetDirectoryRequest& request, const std::string& country,
+    const v1::GetDirectoryRequest& request, const Located& located,
     v1::Directory* response) const {
   Computed c;
   c.snapshot = context_.state->Current();
@@ -197,19 +229,22 @@ DirectoryServiceImpl::Computed DirectoryServiceImpl::Compute(
     c.error = kNotReady;
     return c;
   }
-  c.answer = core::ComputeAnswer(*c.snapshot, ToCore(request, country));
+  const std::string& country = located.fields.country;
+  c.answer = core::ComputeAnswer(*c.snapshot, located.ToCore(request));
   if (c.answer.error != core::AnswerError::kNone) {
     c.error = AnswerToError(*c.snapshot, c.answer, country);
   } else {
     FillDirectory(*c.snapshot, c.answer, context_.clock->Now(), response);
+    if (!located.country_declared) response->set_client_country(country);
   }
   return c;
 }
 
 void DirectoryServiceImpl::Count(const v1::GetDirectoryRequest& request,
-                                 const std::string& country, const Computed& computed) const {
+                                 const Located& located, const Computed& computed) const {
   if (computed.snapshot == nullptr) return;
-  core::ForEachComplianceExclusion(*computed.snapshot, ToCore(request, country), computed.answer,
+  const std::string& country = located.fields.country;
+  core::ForEachComplianceExclusion(*computed.snapshot, located.ToCore(request), computed.answer,
                                    [&](uint32_t, int32_t rule) {
                                      context_.metrics->RecordComplianceExclusion(rule);
                                    });
@@ -225,12 +260,12 @@ grpc::ServerUnaryReactor* DirectoryServiceImpl::GetDirectory(
     v1::Directory* response) {
   const auto start = Clock::now();
   auto* reactor = context->DefaultReactor();
-  std::string country;
+  Located located;
   uint32_t region = core::kNoIndex;
-  std::optional<ApiError> error = ValidateDirectoryRequest(*request, &country);
+  std::optional<ApiError> error = Locate(*context, *request, &located);
   if (!error) {
-    const Computed computed = Compute(*request, country, response);
-    Count(*request, country, computed);
+    const Computed computed = Compute(*request, located, response);
+    Count(*request, located, computed);
     region = computed.answer.region;
     error = computed.error;
   }
@@ -253,19 +288,26 @@ grpc::ServerUnaryReactor* DirectoryServiceImpl::ExplainDirectory(
     v1::DirectoryExplanation* response) {
   const auto start = Clock::now();
   auto* reactor = context->DefaultReactor();
-  std::string country;
+  Located located;
   uint32_t region = core::kNoIndex;
-  std::optional<ApiError> error = ValidateDirectoryRequest(*request, &country);
+  std::optional<ApiError> error = Locate(*context, *request, &located);
   const auto snapshot = context_.state->Current();
   if (!error && snapshot == nullptr) error = kNotReady;
   if (!error) {
-    const core::Explanation explanation = core::Explain(*snapshot, ToCore(*request, country));
+    const std::string& country = located.fields.country;
+    const core::AnswerRequest core_request = located.ToCore(*request);
+    const core::Explanation explanation = core::Explain(*snapshot, core_request);
     region = explanation.answer.region;
     if (explanation.answer.error == core::AnswerError::kCountryNotMapped) {
       error = AnswerToError(*snapshot, explanation.answer, country);
     } else {
       FillExplanation(*snapshot, explanation, country, context_.clock->Now(),
                       context_.state->HealthToWall(), response);
+      response->set_client_country(country);
+      response->set_client_subdivision(located.fields.subdivision);
+      if (!located.country_declared && response->has_directory()) {
+        response->mutable_directory()->set_client_country(country);
+      }
     }
   }
   const grpc::Status status = error ? Reply(context, *error) : grpc::Status::OK;

@@ -40,7 +40,8 @@ absl::StatusOr<std::unique_ptr<DcdirServer>> DcdirServer::Start(
                                                         options.state);
   s->auth_ = std::make_unique<Authenticator>(
       options.auth_token, !options.tls.cert_file.empty() && !options.tls.client_ca_file.empty());
-  ServiceContext context{s->state_.get(), s->metrics_.get(), clock, s->auth_.get()};
+  ServiceContext context{s->state_.get(), s->metrics_.get(), clock, s->auth_.get(),
+                         options.geoip};
   s->directory_ = std::make_unique<DirectoryServiceImpl>(context, options.audit);
   s->directory_->hub().set_max_watchers(options.max_watch_streams);
   s->reporting_ = std::make_unique<ReportingServiceImpl>(

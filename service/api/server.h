@@ -82,6 +82,9 @@ struct ServerOptions {
   // Hears of every cross-border fallback answer sent (the audit trail); null: none. Must
   // outlive the server.
   audit::AuditSink* audit = nullptr;
+  // GeoIP for requests without a location or country (--geoip_db, --trusted_proxies); null:
+  // none. Must outlive the server.
+  const geoip::ClientLocator* geoip = nullptr;
 };
 
 // The grpc.health.v1 service name that says "this process is alive" (liveness probes), apart
