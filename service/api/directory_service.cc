@@ -22,19 +22,22 @@ absl::Duration Since(Clock::time_point start) {
 const ApiError kNotReady{grpc::StatusCode::UNAVAILABLE, "NOT_READY",
                          "the directory has no snapshot yet (store not loaded); retry shortly"};
 
-core::AnswerRequest ToCore(const v1::GetDirectoryRequest& request, const std::string& country) {
-  core::AnswerRequest r;
-  r.country = country;
-  r.tenant_id = request.tenant_id();
-  r.client_id = request.client_id();
-  r.max_secondaries = request.max_secondaries();
-  return r;
+// The value of a request header, several lines joined with ","; "" when absent.
+std::string Header(const grpc::ServerContextBase& context, const char* name) {
+  std::string out;
+  const auto range = context.client_metadata().equal_range(name);
+  for (auto it = range.first; it != range.second; ++it) {
+    if (!out.empty()) out += ",";
+    out.append(it->second.data(), it->second.size());
+  }
+  return out;
 }
 
 }  // namespace
 
 // What a watcher's message says, without snapshot_version and generated_at: the region, the
-// picks with each DC's shown state, the flags, staleness and the config version. Two answers
+// picks with each DC's shown state, the flags, staleness, the location source and the config
+// version (which covers every config-static field: DC names, endpoints, TTL). Two answers
 // with the same key make the same message (FillDirectory), so a watcher compares keys (a few
 // hundred bytes, no protobuf work) and builds a message only when its key changed.
 std::string WatchKey(const core::Snapshot& snapshot, const core::Answer& answer) {
@@ -46,6 +49,7 @@ std::string WatchKey(const core::Snapshot& snapshot, const core::Answer& answer)
   put(answer.fallback_active);
   put(answer.secondary_attempts);
   put(snapshot.stale);
+  put(answer.location_source);
   for (const auto* picks : {&answer.primaries, &answer.secondaries}) {
     put(picks->size());
     for (const core::Pick& p : *picks) {
@@ -60,6 +64,38 @@ std::string WatchKey(const core::Snapshot& snapshot, const core::Answer& answer)
   }
   key.append(snapshot.topology->world().version);
   return key;
+}
+
+core::AnswerRequest DirectoryServiceImpl::Located::ToCore(
+    const v1::GetDirectoryRequest& request) const {
+  core::AnswerRequest r;
+  r.country = fields.country;
+  r.tenant_id = request.tenant_id();
+  r.client_id = request.client_id();
+  r.max_secondaries = request.max_secondaries();
+  r.subdivision = fields.subdivision;
+  r.location = fields.location;
+  r.geoip_location = geoip_location;
+  r.observed_rtts = fields.observed_rtts;
+  return r;
+}
+
+std::optional<ApiError> DirectoryServiceImpl::Locate(const grpc::ServerContextBase& context,
+                                                     const v1::GetDirectoryRequest& request,
+                                                     Located* out) const {
+  if (auto e = ValidateDirectoryRequest(request, &out->fields)) return e;
+  out->country_declared = !request.client_country().empty();
+  out->geoip_location.reset();
+  // GeoIP only when it can add something: a country or a location.
+  const bool need_country = out->fields.country.empty();
+  if (context_.locator != nullptr && (need_country || !out->fields.location.has_value())) {
+    const geoip::GeoIpResult found = context_.locator->Locate(
+        context.peer(), Header(context, "x-forwarded-for"), Header(context, "forwarded"));
+    if (need_country) out->fields.country = found.country;  // a declared country always wins
+    out->geoip_location = found.location;
+  }
+  if (out->fields.country.empty()) return MissingCountryError(context_.locator != nullptr);
+  return std::nullopt;
 }
 
 // One WatchDirectory stream. Sends the current answer, then a new one only when the answer
@@ -94,19 +130,19 @@ class Watcher final : public grpc::ServerWriteReactor<v1::Directory> {
       return;
     }
     const DirectoryServiceImpl::Computed computed =
-        service_->Compute(request_, country_, /*response=*/nullptr);
+        service_->Compute(request_, located_, /*response=*/nullptr);
     if (computed.error) {
-      service_->Count(request_, country_, computed);
+      service_->Count(request_, located_, computed);
       Record(computed.answer.region, computed.error->code);
       FinishLocked(Reply(context_, *computed.error));
       return;
     }
     std::string key = WatchKey(*computed.snapshot, computed.answer);
     if (key == last_key_) return;
-    service_->Count(request_, country_, computed);
+    service_->Count(request_, located_, computed);
     Record(computed.answer.region, grpc::StatusCode::OK);
     last_key_ = std::move(key);
-    service_->Fill(computed, &message_);
+    service_->Fill(computed, located_, &message_);
     writing_ = true;
     StartWrite(&message_);
   }
@@ -149,14 +185,12 @@ class Watcher final : public grpc::ServerWriteReactor<v1::Directory> {
 
  private:
   void Start() {
-    std::string country;
-    if (auto e = ValidateDirectoryRequest(request_, &country)) {
+    if (auto e = service_->Locate(*context_, request_, &located_)) {
       Record(core::kNoIndex, e->code);
       std::lock_guard<std::mutex> lock(mu_);
       FinishLocked(Reply(context_, *e));
       return;
     }
-    country_ = country;
     const WatchHub::Admission admission =
         service_->hub().Register(self_, WatchHub::PeerAddress(context_->peer()));
     if (admission == WatchHub::Admission::kShuttingDown) {
@@ -194,7 +228,7 @@ class Watcher final : public grpc::ServerWriteReactor<v1::Directory> {
   DirectoryServiceImpl* const service_;
   grpc::CallbackServerContext* const context_;
   const v1::GetDirectoryRequest request_;
-  std::string country_;
+  DirectoryServiceImpl::Located located_;  // views into request_
   std::shared_ptr<Watcher> self_;  // set by Create, dropped in OnDone
   std::mutex mu_;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
@@ -305,7 +339,7 @@ DirectoryServiceImpl::DirectoryServiceImpl(ServiceContext context, audit::AuditS
 }
 
 DirectoryServiceImpl::Computed DirectoryServiceImpl::Compute(
-    const v1::GetDirectoryRequest& request, const std::string& country,
+    const v1::GetDirectoryRequest& request, const Located& located,
     v1::Directory* response) const {
   Computed c;
   c.snapshot = context_.state->Current();
@@ -313,23 +347,27 @@ DirectoryServiceImpl::Computed DirectoryServiceImpl::Compute(
     c.error = kNotReady;
     return c;
   }
-  c.answer = core::ComputeAnswer(*c.snapshot, ToCore(request, country));
+  const std::string& country = located.fields.country;
+  c.answer = core::ComputeAnswer(*c.snapshot, located.ToCore(request));
   if (c.answer.error != core::AnswerError::kNone) {
     c.error = AnswerToError(*c.snapshot, c.answer, country);
   } else if (response != nullptr) {
-    Fill(c, response);
+    Fill(c, located, response);
   }
   return c;
 }
 
-void DirectoryServiceImpl::Fill(const Computed& computed, v1::Directory* response) const {
+void DirectoryServiceImpl::Fill(const Computed& computed, const Located& located,
+                                v1::Directory* response) const {
   FillDirectory(*computed.snapshot, computed.answer, context_.clock->Now(), response);
+  if (!located.country_declared) response->set_client_country(located.fields.country);
 }
 
 void DirectoryServiceImpl::Count(const v1::GetDirectoryRequest& request,
-                                 const std::string& country, const Computed& computed) const {
+                                 const Located& located, const Computed& computed) const {
   if (computed.snapshot == nullptr) return;
-  core::ForEachComplianceExclusion(*computed.snapshot, ToCore(request, country), computed.answer,
+  const std::string& country = located.fields.country;
+  core::ForEachComplianceExclusion(*computed.snapshot, located.ToCore(request), computed.answer,
                                    [&](uint32_t, int32_t rule) {
                                      context_.metrics->RecordComplianceExclusion(rule);
                                    });
@@ -345,12 +383,12 @@ grpc::ServerUnaryReactor* DirectoryServiceImpl::GetDirectory(
     v1::Directory* response) {
   const auto start = Clock::now();
   auto* reactor = context->DefaultReactor();
-  std::string country;
+  Located located;
   uint32_t region = core::kNoIndex;
-  std::optional<ApiError> error = ValidateDirectoryRequest(*request, &country);
+  std::optional<ApiError> error = Locate(*context, *request, &located);
   if (!error) {
-    const Computed computed = Compute(*request, country, response);
-    Count(*request, country, computed);
+    const Computed computed = Compute(*request, located, response);
+    Count(*request, located, computed);
     region = computed.answer.region;
     error = computed.error;
   }
@@ -371,19 +409,26 @@ grpc::ServerUnaryReactor* DirectoryServiceImpl::ExplainDirectory(
     v1::DirectoryExplanation* response) {
   const auto start = Clock::now();
   auto* reactor = context->DefaultReactor();
-  std::string country;
+  Located located;
   uint32_t region = core::kNoIndex;
-  std::optional<ApiError> error = ValidateDirectoryRequest(*request, &country);
+  std::optional<ApiError> error = Locate(*context, *request, &located);
   const auto snapshot = context_.state->Current();
   if (!error && snapshot == nullptr) error = kNotReady;
   if (!error) {
-    const core::Explanation explanation = core::Explain(*snapshot, ToCore(*request, country));
+    const std::string& country = located.fields.country;
+    const core::AnswerRequest core_request = located.ToCore(*request);
+    const core::Explanation explanation = core::Explain(*snapshot, core_request);
     region = explanation.answer.region;
     if (explanation.answer.error == core::AnswerError::kCountryNotMapped) {
       error = AnswerToError(*snapshot, explanation.answer, country);
     } else {
       FillExplanation(*snapshot, explanation, country, context_.clock->Now(),
                       context_.state->HealthToWall(), response);
+      response->set_client_country(country);
+      response->set_client_subdivision(located.fields.subdivision);
+      if (!located.country_declared && response->has_directory()) {
+        response->mutable_directory()->set_client_country(country);
+      }
     }
   }
   const grpc::Status status = error ? Reply(context, *error) : grpc::Status::OK;

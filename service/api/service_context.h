@@ -9,6 +9,7 @@
 #include "service/api/api_error.h"
 #include "service/api/tls.h"
 #include "service/core/clock.h"
+#include "service/geoip/geoip_database.h"
 #include "service/metrics/metrics.h"
 #include "service/runtime/directory_state.h"
 
@@ -54,6 +55,8 @@ struct ServiceContext {
   metrics::Metrics* metrics = nullptr;
   const core::Clock* clock = nullptr;
   const Authenticator* auth = nullptr;
+  // Locates clients by their address (--geoip_db); null: no GeoIP.
+  const geoip::ClientLocator* locator = nullptr;
 };
 
 }  // namespace dcdir::api

@@ -110,7 +110,26 @@ Metrics::Metrics()
       config_reloads_(prometheus::BuildCounter()
                           .Name("dcdir_config_reload_total")
                           .Help("Config reloads by result (success, error, loosening_refused).")
-                          .Register(*registry_)) {
+                          .Register(*registry_)),
+      connections_open_(prometheus::BuildGauge()
+                            .Name("dcdir_grpc_connections")
+                            .Help("Open connections on the gRPC port.")
+                            .Register(*registry_)
+                            .Add({})),
+      connections_accepted_(prometheus::BuildCounter()
+                                .Name("dcdir_grpc_connections_accepted_total")
+                                .Help("Connections the gRPC port accepted and served.")
+                                .Register(*registry_)
+                                .Add({})) {
+  auto& refused = prometheus::BuildCounter()
+                      .Name("dcdir_grpc_connections_refused_total")
+                      .Help("Connections the gRPC port closed at once: over --max_connections "
+                            "(limit), over --max_connections_per_peer (peer_limit), or the "
+                            "process was out of file descriptors (descriptors).")
+                      .Register(*registry_);
+  connections_refused_ = {&refused.Add({{"reason", "limit"}}),
+                          &refused.Add({{"reason", "peer_limit"}}),
+                          &refused.Add({{"reason", "descriptors"}})};
   duration_by_method_ = {&duration_.Add({{"method", "GetDirectory"}}, DurationBuckets()),
                          &duration_.Add({{"method", "WatchDirectory"}}, DurationBuckets()),
                          &duration_.Add({{"method", "ExplainDirectory"}}, DurationBuckets())};
@@ -271,6 +290,19 @@ void Metrics::SetSelfPreservation(bool active) { self_preservation_.Set(active ?
 void Metrics::SetStoreBadRecords(uint64_t total) {
   const uint64_t seen = bad_records_seen_.exchange(total);
   if (total > seen) store_bad_records_.Increment(static_cast<double>(total - seen));
+}
+
+void Metrics::SetConnectionCounts(const ConnectionCounts& counts) {
+  std::lock_guard<std::mutex> lock(connections_mu_);
+  auto add = [](prometheus::Counter* counter, uint64_t now, uint64_t seen) {
+    if (now > seen) counter->Increment(static_cast<double>(now - seen));
+  };
+  add(&connections_accepted_, counts.accepted, connections_seen_.accepted);
+  add(connections_refused_[0], counts.refused_limit, connections_seen_.refused_limit);
+  add(connections_refused_[1], counts.refused_peer_limit, connections_seen_.refused_peer_limit);
+  add(connections_refused_[2], counts.refused_descriptors, connections_seen_.refused_descriptors);
+  connections_open_.Set(static_cast<double>(counts.open));
+  connections_seen_ = counts;
 }
 
 void Metrics::SetSnapshotAge(absl::Duration age) {

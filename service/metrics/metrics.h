@@ -75,6 +75,18 @@ class Metrics {
   // Sets dcdir_snapshot_age_seconds (called on every maintenance tick).
   void SetSnapshotAge(absl::Duration age);
 
+  // The gRPC port's connection counts (api::ConnectionListener::Stats; totals since start):
+  // dcdir_grpc_connections, dcdir_grpc_connections_accepted_total and
+  // dcdir_grpc_connections_refused_total{reason="limit"|"peer_limit"|"descriptors"}.
+  struct ConnectionCounts {
+    uint64_t accepted = 0;
+    uint64_t refused_limit = 0;
+    uint64_t refused_peer_limit = 0;
+    uint64_t refused_descriptors = 0;
+    size_t open = 0;
+  };
+  void SetConnectionCounts(const ConnectionCounts& counts);
+
  private:
   // Per-topology series pointers; never freed (config reloads are rare) so that the request
   // path can read them without a lock.
@@ -118,6 +130,11 @@ class Metrics {
   prometheus::Gauge& orphaned_tenants_;
   prometheus::Family<prometheus::Counter>& config_reloads_;
   std::array<prometheus::Counter*, 3> config_reload_results_;
+  prometheus::Gauge& connections_open_;
+  prometheus::Counter& connections_accepted_;
+  std::array<prometheus::Counter*, 3> connections_refused_;  // limit, peer_limit, descriptors
+  std::mutex connections_mu_;
+  ConnectionCounts connections_seen_ ABSL_GUARDED_BY(connections_mu_);
   std::array<prometheus::Histogram*, 3> duration_by_method_;
   std::array<prometheus::Counter*, 6> health_report_results_;
 

@@ -82,6 +82,9 @@ std::map<std::string, size_t> Expected(const core::Topology& topology) {
       {"dcdir_store_bad_records_total", 1},
       {"dcdir_config_reload_total", 3},                   // success, error, loosening_refused
       {"dcdir_build_info", 1},                            // {version}
+      {"dcdir_grpc_connections", 1},
+      {"dcdir_grpc_connections_accepted_total", 1},
+      {"dcdir_grpc_connections_refused_total", 3},        // limit, peer_limit, descriptors
   };
 }
 

@@ -31,6 +31,7 @@ struct TestServerOptions {
   std::shared_ptr<const core::Topology> topology = nullptr;  // null: the example world
   store::Store* store = nullptr;                   // null: a fresh InMemoryStore
   bool self_preservation = true;                   // runtime::DirectoryStateOptions
+  const geoip::ClientLocator* geoip = nullptr;     // must outlive the server
 };
 
 class TestServer {
