@@ -3,6 +3,11 @@
 // country (so over every region), --per_connection streams per client connection.
 //
 //   dcdir_watch_bench [--watchers=10000] [--reports=200] [--rate=50] [--per_connection=500]
+//                     [--target=127.0.0.1:PORT --server_pid=PID]
+//
+// With --target the streams and reports go to a running dcdir-server instead (example world,
+// no auth token, started by the caller), and --server_pid's RSS is read from /proc: the
+// server's own memory per watch.
 //
 // Rounds, at most --rate per second: one ReportHealth RPC changes one DC's congestion (0.10 <->
 // 0.20, below the congested threshold, so no answer changes its picks: exactly the watchers whose
@@ -21,6 +26,7 @@
 #include <fstream>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -43,6 +49,8 @@ struct Flags {
   int reports = 200;
   int rate = 50;
   int per_connection = 500;
+  std::string target;  // empty: an in-process server
+  int server_pid = 0;
 };
 
 Flags Parse(int argc, char** argv) {
@@ -55,7 +63,11 @@ Flags Parse(int argc, char** argv) {
       ok = absl::SimpleAtoi(a.substr(std::string(name).size()), out) && *out > 0;
       return true;
     };
-    if (!take("--watchers=", &f.watchers) && !take("--reports=", &f.reports) &&
+    if (absl::StartsWith(a, "--target=")) {
+      f.target = a.substr(9);
+      continue;
+    }
+    if (!take("--server_pid=", &f.server_pid) && !take("--watchers=", &f.watchers) && !take("--reports=", &f.reports) &&
         !take("--rate=", &f.rate) && !take("--per_connection=", &f.per_connection)) {
       ok = false;
     }
@@ -74,8 +86,10 @@ void Die(const std::string& what) {
   std::exit(1);
 }
 
-double RssMiB() {
-  std::ifstream in("/proc/self/status");
+// VmRSS of a process (0: this one) in MiB.
+double RssMiB(int pid = 0) {
+  std::ifstream in(pid == 0 ? std::string("/proc/self/status")
+                            : absl::StrCat("/proc/", pid, "/status"));
   std::string line;
   while (std::getline(in, line)) {
     if (absl::StartsWith(line, "VmRSS:")) {
@@ -167,9 +181,14 @@ class WatchReader final : public grpc::ClientReadReactor<v1::Directory> {
 
 int Main(int argc, char** argv) {
   const Flags flags = Parse(argc, argv);
-  testing::TestServerOptions options;
-  testing::TestServer t(options);
-  t.Report(v1::HEALTH_STATUS_HEALTHY);
+  std::optional<testing::TestServer> in_process;
+  std::string target = flags.target;
+  if (target.empty()) {
+    in_process.emplace(testing::TestServerOptions{.auth_token = ""});
+    target = absl::StrCat("127.0.0.1:", in_process->server().port());
+  }
+  auto report_channel = grpc::CreateChannel(target, grpc::InsecureChannelCredentials());
+  auto reporting = v1::ReportingService::NewStub(report_channel);
   const auto topology = testing::ExampleTopology();
   std::vector<std::string> dc_ids, countries;
   for (const auto& dc : topology->world().datacenters) dc_ids.push_back(dc.id);
@@ -188,9 +207,20 @@ int Main(int argc, char** argv) {
     r.set_status(v1::HEALTH_STATUS_HEALTHY);
     r.set_congestion((k / static_cast<int>(dc_ids.size())) % 2 == 0 ? 0.2 : 0.1);
     v1::ReportHealthResponse response;
-    auto context = t.AuthContext();
-    return t.reporting().ReportHealth(context.get(), r, &response);
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    return reporting->ReportHealth(&context, r, &response);
   };
+  for (size_t i = 0; i < dc_ids.size(); ++i) {  // every DC HEALTHY at congestion 0.1
+    v1::HealthReport r;
+    r.set_datacenter_id(dc_ids[i]);
+    r.set_status(v1::HEALTH_STATUS_HEALTHY);
+    r.set_congestion(0.1);
+    r.mutable_ttl()->set_seconds(3600);
+    v1::ReportHealthResponse response;
+    grpc::ClientContext context;
+    if (!reporting->ReportHealth(&context, r, &response).ok()) Die("initial report failed");
+  }
   int k = 0;  // report counter across phases: each DC's congestion alternates
   auto run_phase = [&](const std::string& label) {
     std::vector<absl::Duration> rpc, to_last;
@@ -228,6 +258,7 @@ int Main(int argc, char** argv) {
   const absl::Duration p99_none = run_phase("0 watchers");
 
   const double rss_before = RssMiB();
+  const double server_rss_before = flags.server_pid > 0 ? RssMiB(flags.server_pid) : 0;
   std::vector<std::shared_ptr<grpc::Channel>> channels;
   std::vector<std::unique_ptr<v1::DirectoryService::Stub>> stubs;
   const absl::Time open_start = absl::Now();
@@ -236,7 +267,7 @@ int Main(int argc, char** argv) {
       grpc::ChannelArguments args;
       args.SetInt("dcdir.bench.connection", i / flags.per_connection);  // its own connection
       channels.push_back(grpc::CreateCustomChannel(
-          absl::StrCat("127.0.0.1:", t.server().port()), grpc::InsecureChannelCredentials(),
+          target, grpc::InsecureChannelCredentials(),
           args));
       stubs.push_back(v1::DirectoryService::NewStub(channels.back()));
     }
@@ -253,11 +284,17 @@ int Main(int argc, char** argv) {
     if (tally.ended > 0) Die(absl::StrCat(tally.ended, " watches ended early"));
   }
   const double rss_after = RssMiB();
-  std::printf("%d watches open in %.2f s (server: %zu); RSS %.1f -> %.1f MiB (+%.1f KiB per "
-              "watch, server and client sides together)\n",
-              flags.watchers, absl::ToDoubleSeconds(absl::Now() - open_start),
-              t.server().open_watches(), rss_before, rss_after,
-              (rss_after - rss_before) * 1024 / flags.watchers);
+  std::printf("%d watches open in %.2f s; this process's RSS %.1f -> %.1f MiB (+%.1f KiB per "
+              "watch%s)\n",
+              flags.watchers, absl::ToDoubleSeconds(absl::Now() - open_start), rss_before,
+              rss_after, (rss_after - rss_before) * 1024 / flags.watchers,
+              in_process ? ", server and client sides together" : ", client side");
+  if (flags.server_pid > 0) {
+    const double server_rss_after = RssMiB(flags.server_pid);
+    std::printf("server (pid %d) RSS %.1f -> %.1f MiB (+%.1f KiB per watch)\n", flags.server_pid,
+                server_rss_before, server_rss_after,
+                (server_rss_after - server_rss_before) * 1024 / flags.watchers);
+  }
 
   const absl::Duration p99_all = run_phase(absl::StrCat(flags.watchers, " watchers"));
   std::printf("ReportHealth p99 with %d watchers / with 0: %.3f / %.3f ms = %.2f\n",
