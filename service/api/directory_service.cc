@@ -21,17 +21,6 @@ absl::Duration Since(Clock::time_point start) {
 const ApiError kNotReady{grpc::StatusCode::UNAVAILABLE, "NOT_READY",
                          "the directory has no snapshot yet (store not loaded); retry shortly"};
 
-// The value of a request header, several lines joined with ","; "" when absent.
-std::string Header(const grpc::ServerContextBase& context, const char* name) {
-  std::string out;
-  const auto range = context.client_metadata().equal_range(name);
-  for (auto it = range.first; it != range.second; ++it) {
-    if (!out.empty()) out += ",";
-    out.append(it->second.data(), it->second.size());
-  }
-  return out;
-}
-
 }  // namespace
 
 core::AnswerRequest DirectoryServiceImpl::Located::ToCore(
@@ -58,7 +47,7 @@ std::optional<ApiError> DirectoryServiceImpl::Locate(const grpc::ServerContextBa
   const bool need_country = out->fields.country.empty();
   if (context_.locator != nullptr && (need_country || !out->fields.location.has_value())) {
     const geoip::GeoIpResult found = context_.locator->Locate(
-        context.peer(), Header(context, "x-forwarded-for"), Header(context, "forwarded"));
+        context.peer(), RequestHeader(context, "x-forwarded-for"), RequestHeader(context, "forwarded"));
     if (need_country) out->fields.country = found.country;  // a declared country always wins
     out->geoip_location = found.location;
   }
@@ -83,7 +72,10 @@ class Watcher final : public grpc::ServerWriteReactor<v1::Directory> {
       return;
     }
     if (!service_->hub().Register(this)) {
-      Record(core::kNoIndex, grpc::StatusCode::RESOURCE_EXHAUSTED);
+      const uint32_t region = service_->RegionOf(located_);
+      service_->context().metrics->RecordDirectoryError(region,
+                                                        metrics::DirectoryError::kTooManyWatches);
+      Record(region, grpc::StatusCode::RESOURCE_EXHAUSTED);
       std::lock_guard<std::mutex> lock(mu_);
       FinishLocked(Reply(context_, ApiError{grpc::StatusCode::RESOURCE_EXHAUSTED,
                                             "TOO_MANY_WATCHES",
@@ -106,7 +98,7 @@ class Watcher final : public grpc::ServerWriteReactor<v1::Directory> {
     const DirectoryServiceImpl::Computed computed = service_->Compute(request_, located_, &next);
     if (computed.error) {
       service_->Count(request_, located_, computed);
-      Record(computed.answer.region, computed.error->code);
+      Record(service_->RegionOf(located_, computed), computed.error->code);
       FinishLocked(Reply(context_, *computed.error));
       return;
     }
@@ -240,8 +232,34 @@ DirectoryServiceImpl::Computed DirectoryServiceImpl::Compute(
   return c;
 }
 
+uint32_t DirectoryServiceImpl::RegionOf(const Located& located, const Computed& computed) const {
+  if (computed.snapshot != nullptr) return computed.answer.region;
+  return RegionOf(located);
+}
+
+uint32_t DirectoryServiceImpl::RegionOf(const Located& located) const {
+  // No snapshot yet: the served config still says who the client is.
+  return context_.state->topology()->Resolve(located.fields.country, located.fields.subdivision)
+      .region;
+}
+
 void DirectoryServiceImpl::Count(const v1::GetDirectoryRequest& request,
                                  const Located& located, const Computed& computed) const {
+  if (computed.error) {
+    std::optional<metrics::DirectoryError> kind;
+    const std::string& reason = computed.error->reason;
+    if (reason == "NOT_READY") kind = metrics::DirectoryError::kNotReady;
+    if (reason == core::ReasonToken(core::AnswerError::kNoCompliantDatacenter)) {
+      kind = metrics::DirectoryError::kNoCompliantDatacenter;
+    }
+    if (reason == core::ReasonToken(core::AnswerError::kNoHealthyCompliantDatacenter)) {
+      kind = metrics::DirectoryError::kNoHealthyCompliantDatacenter;
+    }
+    if (reason == core::ReasonToken(core::AnswerError::kCountryNotMapped)) {
+      kind = metrics::DirectoryError::kCountryNotMapped;
+    }
+    if (kind) context_.metrics->RecordDirectoryError(RegionOf(located, computed), *kind);
+  }
   if (computed.snapshot == nullptr) return;
   const std::string& country = located.fields.country;
   core::ForEachComplianceExclusion(*computed.snapshot, located.ToCore(request), computed.answer,
@@ -266,7 +284,7 @@ grpc::ServerUnaryReactor* DirectoryServiceImpl::GetDirectory(
   if (!error) {
     const Computed computed = Compute(*request, located, response);
     Count(*request, located, computed);
-    region = computed.answer.region;
+    region = RegionOf(located, computed);
     error = computed.error;
   }
   const grpc::Status status = error ? Reply(context, *error) : grpc::Status::OK;
@@ -290,21 +308,26 @@ grpc::ServerUnaryReactor* DirectoryServiceImpl::ExplainDirectory(
   auto* reactor = context->DefaultReactor();
   Located located;
   uint32_t region = core::kNoIndex;
-  std::optional<ApiError> error = Locate(*context, *request, &located);
-  const auto snapshot = context_.state->Current();
-  if (!error && snapshot == nullptr) error = kNotReady;
+  // An operator RPC: per-DC reasons name deny rules and a tenant's stored policy, which an
+  // anonymous caller may not learn (docs/SECURITY.md, "What an anonymous caller learns").
+  std::optional<ApiError> error = context_.auth->CheckAdmin(*context);
+  if (!error) error = Locate(*context, *request, &located);
   if (!error) {
     const std::string& country = located.fields.country;
-    const core::AnswerRequest core_request = located.ToCore(*request);
-    const core::Explanation explanation = core::Explain(*snapshot, core_request);
-    region = explanation.answer.region;
-    if (explanation.answer.error == core::AnswerError::kCountryNotMapped) {
-      error = AnswerToError(*snapshot, explanation.answer, country);
+    response->set_client_country(country);
+    response->set_client_subdivision(located.fields.subdivision);
+    const auto snapshot = context_.state->Current();
+    if (snapshot == nullptr) {
+      // Answered, with the outcome GetDirectory would give: no snapshot to explain yet.
+      region = RegionOf(located);
+      response->set_outcome(metrics::CodeName(static_cast<int>(kNotReady.code)));
+      response->set_outcome_reason(kNotReady.reason);
     } else {
+      const core::AnswerRequest core_request = located.ToCore(*request);
+      const core::Explanation explanation = core::Explain(*snapshot, core_request);
+      region = explanation.answer.region;
       FillExplanation(*snapshot, explanation, country, context_.clock->Now(),
                       context_.state->HealthToWall(), response);
-      response->set_client_country(country);
-      response->set_client_subdivision(located.fields.subdivision);
       if (!located.country_declared && response->has_directory()) {
         response->mutable_directory()->set_client_country(country);
       }

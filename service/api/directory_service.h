@@ -85,6 +85,10 @@ class DirectoryServiceImpl final : public v1::DirectoryService::CallbackService 
              const Computed& computed) const;
 
   const ServiceContext& context() const { return context_; }
+  // The client's home region index for metrics (core::kNoIndex when not mapped): the answer's,
+  // or, with no snapshot yet, the served config's.
+  uint32_t RegionOf(const Located& located, const Computed& computed) const;
+  uint32_t RegionOf(const Located& located) const;
 
  private:
   ServiceContext context_;

@@ -47,8 +47,22 @@ Metrics::Metrics()
       cross_border_(prometheus::BuildCounter()
                         .Name("dcdir_cross_border_fallback_total")
                         .Help("Cross-border DCs among the secondaries clients will try, in "
-                              "answers with fallback_active.")
+                              "answers with fallback_active because the client's own region "
+                              "could not serve them (policy-mandated answers are in "
+                              "dcdir_policy_cross_border_total).")
                         .Register(*registry_)),
+      policy_cross_border_(prometheus::BuildCounter()
+                               .Name("dcdir_policy_cross_border_total")
+                               .Help("Cross-border DCs among the secondaries clients will try, "
+                                     "in answers whose tenant's routing control excludes every "
+                                     "primary of the client's region (abroad by policy, not a "
+                                     "fallback).")
+                               .Register(*registry_)),
+      directory_errors_(prometheus::BuildCounter()
+                            .Name("dcdir_directory_errors_total")
+                            .Help("Directory requests (Get, Watch) answered without a "
+                                  "directory, by client region and reason token.")
+                            .Register(*registry_)),
       exclusions_(prometheus::BuildCounter()
                       .Name("dcdir_compliance_exclusions_total")
                       .Help("DCs a client would have been offered but a deny rule (or the "
@@ -166,8 +180,20 @@ void Metrics::SetTopology(const core::Topology& topology) {
       h->requests[r][c] = &requests_.Add({{"client_region", label}, {"code", kCodeNames[c]}});
     }
   }
+  static constexpr const char* kErrorReasons[kDirectoryErrorCount] = {
+      "NO_COMPLIANT_DATACENTER", "NO_HEALTHY_COMPLIANT_DATACENTER", "COUNTRY_NOT_MAPPED",
+      "NOT_READY", "TOO_MANY_WATCHES"};
+  h->errors.resize(regions + 1);
+  for (size_t r = 0; r <= regions; ++r) {
+    const std::string label = r == 0 ? kUnknownRegion : region_id(r - 1);
+    for (int e = 0; e < kDirectoryErrorCount; ++e) {
+      h->errors[r][e] =
+          &directory_errors_.Add({{"client_region", label}, {"reason", kErrorReasons[e]}});
+    }
+  }
   for (size_t r = 0; r < regions; ++r) h->region_ids.push_back(region_id(r));
   h->cross_border = std::vector<std::atomic<prometheus::Counter*>>(regions * regions);
+  h->policy_cross_border = std::vector<std::atomic<prometheus::Counter*>>(regions * regions);
   h->client_fallbacks = std::vector<std::atomic<prometheus::Counter*>>(regions * regions * 2);
   for (size_t c = 0; c < regions; ++c) {
     h->fallbacks.push_back(&fallbacks_.Add({{"client_region", region_id(c)}}));
@@ -204,15 +230,29 @@ void Metrics::SetTopology(const core::Topology& topology) {
   all_handles_.push_back(std::move(h));
 }
 
-prometheus::Counter& Metrics::CrossBorder(const Handles& h, size_t client, size_t dc_region) {
-  std::atomic<prometheus::Counter*>& slot = h.cross_border[client * h.region_count + dc_region];
+prometheus::Counter& Metrics::RegionPair(prometheus::Family<prometheus::Counter>& family,
+                                         const Handles& h,
+                                         std::vector<std::atomic<prometheus::Counter*>>& slots,
+                                         size_t client, size_t dc_region) {
+  std::atomic<prometheus::Counter*>& slot = slots[client * h.region_count + dc_region];
   prometheus::Counter* counter = slot.load(std::memory_order_acquire);
   if (counter == nullptr) {  // Family::Add returns the existing series for the same labels
-    counter = &cross_border_.Add(
+    counter = &family.Add(
         {{"client_region", h.region_ids[client]}, {"dc_region", h.region_ids[dc_region]}});
     slot.store(counter, std::memory_order_release);
   }
   return *counter;
+}
+
+prometheus::Counter& Metrics::CrossBorder(const Handles& h, size_t client, size_t dc_region) {
+  return RegionPair(cross_border_, h, h.cross_border, client, dc_region);
+}
+
+void Metrics::RecordDirectoryError(uint32_t region, DirectoryError error) {
+  const Handles* h = handles_.load(std::memory_order_acquire);
+  if (h == nullptr) return;
+  const size_t row = region < h->region_count ? region + 1 : 0;
+  h->errors[row][static_cast<int>(error)]->Increment();
 }
 
 prometheus::Counter& Metrics::ClientFallback(const Handles& h, size_t client, size_t dc_region,
@@ -244,6 +284,13 @@ void Metrics::RecordAnswer(const core::Answer& answer) {
   h->fallbacks[answer.region]->Increment();
   for (uint32_t dc : answer.cross_border_fallback_dcs) {
     if (dc < h->dc_region.size()) CrossBorder(*h, answer.region, h->dc_region[dc]).Increment();
+  }
+  for (uint32_t dc : answer.policy_cross_border_dcs) {
+    if (dc < h->dc_region.size()) {
+      RegionPair(policy_cross_border_, *h, h->policy_cross_border, answer.region,
+                 h->dc_region[dc])
+          .Increment();
+    }
   }
 }
 

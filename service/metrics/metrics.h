@@ -34,6 +34,18 @@ const char* CodeName(int code);
 
 enum class Method { kGetDirectory, kWatchDirectory, kExplainDirectory };
 
+// Why a directory request (Get, Watch) got no answer: dcdir_directory_errors_total{
+// client_region, reason} with the reason token. Kept apart so that "the replica has no snapshot
+// yet" or "too many watches" never looks like "no compliant DC" to an alert.
+enum class DirectoryError {
+  kNoCompliantDatacenter,         // NO_COMPLIANT_DATACENTER
+  kNoHealthyCompliantDatacenter,  // NO_HEALTHY_COMPLIANT_DATACENTER
+  kCountryNotMapped,              // COUNTRY_NOT_MAPPED
+  kNotReady,                      // NOT_READY
+  kTooManyWatches,                // TOO_MANY_WATCHES
+};
+inline constexpr int kDirectoryErrorCount = 5;
+
 enum class HealthReportResult {
   kAccepted,
   kInvalid,
@@ -60,8 +72,13 @@ class Metrics {
 
   // A directory request finished. `region` is the client's region index or core::kNoIndex.
   void ObserveRequest(Method method, uint32_t region, int code, absl::Duration elapsed);
-  // An answer was served: counts fallback responses and cross-border fallback DCs.
+  // An answer was served: counts fallback responses, cross-border fallback DCs
+  // (dcdir_cross_border_fallback_total) and the cross-border DCs of a policy-mandated answer
+  // (dcdir_policy_cross_border_total: the tenant's control sends its clients abroad).
   void RecordAnswer(const core::Answer& answer);
+  // A directory request got no answer for `error`; `region` is the client's home region index
+  // when its country is valid and mapped, else core::kNoIndex ("unknown").
+  void RecordDirectoryError(uint32_t region, DirectoryError error);
   // A DC withheld from a client by deny rule `rule_index` (or by the tenant's control: -1).
   void RecordComplianceExclusion(int32_t rule_index);
   void RecordHealthReport(HealthReportResult result);
@@ -98,6 +115,8 @@ class Metrics {
     // from an unlisted region) on its first increment. Regions² zero series would dominate
     // a large world's memory and every scrape.
     mutable std::vector<std::atomic<prometheus::Counter*>> cross_border;  // [c*R+d]
+    mutable std::vector<std::atomic<prometheus::Counter*>> policy_cross_border;  // [c*R+d]
+    std::vector<std::array<prometheus::Counter*, kDirectoryErrorCount>> errors;  // [region+1]
     mutable std::vector<std::atomic<prometheus::Counter*>> client_fallbacks;  // [(c*R+d)*2+x]
     std::vector<prometheus::Counter*> exclusions;  // [rule], last one is tenant control
     std::vector<prometheus::Gauge*> dc_up;
@@ -107,6 +126,11 @@ class Metrics {
     size_t region_count = 0;
   };
 
+  // The region-pair series of `family` in `slots`, created on first use.
+  static prometheus::Counter& RegionPair(prometheus::Family<prometheus::Counter>& family,
+                                         const Handles& h,
+                                         std::vector<std::atomic<prometheus::Counter*>>& slots,
+                                         size_t client, size_t dc_region);
   prometheus::Counter& CrossBorder(const Handles& h, size_t client, size_t dc_region);
   prometheus::Counter& ClientFallback(const Handles& h, size_t client, size_t dc_region,
                                       bool cross_border);
@@ -116,6 +140,8 @@ class Metrics {
   prometheus::Family<prometheus::Histogram>& duration_;
   prometheus::Family<prometheus::Counter>& fallbacks_;
   prometheus::Family<prometheus::Counter>& cross_border_;
+  prometheus::Family<prometheus::Counter>& policy_cross_border_;
+  prometheus::Family<prometheus::Counter>& directory_errors_;
   prometheus::Family<prometheus::Counter>& exclusions_;
   prometheus::Family<prometheus::Gauge>& dc_up_;
   prometheus::Family<prometheus::Gauge>& dc_congestion_;

@@ -65,6 +65,7 @@ std::map<std::string, size_t> Expected(const core::Topology& topology) {
   const size_t rules = topology.world().deny_rules.size();
   return {
       {"dcdir_directory_requests_total", (r + 1) * 17},  // + client_region="unknown"
+      {"dcdir_directory_errors_total", (r + 1) * 5},     // x reason (5 tokens)
       {"dcdir_directory_request_duration_seconds", 3},    // per method
       {"dcdir_fallback_responses_total", r},
       {"dcdir_cross_border_fallback_total", NamedPairs(topology, false)},
@@ -173,6 +174,7 @@ TEST(CardinalityTest, FloodOfRandomRequestsStaysWithinTheConfigsSeries) {
   Flood flood(20250101);
   constexpr int kRequests = 3000;
   int directory_calls = 0;
+  int directory_errors = 0;  // GetDirectory calls refused for a reason other than bad input
   std::map<grpc::StatusCode, int> codes;
   for (int i = 0; i < kRequests; ++i) {
     if (i == kRequests / 3) {  // a US outage: fallbacks, cross-border counts
@@ -184,13 +186,18 @@ TEST(CardinalityTest, FloodOfRandomRequestsStaysWithinTheConfigsSeries) {
     request.set_tenant_id(flood.Tenant());
     request.set_client_id(flood.ClientId());
     request.set_max_secondaries(flood.Pick(80));
-    grpc::ClientContext context;
-    if (i % 10 == 9) {
+    if (i % 10 == 9) {  // an operator RPC: with the admin token
       v1::DirectoryExplanation e;
-      ++codes[t.directory().ExplainDirectory(&context, request, &e).error_code()];
+      auto context = t.AuthContext();
+      ++codes[t.directory().ExplainDirectory(context.get(), request, &e).error_code()];
     } else {
+      grpc::ClientContext context;
       v1::Directory d;
-      ++codes[t.directory().GetDirectory(&context, request, &d).error_code()];
+      const grpc::StatusCode code = t.directory().GetDirectory(&context, request, &d).error_code();
+      ++codes[code];
+      if (code != grpc::StatusCode::OK && code != grpc::StatusCode::INVALID_ARGUMENT) {
+        ++directory_errors;
+      }
     }
     ++directory_calls;
 
@@ -231,6 +238,9 @@ TEST(CardinalityTest, FloodOfRandomRequestsStaysWithinTheConfigsSeries) {
   EXPECT_GT(Sum(t.registry(), "dcdir_client_fallbacks_total"), 0);
   // Every call was counted, in the pre-created series.
   EXPECT_EQ(Sum(t.registry(), "dcdir_directory_requests_total"), directory_calls);
+  // Each of them counted once under its reason (Explain answers OK with an outcome instead).
+  EXPECT_GT(directory_errors, 0);
+  EXPECT_EQ(Sum(t.registry(), "dcdir_directory_errors_total"), directory_errors);
 
   // The region-pair families grew by pairs first seen in the flood (fallback reports from any
   // region to any DC), never past the pairs of configured regions; the rest did not change.
@@ -243,7 +253,12 @@ TEST(CardinalityTest, FloodOfRandomRequestsStaysWithinTheConfigsSeries) {
   EXPECT_LE(after["dcdir_cross_border_fallback_total"], r * (r - 1));
   std::set<std::string> region_ids;
   for (const core::Region& region : topology->world().regions) region_ids.insert(region.id);
-  for (const char* family : {"dcdir_client_fallbacks_total", "dcdir_cross_border_fallback_total"}) {
+  // Policy-mandated cross-border answers (acme is homed in eu) are counted per region pair,
+  // created on first use like the fallback pairs.
+  EXPECT_GT(after["dcdir_policy_cross_border_total"], 0u);
+  EXPECT_LE(after["dcdir_policy_cross_border_total"], r * (r - 1));
+  for (const char* family : {"dcdir_client_fallbacks_total", "dcdir_cross_border_fallback_total",
+                             "dcdir_policy_cross_border_total"}) {
     auto labels = LabelValues(t.registry(), family);
     for (const char* label : {"client_region", "dc_region"}) {
       for (const std::string& v : labels[label]) {
