@@ -66,15 +66,15 @@ class Watcher final : public grpc::ServerWriteReactor<v1::Directory> {
 
   void Start() {
     if (auto e = service_->Locate(*context_, request_, &located_)) {
-      Record(core::kNoIndex, e->code);
+      Record({}, e->code);
       std::lock_guard<std::mutex> lock(mu_);
       FinishLocked(Reply(context_, *e));
       return;
     }
     if (!service_->hub().Register(this)) {
-      const uint32_t region = service_->RegionOf(located_);
-      service_->context().metrics->RecordDirectoryError(region,
-                                                        metrics::DirectoryError::kTooManyWatches);
+      const DirectoryServiceImpl::ClientRegion region = service_->RegionOf(located_);
+      service_->context().metrics->RecordDirectoryError(
+          region.topology.get(), region.index, metrics::DirectoryError::kTooManyWatches);
       Record(region, grpc::StatusCode::RESOURCE_EXHAUSTED);
       std::lock_guard<std::mutex> lock(mu_);
       FinishLocked(Reply(context_, ApiError{grpc::StatusCode::RESOURCE_EXHAUSTED,
@@ -109,7 +109,7 @@ class Watcher final : public grpc::ServerWriteReactor<v1::Directory> {
     key.SerializeToString(&serialized);
     if (serialized == last_sent_) return;
     service_->Count(request_, located_, computed);
-    Record(computed.answer.region, grpc::StatusCode::OK);
+    Record(service_->RegionOf(located_, computed), grpc::StatusCode::OK);
     last_sent_ = std::move(serialized);
     message_ = std::move(next);
     writing_ = true;
@@ -152,9 +152,9 @@ class Watcher final : public grpc::ServerWriteReactor<v1::Directory> {
     Finish(std::move(status));
   }
 
-  void Record(uint32_t region, grpc::StatusCode code) {
-    service_->context().metrics->ObserveRequest(metrics::Method::kWatchDirectory, region,
-                                                static_cast<int>(code), absl::ZeroDuration());
+  void Record(const DirectoryServiceImpl::ClientRegion& region, grpc::StatusCode code) {
+    service_->ObserveRequest(metrics::Method::kWatchDirectory, region, code,
+                             absl::ZeroDuration());
   }
 
   DirectoryServiceImpl* const service_;
@@ -232,15 +232,26 @@ DirectoryServiceImpl::Computed DirectoryServiceImpl::Compute(
   return c;
 }
 
-uint32_t DirectoryServiceImpl::RegionOf(const Located& located, const Computed& computed) const {
-  if (computed.snapshot != nullptr) return computed.answer.region;
+DirectoryServiceImpl::ClientRegion DirectoryServiceImpl::RegionOf(
+    const Located& located, const Computed& computed) const {
+  if (computed.snapshot != nullptr) {
+    return {computed.snapshot->topology, computed.answer.region};
+  }
   return RegionOf(located);
 }
 
-uint32_t DirectoryServiceImpl::RegionOf(const Located& located) const {
+DirectoryServiceImpl::ClientRegion DirectoryServiceImpl::RegionOf(const Located& located) const {
   // No snapshot yet: the served config still says who the client is.
-  return context_.state->topology()->Resolve(located.fields.country, located.fields.subdivision)
-      .region;
+  std::shared_ptr<const core::Topology> topology = context_.state->topology();
+  const uint32_t index =
+      topology->Resolve(located.fields.country, located.fields.subdivision).region;
+  return {std::move(topology), index};
+}
+
+void DirectoryServiceImpl::ObserveRequest(metrics::Method method, const ClientRegion& region,
+                                          grpc::StatusCode code, absl::Duration elapsed) const {
+  context_.metrics->ObserveRequest(method, region.topology.get(), region.index,
+                                   static_cast<int>(code), elapsed);
 }
 
 void DirectoryServiceImpl::Count(const v1::GetDirectoryRequest& request,
@@ -258,16 +269,20 @@ void DirectoryServiceImpl::Count(const v1::GetDirectoryRequest& request,
     if (reason == core::ReasonToken(core::AnswerError::kCountryNotMapped)) {
       kind = metrics::DirectoryError::kCountryNotMapped;
     }
-    if (kind) context_.metrics->RecordDirectoryError(RegionOf(located, computed), *kind);
+    if (kind) {
+      const ClientRegion region = RegionOf(located, computed);
+      context_.metrics->RecordDirectoryError(region.topology.get(), region.index, *kind);
+    }
   }
   if (computed.snapshot == nullptr) return;
   const std::string& country = located.fields.country;
   core::ForEachComplianceExclusion(*computed.snapshot, located.ToCore(request), computed.answer,
                                    [&](uint32_t, int32_t rule) {
-                                     context_.metrics->RecordComplianceExclusion(rule);
+                                     context_.metrics->RecordComplianceExclusion(
+                                         *computed.snapshot->topology, rule);
                                    });
   if (computed.error) return;
-  context_.metrics->RecordAnswer(computed.answer);
+  context_.metrics->RecordAnswer(*computed.snapshot->topology, computed.answer);
   if (audit_ != nullptr) {
     audit_->RecordAnswer(*computed.snapshot, computed.answer, country, request.tenant_id());
   }
@@ -279,7 +294,7 @@ grpc::ServerUnaryReactor* DirectoryServiceImpl::GetDirectory(
   const auto start = Clock::now();
   auto* reactor = context->DefaultReactor();
   Located located;
-  uint32_t region = core::kNoIndex;
+  ClientRegion region;
   std::optional<ApiError> error = Locate(*context, *request, &located);
   if (!error) {
     const Computed computed = Compute(*request, located, response);
@@ -288,8 +303,7 @@ grpc::ServerUnaryReactor* DirectoryServiceImpl::GetDirectory(
     error = computed.error;
   }
   const grpc::Status status = error ? Reply(context, *error) : grpc::Status::OK;
-  context_.metrics->ObserveRequest(metrics::Method::kGetDirectory, region,
-                                   static_cast<int>(status.error_code()), Since(start));
+  ObserveRequest(metrics::Method::kGetDirectory, region, status.error_code(), Since(start));
   reactor->Finish(status);
   return reactor;
 }
@@ -307,7 +321,7 @@ grpc::ServerUnaryReactor* DirectoryServiceImpl::ExplainDirectory(
   const auto start = Clock::now();
   auto* reactor = context->DefaultReactor();
   Located located;
-  uint32_t region = core::kNoIndex;
+  ClientRegion region;
   // An operator RPC: per-DC reasons name deny rules and a tenant's stored policy, which an
   // anonymous caller may not learn (docs/SECURITY.md, "What an anonymous caller learns").
   std::optional<ApiError> error = context_.auth->CheckAdmin(*context);
@@ -325,7 +339,7 @@ grpc::ServerUnaryReactor* DirectoryServiceImpl::ExplainDirectory(
     } else {
       const core::AnswerRequest core_request = located.ToCore(*request);
       const core::Explanation explanation = core::Explain(*snapshot, core_request);
-      region = explanation.answer.region;
+      region = {snapshot->topology, explanation.answer.region};
       FillExplanation(*snapshot, explanation, country, context_.clock->Now(),
                       context_.state->HealthToWall(), response);
       if (!located.country_declared && response->has_directory()) {
@@ -334,8 +348,7 @@ grpc::ServerUnaryReactor* DirectoryServiceImpl::ExplainDirectory(
     }
   }
   const grpc::Status status = error ? Reply(context, *error) : grpc::Status::OK;
-  context_.metrics->ObserveRequest(metrics::Method::kExplainDirectory, region,
-                                   static_cast<int>(status.error_code()), Since(start));
+  ObserveRequest(metrics::Method::kExplainDirectory, region, status.error_code(), Since(start));
   reactor->Finish(status);
   return reactor;
 }

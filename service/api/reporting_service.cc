@@ -141,7 +141,7 @@ grpc::ServerUnaryReactor* ReportingServiceImpl::ReportFallback(
   }
   if (!error) {
     if (request->fallback()) {
-      context_.metrics->RecordClientFallback(report.client_region,
+      context_.metrics->RecordClientFallback(*snapshot->topology, report.client_region,
                                              snapshot->topology->dc_region()[report.dc],
                                              report.cross_border);
     }

@@ -226,8 +226,24 @@ void Metrics::SetTopology(const core::Topology& topology) {
     h->dc_congestion.push_back(&dc_congestion_.Add(labels));
   }
   h->dc_region = topology.dc_region();
+  h->topology = &topology;
   handles_.store(h.get(), std::memory_order_release);
   all_handles_.push_back(std::move(h));
+}
+
+const Metrics::Handles* Metrics::HandlesFor(const core::Topology* topology) {
+  const Handles* h = handles_.load(std::memory_order_acquire);
+  if (h == nullptr || topology == nullptr || h->topology == topology) return h;
+  std::lock_guard<std::mutex> lock(mu_);
+  return HandlesForLocked(topology);
+}
+
+const Metrics::Handles* Metrics::HandlesForLocked(const core::Topology* topology) const {
+  // Newest first: a topology allocated where a freed one was is the newer registration.
+  for (auto it = all_handles_.rbegin(); it != all_handles_.rend(); ++it) {
+    if ((*it)->topology == topology) return it->get();
+  }
+  return nullptr;
 }
 
 prometheus::Counter& Metrics::RegionPair(prometheus::Family<prometheus::Counter>& family,
@@ -248,8 +264,9 @@ prometheus::Counter& Metrics::CrossBorder(const Handles& h, size_t client, size_
   return RegionPair(cross_border_, h, h.cross_border, client, dc_region);
 }
 
-void Metrics::RecordDirectoryError(uint32_t region, DirectoryError error) {
-  const Handles* h = handles_.load(std::memory_order_acquire);
+void Metrics::RecordDirectoryError(const core::Topology* topology, uint32_t region,
+                                   DirectoryError error) {
+  const Handles* h = HandlesFor(topology);
   if (h == nullptr) return;
   const size_t row = region < h->region_count ? region + 1 : 0;
   h->errors[row][static_cast<int>(error)]->Increment();
@@ -269,17 +286,18 @@ prometheus::Counter& Metrics::ClientFallback(const Handles& h, size_t client, si
   return *counter;
 }
 
-void Metrics::ObserveRequest(Method method, uint32_t region, int code, absl::Duration elapsed) {
+void Metrics::ObserveRequest(Method method, const core::Topology* topology, uint32_t region,
+                             int code, absl::Duration elapsed) {
   duration_by_method_[static_cast<int>(method)]->Observe(absl::ToDoubleSeconds(elapsed));
-  const Handles* h = handles_.load(std::memory_order_acquire);
+  const Handles* h = HandlesFor(topology);
   if (h == nullptr || code < 0 || code >= kCodeCount) return;
   const size_t row = region < h->region_count ? region + 1 : 0;
   h->requests[row][code]->Increment();
 }
 
-void Metrics::RecordAnswer(const core::Answer& answer) {
+void Metrics::RecordAnswer(const core::Topology& topology, const core::Answer& answer) {
   if (!answer.fallback_active) return;
-  const Handles* h = handles_.load(std::memory_order_acquire);
+  const Handles* h = HandlesFor(&topology);
   if (h == nullptr || answer.region >= h->region_count) return;
   h->fallbacks[answer.region]->Increment();
   for (uint32_t dc : answer.cross_border_fallback_dcs) {
@@ -294,8 +312,8 @@ void Metrics::RecordAnswer(const core::Answer& answer) {
   }
 }
 
-void Metrics::RecordComplianceExclusion(int32_t rule_index) {
-  const Handles* h = handles_.load(std::memory_order_acquire);
+void Metrics::RecordComplianceExclusion(const core::Topology& topology, int32_t rule_index) {
+  const Handles* h = HandlesFor(&topology);
   if (h == nullptr) return;
   const size_t tenant_slot = h->exclusions.size() - 1;
   const size_t slot =
@@ -307,17 +325,19 @@ void Metrics::RecordHealthReport(HealthReportResult result) {
   health_report_results_[static_cast<int>(result)]->Increment();
 }
 
-void Metrics::RecordClientFallback(uint32_t client_region, uint32_t dc_region,
-                                   bool cross_border) {
-  const Handles* h = handles_.load(std::memory_order_acquire);
+void Metrics::RecordClientFallback(const core::Topology& topology, uint32_t client_region,
+                                   uint32_t dc_region, bool cross_border) {
+  const Handles* h = HandlesFor(&topology);
   if (h == nullptr || client_region >= h->region_count || dc_region >= h->region_count) return;
   ClientFallback(*h, client_region, dc_region, cross_border).Increment();
 }
 
 void Metrics::OnSnapshot(const core::Snapshot& snapshot) {
   std::lock_guard<std::mutex> lock(mu_);
+  // The DC gauges are those of the newest topology; a snapshot of an older one (published while
+  // a reload switches) does not set them, and its version and store state are not newer.
   const Handles* h = handles_.load(std::memory_order_acquire);
-  if (h == nullptr || h->dc_up.size() != snapshot.dcs.size()) return;
+  if (h == nullptr || h->topology != snapshot.topology.get()) return;
   for (size_t i = 0; i < snapshot.dcs.size(); ++i) {
     h->dc_up[i]->Set(snapshot.dcs[i].usable ? 1 : 0);
     h->dc_congestion[i]->Set(snapshot.dcs[i].record.congestion);

@@ -3,6 +3,7 @@
 // number the config implies, before and after; the two region-pair families start with the
 // pairs the config names and may only grow towards the other pairs of configured regions.
 
+#include <algorithm>
 #include <iostream>
 #include <map>
 #include <random>
@@ -271,6 +272,52 @@ TEST(CardinalityTest, FloodOfRandomRequestsStaysWithinTheConfigsSeries) {
   rest.erase("dcdir_client_fallbacks_total");
   rest.erase("dcdir_cross_border_fallback_total");
   EXPECT_EQ(after, rest);
+}
+
+// A reload that renumbers regions: answers computed on the old snapshot are counted under the
+// old topology's labels, even after the metrics have switched to the new topology; an index of
+// a topology never registered is dropped, not counted under another topology's labels.
+TEST(MetricsTopologyTest, EachIndexIsCountedUnderItsOwnTopologysLabels) {
+  const std::shared_ptr<const core::Topology> old_topology = testing::ExampleTopology();
+  core::World reversed = old_topology->world();
+  std::reverse(reversed.regions.begin(), reversed.regions.end());
+  auto compiled = core::Topology::Compile(reversed);
+  ASSERT_TRUE(compiled.ok()) << compiled.status();
+  const std::shared_ptr<const core::Topology> new_topology = *compiled;
+  const uint32_t us_old = old_topology->RegionIndex("us");
+  const uint32_t us_new = new_topology->RegionIndex("us");
+  ASSERT_NE(us_old, us_new);  // the reload renumbers us
+  const std::string at_old_index_in_new = new_topology->region_config(us_old).id;
+
+  metrics::Metrics m;
+  m.SetTopology(*old_topology);
+  m.SetTopology(*new_topology);  // the reload: metrics switch first
+  // An answer of the old snapshot: us clients sent to ca-yyz (a cross-border fallback).
+  core::Answer answer;
+  answer.region = us_old;
+  answer.fallback_active = true;
+  answer.cross_border_fallback_dcs.push_back(old_topology->DcIndex("ca-yyz"));
+  m.RecordAnswer(*old_topology, answer);
+  m.ObserveRequest(metrics::Method::kGetDirectory, old_topology.get(), us_old, 0,
+                   absl::ZeroDuration());
+  const prometheus::Registry& r = *m.registry();
+  EXPECT_EQ(testing::MetricValue(r, "dcdir_fallback_responses_total", {{"client_region", "us"}}),
+            1.0);
+  EXPECT_EQ(testing::MetricValue(r, "dcdir_cross_border_fallback_total",
+                                 {{"client_region", "us"}, {"dc_region", "ca"}}),
+            1.0);
+  EXPECT_EQ(testing::MetricValue(r, "dcdir_directory_requests_total",
+                                 {{"client_region", "us"}, {"code", "OK"}}),
+            1.0);
+  EXPECT_EQ(testing::MetricValue(r, "dcdir_fallback_responses_total",
+                                 {{"client_region", at_old_index_in_new}}),
+            0.0);
+  // A topology never registered: nothing is counted.
+  auto stranger = core::Topology::Compile(old_topology->world());
+  ASSERT_TRUE(stranger.ok());
+  m.RecordAnswer(**stranger, answer);
+  EXPECT_EQ(testing::MetricValue(r, "dcdir_fallback_responses_total", {{"client_region", "us"}}),
+            1.0);
 }
 
 }  // namespace
