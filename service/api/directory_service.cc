@@ -22,17 +22,6 @@ absl::Duration Since(Clock::time_point start) {
 const ApiError kNotReady{grpc::StatusCode::UNAVAILABLE, "NOT_READY",
                          "the directory has no snapshot yet (store not loaded); retry shortly"};
 
-// The value of a request header, several lines joined with ","; "" when absent.
-std::string Header(const grpc::ServerContextBase& context, const char* name) {
-  std::string out;
-  const auto range = context.client_metadata().equal_range(name);
-  for (auto it = range.first; it != range.second; ++it) {
-    if (!out.empty()) out += ",";
-    out.append(it->second.data(), it->second.size());
-  }
-  return out;
-}
-
 }  // namespace
 
 // What a watcher's message says, without snapshot_version and generated_at: the region, the
@@ -90,7 +79,7 @@ std::optional<ApiError> DirectoryServiceImpl::Locate(const grpc::ServerContextBa
   const bool need_country = out->fields.country.empty();
   if (context_.locator != nullptr && (need_country || !out->fields.location.has_value())) {
     const geoip::GeoIpResult found = context_.locator->Locate(
-        context.peer(), Header(context, "x-forwarded-for"), Header(context, "forwarded"));
+        context.peer(), RequestHeader(context, "x-forwarded-for"), RequestHeader(context, "forwarded"));
     if (need_country) out->fields.country = found.country;  // a declared country always wins
     out->geoip_location = found.location;
   }
@@ -133,14 +122,14 @@ class Watcher final : public grpc::ServerWriteReactor<v1::Directory> {
         service_->Compute(request_, located_, /*response=*/nullptr);
     if (computed.error) {
       service_->Count(request_, located_, computed);
-      Record(computed.answer.region, computed.error->code);
+      Record(service_->RegionOf(located_, computed), computed.error->code);
       FinishLocked(Reply(context_, *computed.error));
       return;
     }
     std::string key = WatchKey(*computed.snapshot, computed.answer);
     if (key == last_key_) return;
     service_->Count(request_, located_, computed);
-    Record(computed.answer.region, grpc::StatusCode::OK);
+    Record(service_->RegionOf(located_, computed), grpc::StatusCode::OK);
     last_key_ = std::move(key);
     service_->Fill(computed, located_, &message_);
     writing_ = true;
@@ -186,7 +175,7 @@ class Watcher final : public grpc::ServerWriteReactor<v1::Directory> {
  private:
   void Start() {
     if (auto e = service_->Locate(*context_, request_, &located_)) {
-      Record(core::kNoIndex, e->code);
+      Record({}, e->code);
       std::lock_guard<std::mutex> lock(mu_);
       FinishLocked(Reply(context_, *e));
       return;
@@ -198,9 +187,15 @@ class Watcher final : public grpc::ServerWriteReactor<v1::Directory> {
       return;
     }
     if (admission != WatchHub::Admission::kAdmitted) {
-      Record(core::kNoIndex, grpc::StatusCode::RESOURCE_EXHAUSTED);
+      const bool server_wide = admission == WatchHub::Admission::kTooMany;
+      const DirectoryServiceImpl::ClientRegion region = service_->RegionOf(located_);
+      service_->context().metrics->RecordDirectoryError(
+          region.topology.get(), region.index,
+          server_wide ? metrics::DirectoryError::kTooManyWatches
+                      : metrics::DirectoryError::kTooManyWatchesFromPeer);
+      Record(region, grpc::StatusCode::RESOURCE_EXHAUSTED);
       const ApiError error =
-          admission == WatchHub::Admission::kTooMany
+          server_wide
               ? ApiError{grpc::StatusCode::RESOURCE_EXHAUSTED, "TOO_MANY_WATCHES",
                          "this server has too many open watches; use GetDirectory or retry "
                          "later with backoff"}
@@ -220,9 +215,9 @@ class Watcher final : public grpc::ServerWriteReactor<v1::Directory> {
     Finish(std::move(status));
   }
 
-  void Record(uint32_t region, grpc::StatusCode code) {
-    service_->context().metrics->ObserveRequest(metrics::Method::kWatchDirectory, region,
-                                                static_cast<int>(code), absl::ZeroDuration());
+  void Record(const DirectoryServiceImpl::ClientRegion& region, grpc::StatusCode code) {
+    service_->ObserveRequest(metrics::Method::kWatchDirectory, region, code,
+                             absl::ZeroDuration());
   }
 
   DirectoryServiceImpl* const service_;
@@ -363,16 +358,57 @@ void DirectoryServiceImpl::Fill(const Computed& computed, const Located& located
   if (!located.country_declared) response->set_client_country(located.fields.country);
 }
 
+DirectoryServiceImpl::ClientRegion DirectoryServiceImpl::RegionOf(
+    const Located& located, const Computed& computed) const {
+  if (computed.snapshot != nullptr) {
+    return {computed.snapshot->topology, computed.answer.region};
+  }
+  return RegionOf(located);
+}
+
+DirectoryServiceImpl::ClientRegion DirectoryServiceImpl::RegionOf(const Located& located) const {
+  // No snapshot yet: the served config still says who the client is.
+  std::shared_ptr<const core::Topology> topology = context_.state->topology();
+  const uint32_t index =
+      topology->Resolve(located.fields.country, located.fields.subdivision).region;
+  return {std::move(topology), index};
+}
+
+void DirectoryServiceImpl::ObserveRequest(metrics::Method method, const ClientRegion& region,
+                                          grpc::StatusCode code, absl::Duration elapsed) const {
+  context_.metrics->ObserveRequest(method, region.topology.get(), region.index,
+                                   static_cast<int>(code), elapsed);
+}
+
 void DirectoryServiceImpl::Count(const v1::GetDirectoryRequest& request,
                                  const Located& located, const Computed& computed) const {
+  if (computed.error) {
+    std::optional<metrics::DirectoryError> kind;
+    const std::string& reason = computed.error->reason;
+    if (reason == "NOT_READY") kind = metrics::DirectoryError::kNotReady;
+    if (reason == core::ReasonToken(core::AnswerError::kNoCompliantDatacenter)) {
+      kind = metrics::DirectoryError::kNoCompliantDatacenter;
+    }
+    if (reason == core::ReasonToken(core::AnswerError::kNoHealthyCompliantDatacenter)) {
+      kind = metrics::DirectoryError::kNoHealthyCompliantDatacenter;
+    }
+    if (reason == core::ReasonToken(core::AnswerError::kCountryNotMapped)) {
+      kind = metrics::DirectoryError::kCountryNotMapped;
+    }
+    if (kind) {
+      const ClientRegion region = RegionOf(located, computed);
+      context_.metrics->RecordDirectoryError(region.topology.get(), region.index, *kind);
+    }
+  }
   if (computed.snapshot == nullptr) return;
   const std::string& country = located.fields.country;
   core::ForEachComplianceExclusion(*computed.snapshot, located.ToCore(request), computed.answer,
                                    [&](uint32_t, int32_t rule) {
-                                     context_.metrics->RecordComplianceExclusion(rule);
+                                     context_.metrics->RecordComplianceExclusion(
+                                         *computed.snapshot->topology, rule);
                                    });
   if (computed.error) return;
-  context_.metrics->RecordAnswer(computed.answer);
+  context_.metrics->RecordAnswer(*computed.snapshot->topology, computed.answer);
   if (audit_ != nullptr) {
     audit_->RecordAnswer(*computed.snapshot, computed.answer, country, request.tenant_id());
   }
@@ -384,17 +420,16 @@ grpc::ServerUnaryReactor* DirectoryServiceImpl::GetDirectory(
   const auto start = Clock::now();
   auto* reactor = context->DefaultReactor();
   Located located;
-  uint32_t region = core::kNoIndex;
+  ClientRegion region;
   std::optional<ApiError> error = Locate(*context, *request, &located);
   if (!error) {
     const Computed computed = Compute(*request, located, response);
     Count(*request, located, computed);
-    region = computed.answer.region;
+    region = RegionOf(located, computed);
     error = computed.error;
   }
   const grpc::Status status = error ? Reply(context, *error) : grpc::Status::OK;
-  context_.metrics->ObserveRequest(metrics::Method::kGetDirectory, region,
-                                   static_cast<int>(status.error_code()), Since(start));
+  ObserveRequest(metrics::Method::kGetDirectory, region, status.error_code(), Since(start));
   reactor->Finish(status);
   return reactor;
 }
@@ -410,30 +445,34 @@ grpc::ServerUnaryReactor* DirectoryServiceImpl::ExplainDirectory(
   const auto start = Clock::now();
   auto* reactor = context->DefaultReactor();
   Located located;
-  uint32_t region = core::kNoIndex;
-  std::optional<ApiError> error = Locate(*context, *request, &located);
-  const auto snapshot = context_.state->Current();
-  if (!error && snapshot == nullptr) error = kNotReady;
+  ClientRegion region;
+  // An operator RPC: per-DC reasons name deny rules and a tenant's stored policy, which an
+  // anonymous caller may not learn (docs/SECURITY.md, "What an anonymous caller learns").
+  std::optional<ApiError> error = context_.auth->CheckAdmin(*context);
+  if (!error) error = Locate(*context, *request, &located);
   if (!error) {
     const std::string& country = located.fields.country;
-    const core::AnswerRequest core_request = located.ToCore(*request);
-    const core::Explanation explanation = core::Explain(*snapshot, core_request);
-    region = explanation.answer.region;
-    if (explanation.answer.error == core::AnswerError::kCountryNotMapped) {
-      error = AnswerToError(*snapshot, explanation.answer, country);
+    response->set_client_country(country);
+    response->set_client_subdivision(located.fields.subdivision);
+    const auto snapshot = context_.state->Current();
+    if (snapshot == nullptr) {
+      // Answered, with the outcome GetDirectory would give: no snapshot to explain yet.
+      region = RegionOf(located);
+      response->set_outcome(metrics::CodeName(static_cast<int>(kNotReady.code)));
+      response->set_outcome_reason(kNotReady.reason);
     } else {
+      const core::AnswerRequest core_request = located.ToCore(*request);
+      const core::Explanation explanation = core::Explain(*snapshot, core_request);
+      region = {snapshot->topology, explanation.answer.region};
       FillExplanation(*snapshot, explanation, country, context_.clock->Now(),
                       context_.state->HealthToWall(), response);
-      response->set_client_country(country);
-      response->set_client_subdivision(located.fields.subdivision);
       if (!located.country_declared && response->has_directory()) {
         response->mutable_directory()->set_client_country(country);
       }
     }
   }
   const grpc::Status status = error ? Reply(context, *error) : grpc::Status::OK;
-  context_.metrics->ObserveRequest(metrics::Method::kExplainDirectory, region,
-                                   static_cast<int>(status.error_code()), Since(start));
+  ObserveRequest(metrics::Method::kExplainDirectory, region, status.error_code(), Since(start));
   reactor->Finish(status);
   return reactor;
 }
