@@ -56,6 +56,9 @@ std::string HintFor(const absl::Status& status, const std::string& server) {
   if (reason == "NOT_READY") return "the server is starting; retry in a moment";
   if (reason == "STORE_UNAVAILABLE") return "the shared store (Redis) is unreachable; retry later";
   if (reason == "RATE_LIMITED") return "retry later";
+  if (reason == "TOO_MANY_WATCHES" || reason == "TOO_MANY_WATCHES_FROM_PEER") {
+    return "close some watches, or use `dcdirctl get`; retry later with backoff";
+  }
   return "";
 }
 
