@@ -15,7 +15,7 @@ repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 build_pkgs=(build-essential cmake pkg-config ccache
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler grpc-proto
-  libabsl-dev libhiredis-dev prometheus-cpp-dev libyaml-cpp-dev
+  libabsl-dev libhiredis-dev prometheus-cpp-dev libyaml-cpp-dev zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev curl dpkg-dev)
 test_pkgs=(redis-server redis-tools redis-sentinel python3-grpcio python3-grpc-tools
   nghttp2-client jq etcd-server etcd-client clang libclang-rt-14-dev libtsan2 systemd

@@ -30,6 +30,23 @@ absl::Status DirectoryState::Initialize() {
   return absl::OkStatus();
 }
 
+absl::Status DirectoryState::InitializeFromSaved(store::StoreState state,
+                                                 absl::Time health_time) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (initialized_) return absl::FailedPreconditionError("a snapshot is already served");
+  health_ = std::move(state.health);
+  tenants_.clear();
+  for (core::TenantPolicy& policy : state.tenants) {
+    std::string id = policy.tenant_id;
+    tenants_.emplace(std::move(id), std::move(policy));
+  }
+  RecompileTenantsLocked();
+  initialized_ = true;
+  store_available_ = false;  // stale until the store is read: Refresh() resyncs then
+  PublishLocked(health_time);  // no previous snapshot: health is judged at health_time
+  return absl::OkStatus();
+}
+
 absl::Time DirectoryState::HealthNow() const {
   return store_->SharedTime().value_or(clock_->MonotonicNow());
 }
