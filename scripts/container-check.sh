@@ -31,7 +31,8 @@
 #      redis.mode=external and a Redis password: a report on one replica is answered by the other
 #      (both ways), and both stop cleanly; the audit log is written to its emptyDir;
 #   5. TLS with client certificates (a CA and certificate made here with openssl): the --tls_*
-#      flags, the chart's TCP and GET /metrics probes, health and GetDirectory over TLS.
+#      flags, the chart's exec probes (dcdir-server --health_check), health and GetDirectory
+#      over TLS.
 # Every port is a free port on 127.0.0.1; everything started is removed on exit, also on failure.
 # Containers run with `podman run`, not `podman kube play`: podman 4.3's kube play crashes on the
 # chart's Secret volumes (podman issue 16636), publishes every containerPort on 0.0.0.0 with its
@@ -341,16 +342,16 @@ started() {
     fi
     if [[ $(jq -r '.probes.startup' "$plan") == null ]]; then
       probe health "127.0.0.1:$(host_port "$name" grpc)" >/dev/null 2>&1 && break
-    elif probe kube-probe "$plan" "$RUN/$name/ports.json" startup 2>/dev/null; then
+    elif probe kube-probe "$plan" "$RUN/$name/ports.json" startup --container "$name" 2>/dev/null; then
       break
     fi
     ((i < tries)) || { log "${name}: startup probe failed ${tries} times"; return 1; }
     sleep "$period"
   done
   log "${name}: started after $(since "$start") s (startup probe, attempt ${i})"
-  probe kube-probe "$plan" "$RUN/$name/ports.json" startup
-  probe kube-probe "$plan" "$RUN/$name/ports.json" readiness
-  probe kube-probe "$plan" "$RUN/$name/ports.json" liveness
+  probe kube-probe "$plan" "$RUN/$name/ports.json" startup --container "$name"
+  probe kube-probe "$plan" "$RUN/$name/ports.json" readiness --container "$name"
+  probe kube-probe "$plan" "$RUN/$name/ports.json" liveness --container "$name"
 }
 
 # The process as the kernel sees it (from the host's /proc): the chart's uid/gid and fsGroup,

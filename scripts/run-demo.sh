@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The main job: installs what is missing, builds, starts dcdir-server on the example world with
 # the embedded in-memory store, reports health for every DC (dcdir-agent --simulate --once),
-# and shows the answers for a few countries, a US outage with its cross-border fallback and
-# metric, and a mainland-China outage that fails closed. Stops the server at the end
+# and shows the answers for a few countries, ranking by where the client is (a Sao Paulo
+# location, a Seattle subdivision, the client's own RTTs, gradual spillover), a US outage with its
+# cross-border fallback and metric, and a mainland-China outage that fails closed. Stops the server at the end
 # (KEEP_RUNNING=1 leaves it running).
 set -euo pipefail
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -63,6 +64,31 @@ done
 section "Tenant acme (home us, allowed us+ca): its US clients never leave US/CA"
 ctl tenant set --tenant acme --home_region us --allowed_regions us,ca
 ctl get --country US --tenant acme --client_id demo-client
+
+section "Where the client is: a client in Sao Paulo (--location) gets br-gru first"
+ctl get --country BR --location -23.55,-46.63 --client_id demo-client
+first_dc() { "${ctl}" "$@" | awk '$1 == "primary" && $2 == "1" { print $3 }'; }
+echo "first DC for 20 Brazilian client ids, without a location: $(for k in $(seq 20); do first_dc get --country BR --client_id "c${k}"; done | sort | uniq -c | xargs)"
+echo "first DC for the same 20, located in Sao Paulo:          $(for k in $(seq 20); do first_dc get --country BR --location -23.55,-46.63 --client_id "c${k}"; done | sort | uniq -c | xargs)"
+
+section "A Seattle client by subdivision (US-WA has a point near Seattle in world.yaml): us-sjc first"
+ctl get --country US --subdivision US-WA --client_id demo-client
+
+section "The client's own measurements win: it measured us-den at 12 ms (--rtt), so us-den comes first"
+ctl explain --country US --subdivision US-WA --rtt us-den=12 --client_id demo-client
+
+section "Gradual spillover: br-gru at congestion 0.80 (spill_start 0.70, congested at 0.85)"
+ctl report-health --dc br-gru --status healthy --congestion 0.1 >/dev/null
+ctl report-health --dc br-gru --status healthy --congestion 0.80
+moved=0; example=""
+for k in $(seq 40); do
+  if [[ "$(first_dc get --country BR --location -23.55,-46.63 --client_id "c${k}")" == mx-qro ]]; then
+    moved=$((moved + 1)); example="${example:-c${k}}"
+  fi
+done
+echo "${moved} of 40 Sao Paulo clients now get mx-qro first (expected share (0.80-0.70)/(0.85-0.70) = 67%; the same clients every time). Client ${example}:"
+ctl explain --country BR --location -23.55,-46.63 --client_id "${example:-c1}" | grep -E 'DC |br-gru|mx-qro'
+ctl report-health --dc br-gru --status healthy --congestion 0.1 >/dev/null
 
 section "US outage: all four US DCs report DOWN"
 for dc in us-sjc us-den us-nyc us-iad; do ctl report-health --dc "${dc}" --status down; done

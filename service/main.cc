@@ -2,10 +2,13 @@
 // the gRPC server, the metrics endpoint and the config watcher, and drains on SIGTERM.
 
 #include <signal.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
+#include <future>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -14,6 +17,11 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/generic/generic_stub.h"
+#include "grpcpp/security/credentials.h"
+#include "grpcpp/security/tls_certificate_verifier.h"
+#include "grpcpp/security/tls_credentials_options.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/flags/usage_config.h"
@@ -24,7 +32,6 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "dcdir/client/version.h"
-#include "prometheus/exposer.h"
 #include "service/api/server.h"
 #include "service/audit/audit_log.h"
 #include "service/audit/audit_writer.h"
@@ -35,6 +42,8 @@
 #include "service/config/what_if.h"
 #include "service/core/clock.h"
 #include "service/core/topology.h"
+#include "service/metrics/metrics_http.h"
+#include "service/geoip/geoip_database.h"
 #include "service/store/in_memory_store.h"
 #include "service/store/redis_store.h"
 #include "service/store/redis_url.h"
@@ -93,6 +102,12 @@ ABSL_FLAG(bool, check_config, false,
           "failing) and exit: 0 when valid, 1 on a config or tenants file error, 2 when a "
           "region has fewer compliant DCs than --min_compliant_dcs, 3 when --against is given "
           "and the config loosens compliance without acknowledging it.");
+ABSL_FLAG(std::string, health_check, "",
+          "Probe mode for orchestrators (exec probes; kubelet's gRPC probes cannot speak TLS): "
+          "ask the server on 127.0.0.1:--grpc_port (over TLS when --tls_cert_file is set, "
+          "without verifying the certificate) for grpc.health.v1 status and exit 0 when it is "
+          "SERVING, 1 otherwise. `ready`: the whole server (\"\", SERVING once the first "
+          "snapshot is built); `live`: the process (service \"dcdir.liveness\").");
 ABSL_FLAG(std::string, against, "",
           "With --check_config: the config served now (the old file). Prints, per region, the "
           "(client, DC) pairs the new --config allows that the old one denies and the reverse, "
@@ -141,8 +156,49 @@ ABSL_FLAG(double, health_reports_per_second_per_dc, 20,
           "ReportHealth calls allowed per DC per second (burst --health_report_burst_per_dc); "
           "more get RESOURCE_EXHAUSTED (RATE_LIMITED). 0: no limit.");
 ABSL_FLAG(double, health_report_burst_per_dc, 40, "Burst of ReportHealth calls per DC.");
+ABSL_FLAG(int, max_connections, -1,
+          "Most concurrent connections on the gRPC port; more are accepted and closed at once "
+          "(counted in dcdir_grpc_connections_refused_total{reason=\"limit\"}). -1: the "
+          "descriptor limit minus a reserve of min(1024, limit/4) for the store, files and "
+          "/metrics. 0: no cap.");
+ABSL_FLAG(int, max_connections_per_peer, 1024,
+          "Most concurrent connections from one client address (reason=\"peer_limit\"). Raise it "
+          "(or 0: no cap) when every client comes through a few proxies.");
+ABSL_FLAG(absl::Duration, max_connection_idle, absl::Minutes(5),
+          "Close a gRPC connection that has had no call for this long (0: never).");
+ABSL_FLAG(absl::Duration, max_connection_age, absl::Hours(1),
+          "Ask a client to reconnect after this long (GOAWAY; 0: never); its calls get "
+          "--max_connection_age_grace to finish, then watch streams reconnect.");
+ABSL_FLAG(absl::Duration, max_connection_age_grace, absl::Minutes(5),
+          "How long calls may run on a connection after its maximum age.");
+ABSL_FLAG(absl::Duration, handshake_timeout, absl::Seconds(10),
+          "A new connection must finish its TLS and HTTP/2 handshake within this.");
+ABSL_FLAG(absl::Duration, keepalive_time, absl::Minutes(2),
+          "Ping a connection that has been quiet this long; close it when the ping is not "
+          "answered within --keepalive_timeout (dead peers release their descriptors).");
+ABSL_FLAG(absl::Duration, keepalive_timeout, absl::Seconds(20), "See --keepalive_time.");
+ABSL_FLAG(absl::Duration, min_client_ping_interval, absl::Seconds(10),
+          "Keepalive enforcement: a client pinging more often than this gets GOAWAY after two "
+          "strikes.");
+ABSL_FLAG(absl::Duration, listener_watchdog_period, absl::Seconds(5),
+          "Every this long, check that the gRPC port's accept loop runs and that the server "
+          "answers a health Check; after 3 failures in a row the process exits 1 so that an "
+          "orchestrator restarts it. 0: no watchdog.");
+ABSL_FLAG(std::string, geoip_db, "",
+          "GeoIP database (MaxMind DB format, e.g. GeoLite2-City.mmdb or an @ip-location-db "
+          ".mmdb): a request without client_location is located by its client's address, and "
+          "one without client_country gets its country (a declared country always wins). "
+          "Opened once at start; a missing or bad file is a start-up error. Empty: no GeoIP.");
+ABSL_FLAG(std::string, trusted_proxies, "",
+          "Comma-separated CIDRs of proxies (e.g. the ingress) whose x-forwarded-for / forwarded "
+          "headers name the client for GeoIP; any other peer's headers are ignored.");
 ABSL_FLAG(double, fallback_reports_per_second, 1000,
           "Server-wide limit of ReportFallback calls (RESOURCE_EXHAUSTED above).");
+ABSL_FLAG(double, fallback_reports_per_second_per_peer, 20,
+          "Limit of ReportFallback calls per client address (burst: twice this), checked before "
+          "the server-wide one so that one address cannot use it up. The address is the peer's, "
+          "or the one a --trusted_proxies proxy forwards when --geoip_db is set. 0: no per-peer "
+          "limit.");
 
 namespace {
 
@@ -218,6 +274,78 @@ int CheckConfig(const std::string& path) {
   return check.shortfalls.empty() ? 0 : 2;
 }
 
+// Raises the soft descriptor limit to the hard one (a connection is a descriptor; the default
+// soft limit is often far below the hard one). Returns the soft limit in force afterwards.
+uint64_t RaiseDescriptorLimit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return 1024;
+  const rlim_t before = limit.rlim_cur;
+  if (limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &limit) != 0) limit.rlim_cur = before;
+  }
+  DCDIR_LOG(kInfo) << "descriptor limit " << limit.rlim_cur
+                   << (limit.rlim_cur != before ? absl::StrCat(" (raised from ", before, ")")
+                                                : std::string(" (the hard limit)"));
+  return limit.rlim_cur == RLIM_INFINITY ? uint64_t{1} << 20 : limit.rlim_cur;
+}
+
+// --max_connections=-1: the descriptor limit minus a reserve for everything else.
+size_t ConnectionsForDescriptors(uint64_t limit) {
+  const uint64_t reserve = std::min<uint64_t>(1024, limit / 4);
+  return static_cast<size_t>(std::max<uint64_t>(16, limit - reserve));
+}
+
+// --health_check: one grpc.health.v1 Check against this host's gRPC port (2 s deadline).
+int HealthCheck(const std::string& mode) {
+  std::string service;
+  if (mode == "live") {
+    service = dcdir::api::kLivenessService;
+  } else if (mode != "ready") {
+    std::cerr << "--health_check must be ready or live, got \"" << mode << "\"\n";
+    return 2;
+  }
+  std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
+  if (!absl::GetFlag(FLAGS_tls_cert_file).empty()) {
+    // A local probe of our own port: whether TLS and the server answer, not who we are.
+    grpc::experimental::TlsChannelCredentialsOptions tls;
+    tls.set_verify_server_certs(false);
+    tls.set_check_call_host(false);
+    tls.set_certificate_verifier(std::make_shared<grpc::experimental::NoOpCertificateVerifier>());
+    credentials = grpc::experimental::TlsCredentials(tls);
+  }
+  auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", absl::GetFlag(FLAGS_grpc_port)),
+                                     credentials);
+  grpc::GenericStub stub(channel);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  // HealthCheckRequest { string service = 1; }, encoded by hand (no generated code needed).
+  std::string request_bytes;
+  if (!service.empty()) {
+    request_bytes.push_back('\x0a');
+    request_bytes.push_back(static_cast<char>(service.size()));
+    request_bytes += service;
+  }
+  grpc::Slice slice(request_bytes);
+  grpc::ByteBuffer request(&slice, 1), response;
+  std::promise<grpc::Status> done;
+  stub.UnaryCall(&context, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &request,
+                 &response, [&done](grpc::Status s) { done.set_value(std::move(s)); });
+  const grpc::Status status = done.get_future().get();
+  if (!status.ok()) {
+    std::cerr << "health check failed: " << status.error_message() << "\n";
+    return 1;
+  }
+  std::vector<grpc::Slice> slices;
+  (void)response.Dump(&slices);
+  std::string bytes;
+  for (const grpc::Slice& s : slices) bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
+  // HealthCheckResponse { ServingStatus status = 1; }: SERVING is 1.
+  const bool serving = bytes.size() == 2 && bytes[0] == '\x08' && bytes[1] == '\x01';
+  std::cout << (serving ? "SERVING" : "NOT_SERVING") << "\n";
+  return serving ? 0 : 1;
+}
+
 int Fatal(const std::string& message) {
   DCDIR_LOG(kError) << message;
   return 1;
@@ -241,6 +369,9 @@ int main(int argc, char** argv) {
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   const std::string config_path = absl::GetFlag(FLAGS_config);
   if (absl::GetFlag(FLAGS_check_config)) return CheckConfig(config_path);
+  if (const std::string mode = absl::GetFlag(FLAGS_health_check); !mode.empty()) {
+    return HealthCheck(mode);
+  }
 
   // Block the stop signals before any thread starts, so that only sigwait below sees them.
   sigset_t stop_signals;
@@ -249,6 +380,7 @@ int main(int argc, char** argv) {
   sigaddset(&stop_signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
+  const uint64_t descriptor_limit = RaiseDescriptorLimit();
   absl::StatusOr<dcdir::core::World> world = dcdir::config::LoadWorldFile(config_path);
   if (!world.ok()) return Fatal(absl::StrCat("config error: ", world.status().message()));
   auto topology = dcdir::core::Topology::Compile(*world);
@@ -258,10 +390,30 @@ int main(int argc, char** argv) {
   options.listen_address =
       absl::StrCat(absl::GetFlag(FLAGS_grpc_host), ":", absl::GetFlag(FLAGS_grpc_port));
   options.fallback_reports_per_second = absl::GetFlag(FLAGS_fallback_reports_per_second);
+  options.fallback_reports_per_second_per_peer =
+      absl::GetFlag(FLAGS_fallback_reports_per_second_per_peer);
   options.max_watch_streams =
       static_cast<size_t>(std::max(0, absl::GetFlag(FLAGS_max_watch_streams)));
   options.max_concurrent_streams_per_connection =
       absl::GetFlag(FLAGS_max_concurrent_streams_per_connection);
+  const int max_connections = absl::GetFlag(FLAGS_max_connections);
+  options.max_connections = max_connections >= 0
+                                ? static_cast<size_t>(max_connections)
+                                : ConnectionsForDescriptors(descriptor_limit);
+  options.max_connections_per_peer =
+      static_cast<size_t>(std::max(0, absl::GetFlag(FLAGS_max_connections_per_peer)));
+  options.max_connection_idle = absl::GetFlag(FLAGS_max_connection_idle);
+  options.max_connection_age = absl::GetFlag(FLAGS_max_connection_age);
+  options.max_connection_age_grace = absl::GetFlag(FLAGS_max_connection_age_grace);
+  options.handshake_timeout = absl::GetFlag(FLAGS_handshake_timeout);
+  options.keepalive_time = absl::GetFlag(FLAGS_keepalive_time);
+  options.keepalive_timeout = absl::GetFlag(FLAGS_keepalive_timeout);
+  options.min_client_ping_interval = absl::GetFlag(FLAGS_min_client_ping_interval);
+  options.watchdog_period = absl::GetFlag(FLAGS_listener_watchdog_period);
+  options.on_listener_dead = [](const std::string& why) {
+    DCDIR_LOG(kError) << why << "; exiting so that the orchestrator restarts the process";
+    std::_Exit(1);
+  };
   options.health_reports_per_second_per_dc =
       absl::GetFlag(FLAGS_health_reports_per_second_per_dc);
   options.health_report_burst_per_dc = absl::GetFlag(FLAGS_health_report_burst_per_dc);
@@ -280,6 +432,22 @@ int main(int argc, char** argv) {
     auto token = ReadSecretFile(token_file, "auth token");
     if (!token.ok()) return Fatal(std::string(token.status().message()));
     options.auth_token = *std::move(token);
+  }
+
+  std::unique_ptr<dcdir::geoip::ClientLocator> locator;
+  {
+    auto trusted = dcdir::geoip::ParseCidrList(absl::GetFlag(FLAGS_trusted_proxies));
+    if (!trusted.ok()) return Fatal(absl::StrCat("--trusted_proxies: ", trusted.status().message()));
+    if (const std::string path = absl::GetFlag(FLAGS_geoip_db); !path.empty()) {
+      auto db = dcdir::geoip::GeoIpDatabase::Open(path);
+      if (!db.ok()) return Fatal(std::string(db.status().message()));
+      DCDIR_LOG(kInfo) << "geoip: " << path << " (" << (*db)->description() << "), "
+                       << trusted->size() << " trusted proxy network(s)";
+      locator = std::make_unique<dcdir::geoip::ClientLocator>(*std::move(db), *std::move(trusted));
+      options.geoip = locator.get();
+    } else if (!trusted->empty()) {
+      return Fatal("--trusted_proxies needs --geoip_db (the forwarded address is only used for GeoIP)");
+    }
   }
 
   std::unique_ptr<dcdir::store::Store> store;
@@ -338,19 +506,34 @@ int main(int argc, char** argv) {
   DCDIR_LOG(kInfo) << "dcdir-server listening on " << absl::GetFlag(FLAGS_grpc_host) << ":"
                    << (*server)->port() << (options.tls.cert_file.empty() ? " (plaintext)" : " (TLS)")
                    << (options.tls.client_ca_file.empty() ? "" : " with client certificates")
-                   << ", config version " << world->version;
+                   << ", config version " << world->version << ", at most "
+                   << (options.max_connections == 0 ? std::string("unlimited")
+                                                    : absl::StrCat(options.max_connections))
+                   << " connections ("
+                   << (options.max_connections_per_peer == 0
+                           ? std::string("unlimited")
+                           : absl::StrCat(options.max_connections_per_peer))
+                   << " per client address)";
+  if (!options.auth_token.empty() && options.tls.cert_file.empty()) {
+    DCDIR_LOG(kWarning) << "a bearer token is configured but the gRPC port is plaintext: the "
+                           "token crosses the network in clear text; set --tls_cert_file and "
+                           "--tls_key_file (docs/SECURITY.md)";
+  }
 
-  std::unique_ptr<prometheus::Exposer> exposer;
+  std::unique_ptr<dcdir::metrics::MetricsHttpServer> metrics_http;
   if (const int metrics_port = absl::GetFlag(FLAGS_metrics_port); metrics_port > 0) {
-    try {  // prometheus-cpp reports a busy port by throwing.
-      exposer = std::make_unique<prometheus::Exposer>(
-          absl::StrCat(absl::GetFlag(FLAGS_metrics_host), ":", metrics_port));
-    } catch (const std::exception& e) {
-      return Fatal(absl::StrCat("cannot serve metrics on port ", metrics_port, ": ", e.what()));
+    std::vector<std::weak_ptr<prometheus::Collectable>> collectables = {(*server)->registry()};
+    if (audit != nullptr) collectables.push_back(audit->registry());
+    dcdir::metrics::MetricsHttpOptions metrics_options;
+    metrics_options.host = absl::GetFlag(FLAGS_metrics_host);
+    metrics_options.port = metrics_port;
+    auto started = dcdir::metrics::MetricsHttpServer::Start(metrics_options, std::move(collectables));
+    if (!started.ok()) {
+      return Fatal(absl::StrCat("cannot serve metrics: ", started.status().message()));
     }
-    exposer->RegisterCollectable((*server)->registry());
-    if (audit != nullptr) exposer->RegisterCollectable(audit->registry());
-    DCDIR_LOG(kInfo) << "metrics on :" << metrics_port << "/metrics";
+    metrics_http = *std::move(started);
+    DCDIR_LOG(kInfo) << "metrics on " << metrics_options.host << ":" << metrics_http->port()
+                     << "/metrics";
   }
 
   dcdir::api::DcdirServer* raw = server->get();

@@ -32,6 +32,21 @@ v1::GetDirectoryRequest ToProto(const DirectoryRequest& request) {
   out.set_tenant_id(request.tenant_id);
   out.set_client_id(request.client_id);
   out.set_max_secondaries(request.max_secondaries);
+  if (request.client_location.has_value()) {
+    out.mutable_client_location()->set_latitude(request.client_location->latitude);
+    out.mutable_client_location()->set_longitude(request.client_location->longitude);
+  }
+  out.set_client_subdivision(request.client_subdivision);
+  for (const ObservedRtt& o : request.observed_rtts) {
+    v1::ObservedRtt* p = out.add_observed_rtts();
+    p->set_datacenter_id(o.datacenter_id);
+    const int64_t rtt_ns = absl::ToInt64Nanoseconds(o.rtt);
+    p->mutable_rtt()->set_seconds(rtt_ns / 1'000'000'000);
+    p->mutable_rtt()->set_nanos(static_cast<int32_t>(rtt_ns % 1'000'000'000));
+    const int64_t age_ns = absl::ToInt64Nanoseconds(o.age);
+    p->mutable_age()->set_seconds(age_ns / 1'000'000'000);
+    p->mutable_age()->set_nanos(static_cast<int32_t>(age_ns % 1'000'000'000));
+  }
   return out;
 }
 

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "clients/cpp/convert.h"
+#include "clients/cpp/rtt_store.h"
 #include "clients/cpp/directory_cache.h"
 #include "clients/cpp/directory_stub.h"
 #include "clients/cpp/errors.h"
@@ -47,7 +48,9 @@ absl::StatusOr<std::unique_ptr<DirectoryClient>> DirectoryClient::Create(ClientO
   return std::unique_ptr<DirectoryClient>(new DirectoryClient(std::move(options)));
 }
 
-DirectoryClient::DirectoryClient(ClientOptions options) : options_(std::move(options)) {
+DirectoryClient::DirectoryClient(ClientOptions options)
+    : options_(std::move(options)),
+      rtts_(std::make_unique<RttStore>(options_.cache_dir, options_.rtt)) {
   if (!options_.cache_dir.empty()) cache_ = std::make_unique<DirectoryCache>(options_.cache_dir);
   rng_state_ = options_.seed != 0 ? options_.seed : std::random_device{}();
 }
@@ -137,7 +140,20 @@ absl::StatusOr<Resolution> DirectoryClient::FromCache(const DirectoryRequest& re
   return MakeResolution(std::move(directory), Source::kCache, "", cached->fetched_at, 0);
 }
 
-absl::StatusOr<Resolution> DirectoryClient::Resolve(const DirectoryRequest& request) {
+void DirectoryClient::RecordRtt(const std::string& datacenter_id, absl::Duration rtt) {
+  if (rtt <= absl::ZeroDuration()) return;
+  if (absl::Status s = rtts_->Record(datacenter_id, rtt, options_.clock->Now()); !s.ok()) {
+    std::cerr << "dcdir-client: WARNING: " << s.message() << "\n";
+  }
+}
+
+std::vector<MeasuredRtt> DirectoryClient::ObservedRtts() const {
+  return rtts_->Fresh(options_.clock->Now());
+}
+
+absl::StatusOr<Resolution> DirectoryClient::Resolve(const DirectoryRequest& original) {
+  DirectoryRequest request = original;
+  rtts_->AddTo(&request, options_.clock->Now());
   const v1::GetDirectoryRequest proto_request = ToProto(request);
   const Clock& clock = *options_.clock;
   const absl::Time deadline = clock.Now() + options_.deadline;
@@ -213,8 +229,10 @@ absl::StatusOr<Connection> DirectoryClient::Connect(
   std::string failures;
   for (const PlannedAttempt& a : resolution.plan.attempts) {
     ++attempts;
+    const auto start = std::chrono::steady_clock::now();
     absl::Status s = try_connect(a.datacenter);
     if (s.ok()) {
+      RecordRtt(a.datacenter.id, absl::FromChrono(std::chrono::steady_clock::now() - start));
       Connection connection;
       connection.datacenter = a.datacenter;
       connection.attempts = attempts;

@@ -1,5 +1,6 @@
 #include "clients/dcdirctl/format.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <vector>
 
@@ -47,6 +48,28 @@ absl::Duration FromProto(const google::protobuf::Duration& d) {
   return absl::Seconds(d.seconds()) + absl::Nanoseconds(d.nanos());
 }
 
+std::string SourceName(v1::LocationSource source) {
+  return absl::AsciiStrToLower(
+      absl::StripPrefix(v1::LocationSource_Name(source), "LOCATION_SOURCE_"));
+}
+
+// "27.1 ms distance", "12.0 ms observed", "-".
+std::string Rtt(const v1::DataCenterVerdict& v) {
+  if (v.rtt_source() == v1::RTT_SOURCE_NONE) return "-";
+  char buf[48];
+  std::snprintf(buf, sizeof(buf), "%.1f ms %s",
+                absl::ToDoubleMilliseconds(FromProto(v.estimated_rtt())),
+                v.rtt_source() == v1::RTT_SOURCE_OBSERVED ? "observed" : "distance");
+  return buf;
+}
+
+std::string Ranking(const v1::DataCenterVerdict& v) {
+  std::vector<std::string> notes;
+  if (v.in_latency_band()) notes.push_back("band");
+  if (v.spilled()) notes.push_back("spilled");
+  return notes.empty() ? "-" : absl::StrJoin(notes, ",");
+}
+
 }  // namespace
 
 std::string ToJson(const google::protobuf::Message& message) {
@@ -75,6 +98,11 @@ std::string FormatDirectory(const v1::Directory& d) {
       d.secondaries_size() == 1 ? " secondary (try " : " secondaries (try ", d.secondary_attempts(), "), fallback ",
       d.fallback_active() ? "ACTIVE" : "inactive", ", ttl ", absl::FormatDuration(FromProto(d.ttl())),
       "\n");
+  if (d.location_source() != v1::LOCATION_SOURCE_NONE || !d.client_country().empty()) {
+    out += absl::StrCat("ranked by the client's location (", SourceName(d.location_source()), ")");
+    if (!d.client_country().empty()) absl::StrAppend(&out, ", country ", d.client_country(), " (not declared)");
+    out += "\n";
+  }
   out += VersionLine(d.snapshot_version(), d.config_version(), d.stale());
   cli::Table table({"KIND", "TRY", "DC", "REGION", "COUNTRY", "CITY", "STATUS", "CONGESTION",
                     "NOTES"});
@@ -105,8 +133,33 @@ std::string FormatExplanation(const v1::DirectoryExplanation& e) {
                         : absl::StrJoin(e.tenant_policy().allowed_regions(), ","),
                     "\n");
   }
+  if (e.location_source() != v1::LOCATION_SOURCE_NONE) {
+    char where[64];
+    std::snprintf(where, sizeof(where), "%.2f,%.2f", e.client_location().latitude(),
+                  e.client_location().longitude());
+    absl::StrAppend(&out, "client ", e.client_country(),
+                    e.client_subdivision().empty() ? "" : absl::StrCat(" ", e.client_subdivision()),
+                    " at ", where, " (", SourceName(e.location_source()), ")\n");
+  }
   out += VersionLine(e.snapshot_version(), e.config_version(),
                      e.has_directory() && e.directory().stale());
+  const bool estimates = std::any_of(e.datacenters().begin(), e.datacenters().end(),
+                                     [](const v1::DataCenterVerdict& v) {
+                                       return v.rtt_source() != v1::RTT_SOURCE_NONE;
+                                     });
+  if (estimates) {
+    cli::Table table({"DC", "REGION", "COUNTRY", "STATUS", "VERDICT", "RANK", "EST RTT", "RANKING",
+                      "REASON", "DETAIL"});
+    for (const v1::DataCenterVerdict& v : e.datacenters()) {
+      std::string reason = ReasonName(v.reason());
+      if (!v.rule().empty()) absl::StrAppend(&reason, ":", v.rule());
+      table.AddRow({v.datacenter().id(), v.datacenter().region(), v.datacenter().country(),
+                    StatusName(v.datacenter().status()), VerdictName(v.verdict()),
+                    v.rank() > 0 ? absl::StrCat(v.rank()) : "-", Rtt(v), Ranking(v), reason,
+                    v.detail()});
+    }
+    return out + table.Render();
+  }
   cli::Table table({"DC", "REGION", "COUNTRY", "STATUS", "VERDICT", "RANK", "REASON", "DETAIL"});
   for (const v1::DataCenterVerdict& v : e.datacenters()) {
     std::string reason = ReasonName(v.reason());

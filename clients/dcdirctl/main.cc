@@ -13,6 +13,9 @@
 #include <string>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
+#include "clients/cpp/source_address.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
@@ -39,12 +42,20 @@ usage: dcdirctl [--server HOST:PORT] [--token_file F] [--json] [--timeout 5s] CO
        dcdirctl --version
 
 commands:
-  get --country CC [--tenant T] [--client_id K] [--max_secondaries N]
+  get --country CC [--tenant T] [--client_id K] [--max_secondaries N] [WHERE]
                     the directory answer: ranked primaries and secondaries (TRY = attempt order)
-  watch --country CC [--tenant T] [--client_id K] [--count N]
+  watch --country CC [--tenant T] [--client_id K] [--count N] [WHERE]
                     print the answer, then every change (N answers, 0 = until interrupted)
-  explain --country CC [--tenant T] [--client_id K]
-                    every DC with its verdict and the reason
+  explain --country CC [--tenant T] [--client_id K] [WHERE]
+                    every DC with its verdict, the reason and the client's estimated RTT
+  WHERE (where the client is; --country may be left out with --subdivision, or with --from
+  when the server has --geoip_db):
+    --location LAT,LON   the client's coordinates in degrees (client_location)
+    --subdivision CODE   ISO 3166-2 subdivision, e.g. US-WA (client_subdivision)
+    --rtt DC=MS          a round trip the client measured to DC, in ms (observed_rtts; repeat
+                         the flag for several DCs; age 0)
+    --from ADDR          connect from this local address (e.g. 127.0.1.5), so the server's
+                         GeoIP sees it; plaintext only
   report-health --dc ID --status healthy|draining|down [--congestion X] [--ttl 30s]
                     report a DC's health (needs the token when the server has one)
   tenant set --tenant T --home_region R [--allowed_regions a,b]
@@ -117,11 +128,40 @@ int Usage(const std::string& problem) {
 }
 
 absl::StatusOr<v1::GetDirectoryRequest> DirectoryRequest(const Args& args) {
-  if (!args.Has("country")) {
-    return absl::InvalidArgumentError("--country CC is required, e.g. --country US");
+  if (!args.Has("country") && !args.Has("subdivision") && !args.Has("from")) {
+    return absl::InvalidArgumentError(
+        "--country CC is required, e.g. --country US (or --subdivision, or --from with a "
+        "server that has --geoip_db)");
   }
   v1::GetDirectoryRequest request;
   request.set_client_country(args.Get("country"));
+  request.set_client_subdivision(args.Get("subdivision"));
+  if (args.Has("location")) {
+    const std::vector<std::string> parts = absl::StrSplit(args.Get("location"), ',');
+    double lat = 0, lon = 0;
+    if (parts.size() != 2 || !absl::SimpleAtod(parts[0], &lat) || !absl::SimpleAtod(parts[1], &lon)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--location must be LAT,LON in degrees, e.g. --location 47.61,-122.33; got \"",
+                       args.Get("location"), "\""));
+    }
+    request.mutable_client_location()->set_latitude(lat);
+    request.mutable_client_location()->set_longitude(lon);
+  }
+  for (const std::string& rtt : args.GetList("rtt")) {
+    const size_t eq = rtt.find('=');
+    double ms = 0;
+    if (eq == std::string::npos || eq == 0 || !absl::SimpleAtod(rtt.substr(eq + 1), &ms) ||
+        !(ms >= 0) || ms > 1e7) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--rtt must be DC=MS, e.g. --rtt us-sjc=23.5; got \"", rtt, "\""));
+    }
+    v1::ObservedRtt* o = request.add_observed_rtts();
+    o->set_datacenter_id(rtt.substr(0, eq));
+    const int64_t micros = static_cast<int64_t>(ms * 1000 + 0.5);
+    o->mutable_rtt()->set_seconds(micros / 1'000'000);
+    o->mutable_rtt()->set_nanos(static_cast<int32_t>(micros % 1'000'000) * 1000);
+    o->mutable_age();  // measured just now
+  }
   request.set_tenant_id(args.Get("tenant"));
   request.set_client_id(args.Get("client_id"));
   auto max = args.GetInt("max_secondaries", 0);
@@ -275,7 +315,8 @@ int main(int argc, char** argv) {
   auto args = Args::Parse(argc, argv, {"json", "help", "tls", "version"},
                           {"server", "token_file", "tls_ca_file", "tls_cert_file", "tls_key_file", "timeout", "country", "tenant", "client_id",
                            "max_secondaries", "count", "dc", "status", "congestion", "ttl",
-                           "home_region", "allowed_regions"});
+                           "home_region", "allowed_regions", "location", "subdivision", "rtt",
+                           "from"});
   if (!args.ok()) return Usage(std::string(args.status().message()));
   if (args->Has("help") || (!args->positional().empty() && args->positional()[0] == "help")) {
     std::cout << kUsage;
@@ -309,7 +350,14 @@ int main(int argc, char** argv) {
   tls.enabled = args->Has("tls") || !tls.ca_file.empty() || !tls.cert_file.empty();
   auto credentials = dcdir::client::MakeChannelCredentials(tls);
   if (!credentials.ok()) return Usage(std::string(credentials.status().message()));
-  ctl.channel = grpc::CreateChannel(ctl.server, *credentials);
+  if (args->Has("from")) {
+    if (tls.enabled) return Usage("--from works only without TLS");
+    auto channel = dcdir::client::ChannelFromAddress(ctl.server, args->Get("from"), ctl.timeout);
+    if (!channel.ok()) return ctl.Fail(channel.status());
+    ctl.channel = *std::move(channel);
+  } else {
+    ctl.channel = grpc::CreateChannel(ctl.server, *credentials);
+  }
 
   const std::string& command = args->positional()[0];
   if (command != "tenant" && args->positional().size() > 1) {

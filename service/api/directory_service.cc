@@ -21,16 +21,39 @@ absl::Duration Since(Clock::time_point start) {
 const ApiError kNotReady{grpc::StatusCode::UNAVAILABLE, "NOT_READY",
                          "the directory has no snapshot yet (store not loaded); retry shortly"};
 
-core::AnswerRequest ToCore(const v1::GetDirectoryRequest& request, const std::string& country) {
+}  // namespace
+
+core::AnswerRequest DirectoryServiceImpl::Located::ToCore(
+    const v1::GetDirectoryRequest& request) const {
   core::AnswerRequest r;
-  r.country = country;
+  r.country = fields.country;
   r.tenant_id = request.tenant_id();
   r.client_id = request.client_id();
   r.max_secondaries = request.max_secondaries();
+  r.subdivision = fields.subdivision;
+  r.location = fields.location;
+  r.geoip_location = geoip_location;
+  r.observed_rtts = fields.observed_rtts;
   return r;
 }
 
-}  // namespace
+std::optional<ApiError> DirectoryServiceImpl::Locate(const grpc::ServerContextBase& context,
+                                                     const v1::GetDirectoryRequest& request,
+                                                     Located* out) const {
+  if (auto e = ValidateDirectoryRequest(request, &out->fields)) return e;
+  out->country_declared = !request.client_country().empty();
+  out->geoip_location.reset();
+  // GeoIP only when it can add something: a country or a location.
+  const bool need_country = out->fields.country.empty();
+  if (context_.locator != nullptr && (need_country || !out->fields.location.has_value())) {
+    const geoip::GeoIpResult found = context_.locator->Locate(
+        context.peer(), RequestHeader(context, "x-forwarded-for"), RequestHeader(context, "forwarded"));
+    if (need_country) out->fields.country = found.country;  // a declared country always wins
+    out->geoip_location = found.location;
+  }
+  if (out->fields.country.empty()) return MissingCountryError(context_.locator != nullptr);
+  return std::nullopt;
+}
 
 // One WatchDirectory stream. Sends the current answer, then a new one only when the answer
 // (ignoring snapshot_version and generated_at) changes. Ends with the error GetDirectory
@@ -42,16 +65,17 @@ class Watcher final : public grpc::ServerWriteReactor<v1::Directory> {
       : service_(service), context_(context), request_(request) {}
 
   void Start() {
-    std::string country;
-    if (auto e = ValidateDirectoryRequest(request_, &country)) {
-      Record(core::kNoIndex, e->code);
+    if (auto e = service_->Locate(*context_, request_, &located_)) {
+      Record({}, e->code);
       std::lock_guard<std::mutex> lock(mu_);
       FinishLocked(Reply(context_, *e));
       return;
     }
-    country_ = country;
     if (!service_->hub().Register(this)) {
-      Record(core::kNoIndex, grpc::StatusCode::RESOURCE_EXHAUSTED);
+      const DirectoryServiceImpl::ClientRegion region = service_->RegionOf(located_);
+      service_->context().metrics->RecordDirectoryError(
+          region.topology.get(), region.index, metrics::DirectoryError::kTooManyWatches);
+      Record(region, grpc::StatusCode::RESOURCE_EXHAUSTED);
       std::lock_guard<std::mutex> lock(mu_);
       FinishLocked(Reply(context_, ApiError{grpc::StatusCode::RESOURCE_EXHAUSTED,
                                             "TOO_MANY_WATCHES",
@@ -71,10 +95,10 @@ class Watcher final : public grpc::ServerWriteReactor<v1::Directory> {
       return;
     }
     v1::Directory next;
-    const DirectoryServiceImpl::Computed computed = service_->Compute(request_, country_, &next);
+    const DirectoryServiceImpl::Computed computed = service_->Compute(request_, located_, &next);
     if (computed.error) {
-      service_->Count(request_, country_, computed);
-      Record(computed.answer.region, computed.error->code);
+      service_->Count(request_, located_, computed);
+      Record(service_->RegionOf(located_, computed), computed.error->code);
       FinishLocked(Reply(context_, *computed.error));
       return;
     }
@@ -84,8 +108,8 @@ class Watcher final : public grpc::ServerWriteReactor<v1::Directory> {
     std::string serialized;
     key.SerializeToString(&serialized);
     if (serialized == last_sent_) return;
-    service_->Count(request_, country_, computed);
-    Record(computed.answer.region, grpc::StatusCode::OK);
+    service_->Count(request_, located_, computed);
+    Record(service_->RegionOf(located_, computed), grpc::StatusCode::OK);
     last_sent_ = std::move(serialized);
     message_ = std::move(next);
     writing_ = true;
@@ -128,15 +152,15 @@ class Watcher final : public grpc::ServerWriteReactor<v1::Directory> {
     Finish(std::move(status));
   }
 
-  void Record(uint32_t region, grpc::StatusCode code) {
-    service_->context().metrics->ObserveRequest(metrics::Method::kWatchDirectory, region,
-                                                static_cast<int>(code), absl::ZeroDuration());
+  void Record(const DirectoryServiceImpl::ClientRegion& region, grpc::StatusCode code) {
+    service_->ObserveRequest(metrics::Method::kWatchDirectory, region, code,
+                             absl::ZeroDuration());
   }
 
   DirectoryServiceImpl* const service_;
   grpc::CallbackServerContext* const context_;
   const v1::GetDirectoryRequest request_;
-  std::string country_;
+  DirectoryServiceImpl::Located located_;  // views into request_
   std::mutex mu_;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
@@ -189,7 +213,7 @@ DirectoryServiceImpl::DirectoryServiceImpl(ServiceContext context, audit::AuditS
 }
 
 DirectoryServiceImpl::Computed DirectoryServiceImpl::Compute(
-    const v1::GetDirectoryRequest& request, const std::string& country,
+    const v1::GetDirectoryRequest& request, const Located& located,
     v1::Directory* response) const {
   Computed c;
   c.snapshot = context_.state->Current();
@@ -197,24 +221,68 @@ DirectoryServiceImpl::Computed DirectoryServiceImpl::Compute(
     c.error = kNotReady;
     return c;
   }
-  c.answer = core::ComputeAnswer(*c.snapshot, ToCore(request, country));
+  const std::string& country = located.fields.country;
+  c.answer = core::ComputeAnswer(*c.snapshot, located.ToCore(request));
   if (c.answer.error != core::AnswerError::kNone) {
     c.error = AnswerToError(*c.snapshot, c.answer, country);
   } else {
     FillDirectory(*c.snapshot, c.answer, context_.clock->Now(), response);
+    if (!located.country_declared) response->set_client_country(country);
   }
   return c;
 }
 
+DirectoryServiceImpl::ClientRegion DirectoryServiceImpl::RegionOf(
+    const Located& located, const Computed& computed) const {
+  if (computed.snapshot != nullptr) {
+    return {computed.snapshot->topology, computed.answer.region};
+  }
+  return RegionOf(located);
+}
+
+DirectoryServiceImpl::ClientRegion DirectoryServiceImpl::RegionOf(const Located& located) const {
+  // No snapshot yet: the served config still says who the client is.
+  std::shared_ptr<const core::Topology> topology = context_.state->topology();
+  const uint32_t index =
+      topology->Resolve(located.fields.country, located.fields.subdivision).region;
+  return {std::move(topology), index};
+}
+
+void DirectoryServiceImpl::ObserveRequest(metrics::Method method, const ClientRegion& region,
+                                          grpc::StatusCode code, absl::Duration elapsed) const {
+  context_.metrics->ObserveRequest(method, region.topology.get(), region.index,
+                                   static_cast<int>(code), elapsed);
+}
+
 void DirectoryServiceImpl::Count(const v1::GetDirectoryRequest& request,
-                                 const std::string& country, const Computed& computed) const {
+                                 const Located& located, const Computed& computed) const {
+  if (computed.error) {
+    std::optional<metrics::DirectoryError> kind;
+    const std::string& reason = computed.error->reason;
+    if (reason == "NOT_READY") kind = metrics::DirectoryError::kNotReady;
+    if (reason == core::ReasonToken(core::AnswerError::kNoCompliantDatacenter)) {
+      kind = metrics::DirectoryError::kNoCompliantDatacenter;
+    }
+    if (reason == core::ReasonToken(core::AnswerError::kNoHealthyCompliantDatacenter)) {
+      kind = metrics::DirectoryError::kNoHealthyCompliantDatacenter;
+    }
+    if (reason == core::ReasonToken(core::AnswerError::kCountryNotMapped)) {
+      kind = metrics::DirectoryError::kCountryNotMapped;
+    }
+    if (kind) {
+      const ClientRegion region = RegionOf(located, computed);
+      context_.metrics->RecordDirectoryError(region.topology.get(), region.index, *kind);
+    }
+  }
   if (computed.snapshot == nullptr) return;
-  core::ForEachComplianceExclusion(*computed.snapshot, ToCore(request, country), computed.answer,
+  const std::string& country = located.fields.country;
+  core::ForEachComplianceExclusion(*computed.snapshot, located.ToCore(request), computed.answer,
                                    [&](uint32_t, int32_t rule) {
-                                     context_.metrics->RecordComplianceExclusion(rule);
+                                     context_.metrics->RecordComplianceExclusion(
+                                         *computed.snapshot->topology, rule);
                                    });
   if (computed.error) return;
-  context_.metrics->RecordAnswer(computed.answer);
+  context_.metrics->RecordAnswer(*computed.snapshot->topology, computed.answer);
   if (audit_ != nullptr) {
     audit_->RecordAnswer(*computed.snapshot, computed.answer, country, request.tenant_id());
   }
@@ -225,18 +293,17 @@ grpc::ServerUnaryReactor* DirectoryServiceImpl::GetDirectory(
     v1::Directory* response) {
   const auto start = Clock::now();
   auto* reactor = context->DefaultReactor();
-  std::string country;
-  uint32_t region = core::kNoIndex;
-  std::optional<ApiError> error = ValidateDirectoryRequest(*request, &country);
+  Located located;
+  ClientRegion region;
+  std::optional<ApiError> error = Locate(*context, *request, &located);
   if (!error) {
-    const Computed computed = Compute(*request, country, response);
-    Count(*request, country, computed);
-    region = computed.answer.region;
+    const Computed computed = Compute(*request, located, response);
+    Count(*request, located, computed);
+    region = RegionOf(located, computed);
     error = computed.error;
   }
   const grpc::Status status = error ? Reply(context, *error) : grpc::Status::OK;
-  context_.metrics->ObserveRequest(metrics::Method::kGetDirectory, region,
-                                   static_cast<int>(status.error_code()), Since(start));
+  ObserveRequest(metrics::Method::kGetDirectory, region, status.error_code(), Since(start));
   reactor->Finish(status);
   return reactor;
 }
@@ -253,24 +320,35 @@ grpc::ServerUnaryReactor* DirectoryServiceImpl::ExplainDirectory(
     v1::DirectoryExplanation* response) {
   const auto start = Clock::now();
   auto* reactor = context->DefaultReactor();
-  std::string country;
-  uint32_t region = core::kNoIndex;
-  std::optional<ApiError> error = ValidateDirectoryRequest(*request, &country);
-  const auto snapshot = context_.state->Current();
-  if (!error && snapshot == nullptr) error = kNotReady;
+  Located located;
+  ClientRegion region;
+  // An operator RPC: per-DC reasons name deny rules and a tenant's stored policy, which an
+  // anonymous caller may not learn (docs/SECURITY.md, "What an anonymous caller learns").
+  std::optional<ApiError> error = context_.auth->CheckAdmin(*context);
+  if (!error) error = Locate(*context, *request, &located);
   if (!error) {
-    const core::Explanation explanation = core::Explain(*snapshot, ToCore(*request, country));
-    region = explanation.answer.region;
-    if (explanation.answer.error == core::AnswerError::kCountryNotMapped) {
-      error = AnswerToError(*snapshot, explanation.answer, country);
+    const std::string& country = located.fields.country;
+    response->set_client_country(country);
+    response->set_client_subdivision(located.fields.subdivision);
+    const auto snapshot = context_.state->Current();
+    if (snapshot == nullptr) {
+      // Answered, with the outcome GetDirectory would give: no snapshot to explain yet.
+      region = RegionOf(located);
+      response->set_outcome(metrics::CodeName(static_cast<int>(kNotReady.code)));
+      response->set_outcome_reason(kNotReady.reason);
     } else {
+      const core::AnswerRequest core_request = located.ToCore(*request);
+      const core::Explanation explanation = core::Explain(*snapshot, core_request);
+      region = {snapshot->topology, explanation.answer.region};
       FillExplanation(*snapshot, explanation, country, context_.clock->Now(),
                       context_.state->HealthToWall(), response);
+      if (!located.country_declared && response->has_directory()) {
+        response->mutable_directory()->set_client_country(country);
+      }
     }
   }
   const grpc::Status status = error ? Reply(context, *error) : grpc::Status::OK;
-  context_.metrics->ObserveRequest(metrics::Method::kExplainDirectory, region,
-                                   static_cast<int>(status.error_code()), Since(start));
+  ObserveRequest(metrics::Method::kExplainDirectory, region, status.error_code(), Since(start));
   reactor->Finish(status);
   return reactor;
 }

@@ -9,6 +9,7 @@
 #include "dcdir/v1/directory.grpc.pb.h"
 #include "service/api/arena_allocator.h"
 #include "service/api/service_context.h"
+#include "service/api/validation.h"
 #include "service/audit/audit_sink.h"
 #include "service/core/answer.h"
 
@@ -57,6 +58,18 @@ class DirectoryServiceImpl final : public v1::DirectoryService::CallbackService 
                                              const v1::GetDirectoryRequest* request,
                                              v1::DirectoryExplanation* response) override;
 
+  // A validated request with what GeoIP added (country, location).
+  struct Located {
+    DirectoryRequestFields fields;  // views into the request: valid while it lives
+    bool country_declared = true;   // false: from the subdivision or GeoIP
+    std::optional<core::GeoPoint> geoip_location;
+    core::AnswerRequest ToCore(const v1::GetDirectoryRequest& request) const;
+  };
+  // Validates `request` and locates its client (GeoIP, when configured, for a missing country
+  // or location). The error to answer with, or nullopt.
+  std::optional<ApiError> Locate(const grpc::ServerContextBase& context,
+                                 const v1::GetDirectoryRequest& request, Located* out) const;
+
   // The answer to a validated request on the current snapshot.
   struct Computed {
     std::shared_ptr<const core::Snapshot> snapshot;  // null when not ready
@@ -64,14 +77,27 @@ class DirectoryServiceImpl final : public v1::DirectoryService::CallbackService 
     std::optional<ApiError> error;  // set when there is no answer
   };
   // Computes the answer; on success fills `response`. Records no metrics.
-  Computed Compute(const v1::GetDirectoryRequest& request, const std::string& country,
+  Computed Compute(const v1::GetDirectoryRequest& request, const Located& located,
                    v1::Directory* response) const;
   // Records the metrics of an answer that is being sent (fallback, cross-border, exclusions)
   // and tells the audit sink about it.
-  void Count(const v1::GetDirectoryRequest& request, const std::string& country,
+  void Count(const v1::GetDirectoryRequest& request, const Located& located,
              const Computed& computed) const;
 
   const ServiceContext& context() const { return context_; }
+  // The client's home region index for metrics (core::kNoIndex when not mapped): the answer's,
+  // or, with no snapshot yet, the served config's.
+  // The client's home region and the topology its index belongs to (metrics count each index
+  // under its own topology's labels, also while a reload switches topologies).
+  struct ClientRegion {
+    std::shared_ptr<const core::Topology> topology;  // null: not located (invalid request)
+    uint32_t index = core::kNoIndex;
+  };
+  ClientRegion RegionOf(const Located& located, const Computed& computed) const;
+  ClientRegion RegionOf(const Located& located) const;
+  // dcdir_directory_requests_total and the request duration for `method`.
+  void ObserveRequest(metrics::Method method, const ClientRegion& region, grpc::StatusCode code,
+                      absl::Duration elapsed) const;
 
  private:
   ServiceContext context_;

@@ -36,6 +36,32 @@ void ToProto(const core::TenantPolicy& policy, v1::TenantPolicy* out) {
   if (policy.updated_at != absl::InfinitePast()) ToProto(policy.updated_at, out->mutable_update_time());
 }
 
+v1::LocationSource ToProto(core::LocationSource source) {
+  switch (source) {
+    case core::LocationSource::kDeclared:
+      return v1::LOCATION_SOURCE_DECLARED;
+    case core::LocationSource::kSubdivision:
+      return v1::LOCATION_SOURCE_SUBDIVISION;
+    case core::LocationSource::kGeoIp:
+      return v1::LOCATION_SOURCE_GEOIP;
+    case core::LocationSource::kNone:
+      break;
+  }
+  return v1::LOCATION_SOURCE_NONE;
+}
+
+v1::RttSource ToProto(core::RttSource source) {
+  switch (source) {
+    case core::RttSource::kObserved:
+      return v1::RTT_SOURCE_OBSERVED;
+    case core::RttSource::kDistance:
+      return v1::RTT_SOURCE_DISTANCE;
+    case core::RttSource::kNone:
+      break;
+  }
+  return v1::RTT_SOURCE_NONE;
+}
+
 void ToProto(const core::CompiledTenant& tenant, v1::TenantPolicy* out) {
   ToProto(tenant.policy, out);
   for (const std::string& r : tenant.unknown_regions) out->add_unknown_regions(r);
@@ -75,6 +101,7 @@ void FillDirectory(const core::Snapshot& snapshot, const core::Answer& answer, a
   out->mutable_ttl()->set_seconds(absl::ToInt64Seconds(ttl));
   ToProto(now, out->mutable_generated_at());
   out->set_config_version(topology.world().version);
+  out->set_location_source(ToProto(answer.location_source));
 }
 
 ApiError AnswerToError(const core::Snapshot& snapshot, const core::Answer& answer,
@@ -204,6 +231,19 @@ void FillExplanation(const core::Snapshot& snapshot, const core::Explanation& ex
     if (record.reported_at != absl::InfinitePast() && record.expires_at != absl::InfiniteFuture()) {
       ToProto(record.expires_at + to_wall, dv->mutable_expire_time());
     }
+    dv->set_rtt_source(ToProto(v.rtt_source));
+    if (v.rtt_source != core::RttSource::kNone) {
+      const int64_t micros = static_cast<int64_t>(v.estimated_rtt_ms * 1000 + 0.5);
+      dv->mutable_estimated_rtt()->set_seconds(micros / 1'000'000);
+      dv->mutable_estimated_rtt()->set_nanos(static_cast<int32_t>(micros % 1'000'000) * 1000);
+    }
+    dv->set_in_latency_band(v.in_latency_band);
+    dv->set_spilled(v.spilled);
+  }
+  out->set_location_source(ToProto(answer.location_source));
+  if (answer.location_source != core::LocationSource::kNone) {
+    out->mutable_client_location()->set_latitude(answer.location.lat);
+    out->mutable_client_location()->set_longitude(answer.location.lon);
   }
   if (answer.error == core::AnswerError::kNone) {
     out->set_outcome("OK");

@@ -15,6 +15,8 @@
 namespace dcdir::api {
 
 v1::HealthStatus ToProto(core::HealthStatus status);
+v1::LocationSource ToProto(core::LocationSource source);
+v1::RttSource ToProto(core::RttSource source);
 void ToProto(absl::Time t, google::protobuf::Timestamp* out);
 void ToProto(const core::TenantPolicy& policy, v1::TenantPolicy* out);
 // The policy plus its unknown_regions (regions the served config does not define).

@@ -1,9 +1,19 @@
 #include "service/api/server.h"
 
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <climits>
+#include <cstring>
 #include <mutex>
 #include <utility>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "grpcpp/create_channel_posix.h"
+#include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/security/server_credentials.h"
@@ -30,12 +40,13 @@ absl::StatusOr<std::unique_ptr<DcdirServer>> DcdirServer::Start(
                                                         options.state);
   s->auth_ = std::make_unique<Authenticator>(
       options.auth_token, !options.tls.cert_file.empty() && !options.tls.client_ca_file.empty());
-  ServiceContext context{s->state_.get(), s->metrics_.get(), clock, s->auth_.get()};
+  ServiceContext context{s->state_.get(), s->metrics_.get(), clock, s->auth_.get(),
+                         options.geoip};
   s->directory_ = std::make_unique<DirectoryServiceImpl>(context, options.audit);
   s->directory_->hub().set_max_watchers(options.max_watch_streams);
   s->reporting_ = std::make_unique<ReportingServiceImpl>(
       context, options.fallback_reports_per_second, options.health_reports_per_second_per_dc,
-      options.health_report_burst_per_dc);
+      options.health_report_burst_per_dc, options.fallback_reports_per_second_per_peer);
   s->admin_ = std::make_unique<AdminServiceImpl>(context);
 
   DcdirServer* raw = s.get();
@@ -53,31 +64,77 @@ absl::StatusOr<std::unique_ptr<DcdirServer>> DcdirServer::Start(
   });
   s->state_->SetTickListener([raw, store] {
     raw->metrics_->SetStoreBadRecords(store->BadRecords());
+    const ConnectionListener::Stats c = raw->listener_->stats();
+    raw->metrics_->SetConnectionCounts({c.accepted, c.refused_limit, c.refused_peer_limit,
+                                        c.refused_descriptors, c.open});
     if (auto snapshot = raw->state_->Current()) {
       raw->metrics_->SetSnapshotAge(raw->state_->HealthNow() - snapshot->built_at);
     }
   });
 
+  // The gRPC port is our own accept loop (ConnectionListener: gRPC 1.51's stops for good after
+  // EMFILE), handing connections to the server through an external-connection acceptor.
+  const size_t colon = options.listen_address.rfind(':');
+  int port = -1;
+  if (colon == std::string::npos ||
+      !absl::SimpleAtoi(options.listen_address.substr(colon + 1), &port)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("listen address \"", options.listen_address, "\" is not HOST:PORT"));
+  }
+  absl::StatusOr<std::unique_ptr<ConnectionListener>> listener = ConnectionListener::Bind(
+      {.host = options.listen_address.substr(0, colon),
+       .port = port,
+       .max_connections = options.max_connections,
+       .max_connections_per_peer = options.max_connections_per_peer});
+  if (!listener.ok()) return listener.status();
+  s->listener_ = *std::move(listener);
+  s->port_ = s->listener_->port();
+
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(options.listen_address,
-                           credentials ? credentials : grpc::InsecureServerCredentials(),
-                           &s->port_);
+  s->acceptor_ = builder.experimental().AddExternalConnectionAcceptor(
+      grpc::ServerBuilder::experimental_type::ExternalConnectionType::FROM_FD,
+      credentials ? credentials : grpc::InsecureServerCredentials());
+  s->probe_acceptor_ = builder.experimental().AddExternalConnectionAcceptor(
+      grpc::ServerBuilder::experimental_type::ExternalConnectionType::FROM_FD,
+      grpc::InsecureServerCredentials());
   builder.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
   if (options.max_concurrent_streams_per_connection > 0) {
     builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
                                options.max_concurrent_streams_per_connection);
   }
+  auto millis = [&](const char* arg, absl::Duration d) {
+    if (d > absl::ZeroDuration()) {
+      builder.AddChannelArgument(
+          arg, static_cast<int>(std::min<int64_t>(absl::ToInt64Milliseconds(d), INT32_MAX)));
+    }
+  };
+  millis(GRPC_ARG_MAX_CONNECTION_IDLE_MS, options.max_connection_idle);
+  millis(GRPC_ARG_MAX_CONNECTION_AGE_MS, options.max_connection_age);
+  millis(GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS, options.max_connection_age_grace);
+  millis(GRPC_ARG_SERVER_HANDSHAKE_TIMEOUT_MS, options.handshake_timeout);
+  millis(GRPC_ARG_KEEPALIVE_TIME_MS, options.keepalive_time);
+  millis(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, options.keepalive_timeout);
+  if (options.min_client_ping_interval > absl::ZeroDuration()) {
+    millis(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
+           options.min_client_ping_interval);
+    builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 2);
+  }
   builder.RegisterService(s->directory_.get());
   builder.RegisterService(s->reporting_.get());
   builder.RegisterService(s->admin_.get());
   s->server_ = builder.BuildAndStart();
-  if (s->server_ == nullptr || s->port_ == 0) {
+  if (s->server_ == nullptr) {
     return absl::UnavailableError(
-        absl::StrCat("cannot listen on ", options.listen_address, " (port in use?)"));
+        absl::StrCat("cannot start the gRPC server on ", options.listen_address));
   }
+  // "" (the whole server, what readiness asks) is SERVING once the first snapshot is built;
+  // kLivenessService is SERVING while the process serves at all (until a drain or the
+  // watchdog), so that a replica waiting for its store is not restarted for it.
   s->server_->GetHealthCheckService()->SetServingStatus(false);
+  s->server_->GetHealthCheckService()->SetServingStatus(std::string(kLivenessService), true);
+  s->listener_->Start(s->acceptor_.get());
 
   if (absl::Status status = s->state_->Initialize(); !status.ok()) {
     if (options.snapshot_file.empty()) {
@@ -90,7 +147,91 @@ absl::StatusOr<std::unique_ptr<DcdirServer>> DcdirServer::Start(
   if (s->saver_ != nullptr) s->saver_->Start();
   if (s->state_->Current() != nullptr) s->SetServing(true);
   s->state_->Start();
+  if (options.watchdog_period > absl::ZeroDuration()) {
+    s->watchdog_ = std::thread([raw, period = options.watchdog_period,
+                                failures = std::max(1, options.watchdog_failures),
+                                on_dead = options.on_listener_dead] {
+      raw->RunWatchdog(period, failures, on_dead);
+    });
+  }
   return s;
+}
+
+absl::Status DcdirServer::CheckListener(absl::Duration heartbeat_limit) {
+  const int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                          std::chrono::steady_clock::now().time_since_epoch())
+                          .count();
+  const absl::Duration silent = absl::Nanoseconds(now - listener_->heartbeat_nanos());
+  if (silent > heartbeat_limit) {
+    return absl::UnavailableError(absl::StrCat("the accept loop has not run for ",
+                                               absl::FormatDuration(silent)));
+  }
+  // A health Check through the gRPC server itself, over a socketpair handed to it like an
+  // accepted connection: proves the server still takes connections and answers calls.
+  int fds[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds) != 0) {
+    return absl::UnavailableError(absl::StrCat("socketpair: ", std::strerror(errno)));
+  }
+  grpc::experimental::ExternalConnectionAcceptor::NewConnectionParameters params;
+  params.listener_fd = -1;
+  params.fd = fds[0];
+  probe_acceptor_->HandleNewConnection(&params);
+  std::shared_ptr<grpc::Channel> channel =
+      grpc::CreateInsecureChannelFromFd("dcdir-watchdog", fds[1]);
+  grpc::GenericStub stub(channel);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  grpc::ByteBuffer request, response;  // an empty HealthCheckRequest
+  grpc::Slice empty;
+  request = grpc::ByteBuffer(&empty, 1);
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;
+  grpc::Status status;
+  stub.UnaryCall(&context, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &request,
+                 &response, [&](grpc::Status s) {
+                   std::lock_guard<std::mutex> lock(mu);
+                   status = std::move(s);
+                   done = true;
+                   cv.notify_all();
+                 });
+  std::unique_lock<std::mutex> lock(mu);
+  cv.wait(lock, [&] { return done; });
+  if (!status.ok()) {
+    return absl::UnavailableError(
+        absl::StrCat("health check through the server failed: ", status.error_message()));
+  }
+  return absl::OkStatus();
+}
+
+void DcdirServer::RunWatchdog(absl::Duration period, int failures,
+                              std::function<void(const std::string&)> on_dead) {
+  int failed = 0;
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> lock(watchdog_mu_);
+      if (watchdog_cv_.wait_for(lock, absl::ToChronoNanoseconds(period),
+                                [this] { return watchdog_stop_; })) {
+        return;
+      }
+    }
+    // The accept loop wakes every 250 ms; a second (or two periods) of silence means stuck.
+    const absl::Status status = CheckListener(std::max(absl::Seconds(1), 2 * period));
+    if (status.ok()) {
+      failed = 0;
+      continue;
+    }
+    DCDIR_LOG(kWarning) << "listener watchdog: " << status.message() << " (" << failed + 1
+                        << " of " << failures << " in a row)";
+    if (++failed < failures) continue;
+    const std::string why = absl::StrCat("the gRPC port stopped serving: ", status.message());
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!shut_down_) server_->GetHealthCheckService()->SetServingStatus(false);  // all
+    }
+    if (on_dead) on_dead(why);
+    return;
+  }
 }
 
 DcdirServer::~DcdirServer() { Shutdown(absl::ZeroDuration()); }
@@ -99,7 +240,7 @@ void DcdirServer::SetServing(bool serving) {
   std::lock_guard<std::mutex> lock(mu_);
   if (shut_down_ || draining_ || serving_ == serving || server_ == nullptr) return;
   serving_ = serving;
-  server_->GetHealthCheckService()->SetServingStatus(serving);
+  server_->GetHealthCheckService()->SetServingStatus("", serving);
 }
 
 void DcdirServer::StopServing() {
@@ -149,6 +290,13 @@ void DcdirServer::Shutdown(absl::Duration grace) {
     if (server_ != nullptr) server_->GetHealthCheckService()->SetServingStatus(false);
     shut_down_ = true;
   }
+  {
+    std::lock_guard<std::mutex> lock(watchdog_mu_);
+    watchdog_stop_ = true;
+  }
+  watchdog_cv_.notify_all();
+  if (watchdog_.joinable()) watchdog_.join();
+  if (listener_ != nullptr) listener_->Stop();  // no new connections while draining
   directory_->hub().Shutdown();
   if (server_ != nullptr) {
     server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));

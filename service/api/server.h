@@ -4,14 +4,18 @@
 // The dcdir gRPC server: the three services, grpc.health.v1 and reflection, wired to the live
 // directory state. Used by main and, unchanged, by the service tests (port 0).
 
+#include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 
 #include "absl/status/statusor.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server.h"
 #include "service/api/admin_service.h"
+#include "service/api/connection_listener.h"
 #include "service/api/directory_service.h"
 #include "service/api/reporting_service.h"
 #include "service/api/tls.h"
@@ -29,8 +33,10 @@ struct ServerOptions {
   std::string listen_address = "0.0.0.0:50051";
   // Bearer token for ReportingService.ReportHealth and AdminService; empty: no check.
   std::string auth_token;
-  // Server-wide bound on ReportFallback calls.
+  // Server-wide bound on ReportFallback calls, and per client address (0: none); see
+  // ReportingServiceImpl.
   double fallback_reports_per_second = 1000;
+  double fallback_reports_per_second_per_peer = 0;
   // Largest request accepted (requests are tiny; this stops memory abuse).
   int max_receive_message_bytes = 64 * 1024;
   // TLS from files (reloaded when they change) when tls.cert_file is set; with
@@ -44,6 +50,33 @@ struct ServerOptions {
   // Most concurrent calls on one client connection (HTTP/2 MAX_CONCURRENT_STREAMS); 0: gRPC's
   // default.
   int max_concurrent_streams_per_connection = 1000;
+  // Connection bounds (ConnectionListener and gRPC's channel arguments). 0 / zero durations:
+  // no bound. Defaults are the binary's flag defaults (service/main.cc); tests set what they test.
+  size_t max_connections = 0;           // concurrent connections on the gRPC port
+  size_t max_connections_per_peer = 0;  // concurrent connections from one peer address
+  // Close a connection with no call for this long (GRPC_ARG_MAX_CONNECTION_IDLE_MS).
+  absl::Duration max_connection_idle = absl::ZeroDuration();
+  // Close any connection after this long (GOAWAY), letting its calls finish for `..._grace`
+  // (GRPC_ARG_MAX_CONNECTION_AGE_MS / _GRACE_MS): watch streams then reconnect.
+  absl::Duration max_connection_age = absl::ZeroDuration();
+  absl::Duration max_connection_age_grace = absl::ZeroDuration();
+  // A connection must finish its TLS and HTTP/2 handshake within this
+  // (GRPC_ARG_SERVER_HANDSHAKE_TIMEOUT_MS; gRPC's default is 120 s).
+  absl::Duration handshake_timeout = absl::ZeroDuration();
+  // Server-side keepalive: ping a connection idle this long, close it when the ping is not
+  // answered within `keepalive_timeout` (dead peers free their descriptors).
+  absl::Duration keepalive_time = absl::ZeroDuration();
+  absl::Duration keepalive_timeout = absl::ZeroDuration();
+  // Keepalive enforcement: a client pinging more often than this (without calls) gets GOAWAY
+  // after two strikes (GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, MAX_PING_STRIKES).
+  absl::Duration min_client_ping_interval = absl::ZeroDuration();
+  // The listener watchdog: every `watchdog_period` the accept loop's heartbeat is checked and a
+  // grpc.health.v1 Check is sent through the gRPC server over a private socketpair; after
+  // `watchdog_failures` failures in a row `on_listener_dead` runs (the binary: log and exit 1,
+  // so that an orchestrator restarts it). Zero period: no watchdog.
+  absl::Duration watchdog_period = absl::ZeroDuration();
+  int watchdog_failures = 3;
+  std::function<void(const std::string& why)> on_listener_dead;
   // ReportHealth per DC (RESOURCE_EXHAUSTED RATE_LIMITED above); 0: no limit (the binary's
   // flags default to 20/s, burst 40).
   double health_reports_per_second_per_dc = 0;
@@ -57,7 +90,14 @@ struct ServerOptions {
   // Hears of every cross-border fallback answer sent (the audit trail); null: none. Must
   // outlive the server.
   audit::AuditSink* audit = nullptr;
+  // GeoIP for requests without a location or country (--geoip_db, --trusted_proxies); null:
+  // none. Must outlive the server.
+  const geoip::ClientLocator* geoip = nullptr;
 };
+
+// The grpc.health.v1 service name that says "this process is alive" (liveness probes), apart
+// from "" (the whole server: SERVING once the first snapshot is built; readiness probes).
+inline constexpr char kLivenessService[] = "dcdir.liveness";
 
 class DcdirServer {
  public:
@@ -70,6 +110,9 @@ class DcdirServer {
   ~DcdirServer();
 
   int port() const { return port_; }
+  // The gRPC port's accept loop (connection counts for metrics and tests).
+  const ConnectionListener& listener() const { return *listener_; }
+  ConnectionListener& listener() { return *listener_; }
   // Open WatchDirectory streams.
   size_t open_watches() const { return directory_->hub().size(); }
   metrics::Metrics& metrics() { return *metrics_; }
@@ -99,6 +142,11 @@ class DcdirServer {
   // enough, else logs why not (fail closed).
   void ServeSavedSnapshot(const std::string& path, absl::Duration max_age,
                           const absl::Status& store_error);
+  // One watchdog round: the accept loop ran within `heartbeat_limit`, and a health Check
+  // through the server is answered.
+  absl::Status CheckListener(absl::Duration heartbeat_limit);
+  void RunWatchdog(absl::Duration period, int failures,
+                   std::function<void(const std::string&)> on_dead);
 
   const core::Clock* clock_ = nullptr;
   std::unique_ptr<metrics::Metrics> metrics_;
@@ -109,6 +157,14 @@ class DcdirServer {
   std::unique_ptr<ReportingServiceImpl> reporting_;
   std::unique_ptr<AdminServiceImpl> admin_;
   std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<ConnectionListener> listener_;
+  std::unique_ptr<grpc::experimental::ExternalConnectionAcceptor> acceptor_;
+  // Connections made inside the process for the watchdog (plaintext, never on the network).
+  std::unique_ptr<grpc::experimental::ExternalConnectionAcceptor> probe_acceptor_;
+  std::thread watchdog_;
+  std::mutex watchdog_mu_;
+  std::condition_variable watchdog_cv_;
+  bool watchdog_stop_ ABSL_GUARDED_BY(watchdog_mu_) = false;
   int port_ = 0;
   std::mutex mu_;
   bool shut_down_ ABSL_GUARDED_BY(mu_) = false;

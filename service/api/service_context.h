@@ -9,6 +9,7 @@
 #include "service/api/api_error.h"
 #include "service/api/tls.h"
 #include "service/core/clock.h"
+#include "service/geoip/geoip_database.h"
 #include "service/metrics/metrics.h"
 #include "service/runtime/directory_state.h"
 
@@ -49,11 +50,16 @@ class Authenticator {
 };
 
 // What every handler needs. Owned by the server; outlives the services.
+// The value of a request header, several lines joined with ","; "" when absent.
+std::string RequestHeader(const grpc::ServerContextBase& context, const char* name);
+
 struct ServiceContext {
   runtime::DirectoryState* state = nullptr;
   metrics::Metrics* metrics = nullptr;
   const core::Clock* clock = nullptr;
   const Authenticator* auth = nullptr;
+  // Locates clients by their address (--geoip_db); null: no GeoIP.
+  const geoip::ClientLocator* locator = nullptr;
 };
 
 }  // namespace dcdir::api

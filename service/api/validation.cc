@@ -61,9 +61,105 @@ std::optional<ApiError> ValidateTenantId(std::string_view tenant_id, bool requir
   return std::nullopt;
 }
 
+namespace {
+
+absl::Duration FromProto(const google::protobuf::Duration& d) {
+  return absl::Seconds(d.seconds()) + absl::Nanoseconds(d.nanos());
+}
+
+bool ValidDuration(const google::protobuf::Duration& d) {
+  return d.nanos() > -1'000'000'000 && d.nanos() < 1'000'000'000 &&
+         !(d.seconds() > 0 && d.nanos() < 0) && !(d.seconds() < 0 && d.nanos() > 0);
+}
+
+std::optional<ApiError> InvalidRtts(std::string message) {
+  return Invalid("INVALID_OBSERVED_RTTS", std::move(message));
+}
+
+}  // namespace
+
+ApiError MissingCountryError(bool geoip_configured) {
+  return Invalid("INVALID_COUNTRY",
+                 geoip_configured
+                     ? "client_country is required (an ISO 3166-1 alpha-2 code such as \"US\"): "
+                       "neither client_subdivision nor the server's GeoIP database tells the "
+                       "country of this client"
+                     : "client_country must be an ISO 3166-1 alpha-2 code of two letters such as "
+                       "\"US\"; got \"\"");
+}
+
 std::optional<ApiError> ValidateDirectoryRequest(const v1::GetDirectoryRequest& request,
-                                                 std::string* country) {
-  if (auto e = ValidateCountry(request.client_country(), country)) return e;
+                                                 DirectoryRequestFields* out) {
+  out->country.clear();
+  if (!request.client_country().empty()) {
+    if (auto e = ValidateCountry(request.client_country(), &out->country)) return e;
+  }
+  out->subdivision.clear();
+  if (const std::string& sub = request.client_subdivision(); !sub.empty()) {
+    const std::string upper = absl::AsciiStrToUpper(sub.substr(0, 8));
+    if (sub.size() > 6 || !core::IsSubdivisionCode(upper)) {
+      return Invalid("INVALID_SUBDIVISION",
+                     absl::StrCat("client_subdivision must be an ISO 3166-2 code: two letters, "
+                                  "'-', 1 to 3 letters or digits, such as \"US-WA\"; got ",
+                                  Quote(sub)));
+    }
+    if (!out->country.empty() && upper.substr(0, 2) != out->country) {
+      return Invalid("INVALID_SUBDIVISION",
+                     absl::StrCat("client_subdivision ", upper, " is not in client_country ",
+                                  out->country, " (its first two letters must be the country)"));
+    }
+    out->subdivision = upper;
+    if (out->country.empty()) out->country = upper.substr(0, 2);
+  }
+  out->location.reset();
+  if (request.has_client_location()) {
+    const double lat = request.client_location().latitude();
+    const double lon = request.client_location().longitude();
+    if (!(lat >= -90 && lat <= 90) || !(lon >= -180 && lon <= 180)) {
+      return Invalid("INVALID_LOCATION",
+                     absl::StrCat("client_location must have latitude in [-90, 90] and longitude "
+                                  "in [-180, 180] degrees; got (", lat, ", ", lon, ")"));
+    }
+    out->location = core::GeoPoint{lat, lon};
+  }
+  out->observed_rtts.clear();
+  if (request.observed_rtts_size() > static_cast<int>(kMaxObservedRtts)) {
+    return InvalidRtts(absl::StrCat("observed_rtts has ", request.observed_rtts_size(),
+                                    " entries; at most ", kMaxObservedRtts, " are allowed"));
+  }
+  for (int k = 0; k < request.observed_rtts_size(); ++k) {
+    const v1::ObservedRtt& o = request.observed_rtts(k);
+    const std::string& id = o.datacenter_id();
+    bool id_ok = !id.empty() && id.size() <= kMaxDatacenterIdBytes;
+    for (char c : id) id_ok = id_ok && IsIdChar(c);
+    if (!id_ok) {
+      return InvalidRtts(absl::StrCat("observed_rtts[", k, "].datacenter_id must be 1-",
+                                      kMaxDatacenterIdBytes,
+                                      " of [A-Za-z0-9._-]; got ", Quote(id)));
+    }
+    for (int j = 0; j < k; ++j) {
+      if (request.observed_rtts(j).datacenter_id() == id) {
+        return InvalidRtts(absl::StrCat("observed_rtts[", k, "].datacenter_id ", Quote(id),
+                                        " repeats observed_rtts[", j, "]; one entry per DC"));
+      }
+    }
+    if (!ValidDuration(o.rtt()) || !ValidDuration(o.age())) {
+      return InvalidRtts(absl::StrCat("observed_rtts[", k,
+                                      "]: rtt and age must be valid google.protobuf.Durations"));
+    }
+    const absl::Duration rtt = FromProto(o.rtt());
+    const absl::Duration age = FromProto(o.age());
+    if (rtt <= absl::ZeroDuration() || rtt > kMaxObservedRtt) {
+      return InvalidRtts(absl::StrCat("observed_rtts[", k, "].rtt must be in (0, ",
+                                      absl::FormatDuration(kMaxObservedRtt), "]; got ",
+                                      absl::FormatDuration(rtt)));
+    }
+    if (age < absl::ZeroDuration()) {
+      return InvalidRtts(absl::StrCat("observed_rtts[", k, "].age must be >= 0; got ",
+                                      absl::FormatDuration(age)));
+    }
+    out->observed_rtts.push_back({id, rtt, age});
+  }
   if (auto e = ValidateTenantId(request.tenant_id(), /*required=*/false)) return e;
   if (request.client_id().size() > kMaxClientIdBytes) {
     return Invalid("INVALID_CLIENT_ID", absl::StrCat("client_id is ", request.client_id().size(),
@@ -75,6 +171,15 @@ std::optional<ApiError> ValidateDirectoryRequest(const v1::GetDirectoryRequest& 
                    absl::StrCat("max_secondaries is ", request.max_secondaries(), "; at most ",
                                 kMaxSecondaries, " (0 means no cap)"));
   }
+  return std::nullopt;
+}
+
+std::optional<ApiError> ValidateDirectoryRequest(const v1::GetDirectoryRequest& request,
+                                                 std::string* country) {
+  DirectoryRequestFields fields;
+  if (auto e = ValidateDirectoryRequest(request, &fields)) return e;
+  if (fields.country.empty()) return MissingCountryError(false);
+  *country = std::move(fields.country);
   return std::nullopt;
 }
 

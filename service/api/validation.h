@@ -7,6 +7,10 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "service/core/answer.h"
 
 #include "dcdir/v1/admin.pb.h"
 #include "dcdir/v1/directory.pb.h"
@@ -28,7 +32,31 @@ std::optional<ApiError> ValidateCountry(std::string_view country, std::string* n
 // Empty, or 1-64 of [A-Za-z0-9._-].
 std::optional<ApiError> ValidateTenantId(std::string_view tenant_id, bool required);
 
-// GetDirectory / WatchDirectory / ExplainDirectory. Writes the upper-case country.
+inline constexpr size_t kMaxObservedRtts = 32;
+inline constexpr absl::Duration kMaxObservedRtt = absl::Seconds(10);
+
+// The fields of a valid GetDirectoryRequest, normalised.
+struct DirectoryRequestFields {
+  // Upper case; from client_country, else from client_subdivision's country part; empty when
+  // the request gives neither (GeoIP may fill it in).
+  std::string country;
+  std::string subdivision;  // upper case, or empty
+  std::optional<core::GeoPoint> location;
+  // Views into the request's strings: valid while the request lives.
+  std::vector<core::ObservedRtt> observed_rtts;
+};
+
+// Every field of a GetDirectory / WatchDirectory / ExplainDirectory request, except that the
+// country may be missing (then `out->country` is empty: the caller resolves it or answers
+// INVALID_COUNTRY with MissingCountryError()). Reasons: INVALID_COUNTRY, INVALID_TENANT_ID,
+// INVALID_CLIENT_ID, INVALID_MAX_SECONDARIES, INVALID_LOCATION, INVALID_SUBDIVISION,
+// INVALID_OBSERVED_RTTS.
+std::optional<ApiError> ValidateDirectoryRequest(const v1::GetDirectoryRequest& request,
+                                                 DirectoryRequestFields* out);
+// The error for a request whose country is neither declared nor found.
+ApiError MissingCountryError(bool geoip_configured);
+
+// Same, with the country required. Writes the upper-case country.
 std::optional<ApiError> ValidateDirectoryRequest(const v1::GetDirectoryRequest& request,
                                                  std::string* country);
 

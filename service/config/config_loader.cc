@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cmath>
 #include <cstring>
 #include <exception>
@@ -192,7 +193,6 @@ class Loader {
   absl::StatusOr<const Entry*> Require(const Fields& fields, absl::string_view key) const;
   absl::StatusOr<std::string> ReadString(const Entry& e, const std::string& path) const;
   absl::StatusOr<std::string> ReadId(const Entry& e, const std::string& path) const;
-  absl::StatusOr<bool> ReadBool(const Entry& e, const std::string& path) const;
   absl::StatusOr<double> ReadNumber(const Entry& e, const std::string& path, double lo,
                                     double hi) const;
   absl::StatusOr<uint64_t> ReadUint(const Entry& e, const std::string& path, uint64_t lo,
@@ -202,6 +202,9 @@ class Loader {
   absl::StatusOr<core::GeoPoint> ReadPoint(const Fields& f) const;
 
   absl::Status ReadThresholds(const Entry& e);
+  absl::Status ReadRanking(const Entry& e);
+  absl::Status ReadSubdivisions(const Entry& e);
+  absl::StatusOr<bool> ReadBool(const Entry& e, const std::string& path) const;
   absl::Status ReadSelfPreservation(const Entry& e);
   absl::Status ReadAllowLoosening(const Entry& e);
   absl::Status ReadRegions(const Entry& e);
@@ -221,6 +224,8 @@ class Loader {
   absl::flat_hash_map<std::string, size_t> region_index_;
   absl::flat_hash_map<std::string, size_t> dc_index_;
   absl::flat_hash_map<std::string, size_t> country_index_;  // into world_.countries
+  std::vector<YAML::Node> subdivision_nodes_;  // per world_.subdivisions entry, its key
+  int spill_start_line_ = 0;                   // line of ranking.spill_start, 0 when default
 };
 
 absl::StatusOr<Fields> Loader::ReadMap(const YAML::Node& node, int line, std::string path,
@@ -733,6 +738,99 @@ absl::Status Loader::ReadDenyRules(const Entry& e) {
   return absl::OkStatus();
 }
 
+absl::Status Loader::ReadRanking(const Entry& e) {
+  DCDIR_CONFIG_ASSIGN_OR_RETURN(
+      Fields f, ReadMap(e.value, e.line(), "ranking",
+                        {"rtt_base", "path_stretch", "latency_band_absolute",
+                         "latency_band_relative", "spill_start", "nearest_secondaries",
+                         "rtt_max_age"}));
+  core::RankingSettings& r = world_.ranking;
+  // Durations here may be 0 (ReadDuration refuses 0): read them as ">= 0".
+  auto read_duration = [&](const Entry& x, absl::Duration max) -> absl::StatusOr<absl::Duration> {
+    absl::Duration d;
+    if (!x.value.IsScalar() || !absl::ParseDuration(x.value.Scalar(), &d) ||
+        d == absl::InfiniteDuration() || d == -absl::InfiniteDuration()) {
+      return ErrorAtLine(x.line(), absl::StrCat(f.Sub(x.key), " must be a duration like 5ms or 10m, got ",
+                                                Describe(x.value)));
+    }
+    if (d < absl::ZeroDuration() || d > max) {
+      return ErrorAtLine(x.line(), absl::StrCat(f.Sub(x.key), " = ", x.value.Scalar(),
+                                                " is out of range [0, ", absl::FormatDuration(max), "]"));
+    }
+    return d;
+  };
+  if (const Entry* x = f.Find("rtt_base")) {
+    DCDIR_CONFIG_ASSIGN_OR_RETURN(r.rtt_base, read_duration(*x, absl::Seconds(1)));
+  }
+  if (const Entry* x = f.Find("path_stretch")) {
+    DCDIR_CONFIG_ASSIGN_OR_RETURN(r.path_stretch, ReadNumber(*x, f.Sub(x->key), 1, 10));
+  }
+  if (const Entry* x = f.Find("latency_band_absolute")) {
+    DCDIR_CONFIG_ASSIGN_OR_RETURN(r.latency_band_absolute, read_duration(*x, absl::Seconds(10)));
+  }
+  if (const Entry* x = f.Find("latency_band_relative")) {
+    DCDIR_CONFIG_ASSIGN_OR_RETURN(r.latency_band_relative, ReadNumber(*x, f.Sub(x->key), 0, 10));
+  }
+  if (const Entry* x = f.Find("spill_start")) {
+    DCDIR_CONFIG_ASSIGN_OR_RETURN(r.spill_start, ReadNumber(*x, f.Sub(x->key), 0, 1));
+    spill_start_line_ = x->line();
+  }
+  if (const Entry* x = f.Find("nearest_secondaries")) {
+    DCDIR_CONFIG_ASSIGN_OR_RETURN(r.nearest_secondaries, ReadBool(*x, f.Sub(x->key)));
+  }
+  if (const Entry* x = f.Find("rtt_max_age")) {
+    DCDIR_CONFIG_ASSIGN_OR_RETURN(r.rtt_max_age, ReadDuration(*x, f.Sub(x->key)));
+    if (r.rtt_max_age > absl::Hours(24)) {
+      return ErrorAtLine(x->line(), absl::StrCat(f.Sub(x->key), " = ", x->value.Scalar(),
+                                                 " is out of range (0, 24h]"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+// subdivisions: {US-WA: {region: us, lat: 47.61, lon: -122.33}, ...}; every field optional
+// (lat and lon together).
+absl::Status Loader::ReadSubdivisions(const Entry& e) {
+  DCDIR_CONFIG_ASSIGN_OR_RETURN(Fields f, ReadMap(e.value, e.line(), "subdivisions", {}, true));
+  for (const Entry& sub : f.entries) {
+    if (!core::IsSubdivisionCode(sub.key)) {
+      return ErrorAt(sub.key_node,
+                     absl::StrCat("subdivision \"", absl::CEscape(sub.key),
+                                  "\" in subdivisions is not an ISO 3166-2 code (two upper-case "
+                                  "letters, '-', 1 to 3 upper-case letters or digits, e.g. US-WA)"));
+    }
+    core::Subdivision out;
+    out.code = sub.key;
+    const std::string path = f.Sub(sub.key);
+    if (!sub.value.IsNull()) {
+      DCDIR_CONFIG_ASSIGN_OR_RETURN(Fields sf,
+                                    ReadMap(sub.value, sub.line(), path, {"region", "lat", "lon"}));
+      if (const Entry* r = sf.Find("region")) {
+        DCDIR_CONFIG_ASSIGN_OR_RETURN(std::string region, ReadString(*r, sf.Sub("region")));
+        if (!region_index_.contains(region)) {
+          return ErrorAtLine(r->line(), absl::StrCat("region \"", absl::CEscape(region), "\" of ",
+                                                     path, " is not defined in regions"));
+        }
+        out.region = std::move(region);
+      }
+      if (sf.Find("lat") != nullptr || sf.Find("lon") != nullptr) {
+        DCDIR_CONFIG_ASSIGN_OR_RETURN(out.point, ReadPoint(sf));
+      }
+    }
+    if (!out.region.has_value()) {
+      const std::string country = sub.key.substr(0, 2);
+      if (!country_index_.contains(country) && !world_.default_region.has_value()) {
+        return ErrorAt(sub.key_node,
+                       absl::StrCat(path, " has no region and its country ", country,
+                                    " has no home region (not in countries, no default_region)"));
+      }
+    }
+    subdivision_nodes_.push_back(sub.key_node);
+    world_.subdivisions.push_back(std::move(out));
+  }
+  return absl::OkStatus();
+}
+
 // The 2020 mistake: a candidate list naming a DC that the rules forbid for some of the region's
 // clients. A region's clients are the countries mapped to it and, for the default region, every
 // country without a mapping (each such country named in a rule, and "any other").
@@ -740,6 +838,7 @@ absl::Status Loader::CheckCandidatesAllowed() const {
   if (world_.deny_rules.empty()) return absl::OkStatus();
   struct ClientCountry {
     std::string country;  // "" = any unmapped country not named in a rule
+    std::string subdivision = "";  // set: the clients of this subdivision of `country`
   };
   std::vector<std::vector<ClientCountry>> clients(world_.regions.size());
   for (const auto& [country, region] : world_.countries) {
@@ -758,6 +857,13 @@ absl::Status Loader::CheckCandidatesAllowed() const {
     }
     def.push_back({""});
   }
+  // A subdivision with its own home region is a client class of that region: (its country,
+  // that region).
+  for (const core::Subdivision& sub : world_.subdivisions) {
+    if (sub.region.has_value()) {
+      clients[region_index_.at(*sub.region)].push_back({sub.code.substr(0, 2), sub.code});
+    }
+  }
   for (size_t r = 0; r < world_.regions.size(); ++r) {
     const core::Region& region = world_.regions[r];
     const RegionSource& src = region_sources_[r];
@@ -773,6 +879,9 @@ absl::Status Loader::CheckCandidatesAllowed() const {
               cc.country.empty()
                   ? absl::StrCat("from any country without a mapping in countries (\"", region.id,
                                  "\" is the default_region)")
+              : !cc.subdivision.empty()
+                  ? absl::StrCat("from subdivision ", cc.subdivision, " (subdivisions.",
+                                 cc.subdivision, ".region)")
                   : absl::StrCat("from country ", cc.country);
           return ErrorAt(ref.node, absl::StrCat("datacenter \"", dc.id, "\" in regions.",
                                                 region.id, ".", list_name,
@@ -786,23 +895,69 @@ absl::Status Loader::CheckCandidatesAllowed() const {
   return absl::OkStatus();
 }
 
-// Counts documents; yaml-cpp 0.7's LoadAll never returns on a stray top-level ',' (it adds empty
-// documents without consuming the token until memory runs out; found by the libFuzzer target),
-// so the documents are counted with a bound before LoadAll runs.
-class DocumentCounter final : public YAML::EventHandler {
+// The parser's work, bounded before any node tree is built. yaml-cpp builds a node of several
+// hundred bytes per scalar, so a 2 MB file of one long list took ~0.5 GB and 4 s, and a 14.7 MB
+// one 3.4 GB. The largest world we support (QUALITY.md: 1,000 DCs in 200 regions; the file
+// `dcdir_world_gen` writes, 223 KB) has 23,526 nodes, 6 levels and no scalar over 28 bytes; the
+// limits leave about 10x room above that and bound a reload to tens of MB.
+inline constexpr int64_t kMaxConfigNodes = 250'000;      // scalars, sequences, maps, aliases
+inline constexpr int kMaxConfigDepth = 32;              // nested sequences / maps
+inline constexpr size_t kMaxConfigScalarBytes = 64 << 10;  // one scalar (a name, a list item)
+
+// Raised by the pre-pass when the text goes past one of the limits above.
+struct ConfigTooComplex {
+  int line;
+  std::string message;
+};
+
+// Counts documents and checks the limits above on the event stream, which needs no node tree.
+// It also protects LoadAll: yaml-cpp 0.7's LoadAll never returns on a stray top-level ',' (it
+// adds empty documents without consuming the token until memory runs out; found by the
+// libFuzzer target), so documents are counted with a bound before LoadAll runs.
+class DocumentLimits final : public YAML::EventHandler {
  public:
   void OnDocumentStart(const YAML::Mark&) override {}
   void OnDocumentEnd() override {}
-  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
-  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
-  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
-                const std::string&) override {}
-  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
-                       YAML::EmitterStyle::value) override {}
-  void OnSequenceEnd() override {}
-  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
-                  YAML::EmitterStyle::value) override {}
-  void OnMapEnd() override {}
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t) override { Node(mark); }
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override { Node(mark); }
+  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                const std::string& value) override {
+    Node(mark);
+    if (value.size() > kMaxConfigScalarBytes) {
+      throw ConfigTooComplex{mark.line + 1,
+                             absl::StrCat("a value of ", value.size(), " bytes; the limit is ",
+                                          kMaxConfigScalarBytes, " bytes per value")};
+    }
+  }
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {
+    Open(mark);
+  }
+  void OnSequenceEnd() override { --depth_; }
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {
+    Open(mark);
+  }
+  void OnMapEnd() override { --depth_; }
+
+ private:
+  void Node(const YAML::Mark& mark) {
+    if (++nodes_ > kMaxConfigNodes) {
+      throw ConfigTooComplex{mark.line + 1,
+                             absl::StrCat("more than ", kMaxConfigNodes,
+                                          " YAML nodes (values, lists and maps); a dcdir config "
+                                          "of 1,000 data centers has about 24,000")};
+    }
+  }
+  void Open(const YAML::Mark& mark) {
+    Node(mark);
+    if (++depth_ > kMaxConfigDepth) {
+      throw ConfigTooComplex{mark.line + 1, absl::StrCat("lists and maps nested more than ",
+                                                         kMaxConfigDepth, " deep")};
+    }
+  }
+  int64_t nodes_ = 0;
+  int depth_ = 0;
 };
 
 absl::StatusOr<core::World> Loader::Load(std::string_view text) {
@@ -811,14 +966,16 @@ absl::StatusOr<core::World> Loader::Load(std::string_view text) {
     constexpr int kMaxDocuments = 16;
     std::stringstream stream{std::string(text)};
     YAML::Parser parser(stream);
-    DocumentCounter counter;
+    DocumentLimits limits;
     int documents = 0;
-    while (documents <= kMaxDocuments && parser.HandleNextDocument(counter)) ++documents;
+    while (documents <= kMaxDocuments && parser.HandleNextDocument(limits)) ++documents;
     if (documents > kMaxDocuments) {
       return ErrorAtLine(1, absl::StrCat("expected exactly one YAML document, found more than ",
                                          kMaxDocuments));
     }
     docs = YAML::LoadAll(std::string(text));
+  } catch (const ConfigTooComplex& ex) {
+    return ErrorAtLine(ex.line, absl::StrCat("config too large to parse: ", ex.message));
   } catch (const YAML::Exception& ex) {
     return ErrorAtLine(ex.mark.line + 1, absl::StrCat("YAML syntax error: ", ex.msg));
   } catch (const std::exception& ex) {
@@ -833,7 +990,7 @@ absl::StatusOr<core::World> Loader::Load(std::string_view text) {
         Fields top, ReadMap(docs[0], 1, "",
                             {"thresholds", "self_preservation", "default_region", "regions",
                              "datacenters", "countries", "deny_rules",
-                             "allow_loosening_from"}));
+                             "allow_loosening_from", "subdivisions", "ranking"}));
     if (const Entry* t = top.Find("thresholds")) {
       DCDIR_CONFIG_RETURN_IF_ERROR(ReadThresholds(*t));
     }
@@ -856,6 +1013,20 @@ absl::StatusOr<core::World> Loader::Load(std::string_view text) {
     }
     if (const Entry* d = top.Find("deny_rules")) {
       DCDIR_CONFIG_RETURN_IF_ERROR(ReadDenyRules(*d));
+    }
+    if (const Entry* sd = top.Find("subdivisions")) {
+      DCDIR_CONFIG_RETURN_IF_ERROR(ReadSubdivisions(*sd));
+    }
+    if (const Entry* r = top.Find("ranking")) {
+      DCDIR_CONFIG_RETURN_IF_ERROR(ReadRanking(*r));
+    }
+    // Unless given, spillover starts where a congested DC stops being congested.
+    if (spill_start_line_ == 0) world_.ranking.spill_start = world_.thresholds.congestion_exit;
+    if (!(world_.ranking.spill_start < world_.thresholds.congestion_enter)) {
+      const int line = spill_start_line_;
+      return ErrorAtLine(line, absl::StrCat("ranking.spill_start (", world_.ranking.spill_start,
+                                            ") must be lower than thresholds.congestion_enter (",
+                                            world_.thresholds.congestion_enter, ")"));
     }
     DCDIR_CONFIG_RETURN_IF_ERROR(CheckCandidatesAllowed());
   } catch (const std::exception& ex) {

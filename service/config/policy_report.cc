@@ -134,6 +134,20 @@ std::string PolicyReport(const core::Topology& topology) {
                   topology.dc_count(), ", mapped countries: ", world.countries.size(), "\n");
   absl::StrAppend(&out, "default region: ", world.default_region.value_or("(none)"), "\n");
   absl::StrAppend(&out, "deny rules: ", ListOrNone(rule_names), "\n");
+  if (!world.subdivisions.empty()) {
+    absl::StrAppend(&out, "subdivisions:\n");
+    for (const core::Subdivision& sub : world.subdivisions) {
+      const uint32_t home = topology.Resolve(sub.code.substr(0, 2), sub.code).region;
+      absl::StrAppend(&out, "  ", sub.code, " -> region ",
+                      home == core::kNoIndex ? "(none)" : topology.region_config(home).id,
+                      sub.region.has_value() ? " (its own: a client class of its own)"
+                                             : " (its country's)");
+      if (sub.point.has_value()) {
+        absl::StrAppend(&out, absl::StrFormat(", point %.2f,%.2f", sub.point->lat, sub.point->lon));
+      }
+      absl::StrAppend(&out, "\n");
+    }
+  }
 
   int dc_width = static_cast<int>(absl::string_view("DATACENTER").size());
   int region_width = static_cast<int>(absl::string_view("REGION").size());
@@ -203,6 +217,28 @@ std::string PolicyReportJson(const core::Topology& topology) {
   std::vector<std::string> rule_names;
   for (const core::DenyRule& rule : world.deny_rules) rule_names.push_back(rule.name);
   AppendJsonStrings(&out, rule_names);
+  // Only when the config has subdivisions (reports of configs without them are unchanged).
+  if (!world.subdivisions.empty()) out.append(",\"subdivisions\":[");
+  for (size_t k = 0; k < world.subdivisions.size(); ++k) {
+    const core::Subdivision& sub = world.subdivisions[k];
+    const uint32_t home = topology.Resolve(sub.code.substr(0, 2), sub.code).region;
+    if (k > 0) out.push_back(',');
+    out.append("{\"code\":");
+    AppendJsonString(&out, sub.code);
+    out.append(",\"region\":");
+    if (home == core::kNoIndex) {
+      out.append("null");
+    } else {
+      AppendJsonString(&out, topology.region_config(home).id);
+    }
+    absl::StrAppend(&out, ",\"own_region\":", sub.region.has_value() ? "true" : "false");
+    if (sub.point.has_value()) {
+      absl::StrAppend(&out, absl::StrFormat(",\"point\":{\"lat\":%.6f,\"lon\":%.6f}", sub.point->lat,
+                                            sub.point->lon));
+    }
+    out.push_back('}');
+  }
+  if (!world.subdivisions.empty()) out.append("]");
   out.append(",\"regions\":[");
   for (size_t r = 0; r < regions.size(); ++r) {
     const RegionFacts& facts = regions[r];

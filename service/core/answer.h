@@ -4,6 +4,8 @@
 // The directory answer (PRODUCT.md, "What a directory answer is") and its explanation.
 
 #include <cstdint>
+#include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -13,13 +15,34 @@
 
 namespace dcdir::core {
 
-// A request, already validated by the API layer: country is two upper-case ASCII letters.
+// A round trip the client measured to a DC (GetDirectoryRequest.observed_rtts).
+struct ObservedRtt {
+  std::string_view datacenter_id = {};  // an id the config may not know (then ignored)
+  absl::Duration rtt;                   // > 0
+  absl::Duration age;                   // >= 0: how long ago it was measured
+};
+
+// Where the location used for ranking came from.
+enum class LocationSource { kNone, kDeclared, kSubdivision, kGeoIp };
+
+// A request, already validated by the API layer: country is two upper-case ASCII letters,
+// subdivision empty or an upper-case ISO 3166-2 code of that country, locations in range.
 struct AnswerRequest {
   std::string_view country = {};
   std::string_view tenant_id = {};  // empty: no tenant
   std::string_view client_id = {};  // empty: hashed as the empty string
   uint32_t max_secondaries = 0;  // 0: no cap
+  std::string_view subdivision = {};  // empty: none
+  // The client's location as the request declares it.
+  std::optional<GeoPoint> location = std::nullopt;
+  // The location GeoIP found for the client's address; used only when the request declares
+  // no location and its subdivision has no point in the config.
+  std::optional<GeoPoint> geoip_location = std::nullopt;
+  std::span<const ObservedRtt> observed_rtts = {};
 };
+
+// Where an estimated RTT came from.
+enum class RttSource { kNone, kObserved, kDistance };
 
 // Why there is no answer.
 enum class AnswerError {
@@ -43,9 +66,17 @@ struct Answer {
   absl::InlinedVector<Pick, 8> secondaries;
   bool fallback_active = false;
   uint32_t secondary_attempts = 0;
+  // fallback_active because the tenant's routing control excludes every primary of the
+  // client's region (its clients go abroad by policy, not because the region failed).
+  bool policy_mandated = false;
   // The first `secondary_attempts` secondaries that are cross-border, when fallback_active
-  // (what dcdir_cross_border_fallback_total counts, one per DC).
+  // and not policy_mandated (what dcdir_cross_border_fallback_total counts, one per DC).
   absl::InlinedVector<uint32_t, 4> cross_border_fallback_dcs;
+  // The same when policy_mandated (dcdir_policy_cross_border_total).
+  absl::InlinedVector<uint32_t, 4> policy_cross_border_dcs;
+  // The location the ranking used (meaningful unless location_source is kNone).
+  LocationSource location_source = LocationSource::kNone;
+  GeoPoint location;
   bool operator==(const Answer&) const = default;
 };
 
@@ -73,6 +104,13 @@ struct DcVerdict {
   int32_t rule_index = -1;  // into World::deny_rules, for kDenyRule
   uint32_t rank = 0;        // 1-based in its list when offered
   bool cross_border = false;
+  // The client's estimated RTT to this DC (ms) and where it came from (kNone: no estimate).
+  RttSource rtt_source = RttSource::kNone;
+  double estimated_rtt_ms = 0;
+  // Primaries ranked with an estimate: whether the DC was in its group's latency band, and
+  // whether gradual spillover moved it behind the next DC.
+  bool in_latency_band = false;
+  bool spilled = false;
 };
 
 struct Explanation {

@@ -10,9 +10,11 @@
 namespace dcdir::core {
 namespace {
 
-// Countries a world names: mapped, or in a rule's client selector.
+// Clients a world names: countries mapped or in a rule's client selector, and its subdivisions
+// (ISO 3166-2 codes: a subdivision may be a client class of its own).
 void AddNamedCountries(const World& world, std::set<std::string>* out) {
   for (const auto& [country, region] : world.countries) out->insert(country);
+  for (const Subdivision& sub : world.subdivisions) out->insert(sub.code);
   for (const DenyRule& rule : world.deny_rules) {
     for (const Condition& c : rule.clients) {
       if (c.field == SelectorField::kCountry) out->insert(c.values.begin(), c.values.end());
@@ -20,15 +22,23 @@ void AddNamedCountries(const World& world, std::set<std::string>* out) {
   }
 }
 
-// The home region id of `client` ("" = a country the world does not name) in `t`, or "".
+// The country of a client: itself, or a subdivision's first two letters.
+std::string CountryOf(const std::string& client) {
+  return client.size() > 2 ? client.substr(0, 2) : client;
+}
+
+// The home region id of `client` ("" = a country the world does not name; "CC-XXX" = a
+// subdivision: its own region in `t`, else its country's) in `t`, or "".
 std::string HomeRegionId(const Topology& t, const std::string& client) {
-  const uint32_t r = t.HomeRegion(client);
+  const uint32_t r = client.size() > 2 ? t.Resolve(CountryOf(client), client).region
+                                       : t.HomeRegion(client);
   return r == kNoIndex ? std::string() : t.region_config(r).id;
 }
 
 const DenyRule* Denying(const World& world, const std::string& client, const std::string& region,
                         const DataCenter& dc) {
-  return FirstDenyingRule(world.deny_rules, ClientKey{client, region}, dc);
+  const std::string country = CountryOf(client);
+  return FirstDenyingRule(world.deny_rules, ClientKey{country, region}, dc);
 }
 
 }  // namespace

@@ -7,7 +7,9 @@
 // applies at once.
 //
 // Clients: every country either config names (in `countries` or in a rule's client selector),
-// and "any other country" (client ""), the clients no config names. For a client C:
+// every subdivision either config lists (its clients are judged as (its country, its home
+// region in each config)), and "any other country" (client ""), the clients no config names.
+// For a client C:
 //   served verdict on DC d = the served config's deny rules for (C, C's served home region) on
 //       d as the served config describes it (its region, country, id). When the served config
 //       did not serve C (no mapping, no default region), its rules are asked about C in C's new
@@ -28,7 +30,9 @@
 namespace dcdir::core {
 
 struct PairChange {
-  std::string client;      // country code (upper case), or "" for any country no config names
+  // Country code (upper case), subdivision code ("US-WA"), or "" for any country no config
+  // names.
+  std::string client;
   std::string region;      // the client's home region under the new config
   std::string datacenter;  // DC id
   // loosened: the served rule that denied the pair; tightened: the new rule that denies it.

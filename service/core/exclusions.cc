@@ -8,7 +8,9 @@ void ForEachComplianceExclusion(const Snapshot& snapshot, const AnswerRequest& r
   if (answer.region == kNoIndex) return;
   const Topology& topology = *snapshot.topology;
   const CompiledRegion& region = topology.region(answer.region);
-  const ClientClass& client = topology.ClassFor(request.country, answer.region);
+  const ResolvedClient resolved = topology.Resolve(request.country, request.subdivision);
+  if (resolved.cls == nullptr) return;
+  const ClientClass& client = *resolved.cls;
   const CompiledTenant* tenant = nullptr;
   if (!request.tenant_id.empty() && snapshot.tenants != nullptr) {
     auto it = snapshot.tenants->find(

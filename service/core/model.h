@@ -16,6 +16,7 @@ namespace dcdir::core {
 struct GeoPoint {
   double lat = 0;  // degrees, [-90, 90]
   double lon = 0;  // degrees, [-180, 180]
+  bool operator==(const GeoPoint&) const = default;
 };
 
 // A data center of the topology (static: from the config).
@@ -68,6 +69,35 @@ struct Thresholds {
   absl::Duration answer_ttl = absl::Seconds(60);
 };
 
+// How primaries are ranked by where the client is (service/core/ranking.h has the model and
+// the sources of the defaults; docs/RANKING.md the trade-offs). Config section `ranking:`.
+struct RankingSettings {
+  // Fixed part of an estimated round trip: the client's access network and the servers' own
+  // time, added to the propagation delay over the distance.
+  absl::Duration rtt_base = absl::Milliseconds(10);
+  // How much longer than the great circle a network path is (>= 1).
+  double path_stretch = 1.5;
+  // DCs whose estimate is within best + max(absolute, relative * best) of the best one form the
+  // latency band, spread by capacity headroom; the others follow nearest first.
+  absl::Duration latency_band_absolute = absl::Milliseconds(5);
+  double latency_band_relative = 0.25;
+  // Gradual spillover: from this congestion on, a growing share of a non-congested DC's clients
+  // get the next DC first (all of them at thresholds.congestion_enter). Must be lower than
+  // congestion_enter; the config loader defaults it to thresholds.congestion_exit.
+  double spill_start = 0.70;
+  // Secondaries nearest to the client first instead of in configured order.
+  bool nearest_secondaries = false;
+  // Observed RTTs older than this are not fresh and are ignored.
+  absl::Duration rtt_max_age = absl::Minutes(10);
+};
+
+// An ISO 3166-2 subdivision of a country with its own routing facts (config `subdivisions:`).
+struct Subdivision {
+  std::string code;  // "US-WA": country (alpha-2), '-', 1-3 upper-case letters or digits
+  std::optional<std::string> region;  // home region id; none: the country's home region
+  std::optional<GeoPoint> point;      // the client's location when the request gives none
+};
+
 // Self-preservation (service/core/self_preservation.h has the rule and its sources).
 struct SelfPreservationConfig {
   bool enabled = true;
@@ -89,6 +119,8 @@ struct World {
   std::optional<std::string> default_region;
   std::vector<DenyRule> deny_rules;
   Thresholds thresholds;
+  std::vector<Subdivision> subdivisions;  // file order; codes unique
+  RankingSettings ranking;
   SelfPreservationConfig self_preservation;
   std::string version;  // content hash of the config file (hex), set by the loader
   // The served config version whose compliance this file may loosen on a live reload

@@ -68,4 +68,44 @@ double DistanceKm(const GeoPoint& a, const GeoPoint& b) {
   return 2 * kEarthRadiusKm * std::asin(std::sqrt(h));
 }
 
+UnitVector ToUnitVector(const GeoPoint& p) {
+  const double lat = p.lat * kDegToRad;
+  const double lon = p.lon * kDegToRad;
+  return {std::cos(lat) * std::cos(lon), std::cos(lat) * std::sin(lon), std::sin(lat)};
+}
+
+// atan2(|a x b|, a . b): accurate at every distance (acos loses precision near 0).
+double UnitDistanceKm(const UnitVector& a, const UnitVector& b) {
+  const double cx = a.y * b.z - a.z * b.y;
+  const double cy = a.z * b.x - a.x * b.z;
+  const double cz = a.x * b.y - a.y * b.x;
+  return kEarthRadiusKm * std::atan2(std::sqrt(cx * cx + cy * cy + cz * cz), Dot(a, b));
+}
+
+RttModel MakeRttModel(const RankingSettings& r, double congestion_enter) {
+  RttModel m;
+  m.base_ms = absl::ToDoubleMilliseconds(r.rtt_base);
+  m.ms_per_km = 2 * r.path_stretch / kFibreKmPerMs;
+  m.band_absolute_ms = absl::ToDoubleMilliseconds(r.latency_band_absolute);
+  m.band_relative = r.latency_band_relative;
+  m.spill_start = r.spill_start;
+  m.congestion_enter = congestion_enter;
+  m.rtt_max_age_ms = absl::ToDoubleMilliseconds(r.rtt_max_age);
+  return m;
+}
+
+double SpillShare(const RttModel& m, double congestion) {
+  if (!(congestion > m.spill_start)) return 0;  // also NaN
+  const double span = m.congestion_enter - m.spill_start;
+  if (!(span > 0)) return 1;
+  const double share = (congestion - m.spill_start) / span;
+  return share >= 1 ? 1 : share;
+}
+
+double SpillDraw(uint64_t client_hash, uint64_t dc_hash) {
+  constexpr uint64_t kSpillSalt = 0x5350494c4c4f5652ULL;  // "SPILLOVR"
+  return static_cast<double>(Mix64(client_hash ^ Mix64(dc_hash ^ kSpillSalt)) >> 11) *
+         0x1.0p-53;
+}
+
 }  // namespace dcdir::core

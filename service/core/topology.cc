@@ -210,6 +210,44 @@ absl::StatusOr<std::shared_ptr<const Topology>> Topology::Compile(World world) {
     t->other_country_class_.push_back(evaluate(kOtherCountry, ri));
   }
 
+  // --- Subdivisions: a subdivision with its own home region is its own client class.
+  t->subdivisions_.reserve(world.subdivisions.size());
+  for (const Subdivision& sub : world.subdivisions) {
+    if (!IsSubdivisionCode(sub.code)) {
+      return Invalid(absl::StrCat("subdivision \"", sub.code,
+                                  "\" is not an ISO 3166-2 code such as \"US-WA\""));
+    }
+    if (t->subdivision_index_.contains(sub.code)) {
+      return Invalid(absl::StrCat("subdivision \"", sub.code, "\" is listed twice"));
+    }
+    CompiledSubdivision cs;
+    cs.code = sub.code;
+    if (sub.region.has_value()) {
+      auto it = t->region_index_.find(*sub.region);
+      if (it == t->region_index_.end()) {
+        return Invalid(absl::StrCat("subdivision \"", sub.code, "\" is mapped to unknown region \"",
+                                    *sub.region, "\""));
+      }
+      cs.region = it->second;
+      cs.own_class = evaluate(std::string_view(sub.code).substr(0, 2), cs.region);
+    }
+    if (sub.point.has_value()) {
+      cs.has_point = true;
+      cs.point = *sub.point;
+      cs.unit = ToUnitVector(*sub.point);
+    }
+    t->subdivision_index_.emplace(sub.code, static_cast<uint32_t>(t->subdivisions_.size()));
+    t->subdivisions_.push_back(std::move(cs));
+  }
+  // `country` views point into each entry's own `code` (stable now that the vector is final).
+  for (CompiledSubdivision& cs : t->subdivisions_) {
+    cs.country = std::string_view(cs.code).substr(0, 2);
+  }
+
+  t->dc_unit_.reserve(n);
+  for (const DataCenter& dc : world.datacenters) t->dc_unit_.push_back(ToUnitVector(dc.location));
+  t->rtt_model_ = MakeRttModel(world.ranking, world.thresholds.congestion_enter);
+
   t->world_ = std::move(world);
   return std::shared_ptr<const Topology>(std::move(t));
 }
@@ -233,6 +271,38 @@ const ClientClass& Topology::ClassFor(std::string_view country, uint32_t region)
   auto it = country_class_.find(AsKey(country));
   if (it != country_class_.end()) return it->second;
   return other_country_class_[region];
+}
+
+ResolvedClient Topology::Resolve(std::string_view country, std::string_view subdivision) const {
+  ResolvedClient r;
+  if (!subdivision.empty() && subdivision.substr(0, 2) == country) {
+    r.subdivision = FindSubdivision(subdivision);
+  }
+  if (r.subdivision != nullptr && r.subdivision->region != kNoIndex) {
+    r.region = r.subdivision->region;
+    r.cls = &r.subdivision->own_class;
+    return r;
+  }
+  r.region = HomeRegion(country);
+  if (r.region != kNoIndex) r.cls = &ClassFor(country, r.region);
+  return r;
+}
+
+const CompiledSubdivision* Topology::FindSubdivision(std::string_view code) const {
+  if (subdivisions_.empty()) return nullptr;
+  auto it = subdivision_index_.find(AsKey(code));
+  return it == subdivision_index_.end() ? nullptr : &subdivisions_[it->second];
+}
+
+bool IsSubdivisionCode(std::string_view code) {
+  if (code.size() < 4 || code.size() > 6 || code[2] != '-') return false;
+  auto upper = [](char c) { return c >= 'A' && c <= 'Z'; };
+  auto digit = [](char c) { return c >= '0' && c <= '9'; };
+  if (!upper(code[0]) || !upper(code[1])) return false;
+  for (char c : code.substr(3)) {
+    if (!upper(c) && !digit(c)) return false;
+  }
+  return true;
 }
 
 DcSet Topology::DcsInRegions(const std::vector<uint32_t>& regions) const {

@@ -14,6 +14,7 @@
 #include "absl/status/statusor.h"
 #include "service/core/dc_set.h"
 #include "service/core/model.h"
+#include "service/core/ranking.h"
 
 namespace dcdir::core {
 
@@ -34,6 +35,26 @@ struct CompiledRegion {
 struct ClientClass {
   DcSet allowed;                        // DCs no rule denies
   std::vector<int32_t> denying_rule;    // per DC: index into World::deny_rules, or -1
+};
+
+// A subdivision of the config (World::subdivisions), compiled.
+struct CompiledSubdivision {
+  std::string code;          // "US-WA"
+  std::string_view country;  // "US" (points into `code`)
+  // Its own home region (kNoIndex: the country's home region, i.e. its country's class).
+  uint32_t region = kNoIndex;
+  bool has_point = false;
+  GeoPoint point;
+  UnitVector unit;  // of `point`
+  // The deny rules for (country, region) when it has its own region.
+  ClientClass own_class;
+};
+
+// Who a client is for compliance and ranking: its home region and the pre-evaluated rules.
+struct ResolvedClient {
+  uint32_t region = kNoIndex;  // kNoIndex: not mapped (no answer)
+  const ClientClass* cls = nullptr;                // set when region is
+  const CompiledSubdivision* subdivision = nullptr;  // the config's subdivision, if any
 };
 
 class Topology {
@@ -66,6 +87,21 @@ class Topology {
   // DCs of the given regions (a tenant's allowed ∪ home), as a set.
   DcSet DcsInRegions(const std::vector<uint32_t>& regions) const;
 
+  // The client class of a client of `country` (upper case) in `subdivision` (ISO 3166-2, upper
+  // case, or empty): a subdivision of the config with its own region gives that region and
+  // the rules evaluated for (country, that region); otherwise the country's home region and
+  // class (HomeRegion, ClassFor). A subdivision of another country is ignored.
+  ResolvedClient Resolve(std::string_view country, std::string_view subdivision) const;
+
+  // The config's subdivision `code` (upper case), or nullptr.
+  const CompiledSubdivision* FindSubdivision(std::string_view code) const;
+  const std::vector<CompiledSubdivision>& subdivisions() const { return subdivisions_; }
+
+  // Per DC: its location on the unit sphere.
+  const UnitVector& dc_unit(uint32_t i) const { return dc_unit_[i]; }
+  // The ranking settings as numbers (World::ranking, thresholds.congestion_enter).
+  const RttModel& rtt_model() const { return rtt_model_; }
+
  private:
   Topology() = default;
   World world_;
@@ -79,7 +115,14 @@ class Topology {
   // class per region.
   absl::flat_hash_map<std::string, ClientClass> country_class_;
   std::vector<ClientClass> other_country_class_;
+  std::vector<CompiledSubdivision> subdivisions_;
+  absl::flat_hash_map<std::string, uint32_t> subdivision_index_;
+  std::vector<UnitVector> dc_unit_;
+  RttModel rtt_model_;
 };
+
+// ISO 3166-2 form: two upper-case letters, '-', 1 to 3 upper-case letters or digits.
+bool IsSubdivisionCode(std::string_view code);
 
 }  // namespace dcdir::core
 

@@ -93,6 +93,66 @@ void BM_AnswerExampleUsAcmeManyClients(benchmark::State& state) {
 }
 BENCHMARK(BM_AnswerExampleUsAcmeManyClients);
 
+// With a location (issue 13): estimates, band, nearest-first; Seattle, and a client id per call.
+void BM_AnswerExampleUsAcmeLocated(benchmark::State& state) {
+  Fixture& f = Example();
+  size_t k = 0;
+  for (auto _ : state) {
+    core::AnswerRequest req{"US", "acme", f.client_ids[k++ & 1023], 0};
+    req.location = core::GeoPoint{47.61, -122.33};
+    core::Answer a = core::ComputeAnswer(*f.snapshot, req);
+    benchmark::DoNotOptimize(a);
+  }
+}
+BENCHMARK(BM_AnswerExampleUsAcmeLocated);
+
+// With a location and two observed RTTs (one unknown id lookup each).
+void BM_AnswerExampleUsAcmeLocatedWithRtts(benchmark::State& state) {
+  Fixture& f = Example();
+  const core::ObservedRtt rtts[] = {{"us-sjc", absl::Milliseconds(31), absl::Seconds(20)},
+                                    {"us-den", absl::Milliseconds(38), absl::Seconds(20)}};
+  size_t k = 0;
+  for (auto _ : state) {
+    core::AnswerRequest req{"US", "acme", f.client_ids[k++ & 1023], 0};
+    req.location = core::GeoPoint{47.61, -122.33};
+    req.observed_rtts = rtts;
+    core::Answer a = core::ComputeAnswer(*f.snapshot, req);
+    benchmark::DoNotOptimize(a);
+  }
+}
+BENCHMARK(BM_AnswerExampleUsAcmeLocatedWithRtts);
+
+// A Brazilian client with a location while every DC is healthy (the demo's Sao Paulo case).
+void BM_AnswerExampleBrLocated(benchmark::State& state) {
+  Fixture& f = Example();
+  size_t k = 0;
+  for (auto _ : state) {
+    core::AnswerRequest req{"BR", "", f.client_ids[k++ & 1023], 0};
+    req.location = core::GeoPoint{-23.55, -46.63};
+    core::Answer a = core::ComputeAnswer(*f.snapshot, req);
+    benchmark::DoNotOptimize(a);
+  }
+}
+BENCHMARK(BM_AnswerExampleBrLocated);
+
+// 1,000 DCs with a location per request (the region's reference point): top-ups scan every
+// eligible DC with one dot product each.
+void BM_AnswerSynthetic1000Located(benchmark::State& state) {
+  Fixture& f = Synthetic();
+  std::vector<std::string> countries;
+  for (uint32_t k = 0; k < 400; ++k) countries.push_back(testing::SyntheticCountry(k));
+  size_t k = 0;
+  const auto& regions = f.topology->world().regions;
+  for (auto _ : state) {
+    core::AnswerRequest req{countries[k % 400], "", f.client_ids[k & 1023], 0};
+    req.location = regions[(k % 400) / 2].reference;
+    ++k;
+    core::Answer a = core::ComputeAnswer(*f.snapshot, req);
+    benchmark::DoNotOptimize(a);
+  }
+}
+BENCHMARK(BM_AnswerSynthetic1000Located);
+
 // All US DCs down: cross-border fallback to Canada.
 void BM_AnswerExampleUsOutageAcme(benchmark::State& state) {
   Fixture& f = ExampleUsOutage();

@@ -357,6 +357,101 @@ TEST_F(CliTest, UnknownDcIsNotFoundWithExitCode2) {
   EXPECT_THAT(r.err, HasSubstr("hint: see `dcdirctl list` for the DC ids of the config\n"));
 }
 
+// ---- where the client is (issue 13) ----
+
+// The first primary of `dcdirctl get` text output.
+std::string FirstPrimary(const std::string& out) {
+  std::smatch m;
+  static const std::regex first(R"(\nprimary +1 +([a-z0-9-]+) )");
+  return std::regex_search(out, m, first) ? m[1].str() : "";
+}
+
+TEST_F(CliTest, GetWithLocationSubdivisionAndObservedRtts) {
+  ReportUsWorld();
+  Report("br-gru", v1::HEALTH_STATUS_HEALTHY, 0.1);
+  Report("mx-qro", v1::HEALTH_STATUS_HEALTHY, 0.1);
+  for (int k = 0; k < 5; ++k) {
+    const std::string id = absl::StrCat("c", k);
+    RunResult br = Ctl({"get", "--country", "BR", "--location", "-23.55,-46.63", "--client_id", id});
+    ASSERT_EQ(br.exit_code, 0) << br.err;
+    EXPECT_EQ(FirstPrimary(br.out), "br-gru") << br.out;
+    EXPECT_THAT(br.out, HasSubstr("ranked by the client's location (declared)"));
+    RunResult wa = Ctl({"get", "--subdivision", "us-wa", "--client_id", id});  // country from it
+    ASSERT_EQ(wa.exit_code, 0) << wa.err;
+    EXPECT_EQ(FirstPrimary(wa.out), "us-sjc") << wa.out;
+    EXPECT_THAT(wa.out, HasSubstr("(subdivision), country US (not declared)"));
+  }
+  RunResult rtt = Ctl({"explain", "--country", "US", "--subdivision", "US-WA", "--rtt", "us-den=3",
+                       "--client_id", "c1"});
+  ASSERT_EQ(rtt.exit_code, 0) << rtt.err;
+  EXPECT_THAT(rtt.out, HasSubstr("client US US-WA at 47.61,-122.33 (subdivision)"));
+  EXPECT_THAT(rtt.out, ::testing::ContainsRegex("us-den +us +US +HEALTHY +primary +1 +3.0 ms observed +band"));
+  EXPECT_THAT(rtt.out, ::testing::ContainsRegex("us-sjc +us +US +HEALTHY +primary +2 +27.[0-9] ms distance +- "));
+  // Bad input: usage errors before any call, or the server's reason.
+  RunResult bad_location = Ctl({"get", "--country", "US", "--location", "north"});
+  EXPECT_EQ(bad_location.exit_code, 1);
+  EXPECT_THAT(bad_location.err, HasSubstr("--location must be LAT,LON"));
+  RunResult bad_rtt = Ctl({"get", "--country", "US", "--rtt", "us-den"});
+  EXPECT_EQ(bad_rtt.exit_code, 1);
+  RunResult far = Ctl({"get", "--country", "US", "--location", "91,0"});
+  EXPECT_EQ(far.exit_code, 2);
+  EXPECT_THAT(far.err, HasSubstr("INVALID_LOCATION"));
+  RunResult mismatch = Ctl({"get", "--country", "CA", "--subdivision", "US-WA"});
+  EXPECT_EQ(mismatch.exit_code, 2);
+  EXPECT_THAT(mismatch.err, HasSubstr("INVALID_SUBDIVISION"));
+}
+
+TEST_F(CliTest, FromAddressIsLocatedByTheServersGeoIp) {
+  // A second server, with a GeoIP database written now (127.0.1.0/24 Seattle, 127.0.2.0/24 Sao
+  // Paulo) and 127.0.3.0/24 as trusted proxies.
+  const std::string db = dir_ + "/test.mmdb";
+  ASSERT_EQ(std::system(absl::StrCat("perl ", DCDIR_SOURCE_DIR, "/tests/api/testdata/write_test_mmdb.pl ", db).c_str()), 0);
+  Subprocess geo({DCDIR_SERVER_BIN, "--config=" + kWorld, "--grpc_host=127.0.0.1", "--grpc_port=0",
+                  "--metrics_port=0", "--auth_token_file=" + token_file_, "--shutdown_grace=0s",
+                  "--geoip_db=" + db, "--trusted_proxies=127.0.3.0/24"});
+  int port = 0;
+  const std::regex listening(R"(listening on 127\.0\.0\.1:(\d+))");
+  for (int i = 0; i < 2000 && port == 0; ++i) {
+    std::smatch m;
+    const std::string err = geo.err();
+    if (std::regex_search(err, m, listening)) {
+      ASSERT_TRUE(absl::SimpleAtoi(m[1].str(), &port));
+    } else {
+      ASSERT_FALSE(geo.Wait(absl::Milliseconds(5)).has_value()) << err;
+    }
+  }
+  ASSERT_NE(port, 0);
+  const std::string address = absl::StrCat("127.0.0.1:", port);
+  auto ctl = [&](std::vector<std::string> args) {
+    std::vector<std::string> argv = {DCDIRCTL_BIN, "--server", address, "--token_file", token_file_};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return RunCommand(argv);
+  };
+  for (const char* dc : {"us-sjc", "us-den", "us-nyc", "us-iad", "br-gru", "mx-qro"}) {
+    ASSERT_EQ(ctl({"report-health", "--dc", dc, "--status", "healthy"}).exit_code, 0);
+  }
+  RunResult seattle = ctl({"get", "--from", "127.0.1.5", "--client_id", "k"});
+  ASSERT_EQ(seattle.exit_code, 0) << seattle.err;
+  EXPECT_EQ(FirstPrimary(seattle.out), "us-sjc") << seattle.out;
+  EXPECT_THAT(seattle.out, HasSubstr("ranked by the client's location (geoip), country US (not declared)"));
+  RunResult sao_paulo = ctl({"get", "--from", "127.0.2.9", "--client_id", "k"});
+  ASSERT_EQ(sao_paulo.exit_code, 0) << sao_paulo.err;
+  EXPECT_EQ(FirstPrimary(sao_paulo.out), "br-gru") << sao_paulo.out;
+  EXPECT_THAT(sao_paulo.out, HasSubstr("client region latam"));
+  RunResult nowhere = ctl({"get", "--from", "127.0.4.4"});
+  EXPECT_EQ(nowhere.exit_code, 2);
+  EXPECT_THAT(nowhere.err, HasSubstr("INVALID_COUNTRY"));
+  // A bad database stops the server at start with a clear message.
+  Subprocess bad({DCDIR_SERVER_BIN, "--config=" + kWorld, "--grpc_port=0", "--metrics_port=0",
+                  "--geoip_db=" + dir_ + "/missing.mmdb"});
+  const auto rc = bad.Wait(absl::Seconds(10));
+  ASSERT_TRUE(rc.has_value());
+  EXPECT_EQ(*rc, 1);
+  EXPECT_THAT(bad.err(), HasSubstr("--geoip_db " + dir_ + "/missing.mmdb: cannot open the GeoIP database"));
+  geo.Signal(SIGTERM);
+  geo.Wait(absl::Seconds(10));
+}
+
 TEST_F(CliTest, UsageErrorsExitWith1) {
   RunResult unknown = Ctl({"frobnicate"});
   RunResult bad_flag = Ctl({"get", "--country", "US", "--colour", "red"});

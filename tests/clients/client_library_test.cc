@@ -19,6 +19,7 @@
 #include "absl/time/clock.h"
 #include "clients/cpp/convert.h"
 #include "clients/cpp/directory_cache.h"
+#include "clients/cpp/rtt_store.h"
 #include "clients/cpp/directory_stub.h"
 #include "dcdir/client/directory_client.h"
 #include "dcdir/client/directory_watcher.h"
@@ -178,6 +179,72 @@ TEST_F(ClientLibraryTest, ConnectReportsACrossBorderFallback) {
                                                                   {"dc_region", "ca"},
                                                                   {"cross_border", "true"}}),
             1);
+}
+
+TEST_F(ClientLibraryTest, ConnectRttIsKeptWithTheCacheAndSentInTheNextResolve) {
+  server_.ReportAll(kUsDcs, v1::HEALTH_STATUS_HEALTHY);
+  const std::string dir = TempDir();
+  auto clock = std::make_shared<FakeClientClock>();
+  ClientOptions options;
+  options.cache_dir = dir;
+  options.clock = clock;
+  auto client = MakeClient(options);
+  // A client id whose first primary (hash only: no location, no RTT yet) is not us-den.
+  DirectoryRequest request = UsRequest();
+  absl::StatusOr<Resolution> first;
+  for (int k = 0;; ++k) {
+    request.client_id = absl::StrCat("client-", k);
+    first = client->Resolve(request);
+    ASSERT_TRUE(first.ok()) << first.status();
+    if (first->plan.attempts[0].datacenter.id != "us-den") break;
+  }
+  EXPECT_TRUE(client->ObservedRtts().empty());
+  // Only us-den accepts the connection: its connect time is recorded, the failures' are not.
+  auto connection = client->Connect(request, *first, [](const DataCenter& dc) {
+    return dc.id == "us-den" ? absl::OkStatus() : absl::UnavailableError("refused");
+  });
+  ASSERT_TRUE(connection.ok()) << connection.status();
+  const std::vector<MeasuredRtt> rtts = client->ObservedRtts();
+  ASSERT_EQ(rtts.size(), 1u);
+  EXPECT_EQ(rtts[0].datacenter_id, "us-den");
+  EXPECT_GT(rtts[0].rtt, absl::ZeroDuration());
+  // The next Resolve sends it: us-den (measured, the only estimate) is now first.
+  auto second = client->Resolve(request);
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ(second->plan.attempts[0].datacenter.id, "us-den");
+  // Kept with the cache: a new client on the same directory knows it.
+  auto restarted = MakeClient(options);
+  ASSERT_EQ(restarted->ObservedRtts().size(), 1u);
+  // Bounded by age: after rtt.max_age (10 min) it is neither kept nor sent.
+  clock->Advance(absl::Minutes(10) + absl::Seconds(1));
+  EXPECT_TRUE(client->ObservedRtts().empty());
+  auto third = client->Resolve(request);
+  ASSERT_TRUE(third.ok());
+  EXPECT_EQ(third->plan.attempts[0].datacenter.id, first->plan.attempts[0].datacenter.id);
+}
+
+TEST(RttStoreTest, BoundedByCountAndAgeAndSentWithTheirAge) {
+  RttOptions options;
+  options.max_entries = 2;
+  options.max_age = absl::Minutes(5);
+  RttStore store("", options);
+  const absl::Time t0 = absl::FromUnixSeconds(1'900'000'000);
+  ASSERT_TRUE(store.Record("a", absl::Milliseconds(10), t0).ok());
+  ASSERT_TRUE(store.Record("b", absl::Milliseconds(20), t0 + absl::Seconds(1)).ok());
+  ASSERT_TRUE(store.Record("c", absl::Milliseconds(30), t0 + absl::Seconds(2)).ok());
+  std::vector<std::string> ids;
+  for (const MeasuredRtt& m : store.Fresh(t0 + absl::Seconds(3))) ids.push_back(m.datacenter_id);
+  EXPECT_THAT(ids, ElementsAre("c", "b"));  // most recent first, at most 2
+  DirectoryRequest request;
+  store.AddTo(&request, t0 + absl::Seconds(62));
+  ASSERT_EQ(request.observed_rtts.size(), 2u);
+  EXPECT_EQ(request.observed_rtts[0].datacenter_id, "c");
+  EXPECT_EQ(request.observed_rtts[0].rtt, absl::Milliseconds(30));
+  EXPECT_EQ(request.observed_rtts[0].age, absl::Seconds(60));
+  // A request that carries its own RTTs is left alone.
+  store.AddTo(&request, t0);
+  EXPECT_EQ(request.observed_rtts.size(), 2u);
+  EXPECT_TRUE(store.Fresh(t0 + absl::Minutes(6)).empty());
 }
 
 TEST_F(ClientLibraryTest, ConnectOnAPrimaryIsNotAFallback) {

@@ -123,6 +123,30 @@ TEST(ConfigLoaderTest, SyntaxError) {
               8, "YAML syntax error");
 }
 
+// The parser's work is bounded before a node tree is built (a 2 MB list used to take 0.5 GB):
+// each limit is refused with the line where it was passed.
+TEST(ConfigLoaderTest, TooManyNodesAreRefusedWhileParsing) {
+  std::string list = "padding: [";
+  for (int i = 0; i < 260'000; ++i) list += "a,";
+  ExpectError(absl::StrCat(list, "a]\n", kBase), 1,
+              "config too large to parse: more than 250000 YAML nodes");
+  // 249,000 nodes pass the pre-pass (and then fail as an unknown key, not as too large).
+  std::string fewer = "padding: [";
+  for (int i = 0; i < 249'000; ++i) fewer += "a,";
+  ExpectError(absl::StrCat(fewer, "a]\n", kBase), 1, "unknown key \"padding\"");
+}
+
+TEST(ConfigLoaderTest, DeepNestingIsRefusedWhileParsing) {
+  ExpectError(absl::StrCat("padding: ", std::string(40, '['), std::string(40, ']'), "\n", kBase),
+              1, "config too large to parse: lists and maps nested more than 32 deep");
+}
+
+TEST(ConfigLoaderTest, AHugeValueIsRefusedWhileParsing) {
+  ExpectError(absl::StrCat(ReplaceOnce(kBase, "name: Europe", absl::StrCat(
+                                                   "name: ", std::string(70'000, 'E')))),
+              10, "config too large to parse: a value of 70000 bytes; the limit is 65536");
+}
+
 TEST(ConfigLoaderTest, UnknownTopLevelKey) {
   ExpectError(ReplaceOnce(kBase, "default_region: us", "default_regoin: us"), 2,
               "unknown key \"default_regoin\" in the top level");
@@ -423,6 +447,88 @@ TEST(ConfigLoaderTest, LineHelperAgreesWithBase) {
   EXPECT_EQ(LineOfText(kBase, "{id: us-sjc"), 19);
   EXPECT_EQ(LineOfText(kBase, "countries:"), 23);
   EXPECT_EQ(LineOfText(kBase, "name: eu-residency"), 32);
+}
+
+// --- ranking: and subdivisions: (issue 13). kBase has 34 lines: appended text starts at 35.
+
+TEST(ConfigLoaderTest, RankingAndSubdivisionsLoad) {
+  const std::string yaml = std::string(kBase) +
+                           "ranking: {rtt_base: 8ms, path_stretch: 1.8, latency_band_absolute: 0ms,\n"
+                           "  latency_band_relative: 0.5, nearest_secondaries: true, rtt_max_age: 2m}\n"
+                           "subdivisions:\n"
+                           "  US-WA: {lat: 47.61, lon: -122.33}\n"
+                           "  DE-BY: {region: eu}\n"
+                           "  US-HI:\n";
+  absl::StatusOr<core::World> w = ParseWorld(yaml, "test.yaml");
+  ASSERT_TRUE(w.ok()) << w.status();
+  EXPECT_EQ(w->ranking.rtt_base, absl::Milliseconds(8));
+  EXPECT_DOUBLE_EQ(w->ranking.path_stretch, 1.8);
+  EXPECT_EQ(w->ranking.latency_band_absolute, absl::ZeroDuration());
+  EXPECT_DOUBLE_EQ(w->ranking.latency_band_relative, 0.5);
+  EXPECT_DOUBLE_EQ(w->ranking.spill_start, 0.70);  // defaults to congestion_exit
+  EXPECT_TRUE(w->ranking.nearest_secondaries);
+  EXPECT_EQ(w->ranking.rtt_max_age, absl::Minutes(2));
+  ASSERT_EQ(w->subdivisions.size(), 3u);
+  EXPECT_EQ(w->subdivisions[0].code, "US-WA");
+  EXPECT_FALSE(w->subdivisions[0].region.has_value());
+  ASSERT_TRUE(w->subdivisions[0].point.has_value());
+  EXPECT_DOUBLE_EQ(w->subdivisions[0].point->lon, -122.33);
+  EXPECT_EQ(w->subdivisions[1].region, std::optional<std::string>("eu"));
+  EXPECT_FALSE(w->subdivisions[2].point.has_value());
+  // Without the sections: the defaults; spill_start follows congestion_exit.
+  const std::string lower = ReplaceOnce(kBase, "congestion_exit: 0.70", "congestion_exit: 0.60");
+  absl::StatusOr<core::World> d = ParseWorld(lower, "test.yaml");
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_DOUBLE_EQ(d->ranking.spill_start, 0.60);
+  EXPECT_EQ(d->ranking.rtt_base, absl::Milliseconds(10));
+  EXPECT_TRUE(d->subdivisions.empty());
+}
+
+TEST(ConfigLoaderTest, RankingErrors) {
+  const std::string base(kBase);
+  ExpectError(base + "ranking:\n  spill_start: 0.9\n", 36,
+              "ranking.spill_start (0.9) must be lower than thresholds.congestion_enter (0.85)");
+  ExpectError(base + "ranking:\n  path_stretch: 0.5\n", 36,
+              "ranking.path_stretch = 0.5 is out of range [1, 10]");
+  ExpectError(base + "ranking:\n  rtt_base: -1ms\n", 36,
+              "ranking.rtt_base = -1ms is out of range [0, 1s]");
+  ExpectError(base + "ranking:\n  rtt_max_age: 0s\n", 36, "ranking.rtt_max_age = 0s must be > 0");
+  ExpectError(base + "ranking:\n  nearest_secondaries: maybe\n", 36,
+              "ranking.nearest_secondaries must be true or false");
+  ExpectError(base + "ranking:\n  band: 3\n", 36, "unknown key \"band\" in ranking");
+}
+
+TEST(ConfigLoaderTest, SubdivisionErrors) {
+  const std::string base(kBase);
+  ExpectError(base + "subdivisions:\n  US-WASH: {}\n", 36,
+              "subdivision \"US-WASH\" in subdivisions is not an ISO 3166-2 code");
+  ExpectError(base + "subdivisions:\n  US-WA: {region: mars}\n", 36,
+              "region \"mars\" of subdivisions.US-WA is not defined in regions");
+  ExpectError(base + "subdivisions:\n  US-WA: {lat: 47.61}\n", 36,
+              "subdivisions.US-WA is missing the required key \"lon\"");
+  ExpectError(base + "subdivisions:\n  US-WA: {lat: 147.61, lon: 0}\n", 36,
+              "subdivisions.US-WA.lat = 147.61 is out of range [-90, 90]");
+  // A subdivision of a country without a home region needs its own region.
+  ExpectError(ReplaceOnce(base, "default_region: us\n", "") + "subdivisions:\n  FR-IDF: {}\n", 35,
+              "subdivisions.FR-IDF has no region and its country FR has no home region");
+}
+
+TEST(ConfigLoaderTest, SubdivisionClientsAreInThe2020Check) {
+  // A rule for clients in DE, and a German subdivision mapped to region us: us's candidates
+  // must be allowed to it, and us-sjc is not.
+  const std::string yaml = std::string(kBase) +
+                           "  - name: de-stays-in-eu\n"
+                           "    clients: {country: {in: [DE]}}\n"
+                           "    datacenters: {region: {not_in: [eu]}}\n"
+                           "subdivisions:\n"
+                           "  DE-BY: {region: us}\n";
+  ExpectError(yaml, 7,
+              "datacenter \"us-sjc\" in regions.us.primaries is denied by deny rule "
+              "\"de-stays-in-eu\" to clients of region \"us\" from subdivision DE-BY "
+              "(subdivisions.DE-BY.region)");
+  // Mapped to eu instead, it loads.
+  EXPECT_TRUE(ParseWorld(ReplaceOnce(yaml, "DE-BY: {region: us}", "DE-BY: {region: eu}"),
+                         "test.yaml").ok());
 }
 
 }  // namespace

@@ -238,5 +238,29 @@ TEST(WorldYamlMistakeTest, UsDcAsEuSecondaryIsALoadError) {
                                    "from country AT"));
 }
 
+// Issue 13: the example world writes the ranking defaults out and places US-WA near Seattle,
+// so that a Seattle client is served from San Jose first (the demo).
+TEST_F(WorldYamlTest, RankingDefaultsAndSubdivisions) {
+  const core::RankingSettings defaults;
+  const core::RankingSettings& r = world().ranking;
+  EXPECT_EQ(r.rtt_base, defaults.rtt_base);
+  EXPECT_DOUBLE_EQ(r.path_stretch, defaults.path_stretch);
+  EXPECT_EQ(r.latency_band_absolute, defaults.latency_band_absolute);
+  EXPECT_DOUBLE_EQ(r.latency_band_relative, defaults.latency_band_relative);
+  EXPECT_DOUBLE_EQ(r.spill_start, defaults.spill_start);
+  EXPECT_EQ(r.nearest_secondaries, defaults.nearest_secondaries);
+  EXPECT_EQ(r.rtt_max_age, defaults.rtt_max_age);
+  ASSERT_EQ(world().subdivisions.size(), 6u);
+  const core::Subdivision& wa = world().subdivisions[0];
+  EXPECT_EQ(wa.code, "US-WA");
+  EXPECT_FALSE(wa.region.has_value());  // the country's home region: us
+  ASSERT_TRUE(wa.point.has_value());
+  EXPECT_DOUBLE_EQ(wa.point->lat, 47.61);
+  EXPECT_DOUBLE_EQ(wa.point->lon, -122.33);
+  for (const core::Subdivision& sub : world().subdivisions) {
+    EXPECT_FALSE(sub.region.has_value()) << sub.code << ": no own regions in the example world";
+  }
+}
+
 }  // namespace
 }  // namespace dcdir::config

@@ -21,6 +21,7 @@ import argparse
 import json
 import os
 import socket
+import subprocess
 import sys
 import time
 import urllib.parse
@@ -95,7 +96,8 @@ def cmd_health(a):
 
 def cmd_kube_probe(a):
     """One attempt of a rendered probe, like kubelet: grpc (SERVING), tcpSocket (connects),
-    httpGet (status 200-399); the port is the container port's published host port."""
+    httpGet (status 200-399), exec (the command in the container exits 0); the port is the
+    container port's published host port."""
     plan = json.load(open(a.plan))
     ports = json.load(open(a.ports))  # {"50051": host_port, "grpc": host_port, ...}
     probe = plan["probes"][a.kind]
@@ -106,7 +108,19 @@ def cmd_kube_probe(a):
     kind = next(k for k in ("grpc", "tcpSocket", "httpGet", "exec") if k in probe)
     spec = probe[kind]
     if kind == "exec":
-        fail(f"{a.kind} probe: exec probes are not reproduced ({spec})")
+        # As kubelet does: the command inside the container; success is exit status 0.
+        if not a.container:
+            fail(f"{a.kind} probe: an exec probe needs --container")
+        argv = ["podman", "exec", a.container] + list(spec["command"])
+        try:
+            r = subprocess.run(argv, capture_output=True, text=True, timeout=timeout + 5)
+        except subprocess.TimeoutExpired:
+            fail(f"{a.kind} probe exec {spec['command']}: timed out")
+        if r.returncode != 0:
+            fail(f"{a.kind} probe exec {spec['command']}: exit {r.returncode}: "
+                 f"{(r.stdout + r.stderr).strip()}")
+        log(f"{a.kind} probe: exec {' '.join(spec['command'][1:])} -> exit 0 ({r.stdout.strip()})")
+        return
     port = ports.get(str(spec["port"]))
     if port is None:
         fail(f"{a.kind} probe: port {spec['port']} is not a container port of the chart")
@@ -267,6 +281,7 @@ def main():
     p.add_argument("plan")
     p.add_argument("ports")
     p.add_argument("kind", choices=["startup", "readiness", "liveness"])
+    p.add_argument("--container", default="", help="podman container (exec probes)")
     p.set_defaults(fn=cmd_kube_probe)
     p = sub.add_parser("watch-health")
     p.add_argument("addr")

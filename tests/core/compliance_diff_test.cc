@@ -111,6 +111,33 @@ TEST(ComplianceDiffTest, ACountryMovedToAnotherRegionLoosensAndTightens) {
   }
 }
 
+TEST(ComplianceDiffTest, ASubdivisionGivenItsOwnRegionIsAClientOfTheRatchet) {
+  // Shanghai's clients (CN-SH) moved to region us: the cn-residency rule no longer covers them,
+  // so every DC outside mainland China is loosened for them; cn's DCs are tightened (cn-sovereign).
+  World served_world = testing::ExampleWorld();
+  served_world.subdivisions = {{"CN-SH", std::nullopt, GeoPoint{31.23, 121.47}}};
+  World next_world = served_world;
+  next_world.subdivisions[0].region = "us";
+  const auto served = Compile(served_world, "0000000000000001");
+  const auto next = Compile(next_world, "0000000000000002");
+  const ComplianceDiff d = DiffCompliance(*served, *next);
+  ASSERT_EQ(d.loosened.size(), 19u);
+  for (const PairChange& p : d.loosened) {
+    EXPECT_EQ(p.client, "CN-SH");
+    EXPECT_EQ(p.region, "us");
+    EXPECT_EQ(p.rule, "cn-residency");
+  }
+  EXPECT_EQ(d.loosened.front(), (PairChange{"CN-SH", "us", "us-sjc", "cn-residency"}));
+  EXPECT_THAT(d.tightened, ElementsAre(PairChange{"CN-SH", "us", "cn-pek", "cn-sovereign"},
+                                       PairChange{"CN-SH", "us", "cn-sha", "cn-sovereign"}));
+  // The other way round tightens those 19 and loosens cn's two; a point-only subdivision
+  // changes nothing.
+  EXPECT_EQ(DiffCompliance(*next, *served).tightened.size(), 19u);
+  World point_only = served_world;
+  point_only.subdivisions[0].point = GeoPoint{31.0, 121.0};
+  EXPECT_FALSE(DiffCompliance(*served, *Compile(point_only, "0000000000000003")).loosens());
+}
+
 TEST(ComplianceDiffTest, ADcMovedToAnotherRegionLoosens) {
   World w = testing::ExampleWorld();
   for (DataCenter& dc : w.datacenters) {

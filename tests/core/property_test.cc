@@ -7,8 +7,14 @@
 // The expectations come from a brute-force oracle written against the model only
 // (FirstDenyingRule per DC, the tenant list, IsUsable per record): never through the
 // pre-computed client classes, compiled tenants or snapshot flags of the code under test.
+// Ranking by where the client is (locations, subdivisions, GeoIP, observed RTTs, spillover)
+// is re-implemented here from its description in ranking.h, sharing only the primitives
+// (RendezvousScore, the unit-vector distance, EstimateRttMs, BandLimitMs, SpillShare,
+// SpillDraw). Requests without any of the new fields must equal the frozen pre-issue-13
+// answer (tests/core/legacy_answer.h) exactly.
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <memory>
@@ -25,6 +31,7 @@
 #include "service/core/ranking.h"
 #include "service/core/snapshot.h"
 #include "service/core/topology.h"
+#include "tests/core/legacy_answer.h"
 
 namespace dcdir::core {
 namespace {
@@ -55,6 +62,11 @@ struct Case {
   HealthMap health;
   std::vector<TenantPolicy> tenants;
 };
+
+GeoPoint RandomPoint(Rng& rng) {
+  return {static_cast<double>(rng.Below(1800)) / 10 - 90,
+          static_cast<double>(rng.Below(3600)) / 10 - 180};
+}
 
 Case RandomCase(Rng& rng) {
   Case c;
@@ -115,6 +127,22 @@ Case RandomCase(Rng& rng) {
   }
   w.thresholds.min_secondaries = static_cast<uint32_t>(rng.Below(4));
   w.thresholds.secondary_attempts = static_cast<uint32_t>(rng.Below(4));
+  RankingSettings& rk = w.ranking;
+  rk.rtt_base = absl::Milliseconds(rng.Below(21));
+  rk.path_stretch = 1 + static_cast<double>(rng.Below(21)) / 10;
+  rk.latency_band_absolute = absl::Milliseconds(rng.Below(21));
+  rk.latency_band_relative = static_cast<double>(rng.Below(101)) / 100;
+  rk.spill_start = static_cast<double>(rng.Below(85)) / 100;
+  rk.nearest_secondaries = rng.Chance(0.5);
+  rk.rtt_max_age = absl::Seconds(1 + rng.Below(600));
+  for (const std::string& country : kCountries) {
+    if (!rng.Chance(0.3)) continue;
+    Subdivision sub;
+    sub.code = absl::StrCat(country, "-", rng.Below(3));
+    if (rng.Chance(0.6)) sub.region = region_ids[rng.Below(nr)];
+    if (rng.Chance(0.6)) sub.point = RandomPoint(rng);
+    w.subdivisions.push_back(std::move(sub));
+  }
 
   for (const std::string& id : dc_ids) {
     if (rng.Chance(0.15)) continue;  // never reported
@@ -123,7 +151,8 @@ Case RandomCase(Rng& rng) {
     r.status = s < 6 ? HealthStatus::kHealthy : s < 8 ? HealthStatus::kDown
                                                       : HealthStatus::kDraining;
     r.congested = rng.Chance(0.3);
-    r.congestion = r.congested ? 0.9 : static_cast<double>(rng.Below(60)) / 100;
+    // Non-congested DCs cover the spillover range [spill_start, congestion_enter).
+    r.congestion = r.congested ? 0.9 : static_cast<double>(rng.Below(85)) / 100;
     r.reported_at = kNow - absl::Seconds(10);
     r.expires_at = rng.Chance(0.15) ? kNow - absl::Seconds(rng.Below(2))  // expired (incl. ==)
                                     : kNow + absl::Seconds(1 + rng.Below(30));
@@ -147,16 +176,78 @@ bool Contains(const std::vector<std::string>& v, const std::string& x) {
 }
 
 // Checks one answer against the oracle; returns a description of the first violation.
+// The config's subdivision of the request (only one of the request's own country), or null.
+const Subdivision* SubdivisionOf(const World& w, const AnswerRequest& req) {
+  if (req.subdivision.empty() || req.subdivision.substr(0, 2) != req.country) return nullptr;
+  for (const Subdivision& sub : w.subdivisions) {
+    if (sub.code == req.subdivision) return &sub;
+  }
+  return nullptr;
+}
+
+// The oracle's view of where the client is.
+struct Place {
+  std::optional<GeoPoint> location;
+  LocationSource source = LocationSource::kNone;
+  std::vector<std::pair<std::string, double>> observed;  // fresh, first per id, ms
+  bool Estimates(const World& w) const {
+    if (location) return true;
+    for (const auto& [id, ms] : observed) {
+      for (const DataCenter& dc : w.datacenters)
+        if (dc.id == id) return true;
+    }
+    return false;
+  }
+  // ms, or nullopt.
+  std::optional<double> Estimate(const World& w, const DataCenter& dc) const {
+    for (const auto& [id, ms] : observed)
+      if (id == dc.id) return ms;
+    if (!location) return std::nullopt;
+    const RttModel m = MakeRttModel(w.ranking, w.thresholds.congestion_enter);
+    return EstimateRttMs(m, UnitDistanceKm(ToUnitVector(*location), ToUnitVector(dc.location)));
+  }
+};
+
+Place PlaceOf(const World& w, const AnswerRequest& req) {
+  Place p;
+  const Subdivision* sub = SubdivisionOf(w, req);
+  if (req.location) {
+    p.location = req.location;
+    p.source = LocationSource::kDeclared;
+  } else if (sub != nullptr && sub->point) {
+    p.location = sub->point;
+    p.source = LocationSource::kSubdivision;
+  } else if (req.geoip_location) {
+    p.location = req.geoip_location;
+    p.source = LocationSource::kGeoIp;
+  }
+  for (const ObservedRtt& o : req.observed_rtts) {
+    if (o.rtt <= absl::ZeroDuration() || o.age < absl::ZeroDuration() ||
+        o.age > w.ranking.rtt_max_age) {
+      continue;
+    }
+    const std::string id(o.datacenter_id);
+    bool seen = false;
+    for (const auto& [d, ms] : p.observed) seen = seen || d == id;
+    bool known = false;
+    for (const DataCenter& dc : w.datacenters) known = known || dc.id == id;
+    if (!seen && known) p.observed.push_back({id, absl::ToDoubleMilliseconds(o.rtt)});
+  }
+  return p;
+}
+
 std::string Check(const Case& c, const Topology& topo, const AnswerRequest& req,
                   const Answer& a) {
   const World& w = c.world;
   const size_t n = w.datacenters.size();
-  // Home region.
+  // Home region: the subdivision's own, else the country's.
   std::optional<std::string> home;
   for (const auto& [country, region] : w.countries) {
     if (country == req.country) home = region;
   }
   if (!home) home = w.default_region;
+  const Subdivision* sub = SubdivisionOf(w, req);
+  if (sub != nullptr && sub->region) home = sub->region;
   if (!home) {
     return a.error == AnswerError::kCountryNotMapped ? "" : "expected kCountryNotMapped";
   }
@@ -234,18 +325,69 @@ std::string Check(const Case& c, const Topology& topo, const AnswerRequest& req,
     if (seen_congested && !p.congested) return "primary congestion order";
     seen_congested |= p.congested;
   }
-  // Inside a congestion group: descending rendezvous score, ties by index.
+  // The exact order: per congestion group, [band by score][no estimate by score][the others
+  // by estimate, ties by index]; then spilled non-congested DCs move behind the next
+  // non-spilled one. Without any estimate, everything is one band: descending score.
+  const Place place = PlaceOf(w, req);
+  if (a.location_source != place.source) return "location_source";
+  if (place.location && !(a.location == *place.location)) return "location";
+  const bool estimates = place.Estimates(w);
+  const RttModel model = MakeRttModel(w.ranking, w.thresholds.congestion_enter);
+  const uint64_t client_hash = StableHash64(req.client_id);
   auto score = [&](uint32_t i) {
-    return RendezvousScore(StableHash64(req.client_id), StableHash64(w.datacenters[i].id),
+    return RendezvousScore(client_hash, StableHash64(w.datacenters[i].id),
                            HeadroomWeight(w.datacenters[i].capacity_sessions,
                                           c.health.at(w.datacenters[i].id).congestion));
   };
-  for (size_t k = 1; k < a.primaries.size(); ++k) {
-    const Pick& x = a.primaries[k - 1];
-    const Pick& y = a.primaries[k];
-    if (x.congested != y.congested) continue;
-    const double sx = score(x.dc), sy = score(y.dc);
-    if (sx < sy || (sx == sy && x.dc > y.dc)) return "primary rendezvous order";
+  std::vector<uint32_t> exp_prim;
+  for (int group = 0; group < 2; ++group) {
+    struct R {
+      uint32_t dc;
+      int tier;
+      double est;
+      double score;
+    };
+    std::vector<R> g;
+    std::optional<double> best;
+    for (const std::string& id : exp_primaries) {
+      const uint32_t i = idx(id);
+      if (congested[i] != (group == 1)) continue;
+      const std::optional<double> e = estimates ? place.Estimate(w, w.datacenters[i]) : std::nullopt;
+      g.push_back({i, e ? 2 : 1, e.value_or(0), score(i)});
+      if (e && (!best || *e < *best)) best = *e;
+    }
+    for (R& r : g) {
+      if (r.tier == 2 && r.est <= BandLimitMs(model, *best)) r.tier = 0;
+    }
+    std::sort(g.begin(), g.end(), [](const R& x, const R& y) {
+      if (x.tier != y.tier) return x.tier < y.tier;
+      if (x.tier == 2 && x.est != y.est) return x.est < y.est;
+      if (x.tier != 2 && x.score != y.score) return x.score > y.score;
+      return x.dc < y.dc;
+    });
+    std::vector<uint32_t> order;
+    if (group == 0 && estimates) {
+      std::vector<uint32_t> pending;
+      for (const R& r : g) {
+        const bool spilled =
+            SpillDraw(client_hash, StableHash64(w.datacenters[r.dc].id)) <
+            SpillShare(model, c.health.at(w.datacenters[r.dc].id).congestion);
+        if (spilled) {
+          pending.push_back(r.dc);
+          continue;
+        }
+        order.push_back(r.dc);
+        order.insert(order.end(), pending.begin(), pending.end());
+        pending.clear();
+      }
+      order.insert(order.end(), pending.begin(), pending.end());
+    } else {
+      for (const R& r : g) order.push_back(r.dc);
+    }
+    exp_prim.insert(exp_prim.end(), order.begin(), order.end());
+  }
+  for (size_t k = 0; k < exp_prim.size(); ++k) {
+    if (a.primaries[k].dc != exp_prim[k]) return absl::StrCat("primary order at ", k);
   }
   // Secondaries.
   if (a.secondaries.size() != exp_sec) return "secondary count";
@@ -264,12 +406,26 @@ std::string Check(const Case& c, const Topology& topo, const AnswerRequest& req,
   // The exact list: [configured non-congested][top-ups non-congested][configured congested]
   // [top-ups congested], top-ups nearest to the region's reference first (ties by index),
   // non-congested top-ups preferred, then cut to max_secondaries.
+  if (w.ranking.nearest_secondaries && estimates) {
+    std::stable_sort(conf_eligible.begin(), conf_eligible.end(),
+                     [&](const std::string& x, const std::string& y) {
+                       const auto ex = place.Estimate(w, w.datacenters[idx(x)]);
+                       const auto ey = place.Estimate(w, w.datacenters[idx(y)]);
+                       if (!ex || !ey) return ex.has_value() && !ey.has_value();
+                       return *ex < *ey;
+                     });
+  }
   std::vector<std::pair<double, uint32_t>> others;
   for (uint32_t i = 0; i < n; ++i) {
     const std::string& id = w.datacenters[i].id;
     if (allowed[i] && usable[i] && !Contains(region.primaries, id) &&
         !Contains(region.secondaries, id)) {
-      others.push_back({DistanceKm(region.reference, w.datacenters[i].location), i});
+      // Nearest to the client (larger dot product) when its location is known, else to the
+      // region's reference point.
+      others.push_back(
+          {place.location ? -Dot(ToUnitVector(*place.location), ToUnitVector(w.datacenters[i].location))
+                          : DistanceKm(region.reference, w.datacenters[i].location),
+           i});
     }
   }
   std::sort(others.begin(), others.end());
@@ -303,7 +459,22 @@ std::string Check(const Case& c, const Topology& topo, const AnswerRequest& req,
       if (a.secondaries[k].cross_border) exp_cb.push_back(a.secondaries[k].dc);
     }
   }
-  if (a.cross_border_fallback_dcs != exp_cb) return "cross_border_fallback_dcs";
+  // Policy-mandated: the tenant's control excludes every configured primary of the region.
+  const bool policy = fallback && tenant != nullptr &&
+                      std::none_of(region.primaries.begin(), region.primaries.end(),
+                                   [&](const std::string& id) {
+                                     const DataCenter& dc = w.datacenters[idx(id)];
+                                     return tenant_home_known &&
+                                            (dc.region == tenant->home_region ||
+                                             Contains(tenant->allowed_regions, dc.region));
+                                   });
+  if (a.policy_mandated != policy) return "policy_mandated";
+  if ((policy ? a.policy_cross_border_dcs : a.cross_border_fallback_dcs) != exp_cb) {
+    return "cross-border DCs";
+  }
+  if (!(policy ? a.cross_border_fallback_dcs : a.policy_cross_border_dcs).empty()) {
+    return "cross-border DCs counted twice";
+  }
   return "";
 }
 
@@ -331,6 +502,17 @@ std::string CheckExplain(const Case& c, const Topology& topo, const AnswerReques
   size_t offered = 0;
   for (const DcVerdict& v : ex.verdicts) offered += v.kind != VerdictKind::kExcluded;
   if (offered != a.primaries.size() + a.secondaries.size()) return "offered verdicts";
+  // Estimates per DC, and the band/spill flags only on primaries ranked with an estimate.
+  const Place place = PlaceOf(c.world, req);
+  const bool estimates = place.Estimates(c.world);
+  for (uint32_t i = 0; i < topo.dc_count(); ++i) {
+    const DcVerdict& v = ex.verdicts[i];
+    const std::optional<double> e = place.Estimate(c.world, topo.dc(i));
+    if (e.has_value() != (v.rtt_source != RttSource::kNone)) return "rtt_source";
+    if (e && std::abs(*e - v.estimated_rtt_ms) > 1e-9) return "estimated_rtt";
+    const bool primary = v.kind == VerdictKind::kPrimary;
+    if ((v.in_latency_band || v.spilled) && !(primary && estimates)) return "band/spill flag";
+  }
   return "";
 }
 
@@ -344,7 +526,8 @@ TEST(AnswerPropertyTest, RandomWorldsOutagesTenantsRequests) {
   const uint64_t worlds = EnvOr("DCDIR_PROPERTY_WORLDS", 100000);
   constexpr int kRequestsPerWorld = 6;
   const std::vector<std::string> tenant_ids = {"", "t0", "t1", "t2", "nope"};
-  uint64_t answers = 0, errors[4] = {0, 0, 0, 0};
+  uint64_t answers = 0, plain_answers = 0, errors[4] = {0, 0, 0, 0};
+  uint64_t located = 0, spilled = 0, banded_out = 0;  // exercised paths
   for (uint64_t k = 0; k < worlds; ++k) {
     const uint64_t seed = base_seed * 1000003 + k;
     Rng rng(seed);
@@ -362,23 +545,89 @@ TEST(AnswerPropertyTest, RandomWorldsOutagesTenantsRequests) {
       const std::string client = absl::StrCat("client-", rng.Below(1000));
       AnswerRequest req{country, tenant_ids[rng.Below(tenant_ids.size())], client,
                         static_cast<uint32_t>(rng.Below(4))};
+      // Where the client is: half of the requests say nothing (the pre-issue-13 answer).
+      std::string subdivision;
+      std::vector<std::string> rtt_ids;
+      std::vector<ObservedRtt> rtts;
+      const bool plain = rng.Chance(0.5);
+      if (!plain) {
+        if (rng.Chance(0.5)) {
+          const uint64_t pick = rng.Below(c.world.subdivisions.size() + 2);
+          subdivision = pick < c.world.subdivisions.size()
+                            ? c.world.subdivisions[pick].code
+                            : absl::StrCat(pick == c.world.subdivisions.size() ? country : "AA",
+                                           "-9");
+        }
+        if (rng.Chance(0.4)) req.location = RandomPoint(rng);
+        if (rng.Chance(0.4)) req.geoip_location = RandomPoint(rng);
+        if (rng.Chance(0.5)) {
+          const uint64_t k = rng.Below(5);
+          for (uint64_t j = 0; j < k; ++j) {
+            rtt_ids.push_back(rng.Chance(0.15) ? "nope"
+                                               : c.world.datacenters[rng.Below(c.world.datacenters.size())].id);
+          }
+          for (const std::string& id : rtt_ids) {
+            rtts.push_back({id, absl::Milliseconds(1 + rng.Below(300)),
+                            absl::Seconds(rng.Below(700))});
+          }
+        }
+      }
+      req.subdivision = subdivision;
+      req.observed_rtts = rtts;
       const Answer a = ComputeAnswer(*snap, req);
       ++answers;
       ++errors[static_cast<int>(a.error)];
       const std::string where = absl::StrCat("seed ", seed, " request ", q, " (", country, ", '",
                                              std::string(req.tenant_id), "', ", client, ", max ",
-                                             req.max_secondaries, "): ");
+                                             req.max_secondaries, ", sub '", subdivision, "', ",
+                                             req.location ? "loc " : "", req.geoip_location ? "geoip " : "",
+                                             rtts.size(), " rtts): ");
       ASSERT_EQ(Check(c, **topo, req, a), "") << where;
+      if (plain) {
+        ++plain_answers;
+        // The lists and flags are as before; only the counting of a policy-mandated answer's
+        // cross-border DCs moved to their own field.
+        Answer as_before = a;
+        as_before.policy_mandated = false;
+        as_before.cross_border_fallback_dcs.insert(as_before.cross_border_fallback_dcs.end(),
+                                                   a.policy_cross_border_dcs.begin(),
+                                                   a.policy_cross_border_dcs.end());
+        as_before.policy_cross_border_dcs.clear();
+        ASSERT_EQ(legacy::LegacyComputeAnswer(*snap, req), as_before)
+            << where << "differs from before";
+      }
       ASSERT_EQ(ComputeAnswer(*snap, req), a) << where << "not deterministic";
       ASSERT_EQ(ComputeAnswer(*snap2, req), a) << where << "differs on another replica";
-      ASSERT_EQ(CheckExplain(c, **topo, req, a, Explain(*snap, req)), "") << where;
+      const Explanation ex = Explain(*snap, req);
+      ASSERT_EQ(CheckExplain(c, **topo, req, a, ex), "") << where;
+      if (a.error == AnswerError::kNone) {
+        located += a.location_source != LocationSource::kNone;
+        bool any_spilled = false, any_out = false;
+        for (const DcVerdict& v : ex.verdicts) {
+          any_spilled |= v.spilled;
+          any_out |= v.kind == VerdictKind::kPrimary && v.rtt_source != RttSource::kNone &&
+                     !v.in_latency_band;
+        }
+        spilled += any_spilled;
+        banded_out += any_out;
+      }
     }
   }
   // The generator must exercise every outcome (guards against a degenerate generator).
   EXPECT_EQ(answers, worlds * kRequestsPerWorld);
+  EXPECT_GT(plain_answers, answers / 3);
+  if (worlds >= 1000) {
+    EXPECT_GT(located, answers / 20);
+    EXPECT_GT(spilled, answers / 1000);
+    EXPECT_GT(banded_out, answers / 200);
+  }
   if (worlds >= 1000) {
     for (int e = 0; e < 4; ++e) EXPECT_GT(errors[e], worlds / 100) << "outcome " << e;
   }
+  std::printf("located=%llu spilled=%llu outside_band=%llu plain=%llu\n",
+              static_cast<unsigned long long>(located), static_cast<unsigned long long>(spilled),
+              static_cast<unsigned long long>(banded_out),
+              static_cast<unsigned long long>(plain_answers));
   std::printf("answers=%llu ok=%llu not_mapped=%llu no_compliant=%llu no_healthy=%llu\n",
               static_cast<unsigned long long>(answers),
               static_cast<unsigned long long>(errors[0]),

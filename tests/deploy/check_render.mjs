@@ -163,15 +163,23 @@ const tls = scenario === 'tls';
 for (const probe of ['readinessProbe', 'livenessProbe', 'startupProbe']) {
   check(container[probe], `container has no ${probe}`);
 }
+// Every probe asks the gRPC port itself: readiness the whole server, startup and liveness the
+// process (service dcdir.liveness). With TLS (kubelet's gRPC probes cannot do TLS) the binary's
+// own --health_check runs as an exec probe against the same port.
 if (!tls) {
   eq(container.readinessProbe?.grpc, { port: 50051 }, 'readinessProbe.grpc');
-  eq(container.livenessProbe?.grpc, { port: 50051 }, 'livenessProbe.grpc');
-  eq(container.startupProbe?.grpc, { port: 50051 }, 'startupProbe.grpc');
+  eq(container.livenessProbe?.grpc, { port: 50051, service: 'dcdir.liveness' }, 'livenessProbe.grpc');
+  eq(container.startupProbe?.grpc, { port: 50051, service: 'dcdir.liveness' }, 'startupProbe.grpc');
 } else {
-  // kubelet's gRPC probe cannot do TLS.
-  eq(container.readinessProbe?.tcpSocket, { port: 'grpc' }, 'TLS readinessProbe.tcpSocket');
-  eq(container.livenessProbe?.httpGet, { path: '/metrics', port: 'metrics' }, 'TLS livenessProbe.httpGet');
-  check(!container.readinessProbe?.grpc, 'TLS readinessProbe must not be grpc');
+  const command = (mode) => ({ command: ['/usr/local/bin/dcdir-server', '--grpc_port=50051',
+    '--tls_cert_file=/run/secrets/dcdir/tls/tls.crt', `--health_check=${mode}`] });
+  eq(container.readinessProbe?.exec, command('ready'), 'TLS readinessProbe.exec');
+  eq(container.livenessProbe?.exec, command('live'), 'TLS livenessProbe.exec');
+  eq(container.startupProbe?.exec, command('live'), 'TLS startupProbe.exec');
+  for (const probe of ['readinessProbe', 'livenessProbe', 'startupProbe']) {
+    check(!container[probe]?.httpGet && !container[probe]?.tcpSocket,
+          `TLS ${probe} must ask the gRPC port's health service, not a TCP connect or /metrics`);
+  }
 }
 check(container.livenessProbe?.failureThreshold >= 3, 'livenessProbe.failureThreshold < 3');
 

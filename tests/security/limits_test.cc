@@ -4,13 +4,16 @@
 // ends it and frees its slot.
 
 #include <chrono>
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
 #include "dcdir/v1/directory.grpc.pb.h"
 #include "dcdir/v1/reporting.grpc.pb.h"
 #include "grpcpp/create_channel.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "service/api/server.h"
 #include "service/store/in_memory_store.h"
@@ -183,6 +186,68 @@ TEST_F(LimitsTest, OversizedRequestIsRejected) {
   EXPECT_EQ(directory_->GetDirectory(&context, request, &response).error_code(),
             grpc::StatusCode::RESOURCE_EXHAUSTED);
   EXPECT_EQ(Get(), grpc::StatusCode::UNAVAILABLE);  // still answering (no reports yet)
+}
+
+}  // namespace
+}  // namespace dcdir
+
+namespace dcdir {
+namespace {
+
+struct DeadListener {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<std::string> calls;
+};
+
+std::unique_ptr<api::DcdirServer> StartWithWatchdog(store::Store* store,
+                                                    const core::Clock* clock,
+                                                    DeadListener* dead) {
+  api::ServerOptions options;
+  options.listen_address = "127.0.0.1:0";
+  options.watchdog_period = absl::Milliseconds(100);
+  options.watchdog_failures = 2;
+  options.on_listener_dead = [dead](const std::string& why) {
+    std::lock_guard<std::mutex> lock(dead->mu);
+    dead->calls.push_back(why);
+    dead->cv.notify_all();
+  };
+  auto server = api::DcdirServer::Start(testing::ExampleTopology(), store, clock, options);
+  EXPECT_TRUE(server.ok()) << server.status();
+  return server.ok() ? *std::move(server) : nullptr;
+}
+
+// The watchdog's health Check goes through the gRPC server over a private socketpair and the
+// accept loop's heartbeat is fresh: a live server is never declared dead.
+TEST(ListenerWatchdogTest, ALiveListenerIsNeverDeclaredDead) {
+  testing::FakeClock clock;
+  store::InMemoryStore store;
+  DeadListener dead;
+  auto server = StartWithWatchdog(&store, &clock, &dead);
+  ASSERT_NE(server, nullptr);
+  absl::SleepFor(absl::Seconds(1));  // ~10 watchdog rounds
+  server->Shutdown(absl::ZeroDuration());
+  std::lock_guard<std::mutex> lock(dead.mu);
+  EXPECT_TRUE(dead.calls.empty()) << dead.calls.front();
+}
+
+// An accept loop that stopped running is found and reported (the binary exits 1 so that the
+// orchestrator restarts it); the health service says NOT_SERVING from then on.
+TEST(ListenerWatchdogTest, AStoppedAcceptLoopIsReported) {
+  testing::FakeClock clock;
+  store::InMemoryStore store;
+  DeadListener dead;
+  auto server = StartWithWatchdog(&store, &clock, &dead);
+  ASSERT_NE(server, nullptr);
+  server->listener().Stop();
+  std::unique_lock<std::mutex> lock(dead.mu);
+  ASSERT_TRUE(dead.cv.wait_for(lock, std::chrono::seconds(10), [&] { return !dead.calls.empty(); }));
+  EXPECT_THAT(dead.calls.front(),
+              ::testing::StartsWith("the gRPC port stopped serving: the accept loop has not run "
+                                    "for "));
+  EXPECT_EQ(dead.calls.size(), 1u);
+  lock.unlock();
+  server->Shutdown(absl::ZeroDuration());
 }
 
 }  // namespace

@@ -35,8 +35,10 @@ TestServer::TestServer(TestServerOptions options) : token_(options.auth_token) {
   server_options.listen_address = "127.0.0.1:0";
   server_options.auth_token = options.auth_token;
   server_options.fallback_reports_per_second = options.fallback_reports_per_second;
+  server_options.fallback_reports_per_second_per_peer = options.fallback_reports_per_second_per_peer;
   server_options.state.tick = absl::Milliseconds(20);
   server_options.state.self_preservation = options.self_preservation;
+  server_options.geoip = options.geoip;
   auto server = api::DcdirServer::Start(topology, store, &clock_, server_options);
   if (!server.ok()) {
     ADD_FAILURE() << server.status();

@@ -81,6 +81,7 @@ absl::StatusOr<std::unique_ptr<SpawnedServer>> SpawnedServer::Start(SpawnOptions
     argv.push_back(absl::StrCat("--auth_token_file=", token_file));
   }
   argv.insert(argv.end(), options.flags.begin(), options.flags.end());
+  argv.insert(argv.begin(), options.wrapper.begin(), options.wrapper.end());
   s->process_ = std::make_unique<Subprocess>(argv, options.env);
   const std::regex listening(R"(listening on 127\.0\.0\.1:(\d+))");
   for (int i = 0; i < 4000 && s->port_ == 0; ++i) {

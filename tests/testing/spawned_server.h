@@ -29,6 +29,8 @@ struct SpawnOptions {
   std::vector<std::string> flags;        // more flags, e.g. "--config_poll_interval=200ms"
   std::vector<std::string> env;          // "NAME=value" for the child (e.g. LD_PRELOAD)
   std::string token = "spawned-token";   // --auth_token_file content; "" for none
+  // A command the server runs under, e.g. {"/usr/bin/prlimit", "--nofile=256:256", "--"}.
+  std::vector<std::string> wrapper;
 };
 
 // The environment that runs a child under libfaketime (Debian's libfaketime) with its wall

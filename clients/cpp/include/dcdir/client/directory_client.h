@@ -38,6 +38,7 @@ namespace dcdir::client {
 
 class DirectoryCache;
 class DirectoryWatcher;
+class RttStore;
 
 // The gRPC calls the library makes, behind an abstract stub so that tests can put a fake in its
 // place. Defined in the library's sources (clients/cpp/directory_stub.h) and not installed:
@@ -68,6 +69,9 @@ struct ClientOptions {
   BackoffPolicy backoff;
   // Where the last good answer is kept; empty: no disk cache.
   std::string cache_dir;
+  // The connect RTTs Connect measures (and RecordRtt is told), kept with the cache (in
+  // cache_dir when set) and sent as observed_rtts by Resolve. Bounded by age and count.
+  RttOptions rtt;
   // How long past its TTL a cached answer may still be used when no server answers.
   absl::Duration max_stale = absl::Hours(1);
   // The regions/countries this app accepts (empty: all that the directory offers).
@@ -128,6 +132,9 @@ class DirectoryClient {
 
   // Tries the plan in order with `try_connect`; on the first success reports it with
   // ReportFallback (one attempt per address) and returns it. UNAVAILABLE when every DC failed.
+  // The duration of a successful `try_connect` (a monotonic clock) is recorded as that DC's
+  // connect RTT: make try_connect do the connection handshake and nothing else, or record a
+  // better measurement yourself with RecordRtt.
   absl::StatusOr<Connection> Connect(
       const DirectoryRequest& request, const Resolution& resolution,
       const std::function<absl::Status(const DataCenter&)>& try_connect);
@@ -137,6 +144,12 @@ class DirectoryClient {
   absl::StatusOr<ReportFallbackResult> ReportFallback(
       const DirectoryRequest& request, const Resolution& resolution,
       const std::string& dc_id, int attempts);
+
+  // Remembers a round trip measured to a DC; Resolve sends it (with its age) until it is older
+  // than options.rtt.max_age.
+  void RecordRtt(const std::string& datacenter_id, absl::Duration rtt);
+  // The RTTs Resolve would send now.
+  std::vector<MeasuredRtt> ObservedRtts() const;
 
   // Starts a background WatchDirectory that keeps a plan current (see DirectoryWatcher).
   // `on_update` is called from the watcher's thread for every new answer or error.
@@ -160,6 +173,7 @@ class DirectoryClient {
 
   ClientOptions options_;
   std::unique_ptr<const DirectoryCache> cache_;  // null: no disk cache
+  std::unique_ptr<RttStore> rtts_;
   std::mutex mu_;
   absl::flat_hash_map<std::string, std::shared_ptr<DirectoryStub>> stubs_ ABSL_GUARDED_BY(mu_);
   uint64_t rng_state_ ABSL_GUARDED_BY(mu_);

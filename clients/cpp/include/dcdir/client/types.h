@@ -7,6 +7,8 @@
 // gRPC boundary. Needs C++17.
 
 #include <cstdint>
+#include <cstddef>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,6 +30,34 @@ enum class HealthStatus {
 const char* HealthStatusName(HealthStatus status);
 
 // dcdir.v1.GetDirectoryRequest: who is asking.
+// dcdir.v1.ClientLocation: degrees north and east.
+struct ClientLocation {
+  double latitude = 0;
+  double longitude = 0;
+};
+
+// dcdir.v1.ObservedRtt: a round trip to a DC, measured `age` ago (by the client's clock).
+struct ObservedRtt {
+  std::string datacenter_id;
+  absl::Duration rtt = absl::ZeroDuration();  // (0, 10 s]
+  absl::Duration age = absl::ZeroDuration();  // >= 0
+};
+
+// The round trips DirectoryClient keeps (with its last-known-good cache) and sends.
+struct RttOptions {
+  // Measurements older than this are dropped (the server ignores RTTs older than its
+  // ranking.rtt_max_age, 10 min by default, anyway).
+  absl::Duration max_age = absl::Minutes(10);
+  // Most DCs remembered, the most recently measured first (the server accepts 32).
+  size_t max_entries = 16;
+};
+
+struct MeasuredRtt {
+  std::string datacenter_id;
+  absl::Duration rtt = absl::ZeroDuration();
+  absl::Time measured_at = absl::UnixEpoch();  // client clock
+};
+
 struct DirectoryRequest {
   // ISO 3166-1 alpha-2 country of the client, e.g. "US". Required; the server validates it
   // (INVALID_ARGUMENT INVALID_COUNTRY).
@@ -38,6 +68,15 @@ struct DirectoryRequest {
   std::string client_id;
   // Cap on the number of secondaries returned; 0: no cap. At most 64 (else INVALID_ARGUMENT).
   uint32_t max_secondaries = 0;
+  // Where the client is (dcdir.v1.GetDirectoryRequest; docs/RANKING.md), all optional:
+  // coarse coordinates in degrees (INVALID_LOCATION out of range),
+  std::optional<ClientLocation> client_location;
+  // an ISO 3166-2 subdivision such as "US-WA" (INVALID_SUBDIVISION when malformed or not in
+  // client_country),
+  std::string client_subdivision;
+  // and round trips measured recently (at most 32; INVALID_OBSERVED_RTTS otherwise). Resolve
+  // fills these from the RTTs DirectoryClient measured when the request carries none.
+  std::vector<ObservedRtt> observed_rtts;
 };
 
 // dcdir.v1.DataCenter: one DC of an answer.
