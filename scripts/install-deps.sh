@@ -16,10 +16,10 @@ repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build_pkgs=(build-essential cmake pkg-config ccache
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler grpc-proto
   libabsl-dev libhiredis-dev prometheus-cpp-dev libyaml-cpp-dev libmicrohttpd-dev libmaxminddb-dev
-  libgtest-dev libgmock-dev libbenchmark-dev curl dpkg-dev)
+  zlib1g-dev libgtest-dev libgmock-dev libbenchmark-dev curl dpkg-dev)
 test_pkgs=(redis-server redis-tools redis-sentinel python3-grpcio python3-grpc-tools
   nghttp2-client jq etcd-server etcd-client clang libclang-rt-14-dev libtsan2 systemd
-  faketime libfaketime libmaxmind-db-writer-perl mmdb-bin)
+  faketime libfaketime libmaxmind-db-writer-perl mmdb-bin iproute2 iptables)
 # Rootful podman without a Docker engine or a registry (scripts/container-check.sh): runc, not
 # crun (crun refuses this VM's hybrid cgroup layout); netavark + aardvark-dns + iptables for a
 # private bridge network with names and published ports; mmdebstrap makes the base images;

@@ -21,7 +21,9 @@ cmake --build "${build_dir}" -j"${jobs}"
 if [[ -x ../shared/tools/contract-check ]]; then
   ../shared/tools/contract-check "${build_dir}"
 fi
-ctest --test-dir "${build_dir}" --output-on-failure -j"${jobs}" --timeout 600
+ctest --test-dir "${build_dir}" --output-on-failure -j"${jobs}" --timeout 600 -LE netfault
+# Network faults between namespaced test hosts: a stage of its own (root; skips otherwise).
+scripts/netfault.sh "${build_dir}"
 # The real image, built and run as the chart runs it (podman; CONTAINER_CHECK=0 skips it).
 [[ "${CONTAINER_CHECK:-1}" == 0 ]] || scripts/container-check.sh
 if [[ "${SANITIZERS:-1}" != 0 ]]; then

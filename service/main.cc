@@ -26,6 +26,7 @@
 #include "absl/flags/usage.h"
 #include "absl/flags/usage_config.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
@@ -68,6 +69,36 @@ ABSL_FLAG(absl::Duration, resync_interval, absl::Seconds(5),
 ABSL_FLAG(absl::Duration, full_resync_interval, absl::Seconds(60),
           "How often every tenant policy is read again as well (catches values written around "
           "dcdir, which the tenant log does not list).");
+// The Redis store's timing (docs/REDIS.md, "Faults"); the defaults suit a store on the same LAN.
+ABSL_FLAG(absl::Duration, redis_op_timeout, absl::Milliseconds(200),
+          "Longest wait for one Redis round trip; raise it above the link's round trip plus a "
+          "retransmission for a slow link (e.g. 1s behind 300 ms).");
+ABSL_FLAG(absl::Duration, redis_connect_timeout, absl::Milliseconds(200),
+          "Longest wait for a TCP connect to Redis or a sentinel.");
+ABSL_FLAG(absl::Duration, redis_probe_interval, absl::Milliseconds(250),
+          "How often an idle connection is probed (TIME, plus ROLE and the sentinels' view "
+          "behind Sentinel).");
+ABSL_FLAG(absl::Duration, redis_backoff_initial, absl::Milliseconds(50),
+          "First reconnect delay (doubled per failed attempt, jittered).");
+ABSL_FLAG(absl::Duration, redis_backoff_max, absl::Seconds(1), "Longest reconnect delay.");
+ABSL_FLAG(int, redis_down_after, 2,
+          "Consecutive failed Redis round trips (probes, reconnects, commands) before the store "
+          "counts as unreachable (answers stale, writes refused).");
+ABSL_FLAG(int, redis_up_after, 2,
+          "Consecutive good Redis round trips before an unreachable store counts as back.");
+ABSL_FLAG(int, redis_wait_replicas, -1,
+          "Redis replicas that must acknowledge a tenant policy write (WAIT) before "
+          "SetTenantPolicy/DeleteTenantPolicy succeed; fewer within --redis_wait_timeout "
+          "answer UNAVAILABLE (STORE_WRITE_UNCONFIRMED). -1: 1 behind Sentinel, 0 otherwise.");
+ABSL_FLAG(absl::Duration, redis_wait_timeout, absl::Milliseconds(500),
+          "How long a tenant policy write waits for its replica acknowledgements.");
+ABSL_FLAG(std::string, snapshot_file, "",
+          "Local file holding the last fresh store state (health, tenant policies), rewritten "
+          "atomically within 1 s of every change. When the store is unreachable at start, a "
+          "valid file no older than --snapshot_max_age is served, marked stale, until the store "
+          "is back. Empty: none (fail closed until the store is readable).");
+ABSL_FLAG(absl::Duration, snapshot_max_age, absl::Minutes(10),
+          "Oldest --snapshot_file a restarting replica serves.");
 ABSL_FLAG(std::string, auth_token_file, "",
           "File holding the bearer token that ReportHealth and the admin RPCs require "
           "(surrounding white space trimmed). Empty: no token needed.");
@@ -448,6 +479,18 @@ int main(int argc, char** argv) {
     redis_options.url = redis;
     redis_options.password = *std::move(password);
     redis_options.key_prefix = absl::GetFlag(FLAGS_redis_key_prefix);
+    redis_options.op_timeout = absl::GetFlag(FLAGS_redis_op_timeout);
+    redis_options.connect_timeout = absl::GetFlag(FLAGS_redis_connect_timeout);
+    redis_options.probe_interval = absl::GetFlag(FLAGS_redis_probe_interval);
+    redis_options.backoff_initial = absl::GetFlag(FLAGS_redis_backoff_initial);
+    redis_options.backoff_max = absl::GetFlag(FLAGS_redis_backoff_max);
+    redis_options.down_after = absl::GetFlag(FLAGS_redis_down_after);
+    redis_options.up_after = absl::GetFlag(FLAGS_redis_up_after);
+    redis_options.wait_timeout = absl::GetFlag(FLAGS_redis_wait_timeout);
+    const int wait_replicas = absl::GetFlag(FLAGS_redis_wait_replicas);
+    if (wait_replicas < -1) return Fatal("--redis_wait_replicas must be >= -1");
+    redis_options.wait_replicas =
+        wait_replicas >= 0 ? wait_replicas : (absl::StartsWith(redis, "redis+sentinel://") ? 1 : 0);
     auto redis_store = dcdir::store::RedisStore::Create(std::move(redis_options));
     if (!redis_store.ok()) return Fatal(std::string(redis_store.status().message()));
     store = *std::move(redis_store);
@@ -456,6 +499,9 @@ int main(int argc, char** argv) {
   }
 
   dcdir::core::RealClock clock;
+  options.snapshot_file = absl::GetFlag(FLAGS_snapshot_file);
+  options.snapshot_max_age = absl::GetFlag(FLAGS_snapshot_max_age);
+  if (options.snapshot_max_age <= absl::ZeroDuration()) return Fatal("--snapshot_max_age must be > 0");
   std::unique_ptr<dcdir::audit::FileAuditWriter> audit_writer;
   std::unique_ptr<dcdir::audit::AuditLog> audit;
   if (const std::string audit_path = absl::GetFlag(FLAGS_audit_log); !audit_path.empty()) {

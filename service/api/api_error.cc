@@ -2,6 +2,9 @@
 
 #include <string>
 
+#include "absl/strings/cord.h"
+#include "service/store/store.h"
+
 namespace dcdir::api {
 
 grpc::Status Reply(grpc::ServerContextBase* context, const ApiError& error) {
@@ -17,6 +20,10 @@ ApiError FromStatus(const absl::Status& status) {
     case absl::StatusCode::kNotFound:
       return {grpc::StatusCode::NOT_FOUND, "NOT_FOUND", message};
     case absl::StatusCode::kUnavailable:
+      // A write the store could not confirm says so (store::kWriteUnconfirmedReason).
+      if (auto reason = status.GetPayload(store::kReasonPayloadUrl)) {
+        return {grpc::StatusCode::UNAVAILABLE, std::string(*reason), message};
+      }
       return {grpc::StatusCode::UNAVAILABLE, "STORE_UNAVAILABLE", message};
     case absl::StatusCode::kDeadlineExceeded:
       return {grpc::StatusCode::UNAVAILABLE, "STORE_UNAVAILABLE", message};

@@ -23,7 +23,8 @@ struct ApiError {
 // Adds the reason trailer to `context` and returns the grpc::Status to finish with.
 grpc::Status Reply(grpc::ServerContextBase* context, const ApiError& error);
 
-// Maps a store/runtime status to an ApiError (UNAVAILABLE -> STORE_UNAVAILABLE, ...).
+// Maps a store/runtime status to an ApiError (UNAVAILABLE -> STORE_UNAVAILABLE, or the reason
+// token the status carries at store::kReasonPayloadUrl, e.g. STORE_WRITE_UNCONFIRMED; ...).
 ApiError FromStatus(const absl::Status& status);
 
 }  // namespace dcdir::api

@@ -51,6 +51,12 @@ absl::StatusOr<std::unique_ptr<DcdirServer>> DcdirServer::Start(
   s->admin_ = std::make_unique<AdminServiceImpl>(context);
 
   DcdirServer* raw = s.get();
+  if (!options.snapshot_file.empty()) {
+    s->saver_ = std::make_unique<runtime::SnapshotSaver>(options.snapshot_file, clock);
+    s->state_->AddSnapshotListener([raw](const std::shared_ptr<const core::Snapshot>& snapshot) {
+      raw->saver_->Offer(snapshot);
+    });
+  }
   s->state_->AddSnapshotListener([raw](const std::shared_ptr<const core::Snapshot>& snapshot) {
     raw->metrics_->OnSnapshot(*snapshot);
     raw->metrics_->SetSelfPreservation(raw->state_->self_preservation_active());
@@ -132,9 +138,14 @@ absl::StatusOr<std::unique_ptr<DcdirServer>> DcdirServer::Start(
   s->listener_->Start(s->acceptor_.get());
 
   if (absl::Status status = s->state_->Initialize(); !status.ok()) {
-    DCDIR_LOG(kWarning) << "store not readable at start (" << status.message()
-                        << "); NOT_SERVING until it is";
+    if (options.snapshot_file.empty()) {
+      DCDIR_LOG(kWarning) << "store not readable at start (" << status.message()
+                          << "); NOT_SERVING until it is";
+    } else {
+      s->ServeSavedSnapshot(options.snapshot_file, options.snapshot_max_age, status);
+    }
   }
+  if (s->saver_ != nullptr) s->saver_->Start();
   if (s->state_->Current() != nullptr) s->SetServing(true);
   s->state_->Start();
   if (options.watchdog_period > absl::ZeroDuration()) {
@@ -293,6 +304,27 @@ void DcdirServer::Shutdown(absl::Duration grace) {
     server_->Wait();
   }
   state_->Stop();
+  if (saver_ != nullptr) saver_->Stop();
+}
+
+void DcdirServer::ServeSavedSnapshot(const std::string& path, absl::Duration max_age,
+                                     const absl::Status& store_error) {
+  absl::StatusOr<runtime::SavedState> saved = runtime::ReadSavedState(path, max_age, clock_->Now());
+  if (!saved.ok()) {
+    DCDIR_LOG(kWarning) << "store not readable at start (" << store_error.message()
+                        << ") and the snapshot file is not used (" << saved.status().message()
+                        << "): NOT_SERVING, every client fails closed until the store is readable";
+    return;
+  }
+  const size_t records = saved->state.health.size(), tenants = saved->state.tenants.size();
+  absl::Status served = state_->InitializeFromSaved(std::move(saved->state), saved->health_time);
+  if (!served.ok()) return;  // the store answered in the meantime: a fresh snapshot is served
+  DCDIR_LOG(kWarning) << "store not readable at start (" << store_error.message()
+                      << "): serving the snapshot file " << path << " (written "
+                      << absl::FormatDuration(clock_->Now() - saved->written_at) << " ago, "
+                      << records << " health records, " << tenants
+                      << " tenant policies) marked stale until the store is back; compliance "
+                         "comes from the config";
 }
 
 }  // namespace dcdir::api

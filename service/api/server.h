@@ -23,6 +23,7 @@
 #include "service/core/topology.h"
 #include "service/metrics/metrics.h"
 #include "service/runtime/directory_state.h"
+#include "service/runtime/snapshot_file.h"
 #include "service/store/store.h"
 
 namespace dcdir::api {
@@ -85,6 +86,11 @@ struct ServerOptions {
   double health_reports_per_second_per_dc = 0;
   double health_report_burst_per_dc = 0;
   runtime::DirectoryStateOptions state;
+  // The snapshot file (runtime/snapshot_file.h; empty: none): kept in step with the fresh
+  // snapshots, and served, marked stale, when the store is unreachable at start and the file
+  // is at most snapshot_max_age old.
+  std::string snapshot_file;
+  absl::Duration snapshot_max_age = absl::Minutes(10);
   // Hears of every cross-border fallback answer sent (the audit trail); null: none. Must
   // outlive the server.
   audit::AuditSink* audit = nullptr;
@@ -138,6 +144,10 @@ class DcdirServer {
  private:
   DcdirServer() = default;
   void SetServing(bool serving);
+  // At start, when the store is unreadable: serves the snapshot file if it is valid and young
+  // enough, else logs why not (fail closed).
+  void ServeSavedSnapshot(const std::string& path, absl::Duration max_age,
+                          const absl::Status& store_error);
   // One watchdog round: the accept loop ran within `heartbeat_limit`, and a health Check
   // through the server is answered.
   absl::Status CheckListener(absl::Duration heartbeat_limit);
@@ -147,6 +157,7 @@ class DcdirServer {
   const core::Clock* clock_ = nullptr;
   std::unique_ptr<metrics::Metrics> metrics_;
   std::unique_ptr<runtime::DirectoryState> state_;
+  std::unique_ptr<runtime::SnapshotSaver> saver_;  // null without a snapshot file
   std::unique_ptr<Authenticator> auth_;
   std::unique_ptr<DirectoryServiceImpl> directory_;
   std::unique_ptr<ReportingServiceImpl> reporting_;

@@ -122,6 +122,26 @@ absl::Status DirectoryState::Initialize() {
   return absl::UnavailableError("the shared store could not be read; retrying in the background");
 }
 
+absl::Status DirectoryState::InitializeFromSaved(store::StoreState state,
+                                                 absl::Time health_time) {
+  // Compiled against the served topology before the lock (compliance comes from the config).
+  std::shared_ptr<const core::TenantTable> tenants =
+      core::CompileTenants(*topology(), state.tenants);
+  PendingLogs logs;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (initialized_) return absl::FailedPreconditionError("a snapshot is already served");
+    health_ = std::move(state.health);
+    tenants_ = std::move(tenants);
+    initialized_ = true;
+    store_available_ = false;  // stale until the store is read: Refresh() resyncs then
+    PublishLocked(health_time, &logs);  // no previous snapshot: judged at health_time
+  }
+  WriteLogs(logs);
+  Deliver();
+  return absl::OkStatus();
+}
+
 absl::Time DirectoryState::HealthNow() const {
   return store_->SharedTime().value_or(clock_->MonotonicNow());
 }

@@ -80,6 +80,13 @@ class DirectoryState {
   // be read (nothing is published then; call again later).
   absl::Status Initialize();
 
+  // Publishes a first snapshot from a state saved before a restart (runtime/snapshot_file.h),
+  // marked stale and judged at `health_time`, with the current topology (compliance always
+  // comes from the config, never from the saved state). Serves it until the store is
+  // reachable; then the usual resync publishes a fresh snapshot. FAILED_PRECONDITION when a
+  // snapshot was already published.
+  absl::Status InitializeFromSaved(store::StoreState state, absl::Time health_time);
+
   // Starts / stops the maintenance thread (change messages, expiry, periodic resync, store
   // availability). Stop() is idempotent and also done by the destructor.
   void Start();

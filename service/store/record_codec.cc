@@ -66,6 +66,11 @@ absl::StatusOr<std::string> Unescape(absl::string_view s) {
 
 }  // namespace
 
+std::string EscapeField(std::string_view s) { return Escape(absl::string_view(s.data(), s.size())); }
+absl::StatusOr<std::string> UnescapeField(std::string_view s) {
+  return Unescape(absl::string_view(s.data(), s.size()));
+}
+
 std::string EncodeTime(absl::Time t) {
   if (t == absl::InfinitePast()) return "-inf";
   if (t == absl::InfiniteFuture()) return "inf";

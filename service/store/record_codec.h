@@ -31,6 +31,12 @@ absl::StatusOr<core::HealthRecord> DecodeHealthRecord(std::string_view value);
 std::string EncodeTenantPolicy(const core::TenantPolicy& policy);
 absl::StatusOr<core::TenantPolicy> DecodeTenantPolicy(std::string_view value);
 
+// The percent-escaping of the string fields above ('%', '|', ',' and bytes < 0x20 become %XX),
+// for formats that embed such strings (the snapshot file). Unescape rejects a separator that
+// is not escaped and a malformed escape (INVALID_ARGUMENT).
+std::string EscapeField(std::string_view s);
+absl::StatusOr<std::string> UnescapeField(std::string_view s);
+
 // Unix microseconds, or "-inf" / "inf" for the infinite times.
 std::string EncodeTime(absl::Time t);
 absl::StatusOr<absl::Time> DecodeTime(std::string_view text);

@@ -11,6 +11,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/random/random.h"
+#include "absl/strings/cord.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -190,8 +191,20 @@ absl::StatusOr<std::unique_ptr<RedisStore>> RedisStore::Create(Options options) 
         "Redis store: expiry_grace must be >= 0; scan_count, max_value_bytes, max_reply_bytes "
         "and max_key_bytes > 0");
   }
+  if (options.down_after < 1 || options.up_after < 1 || options.wait_replicas < 0 ||
+      !positive(options.wait_timeout)) {
+    return absl::InvalidArgumentError(
+        "Redis store: down_after and up_after must be >= 1, wait_replicas >= 0, wait_timeout "
+        "positive and finite");
+  }
   IgnoreSigpipeOnce();
   std::unique_ptr<RedisStore> store(new RedisStore(std::move(options), *std::move(url)));
+  if (store->url_.mode == RedisUrl::Mode::kSentinel) {
+    store->sentinel_views_.resize(store->url_.hosts.size());
+    for (size_t i = 0; i < store->url_.hosts.size(); ++i) {
+      store->sentinel_watchers_.emplace_back([s = store.get(), i] { s->SentinelWatchLoop(i); });
+    }
+  }
   // First attempt in the caller's thread so that a healthy Redis is usable at once.
   absl::StatusOr<std::pair<ContextPtr, HostPort>> first = store->ConnectToMaster();
   if (first.ok()) {
@@ -221,6 +234,7 @@ RedisStore::~RedisStore() {
   }
   if (monitor_.joinable()) monitor_.join();
   if (subscriber_.joinable()) subscriber_.join();
+  for (std::thread& watcher : sentinel_watchers_) watcher.join();
 }
 
 std::string RedisStore::HealthKey(std::string_view dc_id) const {
@@ -293,15 +307,19 @@ absl::StatusOr<HostPort> RedisStore::AskSentinel(const HostPort& sentinel) const
     return absl::UnavailableError(
         absl::StrCat(FormatHostPort(sentinel), ": ", reply.status().message()));
   }
-  const redisReply* r = reply->get();
+  if (std::optional<HostPort> master = ParseMasterAddress(reply->get())) return *master;
+  return absl::UnavailableError(absl::StrCat(FormatHostPort(sentinel),
+                                             ": does not know master '", url_.master_name, "'"));
+}
+
+std::optional<HostPort> RedisStore::ParseMasterAddress(const redisReply* r) {
   int port = 0;
   if (r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
       r->element[0]->type == REDIS_REPLY_STRING && r->element[1]->type == REDIS_REPLY_STRING &&
       absl::SimpleAtoi(ReplyString(r->element[1]), &port) && port > 0 && port < 65536) {
     return HostPort{std::string(ReplyString(r->element[0])), port};
   }
-  return absl::UnavailableError(absl::StrCat(FormatHostPort(sentinel),
-                                             ": does not know master '", url_.master_name, "'"));
+  return std::nullopt;
 }
 
 absl::StatusOr<RedisStore::ContextPtr> RedisStore::ConnectAndCheck(const HostPort& target) const {
@@ -372,18 +390,61 @@ absl::StatusOr<std::pair<RedisStore::ContextPtr, HostPort>> RedisStore::ConnectT
   return absl::UnavailableError(absl::StrCat("redis sentinel: no usable master:", errors));
 }
 
-void RedisStore::DropLocked(absl::string_view reason) {
+void RedisStore::DropLocked(absl::string_view reason, bool failure) {
   if (cmd_ == nullptr) return;
   cmd_.reset();
-  available_.store(false, std::memory_order_release);
-  DCDIR_LOG(kWarning) << "redis store unavailable (" << reason << "); reconnecting";
+  DCDIR_LOG(kWarning) << "redis store: connection dropped (" << reason << "); reconnecting";
+  if (failure) RecordFailureLocked(reason);
   cv_.notify_all();
 }
 
+void RedisStore::RecordFailureLocked(absl::string_view reason) {
+  successes_ = 0;
+  if (++failures_ >= options_.down_after &&
+      available_.load(std::memory_order_relaxed)) {
+    MarkDownLocked(absl::StrCat(failures_, " consecutive failed round trips, the last: ", reason));
+  }
+}
+
+void RedisStore::MarkDownLocked(absl::string_view reason) {
+  successes_ = 0;
+  failures_ = std::max(failures_, options_.down_after);
+  if (!available_.load(std::memory_order_relaxed)) return;
+  available_.store(false, std::memory_order_release);
+  DCDIR_LOG(kWarning) << "redis store unavailable (" << reason << ")";
+}
+
+void RedisStore::RecordSuccessLocked() {
+  failures_ = 0;
+  if (available_.load(std::memory_order_relaxed)) return;
+  if (++successes_ >= options_.up_after) {
+    available_.store(true, std::memory_order_release);
+    DCDIR_LOG(kInfo) << "redis store available again (" << successes_
+                     << " consecutive good round trips with " << FormatHostPort(master_) << ")";
+  }
+}
+
 absl::StatusOr<std::vector<RedisStore::ReplyPtr>> RedisStore::Pipeline(
-    const std::vector<Args>& commands) {
+    const std::vector<Args>& commands, absl::Duration extra_timeout, bool* sent) {
   std::lock_guard<std::mutex> lock(mu_);
   if (cmd_ == nullptr) return absl::UnavailableError("redis store unavailable (reconnecting)");
+  if (!available_.load(std::memory_order_relaxed)) {
+    return absl::UnavailableError(
+        "redis store unavailable (connected, waiting for good probes before use)");
+  }
+  if (sent != nullptr) *sent = true;
+  // The socket's timeout bounds each read; a command that waits inside Redis (WAIT) needs more.
+  struct TimeoutScope {
+    const ContextPtr& ctx;  // reset by DropLocked on failure: then nothing to restore
+    absl::Duration base;
+    bool changed;
+    ~TimeoutScope() {
+      if (changed && ctx != nullptr) redisSetTimeout(ctx.get(), absl::ToTimeval(base));
+    }
+  } scope{cmd_, options_.op_timeout, extra_timeout > absl::ZeroDuration()};
+  if (scope.changed) {
+    redisSetTimeout(cmd_.get(), absl::ToTimeval(options_.op_timeout + extra_timeout));
+  }
   std::vector<const char*> argv;
   std::vector<size_t> argvlen;
   for (const Args& args : commands) {
@@ -408,7 +469,7 @@ absl::StatusOr<std::vector<RedisStore::ReplyPtr>> RedisStore::Pipeline(
       std::string error = absl::StrCat("redis ", commands[i][0], ": ", cmd_->errstr);
       if (cmd_->err == REDIS_ERR_IO && (errno == EAGAIN || errno == EWOULDBLOCK)) {
         error = absl::StrCat("redis ", commands[i][0], ": timed out after ",
-                             absl::FormatDuration(options_.op_timeout));
+                             absl::FormatDuration(options_.op_timeout + extra_timeout));
       }
       DropLocked(error);
       return absl::UnavailableError(error);
@@ -423,6 +484,7 @@ absl::StatusOr<std::vector<RedisStore::ReplyPtr>> RedisStore::Pipeline(
       return absl::UnavailableError(error);
     }
   }
+  RecordSuccessLocked();
   return replies;
 }
 
@@ -430,6 +492,56 @@ absl::StatusOr<RedisStore::ReplyPtr> RedisStore::Command(const Args& args) {
   absl::StatusOr<std::vector<ReplyPtr>> replies = Pipeline({args});
   if (!replies.ok()) return replies.status();
   return std::move(replies->front());
+}
+
+namespace {
+
+absl::Status Unconfirmed(absl::string_view message) {
+  absl::Status status = absl::UnavailableError(message);
+  status.SetPayload(kReasonPayloadUrl, absl::Cord(kWriteUnconfirmedReason));
+  return status;
+}
+
+}  // namespace
+
+absl::StatusOr<RedisStore::ReplyPtr> RedisStore::ReplicatedWrite(const Args& args) {
+  const int replicas = options_.wait_replicas;
+  std::vector<Args> commands = {args};
+  const std::string wait_replicas = absl::StrCat(replicas);
+  const std::string wait_ms = absl::StrCat(absl::ToInt64Milliseconds(options_.wait_timeout));
+  if (replicas > 0) commands.push_back({"WAIT", wait_replicas, wait_ms});
+  bool sent = false;
+  absl::StatusOr<std::vector<ReplyPtr>> replies =
+      Pipeline(commands, replicas > 0 ? options_.wait_timeout : absl::ZeroDuration(), &sent);
+  if (!replies.ok()) {
+    if (!sent) {
+      return absl::UnavailableError(
+          absl::StrCat(replies.status().message(), "; the write was not applied"));
+    }
+    return Unconfirmed(absl::StrCat(
+        replies.status().message(),
+        "; the write may or may not have been applied: read it back, or repeat it"));
+  }
+  const redisReply* write = (*replies)[0].get();
+  if (write->type == REDIS_REPLY_ERROR) {  // e.g. NOREPLICAS: refused, nothing written
+    return absl::UnavailableError(
+        absl::StrCat("redis: ", ReplyString(write), "; the write was not applied"));
+  }
+  // A delete that found nothing changed nothing: there is nothing to confirm.
+  const bool changed = !(write->type == REDIS_REPLY_INTEGER && write->integer == 0);
+  if (replicas > 0 && changed) {
+    const redisReply* wait = (*replies)[1].get();
+    const long long acked = wait->type == REDIS_REPLY_INTEGER ? wait->integer : -1;
+    if (acked < replicas) {
+      return Unconfirmed(absl::StrCat(
+          "the write reached the Redis master but ",
+          acked < 0 ? "WAIT failed"
+                    : absl::StrCat("only ", acked, " of ", replicas, " replica(s) acknowledged it"),
+          " within ", absl::FormatDuration(options_.wait_timeout),
+          ": it may be lost if the master fails over; read it back, or repeat it"));
+    }
+  }
+  return std::move((*replies)[0]);
 }
 
 // ---- background threads ----
@@ -450,6 +562,92 @@ absl::Duration RedisStore::NextBackoff(absl::Duration* backoff) {
   return wait;
 }
 
+absl::Status RedisStore::ProbeLocked() {
+  // Behind Sentinel, ROLE also notices a master that was demoted while we were idle.
+  if (url_.mode == RedisUrl::Mode::kSentinel) {
+    absl::StatusOr<ReplyPtr> role = RawCommand(cmd_.get(), {"ROLE"});
+    if (!role.ok()) return role.status();
+    const redisReply* r = role->get();
+    if (r->type != REDIS_REPLY_ARRAY || r->elements == 0 ||
+        r->element[0]->type != REDIS_REPLY_STRING || ReplyString(r->element[0]) != "master") {
+      return absl::UnavailableError("the master was demoted");
+    }
+  }
+  // TIME proves the node answers and re-samples the store's clock.
+  return SampleTime(cmd_.get());
+}
+
+RedisStore::SentinelVerdict RedisStore::CheckSentinelsLocked(std::string* detail) const {
+  if (url_.mode != RedisUrl::Mode::kSentinel) return SentinelVerdict::kConfirmed;
+  // A watcher asks every probe_interval and waits at most op_timeout for the answer: a live
+  // sentinel's last answer is never older than this (plus scheduling slack).
+  const auto window = absl::ToChronoNanoseconds(options_.probe_interval + options_.op_timeout +
+                                                absl::Milliseconds(100));
+  const auto now = std::chrono::steady_clock::now();
+  const size_t quorum = url_.hosts.size() / 2 + 1;
+  size_t confirm = 0, fresh = 0;
+  std::vector<std::pair<HostPort, size_t>> others;
+  {
+    std::lock_guard<std::mutex> lock(sentinel_mu_);
+    for (const SentinelView& view : sentinel_views_) {
+      if (!view.answered || now - view.at > window) continue;
+      ++fresh;
+      if (!view.master.has_value()) continue;
+      if (*view.master == master_) {
+        ++confirm;
+        continue;
+      }
+      auto it = std::find_if(others.begin(), others.end(),
+                             [&](const auto& o) { return o.first == *view.master; });
+      if (it == others.end()) {
+        others.emplace_back(*view.master, 1);
+      } else {
+        ++it->second;
+      }
+    }
+  }
+  if (confirm >= quorum) return SentinelVerdict::kConfirmed;
+  for (const auto& [address, count] : others) {
+    if (count >= quorum) {
+      *detail = absl::StrCat(count, " of ", url_.hosts.size(), " sentinels name ",
+                             FormatHostPort(address), " as the master, not ",
+                             FormatHostPort(master_));
+      return SentinelVerdict::kMoved;
+    }
+  }
+  *detail = absl::StrCat("only ", confirm, " of ", url_.hosts.size(),
+                         " sentinels confirm the master ", FormatHostPort(master_), " (", fresh,
+                         " answered recently; a majority of ", quorum, " is needed)");
+  return SentinelVerdict::kNoMajority;
+}
+
+void RedisStore::SentinelWatchLoop(size_t index) {
+  const HostPort& sentinel = url_.hosts[index];
+  ContextPtr ctx;
+  while (!stopping_.load()) {
+    if (ctx == nullptr) {
+      ContextPtr fresh(redisConnectWithTimeout(sentinel.host.c_str(), sentinel.port,
+                                               absl::ToTimeval(options_.connect_timeout)));
+      if (fresh != nullptr && fresh->err == 0 &&
+          redisSetTimeout(fresh.get(), absl::ToTimeval(options_.op_timeout)) == REDIS_OK) {
+        ctx = std::move(fresh);
+      }
+    }
+    if (ctx != nullptr) {
+      absl::StatusOr<ReplyPtr> reply =
+          RawCommand(ctx.get(), {"SENTINEL", "get-master-addr-by-name", url_.master_name});
+      if (reply.ok()) {
+        std::optional<HostPort> master = ParseMasterAddress(reply->get());
+        std::lock_guard<std::mutex> lock(sentinel_mu_);
+        sentinel_views_[index] = {true, std::move(master), std::chrono::steady_clock::now()};
+      } else {
+        ctx.reset();  // a timed-out reply may still arrive: never reuse the connection
+      }
+    }
+    if (SleepUnlessStopped(options_.probe_interval)) return;
+  }
+}
+
 void RedisStore::MonitorLoop() {
   absl::Duration backoff = options_.backoff_initial;
   bool logged_failure = false;
@@ -462,23 +660,23 @@ void RedisStore::MonitorLoop() {
                      [this] { return stop_ || cmd_ == nullptr; });
         if (stop_) return;
         if (cmd_ != nullptr) {
-          // Behind Sentinel, ROLE also notices a master that was demoted while we were idle.
-          // TIME proves the node answers and re-samples the store's clock.
-          if (url_.mode == RedisUrl::Mode::kSentinel) {
-            absl::StatusOr<ReplyPtr> role = RawCommand(cmd_.get(), {"ROLE"});
-            if (!role.ok()) {
-              DropLocked(role.status().message());
-            } else {
-              const redisReply* r = role->get();
-              if (r->type != REDIS_REPLY_ARRAY || r->elements == 0 ||
-                  r->element[0]->type != REDIS_REPLY_STRING ||
-                  ReplyString(r->element[0]) != "master") {
-                DropLocked("the master was demoted");
-              }
+          if (absl::Status probe = ProbeLocked(); !probe.ok()) {
+            DropLocked(probe.message());
+          } else {
+            std::string detail;
+            switch (CheckSentinelsLocked(&detail)) {
+              case SentinelVerdict::kConfirmed:
+                RecordSuccessLocked();
+                break;
+              case SentinelVerdict::kMoved:  // a failover: follow it (not a store failure)
+                DropLocked(detail, /*failure=*/false);
+                break;
+              case SentinelVerdict::kNoMajority:
+                // Cut off from the sentinels' majority: this node may be a minority master
+                // whose writes will be discarded. Serve nothing from it until they confirm.
+                MarkDownLocked(detail);
+                break;
             }
-          }
-          if (cmd_ != nullptr) {
-            if (absl::Status time = SampleTime(cmd_.get()); !time.ok()) DropLocked(time.message());
           }
         }
         if (cmd_ != nullptr) continue;
@@ -493,12 +691,23 @@ void RedisStore::MonitorLoop() {
       cmd_ = std::move(conn->first);
       master_ = conn->second;
       generation_.fetch_add(1);
-      available_.store(true, std::memory_order_release);
       cv_.notify_all();
       DCDIR_LOG(kInfo) << "redis store: connected to " << FormatHostPort(master_);
+      std::string detail;
+      if (CheckSentinelsLocked(&detail) == SentinelVerdict::kConfirmed) {
+        RecordSuccessLocked();
+      } else {
+        // Not yet confirmed by a majority (e.g. the watchers are reconnecting too): the next
+        // probe asks again.
+        RecordFailureLocked(detail);
+      }
       backoff = options_.backoff_initial;
       logged_failure = false;
       continue;
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      RecordFailureLocked(conn.status().message());
     }
     if (!logged_failure) {
       DCDIR_LOG(kWarning) << "redis store: reconnect failed (will keep trying): "
@@ -747,12 +956,9 @@ absl::Status RedisStore::PutTenant(const core::TenantPolicy& policy) {
   const std::string message = absl::StrCat("t:", policy.tenant_id);
   const std::string epoch = NewEpoch();
   absl::StatusOr<ReplyPtr> reply =
-      Command({"EVAL", kPutTenantScript, "4", key, version_key, epoch_key, log_key, value,
-               policy.tenant_id, channel, message, epoch});
+      ReplicatedWrite({"EVAL", kPutTenantScript, "4", key, version_key, epoch_key, log_key,
+                       value, policy.tenant_id, channel, message, epoch});
   if (!reply.ok()) return reply.status();
-  if ((*reply)->type == REDIS_REPLY_ERROR) {
-    return absl::UnavailableError(absl::StrCat("redis: ", ReplyString(reply->get())));
-  }
   return absl::OkStatus();
 }
 
@@ -766,8 +972,8 @@ absl::StatusOr<bool> RedisStore::DeleteTenant(std::string_view tenant_id) {
   const std::string message = absl::StrCat("t:", id);
   const std::string epoch = NewEpoch();
   absl::StatusOr<ReplyPtr> reply =
-      Command({"EVAL", kDeleteTenantScript, "4", key, version_key, epoch_key, log_key, id,
-               channel, message, epoch});
+      ReplicatedWrite({"EVAL", kDeleteTenantScript, "4", key, version_key, epoch_key, log_key,
+                       id, channel, message, epoch});
   if (!reply.ok()) return reply.status();
   const redisReply* r = reply->get();
   if (r->type != REDIS_REPLY_INTEGER) {

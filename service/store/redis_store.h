@@ -4,10 +4,12 @@
 // The shared store: Redis (direct or through Sentinel), via hiredis. Key layout: docs/REDIS.md.
 //
 // Threads: callers share one command connection (guarded by a mutex; every command has a
-// timeout); a monitor thread probes it every `probe_interval` (PING, or ROLE behind Sentinel)
+// timeout); a monitor thread probes it every `probe_interval` (TIME, plus ROLE behind Sentinel)
 // and reconnects with jittered exponential backoff; a subscriber thread (started by
-// SetChangeListener) holds a second connection SUBSCRIBEd to the change channel. While the
-// command connection is down every call fails at once with UNAVAILABLE.
+// SetChangeListener) holds a second connection SUBSCRIBEd to the change channel; behind
+// Sentinel, one watcher thread per sentinel asks it every `probe_interval` which node is the
+// master. Available() is a verdict with hysteresis (Options::down_after / up_after); while it
+// is false, or while the command connection is down, every call fails at once with UNAVAILABLE.
 //
 // Process-wide effect: Create() ignores SIGPIPE when its disposition is still the default
 // (hiredis writes with write(2); a peer that died must not kill the process).
@@ -52,6 +54,23 @@ class RedisStore final : public Store {
     absl::Duration probe_interval = absl::Milliseconds(250);   // idle liveness probe
     absl::Duration backoff_initial = absl::Milliseconds(50);   // first reconnect delay
     absl::Duration backoff_max = absl::Seconds(1);             // reconnect delay cap
+    // Hysteresis of Available() (docs/REDIS.md, "Faults"): the store is declared unavailable
+    // after `down_after` consecutive failed round trips (liveness probes, reconnect attempts,
+    // commands that failed on I/O, a timeout or a node-state reply) and available again only
+    // after `up_after` consecutive good ones (a successful reconnect counts as one), so a lossy
+    // link does not flip it with every lost packet. Behind Sentinel, a probe is good only when
+    // a majority of the URL's sentinels answered within the last probe_interval + op_timeout +
+    // 100 ms and named the connected node as the master; no such majority declares the store
+    // unavailable at once (the window already is the hysteresis), a majority naming another
+    // node makes the store reconnect to it. Both >= 1.
+    int down_after = 2;
+    int up_after = 2;
+    // Tenant writes (PutTenant, DeleteTenant) are followed, in the same round trip, by
+    // `WAIT wait_replicas wait_timeout`; fewer acknowledgements fail the call with UNAVAILABLE
+    // and reason kWriteUnconfirmedReason (written to the master, may be lost on a failover).
+    // 0: no WAIT.
+    int wait_replicas = 0;
+    absl::Duration wait_timeout = absl::Milliseconds(500);
     // Redis keeps a health record this long after its expires_at (PEXPIREAT), so that a
     // record that expired is still read as "expired" rather than "missing".
     absl::Duration expiry_grace = absl::Minutes(10);
@@ -68,8 +87,9 @@ class RedisStore final : public Store {
   };
 
   // Validates the options (INVALID_ARGUMENT) and starts the store. One connection attempt is
-  // made before returning; when Redis is unreachable the store starts unavailable and keeps
-  // reconnecting in the background (Available() tells).
+  // made before returning; when it succeeds the store starts available (no hysteresis at
+  // start), else it starts unavailable and keeps reconnecting in the background (Available()
+  // tells).
   static absl::StatusOr<std::unique_ptr<RedisStore>> Create(Options options);
 
   RedisStore(const RedisStore&) = delete;
@@ -128,14 +148,39 @@ class RedisStore final : public Store {
   absl::StatusOr<HostPort> AskSentinel(const HostPort& sentinel) const;
   // One command on a private connection; error replies become UNAVAILABLE.
   static absl::StatusOr<ReplyPtr> RawCommand(redisContext* ctx, const Args& args);
+  // The master address in a `SENTINEL get-master-addr-by-name` reply; nullopt when the
+  // sentinel does not know the master.
+  static std::optional<HostPort> ParseMasterAddress(const redisReply* reply);
   // TIME on `ctx`: records Redis' time against the steady clock at the round trip's midpoint.
   absl::Status SampleTime(redisContext* ctx) const;
 
-  // Pipelines `commands` on the shared connection: one round trip. I/O errors and replies
-  // saying the node cannot serve (READONLY, LOADING, ...) drop the connection: UNAVAILABLE.
-  absl::StatusOr<std::vector<ReplyPtr>> Pipeline(const std::vector<Args>& commands);
+  // Pipelines `commands` on the shared connection: one round trip, each reply awaited for
+  // op_timeout + `extra_timeout`. I/O errors and replies saying the node cannot serve
+  // (READONLY, LOADING, ...) drop the connection: UNAVAILABLE. `sent`, when given, is set to
+  // true once the commands were handed to a live connection (the outcome of a write that then
+  // fails is unknown).
+  absl::StatusOr<std::vector<ReplyPtr>> Pipeline(const std::vector<Args>& commands,
+                                                 absl::Duration extra_timeout = absl::ZeroDuration(),
+                                                 bool* sent = nullptr);
   absl::StatusOr<ReplyPtr> Command(const Args& args);
-  void DropLocked(absl::string_view reason) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // A tenant write (EVAL `args`) followed by WAIT when options_.wait_replicas > 0; the reply of
+  // the EVAL. Errors say whether the write may have been applied (docs/REDIS.md).
+  absl::StatusOr<ReplyPtr> ReplicatedWrite(const Args& args);
+  // Closes the command connection; `failure` counts it towards the down_after verdict.
+  void DropLocked(absl::string_view reason, bool failure = true)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The hysteresis of available_ (Options::down_after / up_after).
+  void RecordFailureLocked(absl::string_view reason) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void RecordSuccessLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void MarkDownLocked(absl::string_view reason) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The liveness probe on the command connection: ROLE (Sentinel) and TIME. OK or why not.
+  absl::Status ProbeLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  // Behind Sentinel: what the sentinels' recent answers say about the connected master.
+  enum class SentinelVerdict { kConfirmed, kMoved, kNoMajority };
+  SentinelVerdict CheckSentinelsLocked(std::string* detail) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void SentinelWatchLoop(size_t index);
 
   void MonitorLoop();
   void SubscriberLoop();
@@ -178,7 +223,9 @@ class RedisStore final : public Store {
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
   std::atomic<bool> stopping_{false};
   std::atomic<uint64_t> generation_{0};  // +1 on every (re)connect of cmd_
-  std::atomic<bool> available_{false};
+  std::atomic<bool> available_{false};  // the verdict; written under mu_
+  int failures_ ABSL_GUARDED_BY(mu_) = 0;   // consecutive failed round trips
+  int successes_ ABSL_GUARDED_BY(mu_) = 0;  // consecutive good round trips
   std::atomic<bool> subscribed_{false};
   std::atomic<uint64_t> bad_records_{0};
 
@@ -197,8 +244,18 @@ class RedisStore final : public Store {
   std::mutex bad_mu_;
   absl::flat_hash_set<std::string> logged_bad_keys_ ABSL_GUARDED_BY(bad_mu_);
 
+  // The last answer of each sentinel (Sentinel mode; index as in url_.hosts).
+  struct SentinelView {
+    bool answered = false;
+    std::optional<HostPort> master;  // nullopt: the sentinel does not know the master
+    std::chrono::steady_clock::time_point at;
+  };
+  mutable std::mutex sentinel_mu_;
+  std::vector<SentinelView> sentinel_views_ ABSL_GUARDED_BY(sentinel_mu_);
+
   std::thread monitor_;
   std::thread subscriber_;
+  std::vector<std::thread> sentinel_watchers_;
 };
 
 }  // namespace dcdir::store

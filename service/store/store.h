@@ -62,6 +62,12 @@ struct Change {
   std::string id;
 };
 
+// A write whose outcome the store cannot confirm (it may or may not be applied, or may be lost
+// on a failover) fails with UNAVAILABLE carrying this reason token as the payload at
+// kReasonPayloadUrl (api::FromStatus turns it into the error's reason trailer).
+inline constexpr char kReasonPayloadUrl[] = "type.dcdir.dev/reason";
+inline constexpr char kWriteUnconfirmedReason[] = "STORE_WRITE_UNCONFIRMED";
+
 // All calls are thread-safe. Every fallible call returns UNAVAILABLE (or DEADLINE_EXCEEDED)
 // when the store cannot be reached; nothing else is a store error.
 class Store {

@@ -97,6 +97,9 @@ wait_for "replica linked to the master" bash -c "REDISCLI_AUTH='${password}' red
 rcli -p "${master_port}" set dcdir:probe replicated >/dev/null
 wait_for "write replicated" bash -c "[[ \$(REDISCLI_AUTH='${password}' redis-cli -h 127.0.0.1 -p ${replica_port} get dcdir:probe) == replicated ]]"
 [[ "$(rcli -p "${master_port}" config get maxmemory-policy | tail -n 1)" == noeviction ]] || fail "maxmemory-policy is not noeviction"
+# A master cut off from its replicas stops accepting writes after min-replicas-max-lag.
+[[ "$(rcli -p "${master_port}" config get min-replicas-to-write | tail -n 1)" == 1 ]] || fail "min-replicas-to-write is not 1"
+[[ "$(rcli -p "${master_port}" config get min-replicas-max-lag | tail -n 1)" == 5 ]] || fail "min-replicas-max-lag is not 5"
 [[ "$(redis-cli -h 127.0.0.1 -p "${sentinel_port}" sentinel get-master-addr-by-name dcdir | tr '\n' ' ')" == "127.0.0.1 ${master_port} " ]] ||
   fail "sentinel does not report the master"
 echo "ok: generated redis.conf and sentinel.conf work with $(redis-server --version | awk '{ print $3 }')"

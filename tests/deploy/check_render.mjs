@@ -271,6 +271,19 @@ switch (scenario) {
     eq(authVolume?.secret?.secretName, 'dcdir-auth', 'auth Secret name');
     check(!args.some((a) => a.startsWith('--tls_')), 'TLS flags without tls.enabled');
     eq(argValue(args, 'audit_log'), undefined, '--audit_log when audit is off');
+    // Tenant writes wait for a replica (auto: 1 behind Sentinel); the snapshot file survives a
+    // container restart on its emptyDir.
+    eq(argValue(args, 'redis_wait_replicas'), '-1', '--redis_wait_replicas');
+    eq(argValue(args, 'redis_wait_timeout'), '500ms', '--redis_wait_timeout');
+    eq(argValue(args, 'snapshot_file'), '/var/lib/dcdir/snapshot', '--snapshot_file');
+    eq(argValue(args, 'snapshot_max_age'), '10m', '--snapshot_max_age');
+    eq(container.volumeMounts.find((m) => m.name === 'snapshot')?.mountPath, '/var/lib/dcdir', 'snapshot mountPath');
+    eq(pod.volumes.find((v) => v.name === 'snapshot')?.emptyDir, { sizeLimit: '64Mi' }, 'snapshot volume');
+    {
+      const script = one('ConfigMap', 'dcdir-redis-scripts')?.data?.['init.sh'] ?? '';
+      check(script.includes('min-replicas-to-write 1'), 'init.sh: min-replicas-to-write 1');
+      check(script.includes('min-replicas-max-lag 5'), 'init.sh: min-replicas-max-lag 5');
+    }
     break;
   case 'external-redis': {
     eq(redis, 'redis+sentinel://sentinel-0.redis.example:26379,sentinel-1.redis.example:26379/dcdir', '--redis');

@@ -86,6 +86,8 @@ class SentinelCluster {
   std::string url() const;
   RedisServer& master() { return *master_; }
   RedisServer& replica() { return *replica_; }
+  // The i-th sentinel (0-based, in URL order).
+  RedisServer& sentinel(size_t i) { return *sentinels_.at(i); }
   const std::string& master_name() const { return master_name_; }
 
   // The port the first sentinel currently names as the master.

@@ -48,6 +48,8 @@ replica-announce-ip ${SELF}
 replica-announce-port ${REDIS_PORT}
 maxmemory {{ $r.maxmemory }}
 maxmemory-policy noeviction
+min-replicas-to-write {{ int $r.minReplicasToWrite }}
+min-replicas-max-lag {{ int $r.minReplicasMaxLag }}
 {{- if $r.persistence.enabled }}
 appendonly yes
 {{- else }}

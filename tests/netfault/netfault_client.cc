@@ -1,0 +1,184 @@
+// The client side of the network-fault suite (tests/netfault/netfault_test.cc), started by the
+// test inside a client host's network namespace (`ip netns exec NS netfault_client ...`):
+//
+//   netfault_client load TARGET... --countries=DE,US --out=FILE
+//     One thread per TARGET (NAME=IP:PORT) sends GetDirectory back to back (1 s deadline,
+//     5 ms pause between calls; a new channel 50 ms after an UNAVAILABLE), cycling through the
+//     countries, until SIGTERM. Every answer is one line of FILE, flushed at once (and each
+//     failure's message on stderr):
+//       <unix ms at send> <NAME> <country> <grpc code> <stale 0|1> <latency us> <dc,dc,...|->
+//
+//   netfault_client report IP:PORT TOKEN_FILE --healthy=a,b --down=c
+//     Reports every listed DC (HEALTHY or DOWN, congestion 0.1, TTL 5 s, 1 s deadline) every
+//     300 ms until SIGTERM; one line per report on stdout: <unix ms at send> <dc> <grpc code>
+//     (and the error message on stderr).
+//
+// Exit 0 on SIGTERM, 2 on bad arguments.
+
+#include <signal.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <mutex>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "dcdir/v1/directory.grpc.pb.h"
+#include "dcdir/v1/reporting.grpc.pb.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+
+namespace {
+
+std::atomic<bool> g_stop{false};
+
+void OnSignal(int) { g_stop.store(true); }
+
+std::string Flag(const std::vector<std::string>& args, const std::string& name) {
+  const std::string prefix = "--" + name + "=";
+  for (const std::string& a : args) {
+    if (absl::StartsWith(a, prefix)) return a.substr(prefix.size());
+  }
+  return "";
+}
+
+std::vector<std::string> Positional(const std::vector<std::string>& args) {
+  std::vector<std::string> out;
+  for (const std::string& a : args) {
+    if (!absl::StartsWith(a, "--")) out.push_back(a);
+  }
+  return out;
+}
+
+std::shared_ptr<grpc::Channel> Connect(const std::string& address) {
+  grpc::ChannelArguments args;
+  // Reconnect quickly after a partition heals (gRPC's default backoff grows to 120 s).
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 500);
+  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+}
+
+int Load(const std::vector<std::string>& args) {
+  const std::vector<std::string> targets = Positional(args);
+  const std::vector<std::string> countries = absl::StrSplit(Flag(args, "countries"), ',');
+  const std::string out_path = Flag(args, "out");
+  if (targets.empty() || out_path.empty() || countries.empty() || countries[0].empty()) {
+    std::cerr << "load: needs NAME=IP:PORT targets, --countries and --out\n";
+    return 2;
+  }
+  std::ofstream out(out_path, std::ios::app);
+  std::mutex out_mu;
+  std::vector<std::thread> threads;
+  for (const std::string& target : targets) {
+    std::pair<std::string, std::string> name_address = absl::StrSplit(target, '=');
+    threads.emplace_back([&, name = name_address.first, address = name_address.second] {
+      auto stub = dcdir::v1::DirectoryService::NewStub(Connect(address));
+      size_t i = 0;
+      while (!g_stop.load()) {
+        const std::string& country = countries[i++ % countries.size()];
+        dcdir::v1::GetDirectoryRequest request;
+        request.set_client_country(country);
+        request.set_client_id("netfault");
+        dcdir::v1::Directory reply;
+        grpc::ClientContext context;
+        context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(1));
+        const absl::Time sent = absl::Now();
+        const grpc::Status status = stub->GetDirectory(&context, request, &reply);
+        const int64_t latency_us = absl::ToInt64Microseconds(absl::Now() - sent);
+        std::vector<std::string> dcs;
+        for (const auto& dc : reply.primaries()) dcs.push_back(dc.id());
+        for (const auto& dc : reply.secondaries()) dcs.push_back(dc.id());
+        std::ostringstream line;
+        line << absl::ToUnixMillis(sent) << ' ' << name << ' ' << country << ' '
+             << static_cast<int>(status.error_code()) << ' ' << (reply.stale() ? 1 : 0) << ' '
+             << latency_us << ' ' << (dcs.empty() ? "-" : absl::StrJoin(dcs, ",")) << '\n';
+        {
+          std::lock_guard<std::mutex> lock(out_mu);
+          out << line.str() << std::flush;
+          if (!status.ok()) std::cerr << line.str() << "  " << status.error_message() << std::endl;
+        }
+        // A restarted replica: a new channel connects at once (gRPC's reconnect backoff of a
+        // channel whose connects were refused is not bounded by the arguments above here).
+        if (status.error_code() == grpc::StatusCode::UNAVAILABLE) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(50));
+          stub = dcdir::v1::DirectoryService::NewStub(Connect(address));
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  return 0;
+}
+
+int Report(const std::vector<std::string>& args) {
+  const std::vector<std::string> positional = Positional(args);
+  if (positional.size() != 2) {
+    std::cerr << "report: needs IP:PORT TOKEN_FILE\n";
+    return 2;
+  }
+  std::ifstream token_in(positional[1]);
+  std::string token((std::istreambuf_iterator<char>(token_in)), std::istreambuf_iterator<char>());
+  token = std::string(absl::StripAsciiWhitespace(token));
+  std::vector<std::pair<std::string, dcdir::v1::HealthStatus>> reports;
+  for (absl::string_view dc : absl::StrSplit(Flag(args, "healthy"), ',', absl::SkipEmpty())) {
+    reports.emplace_back(std::string(dc), dcdir::v1::HEALTH_STATUS_HEALTHY);
+  }
+  for (absl::string_view dc : absl::StrSplit(Flag(args, "down"), ',', absl::SkipEmpty())) {
+    reports.emplace_back(std::string(dc), dcdir::v1::HEALTH_STATUS_DOWN);
+  }
+  auto stub = dcdir::v1::ReportingService::NewStub(Connect(positional[0]));
+  while (!g_stop.load()) {
+    for (const auto& [dc, health] : reports) {
+      dcdir::v1::HealthReport report;
+      report.set_datacenter_id(dc);
+      report.set_status(health);
+      report.set_congestion(0.1);
+      report.mutable_ttl()->set_seconds(5);
+      dcdir::v1::ReportHealthResponse response;
+      grpc::ClientContext context;
+      context.AddMetadata("authorization", "Bearer " + token);
+      context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(1));
+      const absl::Time sent = absl::Now();
+      const grpc::Status status = stub->ReportHealth(&context, report, &response);
+      std::cout << absl::ToUnixMillis(sent) << ' ' << dc << ' '
+                << static_cast<int>(status.error_code()) << std::endl;
+      if (!status.ok()) std::cerr << dc << ": " << status.error_message() << std::endl;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  struct sigaction action = {};
+  action.sa_handler = OnSignal;
+  sigaction(SIGTERM, &action, nullptr);
+  sigaction(SIGINT, &action, nullptr);
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty()) {
+    std::cerr << "usage: netfault_client load|report ...\n";
+    return 2;
+  }
+  const std::string mode = args.front();
+  args.erase(args.begin());
+  if (mode == "load") return Load(args);
+  if (mode == "report") return Report(args);
+  std::cerr << "unknown mode " << mode << "\n";
+  return 2;
+}
