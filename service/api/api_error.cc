@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include "service/api/reasons.h"
+
 namespace dcdir::api {
 
 grpc::Status Reply(grpc::ServerContextBase* context, const ApiError& error) {
@@ -15,15 +17,15 @@ ApiError FromStatus(const absl::Status& status) {
     case absl::StatusCode::kOk:
       return {};
     case absl::StatusCode::kNotFound:
-      return {grpc::StatusCode::NOT_FOUND, "NOT_FOUND", message};
+      return {grpc::StatusCode::NOT_FOUND, reasons::kNotFound, message};
     case absl::StatusCode::kUnavailable:
-      return {grpc::StatusCode::UNAVAILABLE, "STORE_UNAVAILABLE", message};
+      return {grpc::StatusCode::UNAVAILABLE, reasons::kStoreUnavailable, message};
     case absl::StatusCode::kDeadlineExceeded:
-      return {grpc::StatusCode::UNAVAILABLE, "STORE_UNAVAILABLE", message};
+      return {grpc::StatusCode::UNAVAILABLE, reasons::kStoreUnavailable, message};
     case absl::StatusCode::kInvalidArgument:
-      return {grpc::StatusCode::INVALID_ARGUMENT, "INVALID_ARGUMENT", message};
+      return {grpc::StatusCode::INVALID_ARGUMENT, reasons::kInvalidArgument, message};
     default:
-      return {grpc::StatusCode::INTERNAL, "INTERNAL", message};
+      return {grpc::StatusCode::INTERNAL, reasons::kInternal, message};
   }
 }
 

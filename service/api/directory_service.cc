@@ -5,6 +5,7 @@
 #include <string>
 
 #include "service/api/mapping.h"
+#include "service/api/reasons.h"
 #include "service/api/validation.h"
 #include "service/core/answer.h"
 #include "service/core/exclusions.h"
@@ -18,7 +19,7 @@ absl::Duration Since(Clock::time_point start) {
   return absl::FromChrono(Clock::now() - start);
 }
 
-const ApiError kNotReady{grpc::StatusCode::UNAVAILABLE, "NOT_READY",
+const ApiError kNotReady{grpc::StatusCode::UNAVAILABLE, reasons::kNotReady,
                          "the directory has no snapshot yet (store not loaded); retry shortly"};
 
 // The value of a request header, several lines joined with ","; "" when absent.
@@ -86,7 +87,7 @@ class Watcher final : public grpc::ServerWriteReactor<v1::Directory> {
       Record(core::kNoIndex, grpc::StatusCode::RESOURCE_EXHAUSTED);
       std::lock_guard<std::mutex> lock(mu_);
       FinishLocked(Reply(context_, ApiError{grpc::StatusCode::RESOURCE_EXHAUSTED,
-                                            "TOO_MANY_WATCHES",
+                                            reasons::kTooManyWatches,
                                             "this server has too many open watches; use "
                                             "GetDirectory or retry later with backoff"}));
       return;

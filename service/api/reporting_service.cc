@@ -3,6 +3,7 @@
 #include <mutex>
 
 #include "service/api/mapping.h"
+#include "service/api/reasons.h"
 #include "service/api/validation.h"
 
 namespace dcdir::api {
@@ -41,7 +42,7 @@ std::optional<ApiError> ReportingServiceImpl::HandleReportHealth(
   const auto snapshot = context_.state->Current();
   if (snapshot == nullptr) {
     context_.metrics->RecordHealthReport(HealthReportResult::kStoreUnavailable);
-    return ApiError{grpc::StatusCode::UNAVAILABLE, "NOT_READY",
+    return ApiError{grpc::StatusCode::UNAVAILABLE, reasons::kNotReady,
                     "the directory has not loaded the store yet; retry shortly"};
   }
   ValidHealthReport report;
@@ -58,7 +59,7 @@ std::optional<ApiError> ReportingServiceImpl::HandleReportHealth(
   }
   if (!TakeHealthToken(dc_id, context_.clock->MonotonicNow())) {
     context_.metrics->RecordHealthReport(HealthReportResult::kRateLimited);
-    return ApiError{grpc::StatusCode::RESOURCE_EXHAUSTED, "RATE_LIMITED",
+    return ApiError{grpc::StatusCode::RESOURCE_EXHAUSTED, reasons::kRateLimited,
                     "too many health reports for this data center; report less often"};
   }
   auto record = context_.state->ReportHealth(dc_id, report.status,
@@ -91,10 +92,10 @@ grpc::ServerUnaryReactor* ReportingServiceImpl::ReportFallback(
   const auto snapshot = context_.state->Current();
   ValidFallbackReport report;
   if (snapshot == nullptr) {
-    error = ApiError{grpc::StatusCode::UNAVAILABLE, "NOT_READY",
+    error = ApiError{grpc::StatusCode::UNAVAILABLE, reasons::kNotReady,
                      "the directory is not ready yet; retry shortly"};
   } else if (!fallback_limiter_.TryTake(context_.clock->MonotonicNow())) {
-    error = ApiError{grpc::StatusCode::RESOURCE_EXHAUSTED, "RATE_LIMITED",
+    error = ApiError{grpc::StatusCode::RESOURCE_EXHAUSTED, reasons::kRateLimited,
                      "too many fallback reports right now; drop this one or retry later"};
   } else {
     error = ValidateFallbackReport(*request, *snapshot->topology, &report);
