@@ -172,6 +172,11 @@ ABSL_FLAG(std::string, trusted_proxies, "",
           "headers name the client for GeoIP; any other peer's headers are ignored.");
 ABSL_FLAG(double, fallback_reports_per_second, 1000,
           "Server-wide limit of ReportFallback calls (RESOURCE_EXHAUSTED above).");
+ABSL_FLAG(double, fallback_reports_per_second_per_peer, 20,
+          "Limit of ReportFallback calls per client address (burst: twice this), checked before "
+          "the server-wide one so that one address cannot use it up. The address is the peer's, "
+          "or the one a --trusted_proxies proxy forwards when --geoip_db is set. 0: no per-peer "
+          "limit.");
 
 namespace {
 
@@ -376,6 +381,8 @@ int main(int argc, char** argv) {
   options.listen_address =
       absl::StrCat(absl::GetFlag(FLAGS_grpc_host), ":", absl::GetFlag(FLAGS_grpc_port));
   options.fallback_reports_per_second = absl::GetFlag(FLAGS_fallback_reports_per_second);
+  options.fallback_reports_per_second_per_peer =
+      absl::GetFlag(FLAGS_fallback_reports_per_second_per_peer);
   options.max_watch_streams =
       static_cast<size_t>(std::max(0, absl::GetFlag(FLAGS_max_watch_streams)));
   options.max_concurrent_streams_per_connection =

@@ -22,17 +22,6 @@ absl::Duration Since(Clock::time_point start) {
 const ApiError kNotReady{grpc::StatusCode::UNAVAILABLE, reasons::kNotReady,
                          "the directory has no snapshot yet (store not loaded); retry shortly"};
 
-// The value of a request header, several lines joined with ","; "" when absent.
-std::string Header(const grpc::ServerContextBase& context, const char* name) {
-  std::string out;
-  const auto range = context.client_metadata().equal_range(name);
-  for (auto it = range.first; it != range.second; ++it) {
-    if (!out.empty()) out += ",";
-    out.append(it->second.data(), it->second.size());
-  }
-  return out;
-}
-
 }  // namespace
 
 core::AnswerRequest DirectoryServiceImpl::Located::ToCore(
@@ -59,7 +48,7 @@ std::optional<ApiError> DirectoryServiceImpl::Locate(const grpc::ServerContextBa
   const bool need_country = out->fields.country.empty();
   if (context_.locator != nullptr && (need_country || !out->fields.location.has_value())) {
     const geoip::GeoIpResult found = context_.locator->Locate(
-        context.peer(), Header(context, "x-forwarded-for"), Header(context, "forwarded"));
+        context.peer(), RequestHeader(context, "x-forwarded-for"), RequestHeader(context, "forwarded"));
     if (need_country) out->fields.country = found.country;  // a declared country always wins
     out->geoip_location = found.location;
   }
@@ -78,13 +67,16 @@ class Watcher final : public grpc::ServerWriteReactor<v1::Directory> {
 
   void Start() {
     if (auto e = service_->Locate(*context_, request_, &located_)) {
-      Record(core::kNoIndex, e->code);
+      Record({}, e->code);
       std::lock_guard<std::mutex> lock(mu_);
       FinishLocked(Reply(context_, *e));
       return;
     }
     if (!service_->hub().Register(this)) {
-      Record(core::kNoIndex, grpc::StatusCode::RESOURCE_EXHAUSTED);
+      const DirectoryServiceImpl::ClientRegion region = service_->RegionOf(located_);
+      service_->context().metrics->RecordDirectoryError(
+          region.topology.get(), region.index, metrics::DirectoryError::kTooManyWatches);
+      Record(region, grpc::StatusCode::RESOURCE_EXHAUSTED);
       std::lock_guard<std::mutex> lock(mu_);
       FinishLocked(Reply(context_, ApiError{grpc::StatusCode::RESOURCE_EXHAUSTED,
                                             reasons::kTooManyWatches,
@@ -107,7 +99,7 @@ class Watcher final : public grpc::ServerWriteReactor<v1::Directory> {
     const DirectoryServiceImpl::Computed computed = service_->Compute(request_, located_, &next);
     if (computed.error) {
       service_->Count(request_, located_, computed);
-      Record(computed.answer.region, computed.error->code);
+      Record(service_->RegionOf(located_, computed), computed.error->code);
       FinishLocked(Reply(context_, *computed.error));
       return;
     }
@@ -118,7 +110,7 @@ class Watcher final : public grpc::ServerWriteReactor<v1::Directory> {
     key.SerializeToString(&serialized);
     if (serialized == last_sent_) return;
     service_->Count(request_, located_, computed);
-    Record(computed.answer.region, grpc::StatusCode::OK);
+    Record(service_->RegionOf(located_, computed), grpc::StatusCode::OK);
     last_sent_ = std::move(serialized);
     message_ = std::move(next);
     writing_ = true;
@@ -161,9 +153,9 @@ class Watcher final : public grpc::ServerWriteReactor<v1::Directory> {
     Finish(std::move(status));
   }
 
-  void Record(uint32_t region, grpc::StatusCode code) {
-    service_->context().metrics->ObserveRequest(metrics::Method::kWatchDirectory, region,
-                                                static_cast<int>(code), absl::ZeroDuration());
+  void Record(const DirectoryServiceImpl::ClientRegion& region, grpc::StatusCode code) {
+    service_->ObserveRequest(metrics::Method::kWatchDirectory, region, code,
+                             absl::ZeroDuration());
   }
 
   DirectoryServiceImpl* const service_;
@@ -241,16 +233,57 @@ DirectoryServiceImpl::Computed DirectoryServiceImpl::Compute(
   return c;
 }
 
+DirectoryServiceImpl::ClientRegion DirectoryServiceImpl::RegionOf(
+    const Located& located, const Computed& computed) const {
+  if (computed.snapshot != nullptr) {
+    return {computed.snapshot->topology, computed.answer.region};
+  }
+  return RegionOf(located);
+}
+
+DirectoryServiceImpl::ClientRegion DirectoryServiceImpl::RegionOf(const Located& located) const {
+  // No snapshot yet: the served config still says who the client is.
+  std::shared_ptr<const core::Topology> topology = context_.state->topology();
+  const uint32_t index =
+      topology->Resolve(located.fields.country, located.fields.subdivision).region;
+  return {std::move(topology), index};
+}
+
+void DirectoryServiceImpl::ObserveRequest(metrics::Method method, const ClientRegion& region,
+                                          grpc::StatusCode code, absl::Duration elapsed) const {
+  context_.metrics->ObserveRequest(method, region.topology.get(), region.index,
+                                   static_cast<int>(code), elapsed);
+}
+
 void DirectoryServiceImpl::Count(const v1::GetDirectoryRequest& request,
                                  const Located& located, const Computed& computed) const {
+  if (computed.error) {
+    std::optional<metrics::DirectoryError> kind;
+    const std::string& reason = computed.error->reason;
+    if (reason == "NOT_READY") kind = metrics::DirectoryError::kNotReady;
+    if (reason == core::ReasonToken(core::AnswerError::kNoCompliantDatacenter)) {
+      kind = metrics::DirectoryError::kNoCompliantDatacenter;
+    }
+    if (reason == core::ReasonToken(core::AnswerError::kNoHealthyCompliantDatacenter)) {
+      kind = metrics::DirectoryError::kNoHealthyCompliantDatacenter;
+    }
+    if (reason == core::ReasonToken(core::AnswerError::kCountryNotMapped)) {
+      kind = metrics::DirectoryError::kCountryNotMapped;
+    }
+    if (kind) {
+      const ClientRegion region = RegionOf(located, computed);
+      context_.metrics->RecordDirectoryError(region.topology.get(), region.index, *kind);
+    }
+  }
   if (computed.snapshot == nullptr) return;
   const std::string& country = located.fields.country;
   core::ForEachComplianceExclusion(*computed.snapshot, located.ToCore(request), computed.answer,
                                    [&](uint32_t, int32_t rule) {
-                                     context_.metrics->RecordComplianceExclusion(rule);
+                                     context_.metrics->RecordComplianceExclusion(
+                                         *computed.snapshot->topology, rule);
                                    });
   if (computed.error) return;
-  context_.metrics->RecordAnswer(computed.answer);
+  context_.metrics->RecordAnswer(*computed.snapshot->topology, computed.answer);
   if (audit_ != nullptr) {
     audit_->RecordAnswer(*computed.snapshot, computed.answer, country, request.tenant_id());
   }
@@ -262,17 +295,16 @@ grpc::ServerUnaryReactor* DirectoryServiceImpl::GetDirectory(
   const auto start = Clock::now();
   auto* reactor = context->DefaultReactor();
   Located located;
-  uint32_t region = core::kNoIndex;
+  ClientRegion region;
   std::optional<ApiError> error = Locate(*context, *request, &located);
   if (!error) {
     const Computed computed = Compute(*request, located, response);
     Count(*request, located, computed);
-    region = computed.answer.region;
+    region = RegionOf(located, computed);
     error = computed.error;
   }
   const grpc::Status status = error ? Reply(context, *error) : grpc::Status::OK;
-  context_.metrics->ObserveRequest(metrics::Method::kGetDirectory, region,
-                                   static_cast<int>(status.error_code()), Since(start));
+  ObserveRequest(metrics::Method::kGetDirectory, region, status.error_code(), Since(start));
   reactor->Finish(status);
   return reactor;
 }
@@ -290,30 +322,34 @@ grpc::ServerUnaryReactor* DirectoryServiceImpl::ExplainDirectory(
   const auto start = Clock::now();
   auto* reactor = context->DefaultReactor();
   Located located;
-  uint32_t region = core::kNoIndex;
-  std::optional<ApiError> error = Locate(*context, *request, &located);
-  const auto snapshot = context_.state->Current();
-  if (!error && snapshot == nullptr) error = kNotReady;
+  ClientRegion region;
+  // An operator RPC: per-DC reasons name deny rules and a tenant's stored policy, which an
+  // anonymous caller may not learn (docs/SECURITY.md, "What an anonymous caller learns").
+  std::optional<ApiError> error = context_.auth->CheckAdmin(*context);
+  if (!error) error = Locate(*context, *request, &located);
   if (!error) {
     const std::string& country = located.fields.country;
-    const core::AnswerRequest core_request = located.ToCore(*request);
-    const core::Explanation explanation = core::Explain(*snapshot, core_request);
-    region = explanation.answer.region;
-    if (explanation.answer.error == core::AnswerError::kCountryNotMapped) {
-      error = AnswerToError(*snapshot, explanation.answer, country);
+    response->set_client_country(country);
+    response->set_client_subdivision(located.fields.subdivision);
+    const auto snapshot = context_.state->Current();
+    if (snapshot == nullptr) {
+      // Answered, with the outcome GetDirectory would give: no snapshot to explain yet.
+      region = RegionOf(located);
+      response->set_outcome(metrics::CodeName(static_cast<int>(kNotReady.code)));
+      response->set_outcome_reason(kNotReady.reason);
     } else {
+      const core::AnswerRequest core_request = located.ToCore(*request);
+      const core::Explanation explanation = core::Explain(*snapshot, core_request);
+      region = {snapshot->topology, explanation.answer.region};
       FillExplanation(*snapshot, explanation, country, context_.clock->Now(),
                       context_.state->HealthToWall(), response);
-      response->set_client_country(country);
-      response->set_client_subdivision(located.fields.subdivision);
       if (!located.country_declared && response->has_directory()) {
         response->mutable_directory()->set_client_country(country);
       }
     }
   }
   const grpc::Status status = error ? Reply(context, *error) : grpc::Status::OK;
-  context_.metrics->ObserveRequest(metrics::Method::kExplainDirectory, region,
-                                   static_cast<int>(status.error_code()), Since(start));
+  ObserveRequest(metrics::Method::kExplainDirectory, region, status.error_code(), Since(start));
   reactor->Finish(status);
   return reactor;
 }

@@ -85,6 +85,19 @@ class DirectoryServiceImpl final : public v1::DirectoryService::CallbackService 
              const Computed& computed) const;
 
   const ServiceContext& context() const { return context_; }
+  // The client's home region index for metrics (core::kNoIndex when not mapped): the answer's,
+  // or, with no snapshot yet, the served config's.
+  // The client's home region and the topology its index belongs to (metrics count each index
+  // under its own topology's labels, also while a reload switches topologies).
+  struct ClientRegion {
+    std::shared_ptr<const core::Topology> topology;  // null: not located (invalid request)
+    uint32_t index = core::kNoIndex;
+  };
+  ClientRegion RegionOf(const Located& located, const Computed& computed) const;
+  ClientRegion RegionOf(const Located& located) const;
+  // dcdir_directory_requests_total and the request duration for `method`.
+  void ObserveRequest(metrics::Method method, const ClientRegion& region, grpc::StatusCode code,
+                      absl::Duration elapsed) const;
 
  private:
   ServiceContext context_;

@@ -1,6 +1,13 @@
 #include "service/api/reporting_service.h"
 
+#include <algorithm>
 #include <mutex>
+#include <optional>
+#include <string>
+
+#include "absl/hash/hash.h"
+#include "service/geoip/client_address.h"
+#include "service/geoip/geoip_database.h"
 
 #include "service/api/mapping.h"
 #include "service/api/reasons.h"
@@ -13,11 +20,40 @@ using metrics::HealthReportResult;
 ReportingServiceImpl::ReportingServiceImpl(ServiceContext context,
                                            double fallback_reports_per_second,
                                            double health_reports_per_second_per_dc,
-                                           double health_report_burst_per_dc)
+                                           double health_report_burst_per_dc,
+                                           double fallback_reports_per_second_per_peer)
     : context_(context),
       fallback_limiter_(fallback_reports_per_second, fallback_reports_per_second),
       health_rate_(health_reports_per_second_per_dc),
-      health_burst_(health_report_burst_per_dc < 1 ? 1 : health_report_burst_per_dc) {}
+      health_burst_(health_report_burst_per_dc < 1 ? 1 : health_report_burst_per_dc) {
+  if (fallback_reports_per_second_per_peer > 0) {
+    fallback_peer_limiter_ = std::make_unique<core::KeyedTokenBuckets>(
+        fallback_reports_per_second_per_peer,
+        std::max(1.0, 2 * fallback_reports_per_second_per_peer));
+  }
+}
+
+bool ReportingServiceImpl::TakeFallbackToken(const grpc::CallbackServerContext& context,
+                                             absl::Time now, bool* peer_limited) {
+  *peer_limited = false;
+  if (fallback_peer_limiter_ != nullptr) {
+    const std::string peer = context.peer();
+    std::optional<geoip::IpAddress> address;
+    if (context_.locator != nullptr) {
+      address = context_.locator->Address(peer, RequestHeader(context, "x-forwarded-for"),
+                                          RequestHeader(context, "forwarded"));
+    } else {
+      address = geoip::ParsePeer(peer);
+    }
+    // Not an IP peer (unix socket, in-process): one shared bucket.
+    const size_t key = address ? absl::HashOf(address->v6, address->bytes) : 0;
+    if (!fallback_peer_limiter_->TryTake(key, now)) {
+      *peer_limited = true;
+      return false;
+    }
+  }
+  return fallback_limiter_.TryTake(now);
+}
 
 bool ReportingServiceImpl::TakeHealthToken(const std::string& dc_id, absl::Time now) {
   if (health_rate_ <= 0) return true;
@@ -94,15 +130,19 @@ grpc::ServerUnaryReactor* ReportingServiceImpl::ReportFallback(
   if (snapshot == nullptr) {
     error = ApiError{grpc::StatusCode::UNAVAILABLE, reasons::kNotReady,
                      "the directory is not ready yet; retry shortly"};
-  } else if (!fallback_limiter_.TryTake(context_.clock->MonotonicNow())) {
+  } else if (bool peer_limited;
+             !TakeFallbackToken(*context, context_.clock->MonotonicNow(), &peer_limited)) {
     error = ApiError{grpc::StatusCode::RESOURCE_EXHAUSTED, reasons::kRateLimited,
-                     "too many fallback reports right now; drop this one or retry later"};
+                     peer_limited ? "too many fallback reports from this address; drop this one "
+                                    "(a client reports a fallback once, when it happens)"
+                                  : "too many fallback reports right now; drop this one or "
+                                    "retry later"};
   } else {
     error = ValidateFallbackReport(*request, *snapshot->topology, &report);
   }
   if (!error) {
     if (request->fallback()) {
-      context_.metrics->RecordClientFallback(report.client_region,
+      context_.metrics->RecordClientFallback(*snapshot->topology, report.client_region,
                                              snapshot->topology->dc_region()[report.dc],
                                              report.cross_border);
     }

@@ -16,12 +16,16 @@ namespace dcdir::api {
 // dcdir.v1.ReportingService: ReportHealth (agents, token) and ReportFallback (apps, no token).
 class ReportingServiceImpl final : public v1::ReportingService::CallbackService {
  public:
-  // `fallback_reports_per_second` bounds ReportFallback server-wide (RESOURCE_EXHAUSTED above).
-  // `health_reports_per_second_per_dc` (burst `health_report_burst_per_dc`) bounds ReportHealth
-  // for each DC (RESOURCE_EXHAUSTED RATE_LIMITED above); 0: no limit.
+  // `fallback_reports_per_second` bounds ReportFallback server-wide, and
+  // `fallback_reports_per_second_per_peer` (burst: twice that, at least 1) per client address
+  // (the peer, or the address a trusted proxy forwards when GeoIP is on); a peer over its own
+  // limit does not use up the server-wide one. Both answer RESOURCE_EXHAUSTED RATE_LIMITED; 0: no
+  // per-peer limit. `health_reports_per_second_per_dc` (burst `health_report_burst_per_dc`)
+  // bounds ReportHealth for each DC (RESOURCE_EXHAUSTED RATE_LIMITED above); 0: no limit.
   ReportingServiceImpl(ServiceContext context, double fallback_reports_per_second,
                        double health_reports_per_second_per_dc = 0,
-                       double health_report_burst_per_dc = 0);
+                       double health_report_burst_per_dc = 0,
+                       double fallback_reports_per_second_per_peer = 0);
 
   grpc::ServerUnaryReactor* ReportHealth(grpc::CallbackServerContext* context,
                                          const v1::HealthReport* request,
@@ -39,7 +43,12 @@ class ReportingServiceImpl final : public v1::ReportingService::CallbackService 
   bool TakeHealthToken(const std::string& dc_id, absl::Time now);
 
   ServiceContext context_;
+  // A peer's share of ReportFallback first, then the server-wide limit.
+  bool TakeFallbackToken(const grpc::CallbackServerContext& context, absl::Time now,
+                         bool* peer_limited);
+
   core::TokenBucket fallback_limiter_;
+  std::unique_ptr<core::KeyedTokenBuckets> fallback_peer_limiter_;  // null: no per-peer limit
   const double health_rate_;
   const double health_burst_;
   std::mutex health_mu_;  // guards the map; each bucket locks itself

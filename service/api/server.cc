@@ -47,7 +47,7 @@ absl::StatusOr<std::unique_ptr<DcdirServer>> DcdirServer::Start(
   s->directory_->hub().set_max_watchers(options.max_watch_streams);
   s->reporting_ = std::make_unique<ReportingServiceImpl>(
       context, options.fallback_reports_per_second, options.health_reports_per_second_per_dc,
-      options.health_report_burst_per_dc);
+      options.health_report_burst_per_dc, options.fallback_reports_per_second_per_peer);
   s->admin_ = std::make_unique<AdminServiceImpl>(context);
 
   DcdirServer* raw = s.get();

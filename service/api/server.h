@@ -32,8 +32,10 @@ struct ServerOptions {
   std::string listen_address = "0.0.0.0:50051";
   // Bearer token for ReportingService.ReportHealth and AdminService; empty: no check.
   std::string auth_token;
-  // Server-wide bound on ReportFallback calls.
+  // Server-wide bound on ReportFallback calls, and per client address (0: none); see
+  // ReportingServiceImpl.
   double fallback_reports_per_second = 1000;
+  double fallback_reports_per_second_per_peer = 0;
   // Largest request accepted (requests are tiny; this stops memory abuse).
   int max_receive_message_bytes = 64 * 1024;
   // TLS from files (reloaded when they change) when tls.cert_file is set; with

@@ -79,4 +79,14 @@ std::optional<ApiError> Authenticator::CheckMayReport(const Caller& caller,
                   "the client certificate is not issued for this data center"};
 }
 
+std::string RequestHeader(const grpc::ServerContextBase& context, const char* name) {
+  std::string out;
+  const auto range = context.client_metadata().equal_range(name);
+  for (auto it = range.first; it != range.second; ++it) {
+    if (!out.empty()) out += ",";
+    out.append(it->second.data(), it->second.size());
+  }
+  return out;
+}
+
 }  // namespace dcdir::api

@@ -50,6 +50,9 @@ class Authenticator {
 };
 
 // What every handler needs. Owned by the server; outlives the services.
+// The value of a request header, several lines joined with ","; "" when absent.
+std::string RequestHeader(const grpc::ServerContextBase& context, const char* name);
+
 struct ServiceContext {
   runtime::DirectoryState* state = nullptr;
   metrics::Metrics* metrics = nullptr;

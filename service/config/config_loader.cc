@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cmath>
 #include <cstring>
 #include <exception>
@@ -894,23 +895,69 @@ absl::Status Loader::CheckCandidatesAllowed() const {
   return absl::OkStatus();
 }
 
-// Counts documents; yaml-cpp 0.7's LoadAll never returns on a stray top-level ',' (it adds empty
-// documents without consuming the token until memory runs out; found by the libFuzzer target),
-// so the documents are counted with a bound before LoadAll runs.
-class DocumentCounter final : public YAML::EventHandler {
+// The parser's work, bounded before any node tree is built. yaml-cpp builds a node of several
+// hundred bytes per scalar, so a 2 MB file of one long list took ~0.5 GB and 4 s, and a 14.7 MB
+// one 3.4 GB. The largest world we support (QUALITY.md: 1,000 DCs in 200 regions; the file
+// `dcdir_world_gen` writes, 223 KB) has 23,526 nodes, 6 levels and no scalar over 28 bytes; the
+// limits leave about 10x room above that and bound a reload to tens of MB.
+inline constexpr int64_t kMaxConfigNodes = 250'000;      // scalars, sequences, maps, aliases
+inline constexpr int kMaxConfigDepth = 32;              // nested sequences / maps
+inline constexpr size_t kMaxConfigScalarBytes = 64 << 10;  // one scalar (a name, a list item)
+
+// Raised by the pre-pass when the text goes past one of the limits above.
+struct ConfigTooComplex {
+  int line;
+  std::string message;
+};
+
+// Counts documents and checks the limits above on the event stream, which needs no node tree.
+// It also protects LoadAll: yaml-cpp 0.7's LoadAll never returns on a stray top-level ',' (it
+// adds empty documents without consuming the token until memory runs out; found by the
+// libFuzzer target), so documents are counted with a bound before LoadAll runs.
+class DocumentLimits final : public YAML::EventHandler {
  public:
   void OnDocumentStart(const YAML::Mark&) override {}
   void OnDocumentEnd() override {}
-  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
-  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
-  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
-                const std::string&) override {}
-  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
-                       YAML::EmitterStyle::value) override {}
-  void OnSequenceEnd() override {}
-  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
-                  YAML::EmitterStyle::value) override {}
-  void OnMapEnd() override {}
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t) override { Node(mark); }
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override { Node(mark); }
+  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                const std::string& value) override {
+    Node(mark);
+    if (value.size() > kMaxConfigScalarBytes) {
+      throw ConfigTooComplex{mark.line + 1,
+                             absl::StrCat("a value of ", value.size(), " bytes; the limit is ",
+                                          kMaxConfigScalarBytes, " bytes per value")};
+    }
+  }
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {
+    Open(mark);
+  }
+  void OnSequenceEnd() override { --depth_; }
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {
+    Open(mark);
+  }
+  void OnMapEnd() override { --depth_; }
+
+ private:
+  void Node(const YAML::Mark& mark) {
+    if (++nodes_ > kMaxConfigNodes) {
+      throw ConfigTooComplex{mark.line + 1,
+                             absl::StrCat("more than ", kMaxConfigNodes,
+                                          " YAML nodes (values, lists and maps); a dcdir config "
+                                          "of 1,000 data centers has about 24,000")};
+    }
+  }
+  void Open(const YAML::Mark& mark) {
+    Node(mark);
+    if (++depth_ > kMaxConfigDepth) {
+      throw ConfigTooComplex{mark.line + 1, absl::StrCat("lists and maps nested more than ",
+                                                         kMaxConfigDepth, " deep")};
+    }
+  }
+  int64_t nodes_ = 0;
+  int depth_ = 0;
 };
 
 absl::StatusOr<core::World> Loader::Load(std::string_view text) {
@@ -919,14 +966,16 @@ absl::StatusOr<core::World> Loader::Load(std::string_view text) {
     constexpr int kMaxDocuments = 16;
     std::stringstream stream{std::string(text)};
     YAML::Parser parser(stream);
-    DocumentCounter counter;
+    DocumentLimits limits;
     int documents = 0;
-    while (documents <= kMaxDocuments && parser.HandleNextDocument(counter)) ++documents;
+    while (documents <= kMaxDocuments && parser.HandleNextDocument(limits)) ++documents;
     if (documents > kMaxDocuments) {
       return ErrorAtLine(1, absl::StrCat("expected exactly one YAML document, found more than ",
                                          kMaxDocuments));
     }
     docs = YAML::LoadAll(std::string(text));
+  } catch (const ConfigTooComplex& ex) {
+    return ErrorAtLine(ex.line, absl::StrCat("config too large to parse: ", ex.message));
   } catch (const YAML::Exception& ex) {
     return ErrorAtLine(ex.mark.line + 1, absl::StrCat("YAML syntax error: ", ex.msg));
   } catch (const std::exception& ex) {

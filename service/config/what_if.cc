@@ -173,8 +173,8 @@ FailureScenario RunScenario(const std::shared_ptr<const core::Topology>& topolog
       group.primaries = Ids(topo, primaries);
       for (const core::Pick& p : answer.secondaries) group.secondaries.push_back(topo.dc(p.dc).id);
       group.fallback = answer.error == core::AnswerError::kNone && answer.fallback_active;
-      for (uint32_t d : answer.cross_border_fallback_dcs) {
-        group.cross_border.push_back(topo.dc(d).id);
+      for (const auto* dcs : {&answer.cross_border_fallback_dcs, &answer.policy_cross_border_dcs}) {
+        for (uint32_t d : *dcs) group.cross_border.push_back(topo.dc(d).id);
       }
       auto same = std::find_if(outcome.groups.begin(), outcome.groups.end(),
                                [&](const ServedGroup& g) { return SameOutcome(g, group); });

@@ -39,8 +39,11 @@
 //  4. fallback_active = no non-congested primary is offered (none at all, or all congested).
 //     secondary_attempts = thresholds.secondary_attempts.
 //  5. Every pick carries congested (hysteresis state) and cross_border (dc.country != C).
-//     cross_border_fallback_dcs = when fallback_active, the cross-border DCs among the first
-//     secondary_attempts secondaries (in list order).
+//     policy_mandated = fallback_active and T's routing control excludes every primary of R
+//     (T's clients are sent abroad by policy, whatever the health).
+//     cross_border_fallback_dcs = when fallback_active and not policy_mandated, the
+//     cross-border DCs among the first secondary_attempts secondaries (in list order);
+//     policy_cross_border_dcs = the same when policy_mandated.
 //  6. No primary and no secondary offered                        -> kNoHealthyCompliantDatacenter.
 //     An error answer carries only `error` and `region` (lists empty, flags false).
 //  7. Pure function of (snapshot, request): deterministic on every replica.
@@ -442,9 +445,16 @@ Answer Compute(const Snapshot& s, const AnswerRequest& req, Trace* trace) {
   a.fallback_active = a.primaries.empty() || a.primaries.front().congested;
   a.secondary_attempts = topo.world().thresholds.secondary_attempts;
   if (a.fallback_active) {
+    // Policy-mandated: the tenant's routing control excludes every primary of the client's own
+    // region, so its clients are sent abroad by policy whatever the health (not a fallback).
+    a.policy_mandated = tenant != nullptr;
+    for (uint32_t i : cr.primaries) {
+      if (a.policy_mandated && tenant->allowed.Contains(i)) a.policy_mandated = false;
+    }
+    auto& dcs = a.policy_mandated ? a.policy_cross_border_dcs : a.cross_border_fallback_dcs;
     const size_t tries = std::min<size_t>(a.secondary_attempts, a.secondaries.size());
     for (size_t k = 0; k < tries; ++k) {
-      if (a.secondaries[k].cross_border) a.cross_border_fallback_dcs.push_back(a.secondaries[k].dc);
+      if (a.secondaries[k].cross_border) dcs.push_back(a.secondaries[k].dc);
     }
   }
   return a;

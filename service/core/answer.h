@@ -66,9 +66,14 @@ struct Answer {
   absl::InlinedVector<Pick, 8> secondaries;
   bool fallback_active = false;
   uint32_t secondary_attempts = 0;
+  // fallback_active because the tenant's routing control excludes every primary of the
+  // client's region (its clients go abroad by policy, not because the region failed).
+  bool policy_mandated = false;
   // The first `secondary_attempts` secondaries that are cross-border, when fallback_active
-  // (what dcdir_cross_border_fallback_total counts, one per DC).
+  // and not policy_mandated (what dcdir_cross_border_fallback_total counts, one per DC).
   absl::InlinedVector<uint32_t, 4> cross_border_fallback_dcs;
+  // The same when policy_mandated (dcdir_policy_cross_border_total).
+  absl::InlinedVector<uint32_t, 4> policy_cross_border_dcs;
   // The location the ranking used (meaningful unless location_source is kNone).
   LocationSource location_source = LocationSource::kNone;
   GeoPoint location;

@@ -1,6 +1,8 @@
 #ifndef DCDIR_SERVICE_CORE_TOKEN_BUCKET_H_
 #define DCDIR_SERVICE_CORE_TOKEN_BUCKET_H_
 
+#include <cstddef>
+#include <memory>
 #include <mutex>
 
 #include "absl/base/thread_annotations.h"
@@ -33,6 +35,26 @@ class TokenBucket {
   std::mutex mu_;
   double tokens_ ABSL_GUARDED_BY(mu_);
   absl::Time last_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+};
+
+// Token buckets per key (a client address) in a fixed table of `slots` buckets: a key uses
+// bucket hash(key) % slots. Memory is bounded whatever the number of keys (an attacker with many
+// addresses cannot grow it); two keys that share a slot share a limit (with 4096 slots, one in
+// 4096 innocent clients shares its bucket with a given flooding address).
+class KeyedTokenBuckets {
+ public:
+  KeyedTokenBuckets(double rate, double burst, size_t slots = 4096)
+      : slots_(slots), buckets_(std::make_unique<std::unique_ptr<TokenBucket>[]>(slots)) {
+    for (size_t i = 0; i < slots_; ++i) buckets_[i] = std::make_unique<TokenBucket>(rate, burst);
+  }
+  // Takes one token from `key_hash`'s bucket if there is one at `now`.
+  bool TryTake(size_t key_hash, absl::Time now) {
+    return buckets_[key_hash % slots_]->TryTake(now);
+  }
+
+ private:
+  const size_t slots_;
+  std::unique_ptr<std::unique_ptr<TokenBucket>[]> buckets_;
 };
 
 }  // namespace dcdir::core

@@ -62,6 +62,12 @@ class ClientLocator {
   // peer is not an IP address.
   GeoIpResult Locate(std::string_view peer, std::string_view forwarded_for,
                      std::string_view forwarded, std::optional<IpAddress>* address = nullptr) const;
+  // The client's address alone (ClientAddress with the trusted proxies); nullopt when the peer
+  // is not an IP address.
+  std::optional<IpAddress> Address(std::string_view peer, std::string_view forwarded_for,
+                                   std::string_view forwarded) const {
+    return ClientAddress(peer, forwarded_for, forwarded, trusted_);
+  }
 
  private:
   std::unique_ptr<GeoIpDatabase> db_;

@@ -47,8 +47,22 @@ Metrics::Metrics()
       cross_border_(prometheus::BuildCounter()
                         .Name("dcdir_cross_border_fallback_total")
                         .Help("Cross-border DCs among the secondaries clients will try, in "
-                              "answers with fallback_active.")
+                              "answers with fallback_active because the client's own region "
+                              "could not serve them (policy-mandated answers are in "
+                              "dcdir_policy_cross_border_total).")
                         .Register(*registry_)),
+      policy_cross_border_(prometheus::BuildCounter()
+                               .Name("dcdir_policy_cross_border_total")
+                               .Help("Cross-border DCs among the secondaries clients will try, "
+                                     "in answers whose tenant's routing control excludes every "
+                                     "primary of the client's region (abroad by policy, not a "
+                                     "fallback).")
+                               .Register(*registry_)),
+      directory_errors_(prometheus::BuildCounter()
+                            .Name("dcdir_directory_errors_total")
+                            .Help("Directory requests (Get, Watch) answered without a "
+                                  "directory, by client region and reason token.")
+                            .Register(*registry_)),
       exclusions_(prometheus::BuildCounter()
                       .Name("dcdir_compliance_exclusions_total")
                       .Help("DCs a client would have been offered but a deny rule (or the "
@@ -166,8 +180,20 @@ void Metrics::SetTopology(const core::Topology& topology) {
       h->requests[r][c] = &requests_.Add({{"client_region", label}, {"code", kCodeNames[c]}});
     }
   }
+  static constexpr const char* kErrorReasons[kDirectoryErrorCount] = {
+      "NO_COMPLIANT_DATACENTER", "NO_HEALTHY_COMPLIANT_DATACENTER", "COUNTRY_NOT_MAPPED",
+      "NOT_READY", "TOO_MANY_WATCHES"};
+  h->errors.resize(regions + 1);
+  for (size_t r = 0; r <= regions; ++r) {
+    const std::string label = r == 0 ? kUnknownRegion : region_id(r - 1);
+    for (int e = 0; e < kDirectoryErrorCount; ++e) {
+      h->errors[r][e] =
+          &directory_errors_.Add({{"client_region", label}, {"reason", kErrorReasons[e]}});
+    }
+  }
   for (size_t r = 0; r < regions; ++r) h->region_ids.push_back(region_id(r));
   h->cross_border = std::vector<std::atomic<prometheus::Counter*>>(regions * regions);
+  h->policy_cross_border = std::vector<std::atomic<prometheus::Counter*>>(regions * regions);
   h->client_fallbacks = std::vector<std::atomic<prometheus::Counter*>>(regions * regions * 2);
   for (size_t c = 0; c < regions; ++c) {
     h->fallbacks.push_back(&fallbacks_.Add({{"client_region", region_id(c)}}));
@@ -200,19 +226,50 @@ void Metrics::SetTopology(const core::Topology& topology) {
     h->dc_congestion.push_back(&dc_congestion_.Add(labels));
   }
   h->dc_region = topology.dc_region();
+  h->topology = &topology;
   handles_.store(h.get(), std::memory_order_release);
   all_handles_.push_back(std::move(h));
 }
 
-prometheus::Counter& Metrics::CrossBorder(const Handles& h, size_t client, size_t dc_region) {
-  std::atomic<prometheus::Counter*>& slot = h.cross_border[client * h.region_count + dc_region];
+const Metrics::Handles* Metrics::HandlesFor(const core::Topology* topology) {
+  const Handles* h = handles_.load(std::memory_order_acquire);
+  if (h == nullptr || topology == nullptr || h->topology == topology) return h;
+  std::lock_guard<std::mutex> lock(mu_);
+  return HandlesForLocked(topology);
+}
+
+const Metrics::Handles* Metrics::HandlesForLocked(const core::Topology* topology) const {
+  // Newest first: a topology allocated where a freed one was is the newer registration.
+  for (auto it = all_handles_.rbegin(); it != all_handles_.rend(); ++it) {
+    if ((*it)->topology == topology) return it->get();
+  }
+  return nullptr;
+}
+
+prometheus::Counter& Metrics::RegionPair(prometheus::Family<prometheus::Counter>& family,
+                                         const Handles& h,
+                                         std::vector<std::atomic<prometheus::Counter*>>& slots,
+                                         size_t client, size_t dc_region) {
+  std::atomic<prometheus::Counter*>& slot = slots[client * h.region_count + dc_region];
   prometheus::Counter* counter = slot.load(std::memory_order_acquire);
   if (counter == nullptr) {  // Family::Add returns the existing series for the same labels
-    counter = &cross_border_.Add(
+    counter = &family.Add(
         {{"client_region", h.region_ids[client]}, {"dc_region", h.region_ids[dc_region]}});
     slot.store(counter, std::memory_order_release);
   }
   return *counter;
+}
+
+prometheus::Counter& Metrics::CrossBorder(const Handles& h, size_t client, size_t dc_region) {
+  return RegionPair(cross_border_, h, h.cross_border, client, dc_region);
+}
+
+void Metrics::RecordDirectoryError(const core::Topology* topology, uint32_t region,
+                                   DirectoryError error) {
+  const Handles* h = HandlesFor(topology);
+  if (h == nullptr) return;
+  const size_t row = region < h->region_count ? region + 1 : 0;
+  h->errors[row][static_cast<int>(error)]->Increment();
 }
 
 prometheus::Counter& Metrics::ClientFallback(const Handles& h, size_t client, size_t dc_region,
@@ -229,26 +286,34 @@ prometheus::Counter& Metrics::ClientFallback(const Handles& h, size_t client, si
   return *counter;
 }
 
-void Metrics::ObserveRequest(Method method, uint32_t region, int code, absl::Duration elapsed) {
+void Metrics::ObserveRequest(Method method, const core::Topology* topology, uint32_t region,
+                             int code, absl::Duration elapsed) {
   duration_by_method_[static_cast<int>(method)]->Observe(absl::ToDoubleSeconds(elapsed));
-  const Handles* h = handles_.load(std::memory_order_acquire);
+  const Handles* h = HandlesFor(topology);
   if (h == nullptr || code < 0 || code >= kCodeCount) return;
   const size_t row = region < h->region_count ? region + 1 : 0;
   h->requests[row][code]->Increment();
 }
 
-void Metrics::RecordAnswer(const core::Answer& answer) {
+void Metrics::RecordAnswer(const core::Topology& topology, const core::Answer& answer) {
   if (!answer.fallback_active) return;
-  const Handles* h = handles_.load(std::memory_order_acquire);
+  const Handles* h = HandlesFor(&topology);
   if (h == nullptr || answer.region >= h->region_count) return;
   h->fallbacks[answer.region]->Increment();
   for (uint32_t dc : answer.cross_border_fallback_dcs) {
     if (dc < h->dc_region.size()) CrossBorder(*h, answer.region, h->dc_region[dc]).Increment();
   }
+  for (uint32_t dc : answer.policy_cross_border_dcs) {
+    if (dc < h->dc_region.size()) {
+      RegionPair(policy_cross_border_, *h, h->policy_cross_border, answer.region,
+                 h->dc_region[dc])
+          .Increment();
+    }
+  }
 }
 
-void Metrics::RecordComplianceExclusion(int32_t rule_index) {
-  const Handles* h = handles_.load(std::memory_order_acquire);
+void Metrics::RecordComplianceExclusion(const core::Topology& topology, int32_t rule_index) {
+  const Handles* h = HandlesFor(&topology);
   if (h == nullptr) return;
   const size_t tenant_slot = h->exclusions.size() - 1;
   const size_t slot =
@@ -260,17 +325,19 @@ void Metrics::RecordHealthReport(HealthReportResult result) {
   health_report_results_[static_cast<int>(result)]->Increment();
 }
 
-void Metrics::RecordClientFallback(uint32_t client_region, uint32_t dc_region,
-                                   bool cross_border) {
-  const Handles* h = handles_.load(std::memory_order_acquire);
+void Metrics::RecordClientFallback(const core::Topology& topology, uint32_t client_region,
+                                   uint32_t dc_region, bool cross_border) {
+  const Handles* h = HandlesFor(&topology);
   if (h == nullptr || client_region >= h->region_count || dc_region >= h->region_count) return;
   ClientFallback(*h, client_region, dc_region, cross_border).Increment();
 }
 
 void Metrics::OnSnapshot(const core::Snapshot& snapshot) {
   std::lock_guard<std::mutex> lock(mu_);
+  // The DC gauges are those of the newest topology; a snapshot of an older one (published while
+  // a reload switches) does not set them, and its version and store state are not newer.
   const Handles* h = handles_.load(std::memory_order_acquire);
-  if (h == nullptr || h->dc_up.size() != snapshot.dcs.size()) return;
+  if (h == nullptr || h->topology != snapshot.topology.get()) return;
   for (size_t i = 0; i < snapshot.dcs.size(); ++i) {
     h->dc_up[i]->Set(snapshot.dcs[i].usable ? 1 : 0);
     h->dc_congestion[i]->Set(snapshot.dcs[i].record.congestion);

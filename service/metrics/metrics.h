@@ -34,6 +34,18 @@ const char* CodeName(int code);
 
 enum class Method { kGetDirectory, kWatchDirectory, kExplainDirectory };
 
+// Why a directory request (Get, Watch) got no answer: dcdir_directory_errors_total{
+// client_region, reason} with the reason token. Kept apart so that "the replica has no snapshot
+// yet" or "too many watches" never looks like "no compliant DC" to an alert.
+enum class DirectoryError {
+  kNoCompliantDatacenter,         // NO_COMPLIANT_DATACENTER
+  kNoHealthyCompliantDatacenter,  // NO_HEALTHY_COMPLIANT_DATACENTER
+  kCountryNotMapped,              // COUNTRY_NOT_MAPPED
+  kNotReady,                      // NOT_READY
+  kTooManyWatches,                // TOO_MANY_WATCHES
+};
+inline constexpr int kDirectoryErrorCount = 5;
+
 enum class HealthReportResult {
   kAccepted,
   kInvalid,
@@ -55,18 +67,34 @@ class Metrics {
 
   std::shared_ptr<prometheus::Registry> registry() const { return registry_; }
 
-  // Creates the series for a topology (first config and every reload).
+  // Creates the series for a topology (first config and every reload). Must be called before
+  // any snapshot of `topology` is published.
   void SetTopology(const core::Topology& topology);
 
+  // Region, DC and rule indices below are indices of `topology`, the topology of the snapshot
+  // the request was answered from (or DirectoryState::topology() when there was none). They
+  // are counted under that topology's labels, even while a reload switches to another one; an
+  // index of a topology never passed to SetTopology is dropped, never counted under another
+  // topology's labels. A null `topology` (only with region core::kNoIndex: the request was
+  // invalid before any topology was consulted) counts under the newest topology's "unknown".
+
   // A directory request finished. `region` is the client's region index or core::kNoIndex.
-  void ObserveRequest(Method method, uint32_t region, int code, absl::Duration elapsed);
-  // An answer was served: counts fallback responses and cross-border fallback DCs.
-  void RecordAnswer(const core::Answer& answer);
+  void ObserveRequest(Method method, const core::Topology* topology, uint32_t region, int code,
+                      absl::Duration elapsed);
+  // An answer was served: counts fallback responses, cross-border fallback DCs
+  // (dcdir_cross_border_fallback_total) and the cross-border DCs of a policy-mandated answer
+  // (dcdir_policy_cross_border_total: the tenant's control sends its clients abroad).
+  void RecordAnswer(const core::Topology& topology, const core::Answer& answer);
+  // A directory request got no answer for `error`; `region` is the client's home region index
+  // when its country is valid and mapped, else core::kNoIndex ("unknown").
+  void RecordDirectoryError(const core::Topology* topology, uint32_t region,
+                            DirectoryError error);
   // A DC withheld from a client by deny rule `rule_index` (or by the tenant's control: -1).
-  void RecordComplianceExclusion(int32_t rule_index);
+  void RecordComplianceExclusion(const core::Topology& topology, int32_t rule_index);
   void RecordHealthReport(HealthReportResult result);
   // A client reported where it ended up.
-  void RecordClientFallback(uint32_t client_region, uint32_t dc_region, bool cross_border);
+  void RecordClientFallback(const core::Topology& topology, uint32_t client_region,
+                            uint32_t dc_region, bool cross_border);
   // A new snapshot was published: DC gauges, version, store state.
   void OnSnapshot(const core::Snapshot& snapshot);
   void RecordConfigReload(ConfigReloadResult result);
@@ -98,6 +126,8 @@ class Metrics {
     // from an unlisted region) on its first increment. Regions² zero series would dominate
     // a large world's memory and every scrape.
     mutable std::vector<std::atomic<prometheus::Counter*>> cross_border;  // [c*R+d]
+    mutable std::vector<std::atomic<prometheus::Counter*>> policy_cross_border;  // [c*R+d]
+    std::vector<std::array<prometheus::Counter*, kDirectoryErrorCount>> errors;  // [region+1]
     mutable std::vector<std::atomic<prometheus::Counter*>> client_fallbacks;  // [(c*R+d)*2+x]
     std::vector<prometheus::Counter*> exclusions;  // [rule], last one is tenant control
     std::vector<prometheus::Gauge*> dc_up;
@@ -105,8 +135,21 @@ class Metrics {
     std::vector<uint32_t> dc_region;
     std::vector<std::string> region_ids;
     size_t region_count = 0;
+    const core::Topology* topology = nullptr;  // identity only, never dereferenced
   };
 
+  // The handles of `topology`: the newest ones without a lock when it is the newest topology
+  // (every request but those racing a reload) or null, else a search under mu_; null when
+  // `topology` was never registered.
+  const Handles* HandlesFor(const core::Topology* topology);
+  const Handles* HandlesForLocked(const core::Topology* topology) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  // The region-pair series of `family` in `slots`, created on first use.
+  static prometheus::Counter& RegionPair(prometheus::Family<prometheus::Counter>& family,
+                                         const Handles& h,
+                                         std::vector<std::atomic<prometheus::Counter*>>& slots,
+                                         size_t client, size_t dc_region);
   prometheus::Counter& CrossBorder(const Handles& h, size_t client, size_t dc_region);
   prometheus::Counter& ClientFallback(const Handles& h, size_t client, size_t dc_region,
                                       bool cross_border);
@@ -116,6 +159,8 @@ class Metrics {
   prometheus::Family<prometheus::Histogram>& duration_;
   prometheus::Family<prometheus::Counter>& fallbacks_;
   prometheus::Family<prometheus::Counter>& cross_border_;
+  prometheus::Family<prometheus::Counter>& policy_cross_border_;
+  prometheus::Family<prometheus::Counter>& directory_errors_;
   prometheus::Family<prometheus::Counter>& exclusions_;
   prometheus::Family<prometheus::Gauge>& dc_up_;
   prometheus::Family<prometheus::Gauge>& dc_congestion_;

@@ -117,9 +117,9 @@ class GeoIpTest : public ::testing::Test {
     auto channel = client::ChannelFromAddress(
         absl::StrCat("127.0.0.1:", server_->server().port()), from, absl::Seconds(5));
     auto stub = v1::DirectoryService::NewStub(*channel);
-    grpc::ClientContext context;
+    auto context = server_->AuthContext();  // an operator RPC
     v1::DirectoryExplanation out;
-    EXPECT_TRUE(stub->ExplainDirectory(&context, request, &out).ok());
+    EXPECT_TRUE(stub->ExplainDirectory(context.get(), request, &out).ok());
     return out;
   }
 

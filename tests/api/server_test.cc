@@ -1,6 +1,8 @@
 // Service tests: a real gRPC server in-process on 127.0.0.1:0, every RPC, every error code.
 
+#include <chrono>
 #include <cmath>
+#include <map>
 #include <limits>
 #include <string>
 #include <vector>
@@ -9,6 +11,8 @@
 #include "gtest/gtest.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
+#include "absl/strings/str_cat.h"
+#include "clients/cpp/source_address.h"
 #include "tests/testing/flaky_store.h"
 #include "tests/testing/metrics_reader.h"
 #include "tests/testing/server_fixture.h"
@@ -239,9 +243,8 @@ TEST(ExplainDirectoryTest, GivesEveryDcItsVerdictAndReason) {
   v1::GetDirectoryRequest request;
   request.set_client_country("US");
   request.set_tenant_id("acme");
-  grpc::ClientContext context;
   v1::DirectoryExplanation e;
-  ASSERT_TRUE(t.directory().ExplainDirectory(&context, request, &e).ok());
+  ASSERT_TRUE(t.directory().ExplainDirectory(t.AuthContext().get(), request, &e).ok());
   EXPECT_EQ(e.outcome(), "OK");
   EXPECT_EQ(e.client_region(), "us");
   EXPECT_EQ(e.tenant_policy().tenant_id(), "acme");
@@ -264,8 +267,7 @@ TEST(ExplainDirectoryTest, GivesEveryDcItsVerdictAndReason) {
   // Expired reports are explained as such, and the would-be error is the outcome.
   t.clock().Advance(absl::Minutes(1));
   t.server().state().Refresh();
-  grpc::ClientContext context2;
-  ASSERT_TRUE(t.directory().ExplainDirectory(&context2, request, &e).ok());
+  ASSERT_TRUE(t.directory().ExplainDirectory(t.AuthContext().get(), request, &e).ok());
   EXPECT_EQ(e.outcome(), "UNAVAILABLE");
   EXPECT_EQ(e.outcome_reason(), "NO_HEALTHY_COMPLIANT_DATACENTER");
   for (const auto& v : e.datacenters()) {
@@ -280,11 +282,41 @@ TEST(ExplainDirectoryTest, RejectsInvalidCountry) {
   TestServer t;
   v1::GetDirectoryRequest request;
   request.set_client_country("1");
-  grpc::ClientContext context;
+  auto context = t.AuthContext();
   v1::DirectoryExplanation e;
-  EXPECT_EQ(t.directory().ExplainDirectory(&context, request, &e).error_code(),
+  EXPECT_EQ(t.directory().ExplainDirectory(context.get(), request, &e).error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_EQ(ReasonOf(context), "INVALID_COUNTRY");
+  EXPECT_EQ(ReasonOf(*context), "INVALID_COUNTRY");
+}
+
+// Per-DC verdicts name deny rules and a tenant's stored policy: an operator RPC. Without the
+// admin token, or with a wrong one, nothing is explained.
+TEST(ExplainDirectoryTest, RequiresTheAdminToken) {
+  TestServer t;
+  t.Report(v1::HEALTH_STATUS_HEALTHY);
+  v1::GetDirectoryRequest request;
+  request.set_client_country("US");
+  request.set_tenant_id("acme");
+  {
+    grpc::ClientContext context;
+    v1::DirectoryExplanation e;
+    EXPECT_EQ(t.directory().ExplainDirectory(&context, request, &e).error_code(),
+              grpc::StatusCode::UNAUTHENTICATED);
+    EXPECT_EQ(ReasonOf(context), "MISSING_CREDENTIALS");
+    EXPECT_EQ(e.datacenters_size(), 0);
+  }
+  {
+    auto context = t.AuthContext("not-the-token");
+    v1::DirectoryExplanation e;
+    EXPECT_EQ(t.directory().ExplainDirectory(context.get(), request, &e).error_code(),
+              grpc::StatusCode::UNAUTHENTICATED);
+    EXPECT_EQ(ReasonOf(*context), "INVALID_CREDENTIALS");
+    EXPECT_EQ(e.datacenters_size(), 0);
+  }
+  // GetDirectory stays anonymous.
+  grpc::ClientContext context;
+  v1::Directory d;
+  EXPECT_TRUE(t.directory().GetDirectory(&context, request, &d).ok());
 }
 
 TEST(WatchDirectoryTest, SendsCurrentAnswerThenOnlyChanges) {
@@ -385,6 +417,110 @@ TEST(ReportingServiceTest, ReportHealthAppliesTtlAndHysteresis) {
   report.set_congestion(0.6);  // below 0.70: leaves
   ASSERT_TRUE(t.reporting().ReportHealth(t.AuthContext().get(), report, &response).ok());
   EXPECT_FALSE(response.congested());
+}
+
+// The rule for an anonymous caller (docs/SECURITY.md, "What an anonymous caller learns"): it
+// gets the directory for the client it says it is and may report a fallback; every RPC that
+// reveals stored policy, rules or other DCs' verdicts, or changes state, needs credentials.
+// One call per RPC, without a token.
+TEST(AuthTest, EachRpcFollowsTheAnonymousCallerRule) {
+  TestServer t;
+  t.Report(v1::HEALTH_STATUS_HEALTHY);
+  v1::SetTenantPolicyRequest set;
+  set.mutable_policy()->set_tenant_id("acme");
+  set.mutable_policy()->set_home_region("eu");
+  v1::TenantPolicy stored;
+  ASSERT_TRUE(t.admin().SetTenantPolicy(t.AuthContext().get(), set, &stored).ok());
+
+  v1::GetDirectoryRequest get;
+  get.set_client_country("US");
+  get.set_tenant_id("acme");
+  std::map<std::string, std::pair<grpc::StatusCode, std::string>> got;  // rpc -> code, reason
+  auto note = [&](const std::string& rpc, const grpc::Status& s, const grpc::ClientContext& c) {
+    got[rpc] = {s.error_code(), ReasonOf(c)};
+  };
+  {
+    grpc::ClientContext c;
+    v1::Directory d;
+    note("GetDirectory", t.directory().GetDirectory(&c, get, &d), c);
+  }
+  {
+    grpc::ClientContext c;
+    c.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    auto reader = t.directory().WatchDirectory(&c, get);
+    v1::Directory d;
+    got["WatchDirectory"] = {reader->Read(&d) ? grpc::StatusCode::OK : grpc::StatusCode::UNKNOWN,
+                             ""};
+    c.TryCancel();
+    reader->Finish();
+  }
+  {
+    grpc::ClientContext c;
+    v1::DirectoryExplanation e;
+    note("ExplainDirectory", t.directory().ExplainDirectory(&c, get, &e), c);
+    EXPECT_FALSE(e.has_tenant_policy());
+  }
+  {
+    grpc::ClientContext c;
+    v1::HealthReport r;
+    r.set_datacenter_id("us-sjc");
+    r.set_status(v1::HEALTH_STATUS_DOWN);
+    v1::ReportHealthResponse out;
+    note("ReportHealth", t.reporting().ReportHealth(&c, r, &out), c);
+  }
+  {
+    grpc::ClientContext c;
+    v1::FallbackReport r;
+    r.set_client_country("US");
+    r.set_datacenter_id("us-sjc");
+    v1::ReportFallbackResponse out;
+    note("ReportFallback", t.reporting().ReportFallback(&c, r, &out), c);
+  }
+  {
+    grpc::ClientContext c;
+    v1::TenantPolicy out;
+    note("SetTenantPolicy", t.admin().SetTenantPolicy(&c, set, &out), c);
+  }
+  {
+    grpc::ClientContext c;
+    v1::GetTenantPolicyRequest r;
+    r.set_tenant_id("acme");
+    v1::TenantPolicy out;
+    note("GetTenantPolicy", t.admin().GetTenantPolicy(&c, r, &out), c);
+    EXPECT_EQ(out.home_region(), "");
+  }
+  {
+    grpc::ClientContext c;
+    v1::DeleteTenantPolicyRequest r;
+    r.set_tenant_id("acme");
+    v1::DeleteTenantPolicyResponse out;
+    note("DeleteTenantPolicy", t.admin().DeleteTenantPolicy(&c, r, &out), c);
+  }
+  {
+    grpc::ClientContext c;
+    v1::ListDataCentersResponse out;
+    note("ListDataCenters", t.admin().ListDataCenters(&c, v1::ListDataCentersRequest(), &out), c);
+  }
+  const std::pair<grpc::StatusCode, std::string> ok{grpc::StatusCode::OK, ""};
+  const std::pair<grpc::StatusCode, std::string> refused{grpc::StatusCode::UNAUTHENTICATED,
+                                                         "MISSING_CREDENTIALS"};
+  EXPECT_EQ(got, (std::map<std::string, std::pair<grpc::StatusCode, std::string>>{
+                     {"GetDirectory", ok},
+                     {"WatchDirectory", ok},
+                     {"ReportFallback", ok},
+                     {"ExplainDirectory", refused},
+                     {"ReportHealth", refused},
+                     {"SetTenantPolicy", refused},
+                     {"GetTenantPolicy", refused},
+                     {"DeleteTenantPolicy", refused},
+                     {"ListDataCenters", refused},
+                 }));
+  // Nothing changed: the policy is still stored and us-sjc still healthy.
+  v1::GetTenantPolicyRequest r;
+  r.set_tenant_id("acme");
+  v1::TenantPolicy still;
+  EXPECT_TRUE(t.admin().GetTenantPolicy(t.AuthContext().get(), r, &still).ok());
+  EXPECT_EQ(still.home_region(), "eu");
 }
 
 TEST(AuthTest, ReportingAndAdminNeedTheToken) {
@@ -493,6 +629,43 @@ TEST(ReportingServiceTest, ReportFallbackIsRateLimited) {
   t.clock().Advance(absl::Seconds(1));
   grpc::ClientContext context;
   EXPECT_TRUE(t.reporting().ReportFallback(&context, report, &response).ok());
+}
+
+// One address flooding ReportFallback is held to its own share (per-peer limit, checked first)
+// and does not use up the server-wide limit: another address is still served.
+TEST(ReportingServiceTest, ReportFallbackIsRateLimitedPerPeerFirst) {
+  TestServer t({.fallback_reports_per_second = 6, .fallback_reports_per_second_per_peer = 2});
+  v1::FallbackReport report;
+  report.set_client_country("US");
+  report.set_datacenter_id("us-sjc");
+  auto from = [&](const std::string& local, int calls, int* ok, std::string* message) {
+    auto channel = client::ChannelFromAddress(absl::StrCat("127.0.0.1:", t.server().port()),
+                                              local, absl::Seconds(5));
+    ASSERT_TRUE(channel.ok()) << channel.status();
+    auto stub = v1::ReportingService::NewStub(*channel);
+    for (int i = 0; i < calls; ++i) {
+      grpc::ClientContext context;
+      v1::ReportFallbackResponse response;
+      const grpc::Status s = stub->ReportFallback(&context, report, &response);
+      if (s.ok()) {
+        ++*ok;
+      } else {
+        EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+        EXPECT_EQ(ReasonOf(context), "RATE_LIMITED");
+        *message = s.error_message();
+      }
+    }
+  };
+  int flooder_ok = 0;
+  std::string flooder_message;
+  from("127.0.0.7", 50, &flooder_ok, &flooder_message);
+  EXPECT_EQ(flooder_ok, 4);  // the per-peer burst (2 x 2/s); the fake clock does not move
+  EXPECT_THAT(flooder_message, HasSubstr("from this address"));
+  int other_ok = 0;
+  std::string other_message;
+  from("127.0.0.8", 3, &other_ok, &other_message);
+  EXPECT_EQ(other_ok, 2);  // 6 server-wide - 4 used by the flooder; its 46 refusals took none
+  EXPECT_THAT(other_message, HasSubstr("right now"));
 }
 
 TEST(AdminServiceTest, TenantPolicyLifecycle) {

@@ -3,6 +3,7 @@
 // number the config implies, before and after; the two region-pair families start with the
 // pairs the config names and may only grow towards the other pairs of configured regions.
 
+#include <algorithm>
 #include <iostream>
 #include <map>
 #include <random>
@@ -65,6 +66,7 @@ std::map<std::string, size_t> Expected(const core::Topology& topology) {
   const size_t rules = topology.world().deny_rules.size();
   return {
       {"dcdir_directory_requests_total", (r + 1) * 17},  // + client_region="unknown"
+      {"dcdir_directory_errors_total", (r + 1) * 5},     // x reason (5 tokens)
       {"dcdir_directory_request_duration_seconds", 3},    // per method
       {"dcdir_fallback_responses_total", r},
       {"dcdir_cross_border_fallback_total", NamedPairs(topology, false)},
@@ -173,6 +175,7 @@ TEST(CardinalityTest, FloodOfRandomRequestsStaysWithinTheConfigsSeries) {
   Flood flood(20250101);
   constexpr int kRequests = 3000;
   int directory_calls = 0;
+  int directory_errors = 0;  // GetDirectory calls refused for a reason other than bad input
   std::map<grpc::StatusCode, int> codes;
   for (int i = 0; i < kRequests; ++i) {
     if (i == kRequests / 3) {  // a US outage: fallbacks, cross-border counts
@@ -184,13 +187,18 @@ TEST(CardinalityTest, FloodOfRandomRequestsStaysWithinTheConfigsSeries) {
     request.set_tenant_id(flood.Tenant());
     request.set_client_id(flood.ClientId());
     request.set_max_secondaries(flood.Pick(80));
-    grpc::ClientContext context;
-    if (i % 10 == 9) {
+    if (i % 10 == 9) {  // an operator RPC: with the admin token
       v1::DirectoryExplanation e;
-      ++codes[t.directory().ExplainDirectory(&context, request, &e).error_code()];
+      auto context = t.AuthContext();
+      ++codes[t.directory().ExplainDirectory(context.get(), request, &e).error_code()];
     } else {
+      grpc::ClientContext context;
       v1::Directory d;
-      ++codes[t.directory().GetDirectory(&context, request, &d).error_code()];
+      const grpc::StatusCode code = t.directory().GetDirectory(&context, request, &d).error_code();
+      ++codes[code];
+      if (code != grpc::StatusCode::OK && code != grpc::StatusCode::INVALID_ARGUMENT) {
+        ++directory_errors;
+      }
     }
     ++directory_calls;
 
@@ -231,6 +239,9 @@ TEST(CardinalityTest, FloodOfRandomRequestsStaysWithinTheConfigsSeries) {
   EXPECT_GT(Sum(t.registry(), "dcdir_client_fallbacks_total"), 0);
   // Every call was counted, in the pre-created series.
   EXPECT_EQ(Sum(t.registry(), "dcdir_directory_requests_total"), directory_calls);
+  // Each of them counted once under its reason (Explain answers OK with an outcome instead).
+  EXPECT_GT(directory_errors, 0);
+  EXPECT_EQ(Sum(t.registry(), "dcdir_directory_errors_total"), directory_errors);
 
   // The region-pair families grew by pairs first seen in the flood (fallback reports from any
   // region to any DC), never past the pairs of configured regions; the rest did not change.
@@ -243,7 +254,12 @@ TEST(CardinalityTest, FloodOfRandomRequestsStaysWithinTheConfigsSeries) {
   EXPECT_LE(after["dcdir_cross_border_fallback_total"], r * (r - 1));
   std::set<std::string> region_ids;
   for (const core::Region& region : topology->world().regions) region_ids.insert(region.id);
-  for (const char* family : {"dcdir_client_fallbacks_total", "dcdir_cross_border_fallback_total"}) {
+  // Policy-mandated cross-border answers (acme is homed in eu) are counted per region pair,
+  // created on first use like the fallback pairs.
+  EXPECT_GT(after["dcdir_policy_cross_border_total"], 0u);
+  EXPECT_LE(after["dcdir_policy_cross_border_total"], r * (r - 1));
+  for (const char* family : {"dcdir_client_fallbacks_total", "dcdir_cross_border_fallback_total",
+                             "dcdir_policy_cross_border_total"}) {
     auto labels = LabelValues(t.registry(), family);
     for (const char* label : {"client_region", "dc_region"}) {
       for (const std::string& v : labels[label]) {
@@ -256,6 +272,52 @@ TEST(CardinalityTest, FloodOfRandomRequestsStaysWithinTheConfigsSeries) {
   rest.erase("dcdir_client_fallbacks_total");
   rest.erase("dcdir_cross_border_fallback_total");
   EXPECT_EQ(after, rest);
+}
+
+// A reload that renumbers regions: answers computed on the old snapshot are counted under the
+// old topology's labels, even after the metrics have switched to the new topology; an index of
+// a topology never registered is dropped, not counted under another topology's labels.
+TEST(MetricsTopologyTest, EachIndexIsCountedUnderItsOwnTopologysLabels) {
+  const std::shared_ptr<const core::Topology> old_topology = testing::ExampleTopology();
+  core::World reversed = old_topology->world();
+  std::reverse(reversed.regions.begin(), reversed.regions.end());
+  auto compiled = core::Topology::Compile(reversed);
+  ASSERT_TRUE(compiled.ok()) << compiled.status();
+  const std::shared_ptr<const core::Topology> new_topology = *compiled;
+  const uint32_t us_old = old_topology->RegionIndex("us");
+  const uint32_t us_new = new_topology->RegionIndex("us");
+  ASSERT_NE(us_old, us_new);  // the reload renumbers us
+  const std::string at_old_index_in_new = new_topology->region_config(us_old).id;
+
+  metrics::Metrics m;
+  m.SetTopology(*old_topology);
+  m.SetTopology(*new_topology);  // the reload: metrics switch first
+  // An answer of the old snapshot: us clients sent to ca-yyz (a cross-border fallback).
+  core::Answer answer;
+  answer.region = us_old;
+  answer.fallback_active = true;
+  answer.cross_border_fallback_dcs.push_back(old_topology->DcIndex("ca-yyz"));
+  m.RecordAnswer(*old_topology, answer);
+  m.ObserveRequest(metrics::Method::kGetDirectory, old_topology.get(), us_old, 0,
+                   absl::ZeroDuration());
+  const prometheus::Registry& r = *m.registry();
+  EXPECT_EQ(testing::MetricValue(r, "dcdir_fallback_responses_total", {{"client_region", "us"}}),
+            1.0);
+  EXPECT_EQ(testing::MetricValue(r, "dcdir_cross_border_fallback_total",
+                                 {{"client_region", "us"}, {"dc_region", "ca"}}),
+            1.0);
+  EXPECT_EQ(testing::MetricValue(r, "dcdir_directory_requests_total",
+                                 {{"client_region", "us"}, {"code", "OK"}}),
+            1.0);
+  EXPECT_EQ(testing::MetricValue(r, "dcdir_fallback_responses_total",
+                                 {{"client_region", at_old_index_in_new}}),
+            0.0);
+  // A topology never registered: nothing is counted.
+  auto stranger = core::Topology::Compile(old_topology->world());
+  ASSERT_TRUE(stranger.ok());
+  m.RecordAnswer(**stranger, answer);
+  EXPECT_EQ(testing::MetricValue(r, "dcdir_fallback_responses_total", {{"client_region", "us"}}),
+            1.0);
 }
 
 }  // namespace

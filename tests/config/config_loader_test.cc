@@ -123,6 +123,30 @@ TEST(ConfigLoaderTest, SyntaxError) {
               8, "YAML syntax error");
 }
 
+// The parser's work is bounded before a node tree is built (a 2 MB list used to take 0.5 GB):
+// each limit is refused with the line where it was passed.
+TEST(ConfigLoaderTest, TooManyNodesAreRefusedWhileParsing) {
+  std::string list = "padding: [";
+  for (int i = 0; i < 260'000; ++i) list += "a,";
+  ExpectError(absl::StrCat(list, "a]\n", kBase), 1,
+              "config too large to parse: more than 250000 YAML nodes");
+  // 249,000 nodes pass the pre-pass (and then fail as an unknown key, not as too large).
+  std::string fewer = "padding: [";
+  for (int i = 0; i < 249'000; ++i) fewer += "a,";
+  ExpectError(absl::StrCat(fewer, "a]\n", kBase), 1, "unknown key \"padding\"");
+}
+
+TEST(ConfigLoaderTest, DeepNestingIsRefusedWhileParsing) {
+  ExpectError(absl::StrCat("padding: ", std::string(40, '['), std::string(40, ']'), "\n", kBase),
+              1, "config too large to parse: lists and maps nested more than 32 deep");
+}
+
+TEST(ConfigLoaderTest, AHugeValueIsRefusedWhileParsing) {
+  ExpectError(absl::StrCat(ReplaceOnce(kBase, "name: Europe", absl::StrCat(
+                                                   "name: ", std::string(70'000, 'E')))),
+              10, "config too large to parse: a value of 70000 bytes; the limit is 65536");
+}
+
 TEST(ConfigLoaderTest, UnknownTopLevelKey) {
   ExpectError(ReplaceOnce(kBase, "default_region: us", "default_regoin: us"), 2,
               "unknown key \"default_regoin\" in the top level");

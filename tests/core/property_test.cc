@@ -459,7 +459,22 @@ std::string Check(const Case& c, const Topology& topo, const AnswerRequest& req,
       if (a.secondaries[k].cross_border) exp_cb.push_back(a.secondaries[k].dc);
     }
   }
-  if (a.cross_border_fallback_dcs != exp_cb) return "cross_border_fallback_dcs";
+  // Policy-mandated: the tenant's control excludes every configured primary of the region.
+  const bool policy = fallback && tenant != nullptr &&
+                      std::none_of(region.primaries.begin(), region.primaries.end(),
+                                   [&](const std::string& id) {
+                                     const DataCenter& dc = w.datacenters[idx(id)];
+                                     return tenant_home_known &&
+                                            (dc.region == tenant->home_region ||
+                                             Contains(tenant->allowed_regions, dc.region));
+                                   });
+  if (a.policy_mandated != policy) return "policy_mandated";
+  if ((policy ? a.policy_cross_border_dcs : a.cross_border_fallback_dcs) != exp_cb) {
+    return "cross-border DCs";
+  }
+  if (!(policy ? a.cross_border_fallback_dcs : a.policy_cross_border_dcs).empty()) {
+    return "cross-border DCs counted twice";
+  }
   return "";
 }
 
@@ -570,7 +585,16 @@ TEST(AnswerPropertyTest, RandomWorldsOutagesTenantsRequests) {
       ASSERT_EQ(Check(c, **topo, req, a), "") << where;
       if (plain) {
         ++plain_answers;
-        ASSERT_EQ(legacy::LegacyComputeAnswer(*snap, req), a) << where << "differs from before";
+        // The lists and flags are as before; only the counting of a policy-mandated answer's
+        // cross-border DCs moved to their own field.
+        Answer as_before = a;
+        as_before.policy_mandated = false;
+        as_before.cross_border_fallback_dcs.insert(as_before.cross_border_fallback_dcs.end(),
+                                                   a.policy_cross_border_dcs.begin(),
+                                                   a.policy_cross_border_dcs.end());
+        as_before.policy_cross_border_dcs.clear();
+        ASSERT_EQ(legacy::LegacyComputeAnswer(*snap, req), as_before)
+            << where << "differs from before";
       }
       ASSERT_EQ(ComputeAnswer(*snap, req), a) << where << "not deterministic";
       ASSERT_EQ(ComputeAnswer(*snap2, req), a) << where << "differs on another replica";

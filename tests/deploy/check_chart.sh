@@ -124,7 +124,16 @@ case "${1:-}" in
       const want = `buf curl --protocol grpc --http2-prior-knowledge -d '"'"'{"client_country":"US"}'"'"' http://localhost:50051/dcdir.v1.DirectoryService/GetDirectory`;
       if (!notes.includes(want)) { console.error("FAIL: NOTES.txt lacks: " + want + "\n" + notes); process.exit(1); }
       if (!notes.includes("create secret generic dcdir-auth")) { console.error("FAIL: NOTES.txt lacks the token Secret command"); process.exit(1); }
-      console.log("ok: NOTES.txt renders the buf curl example");' "${work}/notes.yaml"
+      if (!notes.includes("WARNING: the bearer token is enabled but TLS is not")) { console.error("FAIL: NOTES.txt lacks the cleartext-token warning (defaults: token on, TLS off)"); process.exit(1); }
+      console.log("ok: NOTES.txt renders the buf curl example and warns of the cleartext token");' "${work}/notes.yaml"
+    # With TLS on, no cleartext warning.
+    "${HELM}" template "${RELEASE}" "${work}/chart" --kube-version "${KUBE_VERSION}" \
+      --set tls.enabled=true --set tls.existingSecret=dcdir-tls \
+      --show-only templates/notes-test.yaml >"${work}/notes-tls.yaml"
+    if grep -q "bearer token is enabled but TLS is not" "${work}/notes-tls.yaml"; then
+      fail "NOTES.txt warns of a cleartext token with tls.enabled=true"
+    fi
+    echo "ok: no cleartext-token warning with TLS on"
     ;;
 
   yamllint)

@@ -41,6 +41,8 @@ CONTRACT = {
     "dcdir_self_preservation_active",
     "dcdir_config_reload_total",
     "dcdir_store_bad_records_total",
+    "dcdir_directory_errors_total",
+    "dcdir_policy_cross_border_total",
 }
 HISTOGRAMS = {"dcdir_directory_request_duration_seconds"}
 BUILTIN = {"up"}  # from the scrape itself

@@ -35,6 +35,7 @@ TestServer::TestServer(TestServerOptions options) : token_(options.auth_token) {
   server_options.listen_address = "127.0.0.1:0";
   server_options.auth_token = options.auth_token;
   server_options.fallback_reports_per_second = options.fallback_reports_per_second;
+  server_options.fallback_reports_per_second_per_peer = options.fallback_reports_per_second_per_peer;
   server_options.state.tick = absl::Milliseconds(20);
   server_options.state.self_preservation = options.self_preservation;
   server_options.geoip = options.geoip;

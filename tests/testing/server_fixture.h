@@ -28,6 +28,7 @@ std::shared_ptr<const core::Topology> ExampleTopology();
 struct TestServerOptions {
   std::string auth_token = "s3cret-token";
   double fallback_reports_per_second = 1000;
+  double fallback_reports_per_second_per_peer = 0;
   std::shared_ptr<const core::Topology> topology = nullptr;  // null: the example world
   store::Store* store = nullptr;                   // null: a fresh InMemoryStore
   bool self_preservation = true;                   // runtime::DirectoryStateOptions
