@@ -462,8 +462,8 @@ class Checker:
         return proc, port, metrics_port, token_file
 
     def drive(self, port, token_file):
-        """Reports, a cross-border fallback, an explanation, a tenant: every code path that
-        creates a series on first use runs once."""
+        """Reports, a cross-border fallback, a policy-mandated cross-border answer, an explanation,
+        a tenant: every code path that creates a series on first use runs once."""
         server = f"127.0.0.1:{port}"
         ctl = [self.args.ctl, "--server", server, "--token_file", token_file]
         steps = [
@@ -478,6 +478,8 @@ class Checker:
             ctl + ["get", "--country", "US", "--client_id", "docs"],
             ctl + ["explain", "--country", "CN"],
             ctl + ["tenant", "set", "--tenant", "docs", "--home_region", "eu"],
+            # A US client of an EU-only tenant is sent abroad by policy.
+            ctl + ["get", "--country", "US", "--tenant", "docs"],
             ctl + ["tenant", "list"],
             ctl + ["get", "--country", "XX"],  # refused: counted under its code
             [self.args.ctl, "--server", server, "list"],  # unauthenticated report
