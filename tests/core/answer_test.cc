@@ -314,6 +314,8 @@ TEST_F(AnswerTest, PrimaryOrderIsTheRendezvousOrder) {
   auto s = Snap();
   Answer a = ComputeAnswer(*s, {"US", "", "client-9", 0});
   const uint64_t c = StableHash64("client-9");
+  // us has four primaries (us-sjc, us-den, us-nyc, us-iad), all healthy: three comparisons.
+  ASSERT_EQ(a.primaries.size(), 4u);
   for (size_t k = 1; k < a.primaries.size(); ++k) {
     const DcState& x = s->dcs[a.primaries[k - 1].dc];
     const DcState& y = s->dcs[a.primaries[k].dc];
