@@ -56,10 +56,12 @@ TEST_F(TenantPageTest, AnExactlyFullLastPageSaysNoMore) {
 // The position is a tenant id, not an offset: deleting or adding tenants before it between two
 // calls neither repeats nor skips the ones after it.
 TEST_F(TenantPageTest, ChangesBeforeThePositionDoNotShiftTheNextPage) {
-  TenantPage first = TenantsAfter(*Tenants({"a", "b", "c", "d", "e"}), "", 2);
+  auto before = Tenants({"a", "b", "c", "d", "e"});  // the page points into it: keep it alive
+  TenantPage first = TenantsAfter(*before, "", 2);
   ASSERT_THAT(Ids(first), ElementsAre("a", "b"));
+  const std::string position = first.tenants.back()->policy.tenant_id;
   auto changed = Tenants({"aa", "c", "d", "e", "f"});  // a and b deleted, aa and f added
-  TenantPage next = TenantsAfter(*changed, first.tenants.back()->policy.tenant_id, 2);
+  TenantPage next = TenantsAfter(*changed, position, 2);
   EXPECT_THAT(Ids(next), ElementsAre("c", "d"));
   EXPECT_TRUE(next.more);
 }
