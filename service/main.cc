@@ -63,6 +63,12 @@ ABSL_FLAG(std::string, redis_password_file, "",
           "File holding the Redis password (else the DCDIR_REDIS_PASSWORD environment variable; "
           "no AUTH when neither is set). Never logged.");
 ABSL_FLAG(std::string, redis_key_prefix, "dcdir:", "Prefix of every Redis key and channel.");
+ABSL_FLAG(absl::Duration, resync_interval, absl::Seconds(5),
+          "How often every health record, and the tenant policies the store's tenant log lists "
+          "as changed, are read again (repairs a lost change message).");
+ABSL_FLAG(absl::Duration, full_resync_interval, absl::Seconds(60),
+          "How often every tenant policy is read again as well (catches values written around "
+          "dcdir, which the tenant log does not list).");
 ABSL_FLAG(std::string, auth_token_file, "",
           "File holding the bearer token that ReportHealth and the admin RPCs require "
           "(surrounding white space trimmed). Empty: no token needed.");
@@ -128,6 +134,10 @@ ABSL_FLAG(absl::Duration, tls_refresh_interval, absl::Seconds(60),
 ABSL_FLAG(int, max_watch_streams, 10000,
           "Most WatchDirectory streams open at once; more get RESOURCE_EXHAUSTED "
           "(TOO_MANY_WATCHES). 0: no limit.");
+ABSL_FLAG(int, max_watch_streams_per_peer, 1000,
+          "Most WatchDirectory streams open at once from one client address (IP, port "
+          "ignored); more get RESOURCE_EXHAUSTED (TOO_MANY_WATCHES_FROM_PEER). Behind a proxy "
+          "or NAT that hides the clients' addresses, raise it or set 0 (no limit).");
 ABSL_FLAG(int, max_concurrent_streams_per_connection, 1000,
           "Most concurrent calls on one client connection (HTTP/2 MAX_CONCURRENT_STREAMS).");
 ABSL_FLAG(double, health_reports_per_second_per_dc, 20,
@@ -385,6 +395,14 @@ int main(int argc, char** argv) {
       absl::GetFlag(FLAGS_fallback_reports_per_second_per_peer);
   options.max_watch_streams =
       static_cast<size_t>(std::max(0, absl::GetFlag(FLAGS_max_watch_streams)));
+  options.state.resync_interval = absl::GetFlag(FLAGS_resync_interval);
+  options.state.full_resync_interval = absl::GetFlag(FLAGS_full_resync_interval);
+  if (options.state.resync_interval <= absl::ZeroDuration() ||
+      options.state.full_resync_interval <= absl::ZeroDuration()) {
+    return Fatal("--resync_interval and --full_resync_interval must be > 0");
+  }
+  options.max_watch_streams_per_peer =
+      static_cast<size_t>(std::max(0, absl::GetFlag(FLAGS_max_watch_streams_per_peer)));
   options.max_concurrent_streams_per_connection =
       absl::GetFlag(FLAGS_max_concurrent_streams_per_connection);
   const int max_connections = absl::GetFlag(FLAGS_max_connections);

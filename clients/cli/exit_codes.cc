@@ -141,9 +141,8 @@ std::string HintFor(const absl::Status& status, const Connection& c) {
   if (reason == "NOT_READY") return "the server is starting; retry in a moment";
   if (reason == "STORE_UNAVAILABLE") return "the shared store (Redis) is unreachable; retry later";
   if (reason == "RATE_LIMITED") return "retry later";
-  if (reason == "TOO_MANY_WATCHES") {
-    return "the server holds its maximum of watch streams (--max_watch_streams): use `get`, "
-           "another replica, or retry later";
+  if (reason == "TOO_MANY_WATCHES" || reason == "TOO_MANY_WATCHES_FROM_PEER") {
+    return "close some watches, or use `dcdirctl get`; retry later with backoff";
   }
   if (reason == "INVALID_PAGE_TOKEN") return "list again from the first page";
   return "";

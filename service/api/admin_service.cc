@@ -69,9 +69,8 @@ grpc::ServerUnaryReactor* AdminServiceImpl::GetTenantPolicy(
   auto error = Admit(*context, &snapshot);
   if (!error) error = ValidateTenantId(request->tenant_id(), /*required=*/true);
   if (!error) {
-    auto it = snapshot->tenants->find(request->tenant_id());
-    if (it != snapshot->tenants->end()) {
-      ToProto(it->second, response);
+    if (const core::CompiledTenant* tenant = snapshot->tenants->Find(request->tenant_id())) {
+      ToProto(*tenant, response);
     } else {
       error = TenantNotFound(absl::NotFoundError(
           absl::StrCat("no policy is stored for tenant \"", request->tenant_id(), "\"")));

@@ -4,6 +4,7 @@
 #include <mutex>
 #include <string>
 
+#include "absl/strings/match.h"
 #include "service/api/mapping.h"
 #include "service/api/reasons.h"
 #include "service/api/validation.h"
@@ -23,6 +24,37 @@ const ApiError kNotReady{grpc::StatusCode::UNAVAILABLE, reasons::kNotReady,
                          "the directory has no snapshot yet (store not loaded); retry shortly"};
 
 }  // namespace
+
+// What a watcher's message says, without snapshot_version and generated_at: the region, the
+// picks with each DC's shown state, the flags, staleness, the location source and the config
+// version (which covers every config-static field: DC names, endpoints, TTL). Two answers
+// with the same key make the same message (FillDirectory), so a watcher compares keys (a few
+// hundred bytes, no protobuf work) and builds a message only when its key changed.
+std::string WatchKey(const core::Snapshot& snapshot, const core::Answer& answer) {
+  std::string key;
+  auto put = [&key](const auto& v) {
+    key.append(reinterpret_cast<const char*>(&v), sizeof(v));
+  };
+  put(answer.region);
+  put(answer.fallback_active);
+  put(answer.secondary_attempts);
+  put(snapshot.stale);
+  put(answer.location_source);
+  for (const auto* picks : {&answer.primaries, &answer.secondaries}) {
+    put(picks->size());
+    for (const core::Pick& p : *picks) {
+      const core::DcState& st = snapshot.dcs[p.dc];
+      put(p.dc);
+      put(p.cross_border);
+      put(st.status);
+      put(st.record.congestion);
+      put(st.congested);
+      put(st.health_kept);
+    }
+  }
+  key.append(snapshot.topology->world().version);
+  return key;
+}
 
 core::AnswerRequest DirectoryServiceImpl::Located::ToCore(
     const v1::GetDirectoryRequest& request) const {
@@ -59,60 +91,48 @@ std::optional<ApiError> DirectoryServiceImpl::Locate(const grpc::ServerContextBa
 // One WatchDirectory stream. Sends the current answer, then a new one only when the answer
 // (ignoring snapshot_version and generated_at) changes. Ends with the error GetDirectory
 // would give when there is no answer, so the client can back off and watch again.
+//
+// Owned by shared pointers: its own (`self_`, dropped in OnDone) and the hub's; the fan-out
+// thread may hold one for a moment after OnDone, and then finds it finished. Memory per stream
+// (docs/SECURITY.md): the request, the last key, and one message only while it is being
+// written; gRPC's own per-stream state comes on top.
 class Watcher final : public grpc::ServerWriteReactor<v1::Directory> {
  public:
   Watcher(DirectoryServiceImpl* service, grpc::CallbackServerContext* context,
           const v1::GetDirectoryRequest& request)
       : service_(service), context_(context), request_(request) {}
 
-  void Start() {
-    if (auto e = service_->Locate(*context_, request_, &located_)) {
-      Record({}, e->code);
-      std::lock_guard<std::mutex> lock(mu_);
-      FinishLocked(Reply(context_, *e));
-      return;
-    }
-    if (!service_->hub().Register(this)) {
-      const DirectoryServiceImpl::ClientRegion region = service_->RegionOf(located_);
-      service_->context().metrics->RecordDirectoryError(
-          region.topology.get(), region.index, metrics::DirectoryError::kTooManyWatches);
-      Record(region, grpc::StatusCode::RESOURCE_EXHAUSTED);
-      std::lock_guard<std::mutex> lock(mu_);
-      FinishLocked(Reply(context_, ApiError{grpc::StatusCode::RESOURCE_EXHAUSTED,
-                                            reasons::kTooManyWatches,
-                                            "this server has too many open watches; use "
-                                            "GetDirectory or retry later with backoff"}));
-      return;
-    }
-    Update();
+  static Watcher* Create(DirectoryServiceImpl* service, grpc::CallbackServerContext* context,
+                         const v1::GetDirectoryRequest& request) {
+    auto watcher = std::make_shared<Watcher>(service, context, request);
+    watcher->self_ = watcher;
+    watcher->Start();
+    return watcher.get();
   }
 
-  // Re-computes the answer; sends it when it changed. Safe from any thread.
+  // Re-computes the answer on the current snapshot; sends it when it changed. Safe from any
+  // thread; never blocks on the client.
   void Update() {
     std::lock_guard<std::mutex> lock(mu_);
     if (finished_) return;
     if (writing_) {
-      pending_ = true;
+      pending_ = true;  // coalesced: the newest answer is sent when the write completes
       return;
     }
-    v1::Directory next;
-    const DirectoryServiceImpl::Computed computed = service_->Compute(request_, located_, &next);
+    const DirectoryServiceImpl::Computed computed =
+        service_->Compute(request_, located_, /*response=*/nullptr);
     if (computed.error) {
       service_->Count(request_, located_, computed);
       Record(service_->RegionOf(located_, computed), computed.error->code);
       FinishLocked(Reply(context_, *computed.error));
       return;
     }
-    v1::Directory key = next;
-    key.clear_snapshot_version();
-    key.clear_generated_at();
-    std::string serialized;
-    key.SerializeToString(&serialized);
-    if (serialized == last_sent_) return;
+    std::string key = WatchKey(*computed.snapshot, computed.answer);
+    if (key == last_key_) return;
     service_->Count(request_, located_, computed);
     Record(service_->RegionOf(located_, computed), grpc::StatusCode::OK);
-    last_sent_ = std::move(serialized);
-    message_ = std::move(next);
+    last_key_ = std::move(key);
+    service_->Fill(computed, located_, &message_);
     writing_ = true;
     StartWrite(&message_);
   }
@@ -127,6 +147,7 @@ class Watcher final : public grpc::ServerWriteReactor<v1::Directory> {
     {
       std::lock_guard<std::mutex> lock(mu_);
       writing_ = false;
+      v1::Directory().Swap(&message_);  // frees the sent message: nothing kept between writes
       if (!ok) {
         FinishLocked(grpc::Status::CANCELLED);
         return;
@@ -143,10 +164,52 @@ class Watcher final : public grpc::ServerWriteReactor<v1::Directory> {
 
   void OnDone() override {
     service_->hub().Unregister(this);
-    delete this;
+    std::shared_ptr<Watcher> self;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      finished_ = true;
+      self = std::move(self_);
+    }
+    // `self` may be the last reference: this object may be gone after the return.
   }
 
  private:
+  void Start() {
+    if (auto e = service_->Locate(*context_, request_, &located_)) {
+      Record({}, e->code);
+      std::lock_guard<std::mutex> lock(mu_);
+      FinishLocked(Reply(context_, *e));
+      return;
+    }
+    const WatchHub::Admission admission =
+        service_->hub().Register(self_, WatchHub::PeerAddress(context_->peer()));
+    if (admission == WatchHub::Admission::kShuttingDown) {
+      Shutdown();
+      return;
+    }
+    if (admission != WatchHub::Admission::kAdmitted) {
+      const bool server_wide = admission == WatchHub::Admission::kTooMany;
+      const DirectoryServiceImpl::ClientRegion region = service_->RegionOf(located_);
+      service_->context().metrics->RecordDirectoryError(
+          region.topology.get(), region.index,
+          server_wide ? metrics::DirectoryError::kTooManyWatches
+                      : metrics::DirectoryError::kTooManyWatchesFromPeer);
+      Record(region, grpc::StatusCode::RESOURCE_EXHAUSTED);
+      const ApiError error =
+          server_wide
+              ? ApiError{grpc::StatusCode::RESOURCE_EXHAUSTED, "TOO_MANY_WATCHES",
+                         "this server has too many open watches; use GetDirectory or retry "
+                         "later with backoff"}
+              : ApiError{grpc::StatusCode::RESOURCE_EXHAUSTED, "TOO_MANY_WATCHES_FROM_PEER",
+                         "this client address has too many open watches on this server; close "
+                         "some, or use GetDirectory"};
+      std::lock_guard<std::mutex> lock(mu_);
+      FinishLocked(Reply(context_, error));
+      return;
+    }
+    Update();
+  }
+
   void FinishLocked(grpc::Status status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (finished_) return;
     finished_ = true;
@@ -162,40 +225,93 @@ class Watcher final : public grpc::ServerWriteReactor<v1::Directory> {
   grpc::CallbackServerContext* const context_;
   const v1::GetDirectoryRequest request_;
   DirectoryServiceImpl::Located located_;  // views into request_
+  std::shared_ptr<Watcher> self_;  // set by Create, dropped in OnDone
   std::mutex mu_;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   bool pending_ ABSL_GUARDED_BY(mu_) = false;
-  std::string last_sent_ ABSL_GUARDED_BY(mu_);
+  std::string last_key_ ABSL_GUARDED_BY(mu_);
   v1::Directory message_ ABSL_GUARDED_BY(mu_);
 };
 
-bool WatchHub::Register(Watcher* watcher) {
-  bool refuse;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (!shutting_down_ && max_watchers_ > 0 && watchers_.size() >= max_watchers_) return false;
-    refuse = shutting_down_;
-    if (!refuse) watchers_.insert(watcher);
+WatchHub::WatchHub() : thread_([this] { FanOut(); }) {}
+
+WatchHub::~WatchHub() { Shutdown(); }
+
+std::string WatchHub::PeerAddress(const std::string& peer) {
+  if (absl::StartsWith(peer, "ipv4:") || absl::StartsWith(peer, "ipv6:")) {
+    const size_t colon = peer.rfind(':');
+    if (colon != std::string::npos && colon > 5) return peer.substr(0, colon);
   }
-  if (refuse) watcher->Shutdown();
-  return true;
+  return peer;
+}
+
+WatchHub::Admission WatchHub::Register(std::shared_ptr<Watcher> watcher,
+                                       const std::string& peer_address) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (shutting_down_) return Admission::kShuttingDown;
+  if (max_watchers_ > 0 && watchers_.size() >= max_watchers_) return Admission::kTooMany;
+  size_t& from_peer = per_peer_[peer_address];
+  if (max_per_peer_ > 0 && from_peer >= max_per_peer_) {
+    if (from_peer == 0) per_peer_.erase(peer_address);
+    return Admission::kTooManyFromPeer;
+  }
+  ++from_peer;
+  Watcher* key = watcher.get();
+  watchers_.emplace(key, Entry{std::move(watcher), peer_address});
+  return Admission::kAdmitted;
 }
 
 void WatchHub::Unregister(Watcher* watcher) {
+  std::shared_ptr<Watcher> last;  // released after the lock
   std::lock_guard<std::mutex> lock(mu_);
-  watchers_.erase(watcher);
+  auto it = watchers_.find(watcher);
+  if (it == watchers_.end()) return;
+  if (auto peer = per_peer_.find(it->second.peer); peer != per_peer_.end() && --peer->second == 0) {
+    per_peer_.erase(peer);
+  }
+  last = std::move(it->second.watcher);
+  watchers_.erase(it);
 }
 
 void WatchHub::NotifyAll() {
-  std::lock_guard<std::mutex> lock(mu_);
-  for (Watcher* w : watchers_) w->Update();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    dirty_ = true;
+  }
+  cv_.notify_one();
+}
+
+void WatchHub::FanOut() {
+  std::vector<std::shared_ptr<Watcher>> batch;
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [this] { return dirty_ || shutting_down_; });
+      if (shutting_down_) return;
+      dirty_ = false;
+      batch.clear();
+      batch.reserve(watchers_.size());
+      for (const auto& [raw, entry] : watchers_) batch.push_back(entry.watcher);
+    }
+    // Without the hub's lock: streams may open and close meanwhile.
+    for (const std::shared_ptr<Watcher>& w : batch) w->Update();
+    batch.clear();  // drops the references outside the lock
+    std::lock_guard<std::mutex> lock(mu_);
+    ++passes_;
+  }
 }
 
 void WatchHub::Shutdown() {
-  std::lock_guard<std::mutex> lock(mu_);
-  shutting_down_ = true;
-  for (Watcher* w : watchers_) w->Shutdown();
+  std::vector<std::shared_ptr<Watcher>> open;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    shutting_down_ = true;
+    for (const auto& [raw, entry] : watchers_) open.push_back(entry.watcher);
+  }
+  cv_.notify_all();
+  if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) thread_.join();
+  for (const std::shared_ptr<Watcher>& w : open) w->Shutdown();
 }
 
 bool WatchHub::shutting_down() const {
@@ -206,6 +322,11 @@ bool WatchHub::shutting_down() const {
 size_t WatchHub::size() const {
   std::lock_guard<std::mutex> lock(mu_);
   return watchers_.size();
+}
+
+uint64_t WatchHub::passes() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return passes_;
 }
 
 DirectoryServiceImpl::DirectoryServiceImpl(ServiceContext context, audit::AuditSink* audit)
@@ -226,11 +347,16 @@ DirectoryServiceImpl::Computed DirectoryServiceImpl::Compute(
   c.answer = core::ComputeAnswer(*c.snapshot, located.ToCore(request));
   if (c.answer.error != core::AnswerError::kNone) {
     c.error = AnswerToError(*c.snapshot, c.answer, country);
-  } else {
-    FillDirectory(*c.snapshot, c.answer, context_.clock->Now(), response);
-    if (!located.country_declared) response->set_client_country(country);
+  } else if (response != nullptr) {
+    Fill(c, located, response);
   }
   return c;
+}
+
+void DirectoryServiceImpl::Fill(const Computed& computed, const Located& located,
+                                v1::Directory* response) const {
+  FillDirectory(*computed.snapshot, computed.answer, context_.clock->Now(), response);
+  if (!located.country_declared) response->set_client_country(located.fields.country);
 }
 
 DirectoryServiceImpl::ClientRegion DirectoryServiceImpl::RegionOf(
@@ -311,9 +437,7 @@ grpc::ServerUnaryReactor* DirectoryServiceImpl::GetDirectory(
 
 grpc::ServerWriteReactor<v1::Directory>* DirectoryServiceImpl::WatchDirectory(
     grpc::CallbackServerContext* context, const v1::GetDirectoryRequest* request) {
-  auto* watcher = new Watcher(this, context, *request);
-  watcher->Start();
-  return watcher;
+  return Watcher::Create(this, context, *request);
 }
 
 grpc::ServerUnaryReactor* DirectoryServiceImpl::ExplainDirectory(

@@ -49,6 +49,7 @@ inline constexpr char kNotAnAdminCertificate[] = "NOT_AN_ADMIN_CERTIFICATE";
 // Limits and availability.
 inline constexpr char kRateLimited[] = "RATE_LIMITED";
 inline constexpr char kTooManyWatches[] = "TOO_MANY_WATCHES";
+inline constexpr char kTooManyWatchesFromPeer[] = "TOO_MANY_WATCHES_FROM_PEER";
 inline constexpr char kNotReady[] = "NOT_READY";
 inline constexpr char kStoreUnavailable[] = "STORE_UNAVAILABLE";
 // FromStatus (api_error.cc): a store or runtime status with no more specific token.
@@ -115,6 +116,8 @@ inline constexpr Reason kCatalogue[] = {
      "too many health reports for one DC, or fallback reports server-wide"},
     {kTooManyWatches, grpc::StatusCode::RESOURCE_EXHAUSTED,
      "the server already holds --max_watch_streams WatchDirectory streams"},
+    {kTooManyWatchesFromPeer, grpc::StatusCode::RESOURCE_EXHAUSTED,
+     "the client's address already holds its cap of WatchDirectory streams"},
     {kNotReady, grpc::StatusCode::UNAVAILABLE,
      "no snapshot yet: the replica has not read its store since it started"},
     {kStoreUnavailable, grpc::StatusCode::UNAVAILABLE,

@@ -45,6 +45,7 @@ absl::StatusOr<std::unique_ptr<DcdirServer>> DcdirServer::Start(
                          options.geoip};
   s->directory_ = std::make_unique<DirectoryServiceImpl>(context, options.audit);
   s->directory_->hub().set_max_watchers(options.max_watch_streams);
+  s->directory_->hub().set_max_watchers_per_peer(options.max_watch_streams_per_peer);
   s->reporting_ = std::make_unique<ReportingServiceImpl>(
       context, options.fallback_reports_per_second, options.health_reports_per_second_per_dc,
       options.health_report_burst_per_dc, options.fallback_reports_per_second_per_peer);

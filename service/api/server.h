@@ -46,6 +46,10 @@ struct ServerOptions {
   // Most WatchDirectory streams open at once (RESOURCE_EXHAUSTED TOO_MANY_WATCHES beyond);
   // 0: no limit.
   size_t max_watch_streams = 10000;
+  // Most WatchDirectory streams open at once from one client address (RESOURCE_EXHAUSTED
+  // TOO_MANY_WATCHES_FROM_PEER beyond), so that one client cannot take every slot; 0: no
+  // limit (the binary's flag defaults to 1000).
+  size_t max_watch_streams_per_peer = 0;
   // Most concurrent calls on one client connection (HTTP/2 MAX_CONCURRENT_STREAMS); 0: gRPC's
   // default.
   int max_concurrent_streams_per_connection = 1000;
@@ -109,6 +113,8 @@ class DcdirServer {
   ConnectionListener& listener() { return *listener_; }
   // Open WatchDirectory streams.
   size_t open_watches() const { return directory_->hub().size(); }
+  // Completed WatchDirectory fan-out passes (WatchHub::passes()).
+  uint64_t watch_passes() const { return directory_->hub().passes(); }
   metrics::Metrics& metrics() { return *metrics_; }
   runtime::DirectoryState& state() { return *state_; }
   std::shared_ptr<prometheus::Registry> registry() const { return metrics_->registry(); }

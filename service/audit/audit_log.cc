@@ -77,8 +77,7 @@ void AuditLog::RecordAnswer(const core::Snapshot& snapshot, const core::Answer& 
   }
   key.tenant = std::string(tenant_id);
   key.tenant_policy = !tenant_id.empty() && snapshot.tenants != nullptr &&
-                      snapshot.tenants->contains(
-                                           absl::string_view(tenant_id.data(), tenant_id.size()));
+                      snapshot.tenants->contains(tenant_id);
   key.reason = answer.primaries.empty() ? FallbackReason::kNoUsablePrimary
                                         : FallbackReason::kAllUsablePrimariesCongested;
   for (const core::Pick& p : answer.primaries) key.congested_primaries.push_back(p.dc);

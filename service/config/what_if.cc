@@ -133,7 +133,7 @@ bool SameOutcome(const ServedGroup& a, const ServedGroup& b) {
 }
 
 FailureScenario RunScenario(const std::shared_ptr<const core::Topology>& topology,
-                            std::shared_ptr<const core::TenantMap> tenants, uint32_t failed,
+                            std::shared_ptr<const core::TenantTable> tenants, uint32_t failed,
                             const std::vector<std::vector<ClientClass>>& classes,
                             absl::string_view tenant_id) {
   const core::Topology& topo = *topology;
@@ -417,7 +417,7 @@ ComplianceCheck CheckCompliance(const core::Topology& topology,
   // A non-owning handle: the snapshots built here do not outlive this call.
   std::shared_ptr<const core::Topology> topo(std::shared_ptr<const core::Topology>(), &topology);
   const std::vector<std::vector<ClientClass>> classes = ClientClasses(topology);
-  std::shared_ptr<const core::TenantMap> tenant_map = core::CompileTenants(topology, tenants);
+  std::shared_ptr<const core::TenantTable> tenant_map = core::CompileTenants(topology, tenants);
 
   ComplianceCheck check;
   check.config_version = topology.world().version;
@@ -436,13 +436,13 @@ ComplianceCheck CheckCompliance(const core::Topology& topology,
   for (const core::TenantPolicy& policy : tenants) {
     TenantFacts facts;
     facts.policy = policy;
-    auto it = tenant_map->find(policy.tenant_id);
-    const core::DcSet* allowed = it != tenant_map->end() ? &it->second.allowed : nullptr;
+    const core::CompiledTenant* compiled = tenant_map->Find(policy.tenant_id);
+    const core::DcSet* allowed = compiled != nullptr ? &compiled->allowed : nullptr;
     core::DcSet nothing(topology.dc_count());
     if (allowed == nullptr) allowed = &nothing;
-    if (it != tenant_map->end()) {
-      facts.unknown_regions = it->second.unknown_regions;
-      facts.home_unknown = it->second.home_unknown();
+    if (compiled != nullptr) {
+      facts.unknown_regions = compiled->unknown_regions;
+      facts.home_unknown = compiled->home_unknown();
       // An unknown home region fails closed: the tenant's clients have no compliant DC.
       if (facts.home_unknown && min_compliant_dcs > 0) {
         check.shortfalls.push_back({policy.tenant_id, policy.home_region, 0});

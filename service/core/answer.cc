@@ -191,12 +191,13 @@ void RankPrimariesByEstimate(const Snapshot& s, const CompiledRegion& cr, const 
                              const absl::FunctionRef<bool(uint32_t)>& offerable,
                              absl::InlinedVector<Ranked, 8>* prim, Trace* trace) {
   const RttModel& model = s.topology->rtt_model();
+  const Topology& topo = *s.topology;
   double best[2] = {0, 0};
   bool any[2] = {false, false};
   for (uint32_t i : cr.primaries) {
     if (!offerable(i)) continue;
     const DcState& st = s.dcs[i];
-    Ranked r{RendezvousScore(client_hash, st.id_hash, st.weight), 0, i, st.congested,
+    Ranked r{RendezvousScore(client_hash, topo.dc_id_hash(i), st.weight), 0, i, st.congested,
              kNoEstimate, false};
     if (place.Estimate(i, &r.estimate_ms) != RttSource::kNone) {
       r.tier = kOutside;
@@ -205,7 +206,8 @@ void RankPrimariesByEstimate(const Snapshot& s, const CompiledRegion& cr, const 
       any[g] = true;
     }
     if (!r.congested) {
-      r.spilled = SpillDraw(client_hash, st.id_hash) < SpillShare(model, st.record.congestion);
+      r.spilled =
+          SpillDraw(client_hash, topo.dc_id_hash(i)) < SpillShare(model, st.record.congestion);
     }
     prim->push_back(r);
   }
@@ -294,8 +296,7 @@ Answer Compute(const Snapshot& s, const AnswerRequest& req, Trace* trace) {
   const ClientClass& cls = *client.cls;
   const CompiledTenant* tenant = nullptr;
   if (!req.tenant_id.empty() && s.tenants != nullptr) {
-    auto it = s.tenants->find(absl::string_view(req.tenant_id.data(), req.tenant_id.size()));
-    if (it != s.tenants->end()) tenant = &it->second;
+    tenant = s.tenants->Find(req.tenant_id);
   }
   if (trace != nullptr) {
     trace->cls = &cls;
@@ -323,7 +324,8 @@ Answer Compute(const Snapshot& s, const AnswerRequest& req, Trace* trace) {
     for (uint32_t i : cr.primaries) {
       if (!offerable(i)) continue;
       const DcState& st = s.dcs[i];
-      prim.push_back({RendezvousScore(client_hash, st.id_hash, st.weight), i, st.congested});
+      prim.push_back(
+          {RendezvousScore(client_hash, topo.dc_id_hash(i), st.weight), i, st.congested});
     }
     std::sort(prim.begin(), prim.end(), [](const Scored& x, const Scored& y) {
       if (x.congested != y.congested) return !x.congested;

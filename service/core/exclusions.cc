@@ -13,9 +13,7 @@ void ForEachComplianceExclusion(const Snapshot& snapshot, const AnswerRequest& r
   const ClientClass& client = *resolved.cls;
   const CompiledTenant* tenant = nullptr;
   if (!request.tenant_id.empty() && snapshot.tenants != nullptr) {
-    auto it = snapshot.tenants->find(
-        absl::string_view(request.tenant_id.data(), request.tenant_id.size()));
-    if (it != snapshot.tenants->end()) tenant = &it->second;
+    tenant = snapshot.tenants->Find(request.tenant_id);
   }
   auto check = [&](uint32_t dc) {
     if (!client.allowed.Contains(dc)) {

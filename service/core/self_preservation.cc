@@ -59,7 +59,7 @@ bool IsKept(const SelfPreservation& decision, const HealthRecord& record, absl::
 
 std::shared_ptr<Snapshot> BuildSnapshotWithSelfPreservation(
     std::shared_ptr<const Topology> topology, const HealthMap& health,
-    std::shared_ptr<const TenantMap> tenants, uint64_t version, absl::Time now, bool stale,
+    std::shared_ptr<const TenantTable> tenants, uint64_t version, absl::Time now, bool stale,
     const SelfPreservation& decision) {
   return BuildSnapshot(std::move(topology), health, std::move(tenants), version, now, stale,
                        decision.active ? decision.window_start : absl::InfiniteFuture());

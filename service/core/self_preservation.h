@@ -86,7 +86,7 @@ bool IsKept(const SelfPreservation& decision, const HealthRecord& record, absl::
 // kept records do not count towards next_expiry. Same as BuildSnapshot when inactive.
 std::shared_ptr<Snapshot> BuildSnapshotWithSelfPreservation(
     std::shared_ptr<const Topology> topology, const HealthMap& health,
-    std::shared_ptr<const TenantMap> tenants, uint64_t version, absl::Time now, bool stale,
+    std::shared_ptr<const TenantTable> tenants, uint64_t version, absl::Time now, bool stale,
     const SelfPreservation& decision);
 
 }  // namespace dcdir::core

@@ -31,36 +31,9 @@ ThreadCache& LocalCache() {
 
 }  // namespace
 
-std::shared_ptr<const TenantMap> CompileTenants(const Topology& topology,
-                                                const std::vector<TenantPolicy>& tenants) {
-  auto map = std::make_shared<TenantMap>();
-  map->reserve(tenants.size());
-  std::vector<uint32_t> regions;
-  for (const TenantPolicy& p : tenants) {
-    CompiledTenant ct;
-    ct.policy = p;
-    const uint32_t home = topology.RegionIndex(p.home_region);
-    if (home == kNoIndex) ct.unknown_regions.push_back(p.home_region);
-    regions.clear();
-    regions.push_back(home);  // the home region can never be opted out
-    for (const std::string& r : p.allowed_regions) {
-      const uint32_t ri = topology.RegionIndex(r);
-      if (ri != kNoIndex) {
-        regions.push_back(ri);
-      } else if (r != p.home_region) {
-        ct.unknown_regions.push_back(r);  // ignored
-      }
-    }
-    // Fail closed: an unknown home region allows nothing.
-    ct.allowed = home == kNoIndex ? DcSet(topology.dc_count()) : topology.DcsInRegions(regions);
-    (*map)[p.tenant_id] = std::move(ct);  // a later duplicate id wins
-  }
-  return map;
-}
-
 std::shared_ptr<Snapshot> BuildSnapshot(std::shared_ptr<const Topology> topology,
                                         const HealthMap& health,
-                                        std::shared_ptr<const TenantMap> tenants,
+                                        std::shared_ptr<const TenantTable> tenants,
                                         uint64_t version, absl::Time now, bool stale,
                                         absl::Time keep_expired_after) {
   auto s = std::make_shared<Snapshot>();
@@ -83,14 +56,14 @@ std::shared_ptr<Snapshot> BuildSnapshot(std::shared_ptr<const Topology> topology
     st.congested = st.status != HealthStatus::kUnknown &&
                    NextCongested(st.record.congested, st.record.congestion, thresholds);
     st.weight = HeadroomWeight(dc.capacity_sessions, st.record.congestion);
-    st.id_hash = StableHash64(dc.id);
     if (st.health_kept) ++s->kept;
     if (st.usable) {
       s->usable.Insert(i);
       if (!st.health_kept) s->next_expiry = std::min(s->next_expiry, st.record.expires_at);
     }
   }
-  s->tenants = tenants ? std::move(tenants) : std::make_shared<const TenantMap>();
+  s->tenants = tenants ? std::move(tenants) : std::make_shared<const TenantTable>();
+  s->orphaned_tenants = s->tenants->orphaned();
   s->topology = std::move(topology);
   return s;
 }

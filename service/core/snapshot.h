@@ -16,6 +16,7 @@
 #include "absl/time/time.h"
 #include "service/core/dc_set.h"
 #include "service/core/model.h"
+#include "service/core/tenant_table.h"
 #include "service/core/topology.h"
 
 namespace dcdir::core {
@@ -32,30 +33,10 @@ struct DcState {
   // The record expired but self-preservation keeps it (judged as not expired).
   bool health_kept = false;
   double weight = 0;  // HeadroomWeight(capacity, congestion)
-  uint64_t id_hash = 0;  // StableHash64(dc.id)
+  // (A DC id's StableHash64 is config-static: Topology::dc_id_hash.)
 };
 
-// A tenant policy compiled against a topology.
-struct CompiledTenant {
-  TenantPolicy policy;
-  DcSet allowed;  // DCs in allowed_regions ∪ {home_region}
-  // Regions the policy names (home first) that the topology does not define, e.g. after a
-  // reload removed them. An unknown home region allows nothing (fail closed); unknown allowed
-  // regions are ignored.
-  std::vector<std::string> unknown_regions;
-  bool home_unknown() const {
-    return !unknown_regions.empty() && unknown_regions.front() == policy.home_region;
-  }
-};
-
-using TenantMap = absl::flat_hash_map<std::string, CompiledTenant>;
 using HealthMap = absl::flat_hash_map<std::string, HealthRecord>;  // DC id -> record
-
-// Compiles tenant policies against `topology`. Policies naming unknown regions (possible after
-// a config change) keep only the known regions; the home region must be known, else the tenant
-// is allowed nothing (fail closed).
-std::shared_ptr<const TenantMap> CompileTenants(const Topology& topology,
-                                                const std::vector<TenantPolicy>& tenants);
 
 struct Snapshot {
   uint64_t version = 0;
@@ -64,10 +45,11 @@ struct Snapshot {
   std::shared_ptr<const Topology> topology;
   std::vector<DcState> dcs;  // per DC index
   DcSet usable;              // DCs usable at built_at
-  std::shared_ptr<const TenantMap> tenants;
+  std::shared_ptr<const TenantTable> tenants;  // never null
   // The earliest expiry after built_at of a usable DC: the snapshot must be rebuilt then.
   absl::Time next_expiry = absl::InfiniteFuture();
-  // Stored tenant policies that name a region the topology does not define.
+  // Stored tenant policies that name a region the topology does not define
+  // (tenants->orphaned()).
   size_t orphaned_tenants = 0;
   // DCs whose health self-preservation keeps past its expiry.
   size_t kept = 0;
@@ -76,11 +58,12 @@ struct Snapshot {
 // Builds a snapshot judging health at `now` (the health timeline). Health records for unknown
 // DC ids are ignored. A record that expired at or before `now` but after `keep_expired_after`
 // is kept: judged as not expired and flagged health_kept (self-preservation; InfiniteFuture
-// keeps none). Kept records do not count towards next_expiry. Returned mutable so that the
-// caller can set orphaned_tenants before publishing.
+// keeps none). Kept records do not count towards next_expiry. `tenants` must be compiled
+// against `topology` (null: none). Returned mutable for callers that adjust it before
+// publishing.
 std::shared_ptr<Snapshot> BuildSnapshot(std::shared_ptr<const Topology> topology,
                                         const HealthMap& health,
-                                        std::shared_ptr<const TenantMap> tenants,
+                                        std::shared_ptr<const TenantTable> tenants,
                                         uint64_t version, absl::Time now, bool stale,
                                         absl::Time keep_expired_after = absl::InfiniteFuture());
 

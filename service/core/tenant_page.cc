@@ -4,11 +4,11 @@
 
 namespace dcdir::core {
 
-TenantPage TenantsAfter(const TenantMap& tenants, std::string_view after, size_t page_size) {
+TenantPage TenantsAfter(const TenantTable& tenants, std::string_view after, size_t page_size) {
   std::vector<const CompiledTenant*> candidates;
-  for (const auto& [id, tenant] : tenants) {
-    if (std::string_view(id) > after) candidates.push_back(&tenant);
-  }
+  tenants.ForEach([&](const CompiledTenant& tenant) {
+    if (std::string_view(tenant.policy.tenant_id) > after) candidates.push_back(&tenant);
+  });
   auto by_id = [](const CompiledTenant* a, const CompiledTenant* b) {
     return a->policy.tenant_id < b->policy.tenant_id;
   };

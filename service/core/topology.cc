@@ -56,6 +56,7 @@ absl::StatusOr<std::shared_ptr<const Topology>> Topology::Compile(World world) {
     }
   }
   t->dc_region_.resize(n);
+  t->dc_id_hash_.resize(n);
   for (uint32_t i = 0; i < n; ++i) {
     const DataCenter& dc = world.datacenters[i];
     if (dc.id.empty()) return Invalid(absl::StrCat("datacenter #", i, " has an empty id"));
@@ -68,6 +69,7 @@ absl::StatusOr<std::shared_ptr<const Topology>> Topology::Compile(World world) {
                                   dc.region, "\""));
     }
     t->dc_region_[i] = it->second;
+    t->dc_id_hash_[i] = StableHash64(dc.id);
   }
 
   t->regions_.resize(world.regions.size());

@@ -71,6 +71,8 @@ class Topology {
   const Region& region_config(uint32_t i) const { return world_.regions[i]; }
   size_t region_count() const { return regions_.size(); }
   const std::vector<uint32_t>& dc_region() const { return dc_region_; }  // per DC
+  // StableHash64(dc(i).id), computed once at Compile (the ranking's per-DC input).
+  uint64_t dc_id_hash(uint32_t i) const { return dc_id_hash_[i]; }
 
   // kNoIndex when unknown.
   uint32_t DcIndex(std::string_view id) const;
@@ -107,6 +109,7 @@ class Topology {
   World world_;
   std::vector<CompiledRegion> regions_;
   std::vector<uint32_t> dc_region_;
+  std::vector<uint64_t> dc_id_hash_;
   absl::flat_hash_map<std::string, uint32_t> dc_index_;
   absl::flat_hash_map<std::string, uint32_t> region_index_;
   absl::flat_hash_map<std::string, uint32_t> country_region_;

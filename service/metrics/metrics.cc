@@ -182,7 +182,7 @@ void Metrics::SetTopology(const core::Topology& topology) {
   }
   static constexpr const char* kErrorReasons[kDirectoryErrorCount] = {
       "NO_COMPLIANT_DATACENTER", "NO_HEALTHY_COMPLIANT_DATACENTER", "COUNTRY_NOT_MAPPED",
-      "NOT_READY", "TOO_MANY_WATCHES"};
+      "NOT_READY", "TOO_MANY_WATCHES", "TOO_MANY_WATCHES_FROM_PEER"};
   h->errors.resize(regions + 1);
   for (size_t r = 0; r <= regions; ++r) {
     const std::string label = r == 0 ? kUnknownRegion : region_id(r - 1);

@@ -43,8 +43,9 @@ enum class DirectoryError {
   kCountryNotMapped,              // COUNTRY_NOT_MAPPED
   kNotReady,                      // NOT_READY
   kTooManyWatches,                // TOO_MANY_WATCHES
+  kTooManyWatchesFromPeer,        // TOO_MANY_WATCHES_FROM_PEER (one client address's cap)
 };
-inline constexpr int kDirectoryErrorCount = 5;
+inline constexpr int kDirectoryErrorCount = 6;
 
 enum class HealthReportResult {
   kAccepted,

@@ -15,6 +15,10 @@ namespace dcdir::store {
 class InMemoryStore final : public Store {
  public:
   absl::StatusOr<StoreState> LoadAll() override;
+  absl::StatusOr<core::HealthMap> LoadHealth() override;
+  // Its log lives as long as the store (one epoch); O(tenants ever written) per call.
+  absl::StatusOr<std::optional<TenantChanges>> TenantChangesSince(
+      const TenantLogPosition& since) override;
   absl::StatusOr<std::optional<core::HealthRecord>> GetHealth(std::string_view dc_id) override;
   absl::Status PutHealth(std::string_view dc_id, const core::HealthRecord& record) override;
   absl::StatusOr<std::optional<core::TenantPolicy>> GetTenant(std::string_view tenant_id) override;
@@ -29,6 +33,9 @@ class InMemoryStore final : public Store {
   mutable std::mutex mu_;
   absl::flat_hash_map<std::string, core::HealthRecord> health_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, core::TenantPolicy> tenants_ ABSL_GUARDED_BY(mu_);
+  // The tenant log: the version of each tenant id's last write or delete.
+  uint64_t tenant_version_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::flat_hash_map<std::string, uint64_t> tenant_log_ ABSL_GUARDED_BY(mu_);
   std::function<void(const Change&)> listener_;
 };
 

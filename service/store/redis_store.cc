@@ -37,16 +37,90 @@ constexpr absl::string_view kPutScript =
     "redis.call('PUBLISH', ARGV[3], ARGV[4])\n"
     "return 1\n";
 
-// DEL, and PUBLISH only when something was deleted. KEYS[1] key; ARGV: channel, message.
-constexpr absl::string_view kDeleteScript =
+// A tenant write: SET the value, log it (the epoch is created on the first logged write; the
+// version is bumped and the id's score in the log set to it), PUBLISH. One atomic round trip.
+// KEYS: tenant key, version key, epoch key, log key; ARGV: value, tenant id, channel, message,
+// epoch to create when there is none. Returns the new version.
+constexpr absl::string_view kPutTenantScript =
+    "redis.call('SET', KEYS[1], ARGV[1])\n"
+    "redis.call('SET', KEYS[3], ARGV[5], 'NX')\n"
+    "local v = redis.call('INCR', KEYS[2])\n"
+    "redis.call('ZADD', KEYS[4], v, ARGV[2])\n"
+    "redis.call('PUBLISH', ARGV[3], ARGV[4])\n"
+    "return v\n";
+
+// A tenant delete: DEL, and when something was deleted log it and PUBLISH (KEYS and ARGV as
+// kPutTenantScript, without the value: ARGV tenant id, channel, message, epoch). Returns the
+// number of keys deleted.
+constexpr absl::string_view kDeleteTenantScript =
     "local n = redis.call('DEL', KEYS[1])\n"
-    "if n > 0 then redis.call('PUBLISH', ARGV[1], ARGV[2]) end\n"
+    "if n > 0 then\n"
+    "  redis.call('SET', KEYS[3], ARGV[4], 'NX')\n"
+    "  local v = redis.call('INCR', KEYS[2])\n"
+    "  redis.call('ZADD', KEYS[4], v, ARGV[1])\n"
+    "  redis.call('PUBLISH', ARGV[2], ARGV[3])\n"
+    "end\n"
     "return n\n";
+
+// The tenant log after a version. KEYS: epoch key, version key, log key; ARGV: the version
+// after which to list, the most ids to return. Returns {epoch or "", version or "0",
+// {id, score, id, score, ...}} (ids in version order).
+constexpr absl::string_view kTenantLogScript =
+    "local e = redis.call('GET', KEYS[1]) or ''\n"
+    "local v = redis.call('GET', KEYS[2]) or '0'\n"
+    "local ids = redis.call('ZRANGEBYSCORE', KEYS[3], '(' .. ARGV[1], '+inf', 'WITHSCORES',\n"
+    "                       'LIMIT', 0, tonumber(ARGV[2]))\n"
+    "return {e, v, ids}\n";
+
+// A bounded read of string values. For each key in order: {STRLEN, value}, where the value is
+// returned only when 0 < STRLEN <= ARGV[1] (the largest value accepted); STRLEN is -1 for a
+// missing key and -2 for a key of another type (the value is then the error message). Values
+// stop (the reply is shorter than KEYS) once they would pass ARGV[2] bytes in this reply, so
+// one reply never carries more than ARGV[2] + ARGV[1] bytes of values, whatever is stored.
+constexpr absl::string_view kReadScript =
+    "local max = tonumber(ARGV[1])\n"
+    "local budget = tonumber(ARGV[2])\n"
+    "local out = {}\n"
+    "for i, k in ipairs(KEYS) do\n"
+    "  local n = redis.pcall('STRLEN', k)\n"
+    "  if type(n) == 'table' then\n"
+    "    out[i] = {-2, n.err or 'error'}\n"
+    "  elseif n == 0 then\n"
+    "    if redis.call('EXISTS', k) == 1 then out[i] = {0, ''} else out[i] = {-1, ''} end\n"
+    "  elseif n > max then\n"
+    "    out[i] = {n, ''}\n"
+    "  else\n"
+    "    if n > budget and i > 1 then return out end\n"
+    "    budget = budget - n\n"
+    "    out[i] = {n, redis.call('GET', k)}\n"
+    "  end\n"
+    "end\n"
+    "return out\n";
+
+// SCAN, with key names longer than ARGV[4] bytes left out of the list and reported apart (their
+// first ARGV[4] bytes and their length), so that no key name of any size is ever sent whole.
+// ARGV: cursor, pattern, count, longest key name. Returns {cursor, {keys}, {prefix, length,
+// ...}}.
+constexpr absl::string_view kScanScript =
+    "local r = redis.call('SCAN', ARGV[1], 'MATCH', ARGV[2], 'COUNT', tonumber(ARGV[3]))\n"
+    "local max = tonumber(ARGV[4])\n"
+    "local keys, long = {}, {}\n"
+    "for _, k in ipairs(r[2]) do\n"
+    "  if #k <= max then keys[#keys + 1] = k\n"
+    "  else long[#long + 1] = string.sub(k, 1, max); long[#long + 1] = #k end\n"
+    "end\n"
+    "return {r[1], keys, long}\n";
 
 constexpr absl::string_view kHealthInfix = "health:";
 constexpr absl::string_view kTenantInfix = "tenant:";
 constexpr absl::string_view kChangesSuffix = "changes";
+// Not matched by the tenant keys' SCAN pattern ("<prefix>tenant:*").
+constexpr absl::string_view kTenantVersionSuffix = "tenants:version";
+constexpr absl::string_view kTenantEpochSuffix = "tenants:epoch";
+constexpr absl::string_view kTenantLogSuffix = "tenants:log";
 constexpr size_t kMaxLoggedBadKeys = 10000;
+// Ids per round trip when reading the tenant log (bounded replies).
+constexpr size_t kTenantLogBatch = 10000;
 
 
 absl::string_view ReplyString(const redisReply* r) {
@@ -110,9 +184,11 @@ absl::StatusOr<std::unique_ptr<RedisStore>> RedisStore::Create(Options options) 
         "Redis store timeouts must be positive and finite, backoff_max >= backoff_initial");
   }
   if (options.expiry_grace < absl::ZeroDuration() || options.scan_count == 0 ||
-      options.max_value_bytes == 0) {
+      options.max_value_bytes == 0 || options.max_reply_bytes == 0 ||
+      options.max_key_bytes == 0) {
     return absl::InvalidArgumentError(
-        "Redis store: expiry_grace must be >= 0, scan_count and max_value_bytes > 0");
+        "Redis store: expiry_grace must be >= 0; scan_count, max_value_bytes, max_reply_bytes "
+        "and max_key_bytes > 0");
   }
   IgnoreSigpipeOnce();
   std::unique_ptr<RedisStore> store(new RedisStore(std::move(options), *std::move(url)));
@@ -507,7 +583,7 @@ void RedisStore::Notify(const Change& change) {
   if (listener) listener(change);
 }
 
-// ---- bad data ----
+// ---- bad data and bounded reads ----
 
 void RedisStore::CountBad(absl::string_view key, absl::string_view reason) {
   bad_records_.fetch_add(1, std::memory_order_relaxed);
@@ -517,30 +593,65 @@ void RedisStore::CountBad(absl::string_view key, absl::string_view reason) {
                       << "\": " << reason << " (logged once per key)";
 }
 
-std::optional<absl::string_view> RedisStore::ValueOf(const redisReply* r, absl::string_view key) {
-  switch (r->type) {
-    case REDIS_REPLY_NIL:
-      return std::nullopt;
-    case REDIS_REPLY_STRING:
-      if (static_cast<size_t>(r->len) > options_.max_value_bytes) {
-        CountBad(key, absl::StrCat("value too large (", r->len, " bytes)"));
-        return std::nullopt;
+absl::Status RedisStore::ReadValues(
+    const std::vector<absl::string_view>& keys,
+    const std::function<void(size_t, std::optional<absl::string_view>)>& on_value) {
+  const std::string max_value = absl::StrCat(options_.max_value_bytes);
+  const std::string budget = absl::StrCat(options_.max_reply_bytes);
+  size_t next = 0;
+  while (next < keys.size()) {
+    const size_t end = std::min(keys.size(), next + options_.scan_count);
+    Args eval = {"EVAL", kReadScript, ""};
+    const std::string count = absl::StrCat(end - next);
+    eval[2] = count;
+    for (size_t i = next; i < end; ++i) eval.push_back(keys[i]);
+    eval.push_back(max_value);
+    eval.push_back(budget);
+    absl::StatusOr<ReplyPtr> reply = Command(eval);
+    if (!reply.ok()) return reply.status();
+    const redisReply* r = reply->get();
+    if (r->type == REDIS_REPLY_ERROR) {
+      return absl::UnavailableError(absl::StrCat("redis: ", ReplyString(r)));
+    }
+    if (r->type != REDIS_REPLY_ARRAY || r->elements == 0 || r->elements > end - next) {
+      return absl::UnavailableError("redis: unexpected reply to the bounded read");
+    }
+    for (size_t k = 0; k < r->elements; ++k) {
+      const size_t index = next + k;
+      const absl::string_view key = keys[index];
+      const redisReply* item = r->element[k];
+      if (item->type != REDIS_REPLY_ARRAY || item->elements != 2 ||
+          item->element[0]->type != REDIS_REPLY_INTEGER ||
+          item->element[1]->type != REDIS_REPLY_STRING) {
+        return absl::UnavailableError("redis: unexpected reply to the bounded read");
       }
-      return ReplyString(r);
-    case REDIS_REPLY_ERROR:
-      CountBad(key, ReplyString(r));  // e.g. WRONGTYPE
-      return std::nullopt;
-    default:
-      CountBad(key, "unexpected reply type");
-      return std::nullopt;
+      const long long length = item->element[0]->integer;
+      const absl::string_view value = ReplyString(item->element[1]);
+      if (length == -1) {
+        on_value(index, std::nullopt);  // gone since it was listed
+      } else if (length == -2) {
+        CountBad(key, absl::StrCat("wrong type: ", value));
+        on_value(index, std::nullopt);
+      } else if (length == 0) {
+        CountBad(key, "empty value");
+        on_value(index, std::nullopt);
+      } else if (static_cast<size_t>(length) > options_.max_value_bytes) {
+        CountBad(key, absl::StrCat("value too large (", length, " bytes, at most ",
+                                   options_.max_value_bytes, " are read)"));
+        on_value(index, std::nullopt);
+      } else {
+        on_value(index, value);
+      }
+    }
+    next += r->elements;
   }
+  return absl::OkStatus();
 }
 
-std::optional<core::HealthRecord> RedisStore::DecodeHealthAt(
-    const redisReply* reply, absl::string_view key) {
-  std::optional<absl::string_view> value = ValueOf(reply, key);
-  if (!value.has_value()) return std::nullopt;
-  absl::StatusOr<core::HealthRecord> record = DecodeHealthRecord(std::string_view(value->data(), value->size()));
+std::optional<core::HealthRecord> RedisStore::DecodeHealth(absl::string_view key,
+                                                           absl::string_view value) {
+  absl::StatusOr<core::HealthRecord> record =
+      DecodeHealthRecord(std::string_view(value.data(), value.size()));
   if (!record.ok()) {
     CountBad(key, record.status().message());
     return std::nullopt;
@@ -548,11 +659,11 @@ std::optional<core::HealthRecord> RedisStore::DecodeHealthAt(
   return *record;
 }
 
-std::optional<core::TenantPolicy> RedisStore::DecodeTenantAt(
-    const redisReply* reply, absl::string_view key, absl::string_view tenant_id) {
-  std::optional<absl::string_view> value = ValueOf(reply, key);
-  if (!value.has_value()) return std::nullopt;
-  absl::StatusOr<core::TenantPolicy> policy = DecodeTenantPolicy(std::string_view(value->data(), value->size()));
+std::optional<core::TenantPolicy> RedisStore::DecodeTenant(absl::string_view key,
+                                                           absl::string_view value,
+                                                           absl::string_view tenant_id) {
+  absl::StatusOr<core::TenantPolicy> policy =
+      DecodeTenantPolicy(std::string_view(value.data(), value.size()));
   if (!policy.ok()) {
     CountBad(key, policy.status().message());
     return std::nullopt;
@@ -567,10 +678,13 @@ std::optional<core::TenantPolicy> RedisStore::DecodeTenantAt(
 // ---- the port ----
 
 absl::StatusOr<std::optional<core::HealthRecord>> RedisStore::GetHealth(std::string_view dc_id) {
-  std::string key = HealthKey(dc_id);
-  absl::StatusOr<ReplyPtr> reply = Command({"GET", key});
-  if (!reply.ok()) return reply.status();
-  return DecodeHealthAt(reply->get(), key);
+  const std::string key = HealthKey(dc_id);
+  std::optional<core::HealthRecord> out;
+  absl::Status status = ReadValues({key}, [&](size_t, std::optional<absl::string_view> value) {
+    if (value.has_value()) out = DecodeHealth(key, *value);
+  });
+  if (!status.ok()) return status;
+  return out;
 }
 
 absl::Status RedisStore::PutHealth(std::string_view dc_id, const core::HealthRecord& record) {
@@ -596,19 +710,45 @@ absl::Status RedisStore::PutHealth(std::string_view dc_id, const core::HealthRec
 
 absl::StatusOr<std::optional<core::TenantPolicy>> RedisStore::GetTenant(
     std::string_view tenant_id) {
-  std::string key = TenantKey(tenant_id);
-  absl::StatusOr<ReplyPtr> reply = Command({"GET", key});
-  if (!reply.ok()) return reply.status();
-  return DecodeTenantAt(reply->get(), key, absl::string_view(tenant_id.data(), tenant_id.size()));
+  absl::StatusOr<std::vector<TenantRead>> read = GetTenants({std::string(tenant_id)});
+  if (!read.ok()) return read.status();
+  return std::move(read->front().policy);
+}
+
+absl::StatusOr<std::vector<TenantRead>> RedisStore::GetTenants(
+    const std::vector<std::string>& ids) {
+  std::vector<std::string> keys;
+  keys.reserve(ids.size());
+  for (const std::string& id : ids) keys.push_back(TenantKey(id));
+  std::vector<absl::string_view> views(keys.begin(), keys.end());
+  std::vector<TenantRead> out(ids.size());
+  absl::Status status =
+      ReadValues(views, [&](size_t i, std::optional<absl::string_view> value) {
+        out[i].tenant_id = ids[i];
+        if (value.has_value()) out[i].policy = DecodeTenant(views[i], *value, ids[i]);
+      });
+  if (!status.ok()) return status;
+  return out;
+}
+
+std::string RedisStore::NewEpoch() {
+  thread_local absl::BitGen gen;
+  return absl::StrCat(absl::Hex(absl::Uniform<uint64_t>(gen)),
+                      absl::Hex(absl::Uniform<uint64_t>(gen)));
 }
 
 absl::Status RedisStore::PutTenant(const core::TenantPolicy& policy) {
-  std::string key = TenantKey(policy.tenant_id);
-  std::string value = EncodeTenantPolicy(policy);
-  std::string channel = ChangesChannel();
-  std::string message = absl::StrCat("t:", policy.tenant_id);
+  const std::string key = TenantKey(policy.tenant_id);
+  const std::string value = EncodeTenantPolicy(policy);
+  const std::string version_key = absl::StrCat(options_.key_prefix, kTenantVersionSuffix);
+  const std::string epoch_key = absl::StrCat(options_.key_prefix, kTenantEpochSuffix);
+  const std::string log_key = absl::StrCat(options_.key_prefix, kTenantLogSuffix);
+  const std::string channel = ChangesChannel();
+  const std::string message = absl::StrCat("t:", policy.tenant_id);
+  const std::string epoch = NewEpoch();
   absl::StatusOr<ReplyPtr> reply =
-      Command({"EVAL", kPutScript, "1", key, value, "", channel, message, "0"});
+      Command({"EVAL", kPutTenantScript, "4", key, version_key, epoch_key, log_key, value,
+               policy.tenant_id, channel, message, epoch});
   if (!reply.ok()) return reply.status();
   if ((*reply)->type == REDIS_REPLY_ERROR) {
     return absl::UnavailableError(absl::StrCat("redis: ", ReplyString(reply->get())));
@@ -617,11 +757,17 @@ absl::Status RedisStore::PutTenant(const core::TenantPolicy& policy) {
 }
 
 absl::StatusOr<bool> RedisStore::DeleteTenant(std::string_view tenant_id) {
-  std::string key = TenantKey(tenant_id);
-  std::string channel = ChangesChannel();
-  std::string message = absl::StrCat("t:", absl::string_view(tenant_id.data(), tenant_id.size()));
+  const absl::string_view id(tenant_id.data(), tenant_id.size());
+  const std::string key = TenantKey(tenant_id);
+  const std::string version_key = absl::StrCat(options_.key_prefix, kTenantVersionSuffix);
+  const std::string epoch_key = absl::StrCat(options_.key_prefix, kTenantEpochSuffix);
+  const std::string log_key = absl::StrCat(options_.key_prefix, kTenantLogSuffix);
+  const std::string channel = ChangesChannel();
+  const std::string message = absl::StrCat("t:", id);
+  const std::string epoch = NewEpoch();
   absl::StatusOr<ReplyPtr> reply =
-      Command({"EVAL", kDeleteScript, "1", key, channel, message});
+      Command({"EVAL", kDeleteTenantScript, "4", key, version_key, epoch_key, log_key, id,
+               channel, message, epoch});
   if (!reply.ok()) return reply.status();
   const redisReply* r = reply->get();
   if (r->type != REDIS_REPLY_INTEGER) {
@@ -632,86 +778,152 @@ absl::StatusOr<bool> RedisStore::DeleteTenant(std::string_view tenant_id) {
   return r->integer > 0;
 }
 
+absl::StatusOr<TenantLogPosition> RedisStore::ReadTenantLog(
+    uint64_t after, std::vector<std::string>* ids, bool* truncated) {
+  const std::string epoch_key = absl::StrCat(options_.key_prefix, kTenantEpochSuffix);
+  const std::string version_key = absl::StrCat(options_.key_prefix, kTenantVersionSuffix);
+  const std::string log_key = absl::StrCat(options_.key_prefix, kTenantLogSuffix);
+  const std::string from = absl::StrCat(after);
+  const std::string limit = absl::StrCat(ids == nullptr ? 0 : kTenantLogBatch);
+  absl::StatusOr<ReplyPtr> reply =
+      Command({"EVAL", kTenantLogScript, "3", epoch_key, version_key, log_key, from, limit});
+  if (!reply.ok()) return reply.status();
+  const redisReply* r = reply->get();
+  TenantLogPosition position;
+  if (r->type != REDIS_REPLY_ARRAY || r->elements != 3 ||
+      r->element[0]->type != REDIS_REPLY_STRING || r->element[1]->type != REDIS_REPLY_STRING ||
+      r->element[2]->type != REDIS_REPLY_ARRAY ||
+      !absl::SimpleAtoi(ReplyString(r->element[1]), &position.version)) {
+    return absl::UnavailableError("redis: unexpected reply reading the tenant log");
+  }
+  position.epoch = std::string(ReplyString(r->element[0]));
+  const redisReply* log = r->element[2];
+  if (truncated != nullptr) *truncated = false;
+  if (ids == nullptr) return position;
+  uint64_t last = after;
+  for (size_t i = 0; i + 1 < log->elements; i += 2) {
+    if (log->element[i]->type != REDIS_REPLY_STRING ||
+        log->element[i + 1]->type != REDIS_REPLY_STRING ||
+        !absl::SimpleAtoi(ReplyString(log->element[i + 1]), &last)) {
+      return absl::UnavailableError("redis: unexpected entry in the tenant log");
+    }
+    ids->emplace_back(ReplyString(log->element[i]));
+  }
+  if (log->elements / 2 >= kTenantLogBatch && truncated != nullptr) {
+    *truncated = true;
+    position.version = last;  // the next batch starts after the last id listed
+  }
+  return position;
+}
+
+absl::StatusOr<std::optional<TenantChanges>> RedisStore::TenantChangesSince(
+    const TenantLogPosition& since) {
+  TenantChanges changes;
+  uint64_t after = since.version;
+  for (;;) {
+    bool truncated = false;
+    absl::StatusOr<TenantLogPosition> position = ReadTenantLog(after, &changes.ids, &truncated);
+    if (!position.ok()) return position.status();
+    // Another history (the store was flushed or replaced), or a log that went backwards (a
+    // failover lost writes): the ids cannot be trusted to cover every change.
+    const bool same_history =
+        position->epoch == since.epoch || (since.epoch.empty() && since.version == 0);
+    if (!same_history || (!truncated && position->version < since.version)) {
+      return std::optional<TenantChanges>();
+    }
+    changes.position = *position;
+    if (!truncated) break;
+    after = position->version;
+  }
+  // A tenant written twice is listed once (a ZSET member has one score); across batches too.
+  std::sort(changes.ids.begin(), changes.ids.end());
+  changes.ids.erase(std::unique(changes.ids.begin(), changes.ids.end()), changes.ids.end());
+  return changes;
+}
+
 absl::Status RedisStore::ScanValues(
     const std::string& prefix,
-    const std::function<void(absl::string_view, const redisReply*)>& on_value) {
+    const std::function<void(absl::string_view, absl::string_view)>& on_value) {
   const std::string pattern = GlobPrefix(prefix);
   const std::string count = absl::StrCat(options_.scan_count);
+  const std::string max_key = absl::StrCat(options_.max_key_bytes);
   std::string cursor = "0";
   do {
-    absl::StatusOr<ReplyPtr> scan = Command({"SCAN", cursor, "MATCH", pattern, "COUNT", count});
+    absl::StatusOr<ReplyPtr> scan =
+        Command({"EVAL", kScanScript, "0", cursor, pattern, count, max_key});
     if (!scan.ok()) return scan.status();
     const redisReply* s = scan->get();
-    if (s->type != REDIS_REPLY_ARRAY || s->elements != 2 ||
-        s->element[0]->type != REDIS_REPLY_STRING || s->element[1]->type != REDIS_REPLY_ARRAY) {
-      return absl::UnavailableError("redis: unexpected SCAN reply");
+    if (s->type != REDIS_REPLY_ARRAY || s->elements != 3 ||
+        s->element[0]->type != REDIS_REPLY_STRING || s->element[1]->type != REDIS_REPLY_ARRAY ||
+        s->element[2]->type != REDIS_REPLY_ARRAY) {
+      return absl::UnavailableError(absl::StrCat(
+          "redis: unexpected SCAN reply",
+          s->type == REDIS_REPLY_ERROR ? absl::StrCat(": ", ReplyString(s)) : ""));
     }
     cursor = std::string(ReplyString(s->element[0]));
+    const redisReply* long_keys = s->element[2];
+    for (size_t i = 0; i + 1 < long_keys->elements; i += 2) {
+      const redisReply* name = long_keys->element[i];
+      const redisReply* length = long_keys->element[i + 1];
+      if (name->type != REDIS_REPLY_STRING || length->type != REDIS_REPLY_INTEGER) continue;
+      CountBad(ReplyString(name), absl::StrCat("key name too long (", length->integer,
+                                               " bytes, at most ", options_.max_key_bytes, ")"));
+    }
     const redisReply* keys = s->element[1];
-    // MGET in batches of at most scan_count keys (SCAN's COUNT is only a hint).
-    for (size_t begin = 0; begin < keys->elements; begin += options_.scan_count) {
-      size_t end = std::min<size_t>(keys->elements, begin + options_.scan_count);
-      Args mget = {"MGET"};
-      for (size_t i = begin; i < end; ++i) mget.push_back(ReplyString(keys->element[i]));
-      absl::StatusOr<ReplyPtr> values = Command(mget);
-      if (!values.ok()) return values.status();
-      const redisReply* v = values->get();
-      if (v->type != REDIS_REPLY_ARRAY || v->elements != end - begin) {
-        return absl::UnavailableError("redis: unexpected MGET reply");
-      }
-      // MGET answers nil for keys of another type: ask TYPE for those (one round trip).
-      std::vector<Args> type_checks;
-      std::vector<absl::string_view> nil_keys;
-      for (size_t i = 0; i < v->elements; ++i) {
-        absl::string_view key = mget[i + 1];
-        if (v->element[i]->type == REDIS_REPLY_NIL) {
-          nil_keys.push_back(key);
-          type_checks.push_back({"TYPE", key});
-        } else {
-          on_value(key, v->element[i]);
-        }
-      }
-      if (!type_checks.empty()) {
-        absl::StatusOr<std::vector<ReplyPtr>> types = Pipeline(type_checks);
-        if (!types.ok()) return types.status();
-        for (size_t i = 0; i < types->size(); ++i) {
-          const redisReply* t = (*types)[i].get();
-          if (t->type != REDIS_REPLY_STATUS && t->type != REDIS_REPLY_STRING) continue;
-          absl::string_view type = ReplyString(t);
-          if (type != "none" && type != "string") {
-            CountBad(nil_keys[i], absl::StrCat("wrong type: ", type));
-          }
-        }
+    std::vector<absl::string_view> names;
+    names.reserve(keys->elements);
+    for (size_t i = 0; i < keys->elements; ++i) {
+      if (keys->element[i]->type == REDIS_REPLY_STRING) {
+        names.push_back(ReplyString(keys->element[i]));
       }
     }
+    absl::Status read = ReadValues(names, [&](size_t i, std::optional<absl::string_view> value) {
+      if (value.has_value()) on_value(names[i], *value);
+    });
+    if (!read.ok()) return read;
   } while (cursor != "0");
   return absl::OkStatus();
 }
 
-absl::StatusOr<StoreState> RedisStore::LoadAll() {
-  StoreState state;
+absl::StatusOr<core::HealthMap> RedisStore::LoadHealth() {
+  core::HealthMap health;
   const std::string health_prefix = HealthKey("");
   absl::Status status =
-      ScanValues(health_prefix, [&](absl::string_view key, const redisReply* reply) {
-        absl::string_view dc_id = key.substr(health_prefix.size());
-        std::optional<core::HealthRecord> record = DecodeHealthAt(reply, key);
-        if (record.has_value()) state.health[dc_id] = *record;
+      ScanValues(health_prefix, [&](absl::string_view key, absl::string_view value) {
+        std::optional<core::HealthRecord> record = DecodeHealth(key, value);
+        if (record.has_value()) health[key.substr(health_prefix.size())] = *record;
       });
   if (!status.ok()) return status;
+  return health;
+}
+
+absl::StatusOr<StoreState> RedisStore::LoadAll() {
+  StoreState state;
+  // The log position first: every tenant write after it shows in TenantChangesSince.
+  absl::StatusOr<TenantLogPosition> position = ReadTenantLog(0, nullptr, nullptr);
+  if (!position.ok()) return position.status();
+  state.tenant_position = *std::move(position);
+  absl::StatusOr<core::HealthMap> health = LoadHealth();
+  if (!health.ok()) return health.status();
+  state.health = *std::move(health);
   const std::string tenant_prefix = TenantKey("");
-  absl::flat_hash_map<std::string, core::TenantPolicy> tenants;
-  status = ScanValues(tenant_prefix, [&](absl::string_view key, const redisReply* reply) {
-    absl::string_view tenant_id = key.substr(tenant_prefix.size());
-    std::optional<core::TenantPolicy> policy = DecodeTenantAt(reply, key, tenant_id);
-    if (policy.has_value()) tenants[tenant_id] = *std::move(policy);
-  });
+  absl::Status status =
+      ScanValues(tenant_prefix, [&](absl::string_view key, absl::string_view value) {
+        absl::string_view tenant_id = key.substr(tenant_prefix.size());
+        std::optional<core::TenantPolicy> policy = DecodeTenant(key, value, tenant_id);
+        if (policy.has_value()) state.tenants.push_back(*std::move(policy));
+      });
   if (!status.ok()) return status;
-  state.tenants.reserve(tenants.size());
-  for (auto& [id, policy] : tenants) state.tenants.push_back(std::move(policy));
+  // SCAN may list a key twice (a rehash during the scan): one policy per id.
   std::sort(state.tenants.begin(), state.tenants.end(),
             [](const core::TenantPolicy& a, const core::TenantPolicy& b) {
               return a.tenant_id < b.tenant_id;
             });
+  state.tenants.erase(std::unique(state.tenants.begin(), state.tenants.end(),
+                                  [](const core::TenantPolicy& a, const core::TenantPolicy& b) {
+                                    return a.tenant_id == b.tenant_id;
+                                  }),
+                      state.tenants.end());
   return state;
 }
 

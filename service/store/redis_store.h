@@ -55,8 +55,16 @@ class RedisStore final : public Store {
     // Redis keeps a health record this long after its expires_at (PEXPIREAT), so that a
     // record that expired is still read as "expired" rather than "missing".
     absl::Duration expiry_grace = absl::Minutes(10);
-    size_t scan_count = 500;                        // SCAN COUNT hint and MGET batch size
-    size_t max_value_bytes = kMaxEncodedValueBytes;  // larger values are bad records
+    size_t scan_count = 500;                        // SCAN COUNT hint and read batch size
+    // Larger values are bad records, and are never sent by Redis: every read first asks
+    // STRLEN inside one script (docs/REDIS.md, "Bounded reads").
+    size_t max_value_bytes = kMaxEncodedValueBytes;
+    // Most value bytes in one reply (a batch stops early and goes on in the next round trip),
+    // so no reply carries more than max_reply_bytes + max_value_bytes of values however many
+    // large values are stored: one round trip stays well inside op_timeout.
+    size_t max_reply_bytes = 1 << 20;
+    // Key names longer than this found by a resync's SCAN are bad records (never sent whole).
+    size_t max_key_bytes = 1024;
   };
 
   // Validates the options (INVALID_ARGUMENT) and starts the store. One connection attempt is
@@ -68,7 +76,14 @@ class RedisStore final : public Store {
   RedisStore& operator=(const RedisStore&) = delete;
   ~RedisStore() override;
 
+  // Reads the tenant log position first, then every health record and tenant policy.
   absl::StatusOr<StoreState> LoadAll() override;
+  absl::StatusOr<core::HealthMap> LoadHealth() override;
+  // The tenant log (docs/REDIS.md): a version counter, an epoch and a sorted set of tenant ids
+  // scored by the version of their last write, all updated by the write's own script.
+  absl::StatusOr<std::optional<TenantChanges>> TenantChangesSince(
+      const TenantLogPosition& since) override;
+  absl::StatusOr<std::vector<TenantRead>> GetTenants(const std::vector<std::string>& ids) override;
   absl::StatusOr<std::optional<core::HealthRecord>> GetHealth(std::string_view dc_id) override;
   absl::Status PutHealth(std::string_view dc_id, const core::HealthRecord& record) override;
   absl::StatusOr<std::optional<core::TenantPolicy>> GetTenant(std::string_view tenant_id) override;
@@ -129,17 +144,29 @@ class RedisStore final : public Store {
   absl::Duration NextBackoff(absl::Duration* backoff);
 
   void Notify(const Change& change);
-  // Reads a stored value (GET/MGET reply) for `key`: the string, or nullopt for a missing key
-  // or a bad one (counted and logged).
-  std::optional<absl::string_view> ValueOf(const redisReply* reply, absl::string_view key);
+  // Counts a bad stored value and logs it (once per key, for the first kMaxLoggedBadKeys).
   void CountBad(absl::string_view key, absl::string_view reason);
-  std::optional<core::HealthRecord> DecodeHealthAt(const redisReply* reply, absl::string_view key);
-  std::optional<core::TenantPolicy> DecodeTenantAt(const redisReply* reply, absl::string_view key,
-                                                   absl::string_view tenant_id);
-  // SCANs `prefix*` and calls `on_value(key, reply)` for every key with its MGET reply; keys
-  // whose value is nil but exist with another type are counted as bad.
+  // Reads string values with bounded replies (kReadScript): calls on_value(i, value) for each
+  // keys[i], in order: the value, or nullopt for a missing key or a bad one (empty, too large,
+  // another type: counted and logged). Batches of scan_count keys, each reply bounded by
+  // max_reply_bytes.
+  absl::Status ReadValues(
+      const std::vector<absl::string_view>& keys,
+      const std::function<void(size_t, std::optional<absl::string_view>)>& on_value);
+  std::optional<core::HealthRecord> DecodeHealth(absl::string_view key, absl::string_view value);
+  std::optional<core::TenantPolicy> DecodeTenant(absl::string_view key, absl::string_view value,
+                                                 absl::string_view tenant_id);
+  // SCANs `prefix*` (key names longer than max_key_bytes are counted as bad, never read) and
+  // calls on_value(key, value) for every good-sized string value (ReadValues).
   absl::Status ScanValues(const std::string& prefix,
-                          const std::function<void(absl::string_view, const redisReply*)>& on_value);
+                          const std::function<void(absl::string_view, absl::string_view)>& on_value);
+  // The tenant log's position and, when `ids` is given, appends the ids logged after version
+  // `after` (at most kTenantLogBatch; *truncated tells, and the position is then the last
+  // listed id's version).
+  absl::StatusOr<TenantLogPosition> ReadTenantLog(uint64_t after, std::vector<std::string>* ids,
+                                                  bool* truncated);
+  // A random epoch id, used only when the store has none yet.
+  static std::string NewEpoch();
 
   const Options options_;
   const RedisUrl url_;

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -18,10 +19,36 @@
 
 namespace dcdir::store {
 
+// A position in the store's log of tenant writes: every tenant write or delete through a
+// Store bumps `version` (by one per write, across all replicas of the store). `epoch` names
+// one history of the log: a store that lost it (flushed, replaced) starts a new epoch, and
+// positions of another epoch cannot be compared. {"", 0}: before any logged write.
+struct TenantLogPosition {
+  std::string epoch;
+  uint64_t version = 0;
+  bool operator==(const TenantLogPosition&) const = default;
+};
+
 // Everything mutable that a snapshot is built from.
 struct StoreState {
   core::HealthMap health;  // DC id -> last record (expired ones may be included)
   std::vector<core::TenantPolicy> tenants;
+  // The tenant log position read before the tenants were: every write after it shows in
+  // TenantChangesSince(tenant_position).
+  TenantLogPosition tenant_position;
+};
+
+// The tenants written or deleted after a position (TenantChangesSince).
+struct TenantChanges {
+  TenantLogPosition position;    // where the log is now: pass it to the next call
+  std::vector<std::string> ids;  // each id once, whatever the number of writes
+};
+
+// One tenant read by GetTenants: the policy, or nullopt when none is stored (or the stored
+// value is bad: skipped and counted, as by GetTenant).
+struct TenantRead {
+  std::string tenant_id;
+  std::optional<core::TenantPolicy> policy;
 };
 
 // What changed, as told to the change listener.
@@ -41,8 +68,37 @@ class Store {
  public:
   virtual ~Store() = default;
 
-  // Reads the whole state (the periodic full resync).
+  // Reads the whole state (start-up and the periodic full resync).
   virtual absl::StatusOr<StoreState> LoadAll() = 0;
+
+  // Reads every health record (the frequent resync: there is one per DC).
+  virtual absl::StatusOr<core::HealthMap> LoadHealth() {
+    absl::StatusOr<StoreState> all = LoadAll();
+    if (!all.ok()) return all.status();
+    return std::move(all->health);
+  }
+
+  // The ids of the tenants written or deleted after `since` (a position from LoadAll or from
+  // an earlier call), so that a resync reads only those instead of every policy. nullopt when
+  // the store cannot tell (it keeps no log, `since` is of another epoch, or the log went
+  // backwards, e.g. a failover lost writes): then read everything with LoadAll.
+  virtual absl::StatusOr<std::optional<TenantChanges>> TenantChangesSince(
+      const TenantLogPosition& since) {
+    (void)since;
+    return std::optional<TenantChanges>();
+  }
+
+  // GetTenant for each id, in order (the store may batch the round trips).
+  virtual absl::StatusOr<std::vector<TenantRead>> GetTenants(const std::vector<std::string>& ids) {
+    std::vector<TenantRead> out;
+    out.reserve(ids.size());
+    for (const std::string& id : ids) {
+      absl::StatusOr<std::optional<core::TenantPolicy>> policy = GetTenant(id);
+      if (!policy.ok()) return policy.status();
+      out.push_back({id, *std::move(policy)});
+    }
+    return out;
+  }
 
   // The DC's record, or nullopt when there is none.
   virtual absl::StatusOr<std::optional<core::HealthRecord>> GetHealth(std::string_view dc_id) = 0;

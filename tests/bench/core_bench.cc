@@ -23,7 +23,7 @@ const absl::Time kNow = absl::FromUnixSeconds(1'800'000'000);
 struct Fixture {
   std::shared_ptr<const core::Topology> topology;
   core::HealthMap health;
-  std::shared_ptr<const core::TenantMap> tenants;
+  std::shared_ptr<const core::TenantTable> tenants;
   std::shared_ptr<const core::Snapshot> snapshot;
   std::vector<std::string> client_ids;
 

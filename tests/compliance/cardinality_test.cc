@@ -66,7 +66,7 @@ std::map<std::string, size_t> Expected(const core::Topology& topology) {
   const size_t rules = topology.world().deny_rules.size();
   return {
       {"dcdir_directory_requests_total", (r + 1) * 17},  // + client_region="unknown"
-      {"dcdir_directory_errors_total", (r + 1) * 5},     // x reason (5 tokens)
+      {"dcdir_directory_errors_total", (r + 1) * 6},     // x reason (6 tokens)
       {"dcdir_directory_request_duration_seconds", 3},    // per method
       {"dcdir_fallback_responses_total", r},
       {"dcdir_cross_border_fallback_total", NamedPairs(topology, false)},

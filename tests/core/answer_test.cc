@@ -317,9 +317,9 @@ TEST_F(AnswerTest, PrimaryOrderIsTheRendezvousOrder) {
   // us has four primaries (us-sjc, us-den, us-nyc, us-iad), all healthy: three comparisons.
   ASSERT_EQ(a.primaries.size(), 4u);
   for (size_t k = 1; k < a.primaries.size(); ++k) {
-    const DcState& x = s->dcs[a.primaries[k - 1].dc];
-    const DcState& y = s->dcs[a.primaries[k].dc];
-    EXPECT_GT(RendezvousScore(c, x.id_hash, x.weight), RendezvousScore(c, y.id_hash, y.weight));
+    const uint32_t i = a.primaries[k - 1].dc, j = a.primaries[k].dc;
+    EXPECT_GT(RendezvousScore(c, s->topology->dc_id_hash(i), s->dcs[i].weight),
+              RendezvousScore(c, s->topology->dc_id_hash(j), s->dcs[j].weight));
   }
 }
 

@@ -44,8 +44,7 @@ inline Answer LegacyComputeAnswer(const Snapshot& s, const AnswerRequest& req) {
   const ClientClass& cls = topo.ClassFor(req.country, region);
   const CompiledTenant* tenant = nullptr;
   if (!req.tenant_id.empty() && s.tenants != nullptr) {
-    auto it = s.tenants->find(absl::string_view(req.tenant_id.data(), req.tenant_id.size()));
-    if (it != s.tenants->end()) tenant = &it->second;
+    tenant = s.tenants->Find(req.tenant_id);
   }
   const bool any_allowed =
       tenant != nullptr ? cls.allowed.Intersects(tenant->allowed) : !cls.allowed.Empty();
@@ -67,7 +66,7 @@ inline Answer LegacyComputeAnswer(const Snapshot& s, const AnswerRequest& req) {
   for (uint32_t i : cr.primaries) {
     if (!offerable(i)) continue;
     const DcState& st = s.dcs[i];
-    prim.push_back({RendezvousScore(client_hash, st.id_hash, st.weight), i, st.congested});
+    prim.push_back({RendezvousScore(client_hash, s.topology->dc_id_hash(i), st.weight), i, st.congested});
   }
   std::sort(prim.begin(), prim.end(), [](const LegacyScored& x, const LegacyScored& y) {
     if (x.congested != y.congested) return !x.congested;

@@ -40,7 +40,7 @@ TEST_F(SnapshotTest, BuildsPerDcState) {
   EXPECT_TRUE(sjc.usable);
   EXPECT_FALSE(sjc.congested);
   EXPECT_DOUBLE_EQ(sjc.weight, 400000 * 0.8);
-  EXPECT_EQ(sjc.id_hash, StableHash64("us-sjc"));
+  EXPECT_EQ(topo_->dc_id_hash(Dc("us-sjc")), StableHash64("us-sjc"));
   EXPECT_EQ(sjc.record, health["us-sjc"]);
   EXPECT_TRUE(s->dcs[Dc("us-den")].congested);
   EXPECT_TRUE(s->dcs[Dc("us-den")].usable);
@@ -90,7 +90,7 @@ TEST_F(SnapshotTest, CompileTenants) {
   ASSERT_EQ(map->size(), 6u);
   auto allowed_regions = [&](const char* tenant) {
     std::vector<std::string> out;
-    const DcSet& s = map->at(tenant).allowed;
+    const DcSet& s = map->Find(tenant)->allowed;
     for (uint32_t i = 0; i < topo_->dc_count(); ++i) {
       if (s.Contains(i)) out.push_back(topo_->dc(i).id);
     }
@@ -103,8 +103,9 @@ TEST_F(SnapshotTest, CompileTenants) {
   EXPECT_TRUE(allowed_regions("lost").empty());
   EXPECT_THAT(allowed_regions("partial"), ElementsAre("jp-tyo", "jp-osa", "au-syd", "au-mel"));
   EXPECT_THAT(allowed_regions("home-only"), ElementsAre("ca-yyz", "ca-yvr"));
-  EXPECT_EQ(map->at("partial").policy.allowed_regions,
+  EXPECT_EQ(map->Find("partial")->policy.allowed_regions,
             (std::vector<std::string>{"mars", "au"}));  // policy kept as given
+  EXPECT_EQ(map->orphaned(), 2u);  // lost, partial
 }
 
 TEST(SnapshotHolderTest, PublishGetGeneration) {

@@ -25,7 +25,7 @@ std::vector<std::string> Ids(const TenantPage& page) {
 class TenantPageTest : public ::testing::Test {
  protected:
   std::shared_ptr<const Topology> topo_ = MustCompile(testing::ExampleWorld());
-  std::shared_ptr<const TenantMap> Tenants(const std::vector<std::string>& ids) {
+  std::shared_ptr<const TenantTable> Tenants(const std::vector<std::string>& ids) {
     std::vector<TenantPolicy> policies;
     for (const std::string& id : ids) policies.push_back({id, "us", {}, absl::InfinitePast()});
     return CompileTenants(*topo_, policies);

@@ -5,13 +5,16 @@
 
 #include "service/runtime/directory_state.h"
 
+#include <algorithm>
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "service/core/topology.h"
 #include "service/store/in_memory_store.h"
@@ -36,20 +39,50 @@ std::vector<std::string> AllIds() {
   return ids;
 }
 
-// A store whose change messages can be lost (to prove the periodic resync repairs it).
+// An in-memory store whose change messages can be lost (to prove the periodic resync repairs
+// it), which counts the reads made through it, and which can run a hook in the middle of a
+// health read (after the value was read, before it is returned).
 class LossyStore final : public store::Store {
  public:
   store::InMemoryStore& inner() { return inner_; }
   void set_drop_changes(bool drop) { drop_ = drop; }
+  void set_read_hook(std::function<void()> hook) { read_hook_ = std::move(hook); }
 
-  absl::StatusOr<store::StoreState> LoadAll() override { return inner_.LoadAll(); }
+  int load_all_calls() const { return load_all_calls_; }
+  int health_reads() const { return health_reads_; }
+  // Every tenant id read by GetTenant / GetTenants, in order.
+  const std::vector<std::string>& tenants_read() const { return tenants_read_; }
+  void ResetCounts() {
+    load_all_calls_ = 0;
+    health_reads_ = 0;
+    tenants_read_.clear();
+  }
+
+  absl::StatusOr<store::StoreState> LoadAll() override {
+    ++load_all_calls_;
+    return inner_.LoadAll();
+  }
+  absl::StatusOr<core::HealthMap> LoadHealth() override { return inner_.LoadHealth(); }
+  absl::StatusOr<std::optional<store::TenantChanges>> TenantChangesSince(
+      const store::TenantLogPosition& since) override {
+    return inner_.TenantChangesSince(since);
+  }
+  absl::StatusOr<std::vector<store::TenantRead>> GetTenants(
+      const std::vector<std::string>& ids) override {
+    tenants_read_.insert(tenants_read_.end(), ids.begin(), ids.end());
+    return inner_.GetTenants(ids);
+  }
   absl::StatusOr<std::optional<core::HealthRecord>> GetHealth(std::string_view id) override {
-    return inner_.GetHealth(id);
+    ++health_reads_;
+    auto record = inner_.GetHealth(id);
+    if (read_hook_) std::exchange(read_hook_, nullptr)();
+    return record;
   }
   absl::Status PutHealth(std::string_view id, const core::HealthRecord& r) override {
     return inner_.PutHealth(id, r);
   }
   absl::StatusOr<std::optional<core::TenantPolicy>> GetTenant(std::string_view id) override {
+    tenants_read_.emplace_back(id);
     return inner_.GetTenant(id);
   }
   absl::Status PutTenant(const core::TenantPolicy& p) override { return inner_.PutTenant(p); }
@@ -65,7 +98,11 @@ class LossyStore final : public store::Store {
 
  private:
   store::InMemoryStore inner_;
-  bool drop_ = false;
+  std::atomic<bool> drop_{false};
+  std::function<void()> read_hook_;
+  int load_all_calls_ = 0;
+  int health_reads_ = 0;
+  std::vector<std::string> tenants_read_;
 };
 
 class DirectoryStateTest : public ::testing::Test {
@@ -330,6 +367,144 @@ TEST_F(DirectoryStateTest, ConcurrentReportsReadersAndMaintenanceThreadAgree) {
     ASSERT_LT(published[i - 1], published[i]) << "publish " << i;
   }
   EXPECT_EQ(published.back(), state_->Current()->version);
+}
+
+TEST_F(DirectoryStateTest, OwnWritesAreNotReadBack) {
+  LossyStore store;
+  Make(&store);
+  store.ResetCounts();
+  ASSERT_TRUE(state_->ReportHealth("us-nyc", HealthStatus::kHealthy, 0.1, absl::Seconds(30)).ok());
+  ASSERT_TRUE(state_->ReportHealth("us-nyc", HealthStatus::kDown, 0.1, absl::Seconds(30)).ok());
+  ASSERT_TRUE(state_->SetTenant({"acme", "us", {"ca"}, absl::InfinitePast()}).ok());
+  ASSERT_TRUE(state_->DeleteTenant("acme").ok());
+  EXPECT_EQ(state_->DeleteTenant("acme").code(), absl::StatusCode::kNotFound);
+  state_->Refresh();
+  // Every change message was this replica's own echo: nothing is read back.
+  EXPECT_EQ(store.health_reads(), 0);
+  EXPECT_TRUE(store.tenants_read().empty());
+  EXPECT_EQ(StatusOf("us-nyc"), HealthStatus::kDown);
+
+  // Another replica's write is read, once.
+  core::HealthRecord r;
+  r.status = HealthStatus::kHealthy;
+  r.reported_at = clock_.Now();
+  r.expires_at = clock_.Now() + absl::Seconds(30);
+  ASSERT_TRUE(store.inner().PutHealth("us-nyc", r).ok());
+  state_->Refresh();
+  EXPECT_EQ(store.health_reads(), 1);
+  EXPECT_EQ(StatusOf("us-nyc"), HealthStatus::kHealthy);
+}
+
+// A store read that began before a local write of the same key and returns after it must not
+// put the older value back.
+TEST_F(DirectoryStateTest, AReadOverlappingALocalWriteKeepsTheLocalValue) {
+  LossyStore store;
+  Make(&store);
+  core::HealthRecord down;
+  down.status = HealthStatus::kDown;
+  down.reported_at = clock_.Now();
+  down.expires_at = clock_.Now() + absl::Seconds(30);
+  ASSERT_TRUE(store.inner().PutHealth("us-nyc", down).ok());  // another replica: DOWN
+  // While the maintenance pass reads that DOWN record, this replica accepts a HEALTHY report
+  // (the state lock is free during the read, so the report does not wait for it).
+  store.set_read_hook([this] {
+    ASSERT_TRUE(
+        state_->ReportHealth("us-nyc", HealthStatus::kHealthy, 0.1, absl::Seconds(30)).ok());
+  });
+  state_->Refresh();
+  EXPECT_EQ(store.health_reads(), 1);
+  EXPECT_EQ(StatusOf("us-nyc"), HealthStatus::kHealthy);
+  state_->Refresh();
+  EXPECT_EQ(StatusOf("us-nyc"), HealthStatus::kHealthy);
+}
+
+// Listeners run after the state lock is released: one that calls back into the state (which
+// takes the lock) must not deadlock, whoever publishes.
+TEST_F(DirectoryStateTest, ListenersRunOutsideTheStateLock) {
+  LossyStore store;
+  Make(&store);
+  std::vector<uint64_t> heard;
+  state_->AddSnapshotListener([&](const std::shared_ptr<const core::Snapshot>& s) {
+    EXPECT_EQ(state_->topology(), s->topology);  // takes the state lock
+    EXPECT_FALSE(state_->self_preservation().active);
+    heard.push_back(s->version);
+  });
+  ASSERT_TRUE(state_->ReportHealth("us-nyc", HealthStatus::kHealthy, 0.1, absl::Seconds(30)).ok());
+  ASSERT_TRUE(state_->SetTenant({"acme", "us", {"ca"}, absl::InfinitePast()}).ok());
+  state_->ReplaceTopology(Example());
+  clock_.Advance(absl::Seconds(31));  // expiry: published by the maintenance pass
+  state_->Refresh();
+  ASSERT_EQ(heard.size(), 4u);
+  for (size_t i = 1; i < heard.size(); ++i) EXPECT_EQ(heard[i], heard[i - 1] + 1);
+}
+
+// The frequent resync reads only the tenants the store's log lists as changed; every policy is
+// read only at start and by the (rarer) full resync.
+TEST_F(DirectoryStateTest, TenantResyncReadsOnlyWhatChanged) {
+  LossyStore store;
+  for (int i = 0; i < 1000; ++i) {
+    ASSERT_TRUE(store.inner().PutTenant({absl::StrCat("t", i), "us", {"ca"}, clock_.Now()}).ok());
+  }
+  Make(&store, {.resync_interval = absl::Seconds(5), .full_resync_interval = absl::Seconds(60)});
+  EXPECT_EQ(store.load_all_calls(), 1);
+  ASSERT_EQ(state_->Current()->tenants->size(), 1000u);
+  const std::shared_ptr<const core::TenantTable> before = state_->Current()->tenants;
+
+  store.set_drop_changes(true);  // the messages are lost: only the resync can tell
+  ASSERT_TRUE(store.inner().PutTenant({"t7", "jp", {}, clock_.Now()}).ok());
+  ASSERT_TRUE(store.inner().PutTenant({"new", "eu", {}, clock_.Now()}).ok());
+  ASSERT_TRUE(*store.inner().DeleteTenant("t9"));
+  store.ResetCounts();
+  clock_.Advance(absl::Seconds(5));
+  state_->Refresh();
+  EXPECT_EQ(store.load_all_calls(), 0);
+  std::vector<std::string> read = store.tenants_read();
+  std::sort(read.begin(), read.end());
+  EXPECT_EQ(read, (std::vector<std::string>{"new", "t7", "t9"}));
+  const auto& tenants = *state_->Current()->tenants;
+  EXPECT_EQ(tenants.size(), 1000u);
+  EXPECT_EQ(tenants.Find("t7")->policy.home_region, "jp");
+  EXPECT_NE(tenants.Find("new"), nullptr);
+  EXPECT_EQ(tenants.Find("t9"), nullptr);
+  EXPECT_EQ(tenants.Find("t500"), before->Find("t500"));  // untouched tenants are shared
+
+  // Nothing changed: the next resync reads no tenant at all.
+  store.ResetCounts();
+  clock_.Advance(absl::Seconds(5));
+  state_->Refresh();
+  EXPECT_TRUE(store.tenants_read().empty());
+  EXPECT_EQ(store.load_all_calls(), 0);
+
+  // The full resync reads everything, and finds nothing new.
+  const uint64_t version = state_->Current()->version;
+  clock_.Advance(absl::Seconds(60));
+  state_->Refresh();
+  EXPECT_EQ(store.load_all_calls(), 1);
+  EXPECT_EQ(state_->Current()->tenants->size(), 1000u);
+  EXPECT_EQ(state_->Current()->version, version);  // nothing to publish
+}
+
+TEST_F(DirectoryStateTest, OrphanedTenantCountFollowsEachChange) {
+  LossyStore store;
+  Make(&store);
+  auto orphaned = [&] { return state_->Current()->orphaned_tenants; };
+  EXPECT_EQ(orphaned(), 0u);
+  ASSERT_TRUE(state_->SetTenant({"a", "us", {"mars"}, absl::InfinitePast()}).ok());
+  EXPECT_EQ(orphaned(), 1u);
+  ASSERT_TRUE(state_->SetTenant({"b", "atlantis", {}, absl::InfinitePast()}).ok());
+  EXPECT_EQ(orphaned(), 2u);
+  ASSERT_TRUE(state_->SetTenant({"a", "us", {"ca"}, absl::InfinitePast()}).ok());
+  EXPECT_EQ(orphaned(), 1u);
+  // From another replica, through the store's change message.
+  ASSERT_TRUE(store.inner().PutTenant({"c", "us", {"pluto"}, clock_.Now()}).ok());
+  state_->Refresh();
+  EXPECT_EQ(orphaned(), 2u);
+  ASSERT_TRUE(state_->DeleteTenant("b").ok());
+  EXPECT_EQ(orphaned(), 1u);
+  ASSERT_TRUE(*store.inner().DeleteTenant("c"));
+  state_->Refresh();
+  EXPECT_EQ(orphaned(), 0u);
+  EXPECT_EQ(state_->Current()->tenants->size(), 1u);
 }
 
 }  // namespace

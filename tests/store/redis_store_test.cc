@@ -3,6 +3,7 @@
 
 #include "service/store/redis_store.h"
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <vector>
@@ -317,6 +318,149 @@ TEST_F(RedisStoreTest, AHungServerTimesOutAsUnavailable) {
   ASSERT_TRUE(server_->Resume().ok());
   ASSERT_TRUE(WaitUntil([&] { return store->Available(); }, absl::Seconds(5)));
   EXPECT_TRUE(store->PutHealth("us-sjc", FutureRecord()).ok());
+}
+
+// Bytes Redis has sent to its clients so far (INFO stats total_net_output_bytes).
+int64_t NetOutputBytes(const RedisServer& server) {
+  absl::StatusOr<std::string> info = server.Command({"INFO", "stats"});
+  if (!info.ok()) return -1;
+  const std::string field = "total_net_output_bytes:";
+  const size_t at = info->find(field);
+  if (at == std::string::npos) return -1;
+  int64_t v = -1;
+  const size_t end = info->find_first_of("\r\n", at);
+  (void)absl::SimpleAtoi(info->substr(at + field.size(), end - at - field.size()), &v);
+  return v;
+}
+
+// EVAL calls Redis has served so far (INFO commandstats).
+int64_t EvalCalls(const RedisServer& server) {
+  absl::StatusOr<std::string> info = server.Command({"INFO", "commandstats"});
+  if (!info.ok()) return -1;
+  const std::string field = "cmdstat_eval:calls=";
+  const size_t at = info->find(field);
+  if (at == std::string::npos) return 0;
+  int64_t v = -1;
+  const size_t end = info->find(',', at);
+  (void)absl::SimpleAtoi(info->substr(at + field.size(), end - at - field.size()), &v);
+  return v;
+}
+
+// One huge value (issue: a 400 MiB value made every resync time out, for good) is never sent
+// by Redis: the reads check its size first, skip and count it, and read everything else.
+TEST_F(RedisStoreTest, AHugeValueIsNeverReadAndTheRestIsLoaded) {
+  auto store = MakeStore();
+  ASSERT_NE(store, nullptr);
+  core::HealthRecord good = FutureRecord();
+  ASSERT_TRUE(store->PutHealth("good", good).ok());
+  core::TenantPolicy tenant;
+  tenant.tenant_id = "acme";
+  tenant.home_region = "eu";
+  ASSERT_TRUE(store->PutTenant(tenant).ok());
+  // 100 MiB, made inside Redis (SETRANGE), under a health key and under a tenant key.
+  Redis({"SETRANGE", "dcdir:health:huge", absl::StrCat(100 * 1024 * 1024 - 1), "x"});
+  Redis({"SETRANGE", "dcdir:tenant:huge", absl::StrCat(100 * 1024 * 1024 - 1), "x"});
+
+  const int64_t sent_before = NetOutputBytes(*server_);
+  ASSERT_GE(sent_before, 0);
+  absl::StatusOr<StoreState> all = store->LoadAll();
+  ASSERT_TRUE(all.ok()) << all.status();
+  EXPECT_EQ(all->health, (core::HealthMap{{"good", good}}));
+  EXPECT_EQ(all->tenants, (std::vector<core::TenantPolicy>{tenant}));
+  EXPECT_EQ(store->BadRecords(), 2u);
+  absl::StatusOr<std::optional<core::HealthRecord>> point = store->GetHealth("huge");
+  ASSERT_TRUE(point.ok()) << point.status();
+  EXPECT_EQ(*point, std::nullopt);
+  absl::StatusOr<std::optional<core::TenantPolicy>> tenant_point = store->GetTenant("huge");
+  ASSERT_TRUE(tenant_point.ok()) << tenant_point.status();
+  EXPECT_EQ(*tenant_point, std::nullopt);
+  EXPECT_EQ(store->BadRecords(), 4u);  // counted on every read
+  // Everything Redis sent for those reads (and the INFO replies) is small: the value was not.
+  const int64_t sent = NetOutputBytes(*server_) - sent_before;
+  EXPECT_LT(sent, 64 * 1024) << sent << " bytes sent";
+  EXPECT_TRUE(store->Available());
+}
+
+// A key name of any length is never sent whole by a resync: counted as bad and skipped.
+TEST_F(RedisStoreTest, AHugeKeyNameIsSkippedAndCounted) {
+  auto store = MakeStore({.max_key_bytes = 256});
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->PutHealth("good", FutureRecord()).ok());
+  Redis({"SET", "dcdir:health:" + std::string(100 * 1024, 'k'), EncodeHealthRecord(FutureRecord())});
+  const int64_t sent_before = NetOutputBytes(*server_);
+  absl::StatusOr<StoreState> all = store->LoadAll();
+  ASSERT_TRUE(all.ok()) << all.status();
+  EXPECT_EQ(all->health.size(), 1u);
+  EXPECT_EQ(all->health.count("good"), 1u);
+  EXPECT_EQ(store->BadRecords(), 1u);
+  EXPECT_LT(NetOutputBytes(*server_) - sent_before, 16 * 1024);
+}
+
+// Replies are bounded by max_reply_bytes: a read that would pass it goes on in further round
+// trips, and nothing is lost.
+TEST_F(RedisStoreTest, ReadsGoOnInSmallRepliesWhenValuesPassTheReplyBudget) {
+  auto store = MakeStore({.max_reply_bytes = 1});  // one value per round trip
+  ASSERT_NE(store, nullptr);
+  for (int i = 0; i < 30; ++i) {
+    ASSERT_TRUE(store->PutHealth(absl::StrCat("dc-", i), FutureRecord()).ok());
+  }
+  const int64_t evals_before = EvalCalls(*server_);
+  absl::StatusOr<StoreState> all = store->LoadAll();
+  ASSERT_TRUE(all.ok()) << all.status();
+  EXPECT_EQ(all->health.size(), 30u);
+  EXPECT_EQ(store->BadRecords(), 0u);
+  // At least one round trip per value (plus the scans and the log position).
+  EXPECT_GE(EvalCalls(*server_) - evals_before, 30);
+}
+
+// The tenant log after the store lost its data (flushed): another epoch, so a replica reads
+// everything instead of trusting a log that no longer covers what it holds.
+TEST_F(RedisStoreTest, AFlushedStoreStartsANewTenantLogEpoch) {
+  auto store = MakeStore();
+  ASSERT_NE(store, nullptr);
+  core::TenantPolicy p;
+  p.tenant_id = "acme";
+  p.home_region = "eu";
+  ASSERT_TRUE(store->PutTenant(p).ok());
+  absl::StatusOr<StoreState> all = store->LoadAll();
+  ASSERT_TRUE(all.ok()) << all.status();
+  const TenantLogPosition before = all->tenant_position;
+  EXPECT_EQ(before.version, 1u);
+  EXPECT_EQ(Redis({"GET", "dcdir:tenants:epoch"}), before.epoch);
+  EXPECT_EQ(Redis({"ZSCORE", "dcdir:tenants:log", "acme"}), "1");
+
+  Redis({"FLUSHALL"});
+  absl::StatusOr<std::optional<TenantChanges>> changes = store->TenantChangesSince(before);
+  ASSERT_TRUE(changes.ok()) << changes.status();
+  EXPECT_FALSE(changes->has_value());  // no epoch any more
+  p.tenant_id = "globex";
+  ASSERT_TRUE(store->PutTenant(p).ok());  // a new epoch, version 1 again
+  changes = store->TenantChangesSince(before);
+  ASSERT_TRUE(changes.ok()) << changes.status();
+  EXPECT_FALSE(changes->has_value());
+  EXPECT_NE(Redis({"GET", "dcdir:tenants:epoch"}), before.epoch);
+}
+
+// A log longer than one reply is read in batches, each id once.
+TEST_F(RedisStoreTest, ALongTenantLogIsReadInBatches) {
+  auto store = MakeStore();
+  ASSERT_NE(store, nullptr);
+  constexpr int kIds = 25'001;
+  std::vector<std::string> zadd = {"ZADD", "dcdir:tenants:log"};
+  for (int i = 1; i <= kIds; ++i) {
+    zadd.push_back(absl::StrCat(i));
+    zadd.push_back(absl::StrCat("t", i));
+  }
+  Redis(zadd);
+  Redis({"SET", "dcdir:tenants:version", absl::StrCat(kIds)});
+  Redis({"SET", "dcdir:tenants:epoch", "e1"});
+  absl::StatusOr<std::optional<TenantChanges>> changes = store->TenantChangesSince({"e1", 7});
+  ASSERT_TRUE(changes.ok()) << changes.status();
+  ASSERT_TRUE(changes->has_value());
+  EXPECT_EQ((*changes)->ids.size(), static_cast<size_t>(kIds - 7));
+  EXPECT_EQ((*changes)->position, (TenantLogPosition{"e1", kIds}));
+  EXPECT_EQ(std::count((*changes)->ids.begin(), (*changes)->ids.end(), "t8"), 1);
+  EXPECT_EQ(std::count((*changes)->ids.begin(), (*changes)->ids.end(), "t7"), 0);
 }
 
 TEST(RedisSentinelTest, FollowsAFailoverToThePromotedReplica) {

@@ -209,5 +209,85 @@ TYPED_TEST(StoreContractTest, ChangeListenerHearsOwnWrites) {
   EXPECT_EQ(changes.Count(Change::Kind::kTenant, "never-existed"), 0u);  // deleted nothing
 }
 
+TYPED_TEST(StoreContractTest, LoadHealthReturnsEveryRecord) {
+  Store& s = *this->store_;
+  core::HealthRecord a = this->Record(core::HealthStatus::kHealthy, 0.2);
+  ASSERT_TRUE(s.PutHealth("us-sjc", a).ok());
+  ASSERT_TRUE(s.PutTenant(this->Tenant("acme", "eu", {})).ok());
+  absl::StatusOr<core::HealthMap> health = s.LoadHealth();
+  ASSERT_TRUE(health.ok()) << health.status();
+  EXPECT_EQ(*health, (core::HealthMap{{"us-sjc", a}}));
+}
+
+TYPED_TEST(StoreContractTest, GetTenantsReadsEachIdInOrder) {
+  Store& s = *this->store_;
+  core::TenantPolicy t1 = this->Tenant("acme", "eu", {"eu"});
+  core::TenantPolicy t2 = this->Tenant("globex", "us", {});
+  ASSERT_TRUE(s.PutTenant(t1).ok());
+  ASSERT_TRUE(s.PutTenant(t2).ok());
+  absl::StatusOr<std::vector<TenantRead>> read = s.GetTenants({"globex", "nobody", "acme"});
+  ASSERT_TRUE(read.ok()) << read.status();
+  ASSERT_EQ(read->size(), 3u);
+  EXPECT_EQ((*read)[0].tenant_id, "globex");
+  EXPECT_EQ((*read)[0].policy, t2);
+  EXPECT_EQ((*read)[1].tenant_id, "nobody");
+  EXPECT_EQ((*read)[1].policy, std::nullopt);
+  EXPECT_EQ((*read)[2].tenant_id, "acme");
+  EXPECT_EQ((*read)[2].policy, t1);
+  absl::StatusOr<std::vector<TenantRead>> none = s.GetTenants({});
+  ASSERT_TRUE(none.ok()) << none.status();
+  EXPECT_TRUE(none->empty());
+}
+
+// The tenant log lists each tenant written or deleted after a position once, from the position
+// LoadAll read; a position of another history, or from the future, cannot be answered.
+TYPED_TEST(StoreContractTest, TenantLogListsWhatChangedSinceAPosition) {
+  Store& s = *this->store_;
+  absl::StatusOr<StoreState> start = s.LoadAll();
+  ASSERT_TRUE(start.ok()) << start.status();
+  EXPECT_EQ(start->tenant_position, TenantLogPosition{});  // nothing logged yet
+
+  ASSERT_TRUE(s.PutTenant(this->Tenant("acme", "eu", {})).ok());
+  ASSERT_TRUE(s.PutTenant(this->Tenant("globex", "us", {})).ok());
+  ASSERT_TRUE(s.PutTenant(this->Tenant("acme", "us", {})).ok());  // twice: listed once
+  absl::StatusOr<std::optional<TenantChanges>> changes =
+      s.TenantChangesSince(start->tenant_position);
+  ASSERT_TRUE(changes.ok()) << changes.status();
+  ASSERT_TRUE(changes->has_value());
+  std::vector<std::string> ids = (*changes)->ids;
+  std::sort(ids.begin(), ids.end());
+  EXPECT_EQ(ids, (std::vector<std::string>{"acme", "globex"}));
+  const TenantLogPosition after_puts = (*changes)->position;
+  EXPECT_EQ(after_puts.version, 3u);
+  EXPECT_FALSE(after_puts.epoch.empty());
+
+  // LoadAll now starts from there.
+  absl::StatusOr<StoreState> all = s.LoadAll();
+  ASSERT_TRUE(all.ok()) << all.status();
+  EXPECT_EQ(all->tenant_position, after_puts);
+
+  absl::StatusOr<bool> deleted = s.DeleteTenant("globex");
+  ASSERT_TRUE(deleted.ok() && *deleted);
+  absl::StatusOr<bool> not_deleted = s.DeleteTenant("never-existed");  // not logged
+  ASSERT_TRUE(not_deleted.ok() && !*not_deleted);
+  changes = s.TenantChangesSince(after_puts);
+  ASSERT_TRUE(changes.ok() && changes->has_value());
+  EXPECT_EQ((*changes)->ids, std::vector<std::string>{"globex"});
+  EXPECT_EQ((*changes)->position.version, 4u);
+  EXPECT_EQ((*changes)->position.epoch, after_puts.epoch);
+
+  changes = s.TenantChangesSince((*changes)->position);
+  ASSERT_TRUE(changes.ok() && changes->has_value());
+  EXPECT_TRUE((*changes)->ids.empty());
+
+  // Another history, or a position the log never reached: "read everything".
+  changes = s.TenantChangesSince({"another-epoch", 2});
+  ASSERT_TRUE(changes.ok()) << changes.status();
+  EXPECT_FALSE(changes->has_value());
+  changes = s.TenantChangesSince({after_puts.epoch, 99});
+  ASSERT_TRUE(changes.ok()) << changes.status();
+  EXPECT_FALSE(changes->has_value());
+}
+
 }  // namespace
 }  // namespace dcdir::store

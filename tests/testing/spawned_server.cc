@@ -83,7 +83,8 @@ absl::StatusOr<std::unique_ptr<SpawnedServer>> SpawnedServer::Start(SpawnOptions
   argv.insert(argv.end(), options.flags.begin(), options.flags.end());
   argv.insert(argv.begin(), options.wrapper.begin(), options.wrapper.end());
   s->process_ = std::make_unique<Subprocess>(argv, options.env);
-  const std::regex listening(R"(listening on 127\.0\.0\.1:(\d+))");
+  // "listening on HOST:PORT" (HOST may be "::" when a test binds every address).
+  const std::regex listening(R"(listening on \S*:(\d+))");
   for (int i = 0; i < 4000 && s->port_ == 0; ++i) {
     std::smatch m;
     const std::string err = s->process_->err();

@@ -1,0 +1,116 @@
+#include "service/core/tenant_table.h"
+
+#include <utility>
+
+#include "absl/hash/hash.h"
+#include "absl/strings/string_view.h"
+
+namespace dcdir::core {
+namespace {
+
+// Debian's Abseil is built with its own string_view: heterogeneous lookups need that type.
+absl::string_view AsKey(std::string_view s) { return absl::string_view(s.data(), s.size()); }
+
+}  // namespace
+
+CompiledTenant CompileTenant(const Topology& topology, TenantPolicy policy) {
+  CompiledTenant ct;
+  const uint32_t home = topology.RegionIndex(policy.home_region);
+  if (home == kNoIndex) ct.unknown_regions.push_back(policy.home_region);
+  std::vector<uint32_t> regions;
+  regions.reserve(policy.allowed_regions.size() + 1);
+  regions.push_back(home);  // the home region can never be opted out
+  for (const std::string& r : policy.allowed_regions) {
+    const uint32_t ri = topology.RegionIndex(r);
+    if (ri != kNoIndex) {
+      regions.push_back(ri);
+    } else if (r != policy.home_region) {
+      ct.unknown_regions.push_back(r);  // ignored
+    }
+  }
+  // Fail closed: an unknown home region allows nothing.
+  ct.allowed = home == kNoIndex ? DcSet(topology.dc_count()) : topology.DcsInRegions(regions);
+  ct.policy = std::move(policy);
+  return ct;
+}
+
+size_t TenantTable::ShardOf(std::string_view tenant_id) {
+  // The high bits: the shard's own hash map uses the low ones (SwissTable's H2), which would
+  // otherwise be the same for every key of a shard.
+  const size_t h = absl::Hash<absl::string_view>{}(AsKey(tenant_id));
+  return (h >> (sizeof(size_t) * 8 - 8)) % kShards;
+}
+
+const CompiledTenant* TenantTable::Find(std::string_view tenant_id) const {
+  const std::shared_ptr<const Shard>& shard = shards_[ShardOf(tenant_id)];
+  if (shard == nullptr) return nullptr;
+  auto it = shard->find(AsKey(tenant_id));
+  return it == shard->end() ? nullptr : it->second.get();
+}
+
+void TenantTable::ForEach(absl::FunctionRef<void(const CompiledTenant&)> f) const {
+  for (const std::shared_ptr<const Shard>& shard : shards_) {
+    if (shard == nullptr) continue;
+    for (const auto& [id, tenant] : *shard) f(*tenant);
+  }
+}
+
+TenantTable::Editor::Editor(std::shared_ptr<const TenantTable> base) : base_(std::move(base)) {
+  if (base_ != nullptr) table_ = *base_;  // copies the shard pointers only
+}
+
+TenantTable::Shard& TenantTable::Editor::Mutable(size_t shard) {
+  std::shared_ptr<Shard>& copy = copies_[shard];
+  if (copy == nullptr) {
+    const std::shared_ptr<const Shard>& slot = table_.shards_[shard];
+    copy = slot == nullptr ? std::make_shared<Shard>() : std::make_shared<Shard>(*slot);
+    table_.shards_[shard] = copy;  // only this editor can change it, until Finish()
+  }
+  return *copy;
+}
+
+void TenantTable::Editor::Put(CompiledTenant tenant) {
+  edited_ = true;
+  Shard& shard = Mutable(ShardOf(tenant.policy.tenant_id));
+  std::string id = tenant.policy.tenant_id;
+  const bool orphan = !tenant.unknown_regions.empty();
+  auto [it, inserted] = shard.try_emplace(std::move(id));
+  if (inserted) {
+    ++table_.size_;
+  } else if (!it->second->unknown_regions.empty()) {
+    --table_.orphaned_;
+  }
+  if (orphan) ++table_.orphaned_;
+  it->second = std::make_shared<const CompiledTenant>(std::move(tenant));
+}
+
+bool TenantTable::Editor::Erase(std::string_view tenant_id) {
+  if (table_.Find(tenant_id) == nullptr) return false;
+  edited_ = true;
+  Shard& shard = Mutable(ShardOf(tenant_id));
+  auto it = shard.find(AsKey(tenant_id));
+  if (!it->second->unknown_regions.empty()) --table_.orphaned_;
+  shard.erase(it);
+  --table_.size_;
+  return true;
+}
+
+std::shared_ptr<const TenantTable> TenantTable::Editor::Finish() {
+  for (std::shared_ptr<Shard>& copy : copies_) copy.reset();
+  std::shared_ptr<const TenantTable> out =
+      !edited_ ? (base_ != nullptr ? std::move(base_) : std::make_shared<const TenantTable>())
+               : std::make_shared<const TenantTable>(std::move(table_));
+  edited_ = false;
+  base_.reset();
+  table_ = TenantTable();
+  return out;
+}
+
+std::shared_ptr<const TenantTable> CompileTenants(const Topology& topology,
+                                                  const std::vector<TenantPolicy>& tenants) {
+  TenantTable::Editor editor(nullptr);
+  for (const TenantPolicy& p : tenants) editor.Put(CompileTenant(topology, p));
+  return editor.Finish();
+}
+
+}  // namespace dcdir::core
