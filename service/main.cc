@@ -20,6 +20,7 @@
 #include "grpcpp/create_channel.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/security/credentials.h"
+#include "grpcpp/security/tls_certificate_provider.h"
 #include "grpcpp/security/tls_certificate_verifier.h"
 #include "grpcpp/security/tls_credentials_options.h"
 #include "absl/flags/parse.h"
@@ -111,9 +112,11 @@ ABSL_FLAG(bool, check_config, false,
 ABSL_FLAG(std::string, health_check, "",
           "Probe mode for orchestrators (exec probes; kubelet's gRPC probes cannot speak TLS): "
           "ask the server on 127.0.0.1:--grpc_port (over TLS when --tls_cert_file is set, "
-          "without verifying the certificate) for grpc.health.v1 status and exit 0 when it is "
-          "SERVING, 1 otherwise. `ready`: the whole server (\"\", SERVING once the first "
-          "snapshot is built); `live`: the process (service \"dcdir.liveness\").");
+          "without verifying the certificate; with --tls_require_client_cert presenting "
+          "--tls_cert_file/--tls_key_file as the client certificate) for grpc.health.v1 status "
+          "and exit 0 when it is SERVING, 1 otherwise. `ready`: the whole server (\"\", "
+          "SERVING once the first snapshot is built); `live`: the process (service "
+          "\"dcdir.liveness\").");
 ABSL_FLAG(std::string, against, "",
           "With --check_config: the config served now (the old file). Prints, per region, the "
           "(client, DC) pairs the new --config allows that the old one denies and the reverse, "
@@ -125,8 +128,9 @@ ABSL_FLAG(int, min_compliant_dcs, 1,
           "tenant's clients in its home region) must have; fewer exits 2.");
 ABSL_FLAG(std::string, tenants_file, "",
           "With --check_config: tenant policies to check as well (YAML or JSON: "
-          "`tenants: [{tenant_id, home_region, allowed_regions}]`). The policies stored in "
-          "Redis are not read by the check.");
+          "`tenants: [{tenant_id, home_region, allowed_regions}]`, e.g. the output of "
+          "`dcdirctl tenant list --json`). The policies stored in Redis are not read by the "
+          "check.");
 ABSL_FLAG(std::string, audit_log, "",
           "Audit trail of cross-border fallback decisions, one JSON line per distinct decision "
           "per --audit_window: a file (appended to), or - for standard output. Empty: off.");
@@ -148,9 +152,14 @@ ABSL_FLAG(std::string, tls_cert_file, "",
           "every --tls_refresh_interval, so a renewed certificate needs no restart.");
 ABSL_FLAG(std::string, tls_key_file, "", "PEM private key for --tls_cert_file. Never logged.");
 ABSL_FLAG(std::string, tls_client_ca_file, "",
-          "PEM CA bundle for client certificates (mTLS). A client certificate is requested but "
-          "not required; a verified one authenticates ReportHealth for the DCs its SANs name "
-          "(URI dcdir://dc/<id> or DNS <id>.dc.dcdir) and the admin RPCs (URI dcdir://admin).");
+          "PEM CA bundle for client certificates (mTLS). A client certificate is requested and "
+          "verified, but not required unless --tls_require_client_cert; a verified one "
+          "authenticates ReportHealth for the DCs its SANs name (URI dcdir://dc/<id> or DNS "
+          "<id>.dc.dcdir) and the admin RPCs (URI dcdir://admin).");
+ABSL_FLAG(bool, tls_require_client_cert, false,
+          "With --tls_client_ca_file: the TLS handshake refuses every client without a "
+          "certificate from that CA, on the whole gRPC port (apps included: GetDirectory then "
+          "needs a client certificate too). Off: clients without a certificate are served.");
 ABSL_FLAG(absl::Duration, tls_refresh_interval, absl::Seconds(60),
           "How often the TLS files are checked for changes.");
 ABSL_FLAG(int, max_watch_streams, 10000,
@@ -322,6 +331,19 @@ int HealthCheck(const std::string& mode) {
     tls.set_verify_server_certs(false);
     tls.set_check_call_host(false);
     tls.set_certificate_verifier(std::make_shared<grpc::experimental::NoOpCertificateVerifier>());
+    if (absl::GetFlag(FLAGS_tls_require_client_cert)) {
+      // The port refuses clients without a certificate: present the server's own key pair
+      // (it must be issued by --tls_client_ca_file's CA and allowed for client auth).
+      const std::string key_file = absl::GetFlag(FLAGS_tls_key_file);
+      if (key_file.empty()) {
+        std::cerr << "--health_check with --tls_require_client_cert needs --tls_key_file\n";
+        return 2;
+      }
+      tls.set_certificate_provider(
+          std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
+              key_file, absl::GetFlag(FLAGS_tls_cert_file), 60));
+      tls.watch_identity_key_cert_pairs();
+    }
     credentials = grpc::experimental::TlsCredentials(tls);
   }
   auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", absl::GetFlag(FLAGS_grpc_port)),
@@ -438,6 +460,7 @@ int main(int argc, char** argv) {
   options.tls.cert_file = absl::GetFlag(FLAGS_tls_cert_file);
   options.tls.key_file = absl::GetFlag(FLAGS_tls_key_file);
   options.tls.client_ca_file = absl::GetFlag(FLAGS_tls_client_ca_file);
+  options.tls.require_client_cert = absl::GetFlag(FLAGS_tls_require_client_cert);
   options.tls.refresh_seconds = static_cast<unsigned int>(
       std::max<int64_t>(1, absl::ToInt64Seconds(absl::GetFlag(FLAGS_tls_refresh_interval))));
   if (options.tls.cert_file.empty() != options.tls.key_file.empty()) {
@@ -445,6 +468,9 @@ int main(int argc, char** argv) {
   }
   if (options.tls.cert_file.empty() && !options.tls.client_ca_file.empty()) {
     return Fatal("--tls_client_ca_file needs --tls_cert_file and --tls_key_file");
+  }
+  if (options.tls.require_client_cert && options.tls.client_ca_file.empty()) {
+    return Fatal("--tls_require_client_cert needs --tls_client_ca_file");
   }
   if (const std::string token_file = absl::GetFlag(FLAGS_auth_token_file); !token_file.empty()) {
     auto token = ReadSecretFile(token_file, "auth token");
@@ -523,7 +549,10 @@ int main(int argc, char** argv) {
   if (!server.ok()) return Fatal(std::string(server.status().message()));
   DCDIR_LOG(kInfo) << "dcdir-server listening on " << absl::GetFlag(FLAGS_grpc_host) << ":"
                    << (*server)->port() << (options.tls.cert_file.empty() ? " (plaintext)" : " (TLS)")
-                   << (options.tls.client_ca_file.empty() ? "" : " with client certificates")
+                   << (options.tls.client_ca_file.empty() ? ""
+                       : options.tls.require_client_cert
+                           ? " requiring client certificates"
+                           : " with client certificates (optional)")
                    << ", config version " << world->version << ", at most "
                    << (options.max_connections == 0 ? std::string("unlimited")
                                                     : absl::StrCat(options.max_connections))

@@ -1,6 +1,6 @@
 // dcdir-agent: reports DC health and congestion to dcdir on an interval.
 //
-//   dcdir-agent --server HOST:PORT [--token_file F] --config FILE (--dc ID ... | --simulate)
+//   dcdir-agent [--server HOST:PORT] [--token_file F] --config FILE (--dc ID ... | --simulate)
 //
 // Exit codes (with --once, or at startup): 0 ok, 1 usage, 2 rejected by the server,
 // 3 unavailable, 4 credentials. Without --once it runs until SIGTERM/SIGINT (exit 0).
@@ -44,29 +44,65 @@ namespace v1 = dcdir::v1;
 
 constexpr char kUsage[] = R"(dcdir-agent: report DC health and congestion to dcdir.
 
-usage: dcdir-agent --server HOST:PORT [--token_file F] --config FILE (--dc ID ... | --simulate)
+usage: dcdir-agent [--server HOST:PORT] [--token_file F] --config FILE (--dc ID ... | --simulate)
+                   [--probe tcp|grpc|none] [--interval 5s] [--ttl D] [--once] [--quiet]
        TLS: [--tls] [--tls_ca_file CA.pem] [--tls_cert_file C.pem --tls_key_file K.pem]
        (a client certificate may only report for the DCs its SANs name: dcdir://dc/<id>)
-                   [--interval 5s] [--ttl D] [--once] [--quiet]
        dcdir-agent --version
 
-  --dc ID[,ID...]          DCs to report (repeatable); their endpoints come from --config
-  --probe tcp|grpc|none    liveness: TCP connect, or grpc.health.v1 Check (SERVING), to each
-                           endpoint; HEALTHY when any answers, else DOWN (default tcp)
-  --endpoint HOST:PORT     probe these endpoints instead of the config's (repeatable)
-  --probe_timeout 1s       per endpoint
-  --congestion_file F      file holding a number in [0,1] ("{dc}" is replaced by the DC id)
-  --congestion_command C   shell command printing a number in [0,1] (env DCDIR_DC, "{dc}")
-  --simulate               report for every DC of --config: slowly varying congestion (random
-                           walk) and occasional short outages; --seed N, --outage_probability P
-  --interval 5s            between rounds; doubled (up to --max_backoff 60s) while the
-                           directory is unreachable
-  --ttl D                  report TTL (default max(30s, 3 x interval); with --once 10m)
-  --once                   report one round and exit (no outage in the first simulated round)
-  --rpc_timeout 3s         per report
+Every --interval it reports each DC (--dc, or every DC of --config with --simulate) with
+ReportHealth: HEALTHY when a probe of one of its endpoints succeeds, else DOWN, with the
+congestion read from --congestion_file or --congestion_command (else 0).
 
-exit codes: 0 ok, 1 usage, 2 rejected by the server, 3 directory unavailable, 4 bad/missing token.
+flags:
 )";
+
+constexpr char kExitCodes[] = R"(
+exit codes (with --once, or at start): 0 ok, 1 usage, 2 rejected by the server, 3 directory
+unavailable (unreachable, TLS handshake failed), 4 credentials (missing, wrong or not allowed).
+Without --once it runs until SIGTERM or SIGINT (exit 0).
+)";
+
+// Every flag dcdir-agent accepts: the parser's table, the help and the defaults.
+constexpr dcdir::cli::FlagSpec kFlags[] = {
+    {"server", "HOST:PORT", "",
+     "the directory's gRPC address (default: $DCDIR_SERVER when set, else 127.0.0.1:50051)"},
+    {"token_file", "FILE", "",
+     "bearer token (surrounding white space trimmed), when the server has --auth_token_file"},
+    {"tls", "", "", "TLS, verifying the server with the system's root certificates"},
+    {"tls_ca_file", "CA.pem", "", "TLS, verifying the server with this CA (implies --tls)"},
+    {"tls_cert_file", "C.pem", "",
+     "client certificate for mTLS, with --tls_key_file (implies --tls); it may report only for "
+     "the DCs its SANs name"},
+    {"tls_key_file", "K.pem", "", "private key of --tls_cert_file"},
+    {"config", "FILE", "", "the world config (required): DC ids and endpoints"},
+    {"dc", "ID[,ID...]", "", "DCs to report (repeatable); their endpoints come from --config"},
+    {"simulate", "", "",
+     "report for every DC of --config: slowly varying congestion (a random walk) and "
+     "occasional short outages, instead of probes"},
+    {"seed", "N", "1", "--simulate: the seed (same seed, same figures)"},
+    {"outage_probability", "P", "0.02", "--simulate: chance per DC per round of going DOWN"},
+    {"probe", "tcp|grpc|none", "tcp",
+     "liveness: TCP connect, or grpc.health.v1 Check (SERVING), to each endpoint; HEALTHY when "
+     "any answers, else DOWN; none: always HEALTHY"},
+    {"endpoint", "HOST:PORT", "", "probe these endpoints instead of the config's (repeatable)"},
+    {"probe_timeout", "DURATION", "1s", "per endpoint"},
+    {"congestion_file", "FILE", "",
+     "a file holding a number in [0, 1] (\"{dc}\" in the path is replaced by the DC id)"},
+    {"congestion_command", "CMD", "",
+     "a /bin/sh command printing a number in [0, 1] (env DCDIR_DC, \"{dc}\" replaced); a "
+     "failing source keeps the last good value"},
+    {"interval", "DURATION", "5s", "between rounds"},
+    {"max_backoff", "DURATION", "60s",
+     "while the directory is unreachable the wait doubles each round (jittered) up to this"},
+    {"ttl", "DURATION", "", "report TTL (default: max(30s, 3 x --interval); 10m with --once)"},
+    {"once", "", "",
+     "report one round and exit with its exit code (no outage in the first simulated round)"},
+    {"rpc_timeout", "DURATION", "3s", "deadline of each report"},
+    {"quiet", "", "", "no line per accepted report on stdout"},
+    {"help", "", "", "print this help"},
+    {"version", "", "", "print the version"},
+};
 
 std::atomic<bool> g_stop{false};
 void OnSignal(int) { g_stop = true; }
@@ -102,15 +138,12 @@ bool SleepUnlessStopped(absl::Duration d) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  auto parsed = Args::Parse(
-      argc, argv, {"simulate", "once", "quiet", "help", "tls", "version"},
-      {"server", "token_file", "tls_ca_file", "tls_cert_file", "tls_key_file", "config", "dc", "interval", "ttl", "seed", "probe", "endpoint",
-       "probe_timeout", "congestion_file", "congestion_command", "outage_probability",
-       "max_backoff", "rpc_timeout"});
+  dcdir::cli::QuietGrpcLogs();
+  auto parsed = Args::Parse(argc, argv, kFlags);
   if (!parsed.ok()) return Usage(std::string(parsed.status().message()));
   const Args& args = *parsed;
   if (args.Has("help")) {
-    std::cout << kUsage;
+    std::cout << kUsage << dcdir::cli::FlagsHelp(kFlags) << kExitCodes;
     return 0;
   }
   if (args.Has("version")) {
@@ -120,7 +153,7 @@ int main(int argc, char** argv) {
   if (!args.positional().empty()) {
     return Usage(absl::StrCat("unexpected argument \"", args.positional()[0], "\""));
   }
-  const std::string server = args.Get("server", "127.0.0.1:50051");
+  const std::string server = args.Get("server", dcdir::cli::DefaultServer());
   if (!args.Has("config")) return Usage("--config FILE (the world config) is required");
   const bool simulate = args.Has("simulate");
   const bool once = args.Has("once");
@@ -129,12 +162,12 @@ int main(int argc, char** argv) {
   if (args.Has("congestion_file") && args.Has("congestion_command")) {
     return Usage("give at most one of --congestion_file and --congestion_command");
   }
-  auto interval = args.GetDuration("interval", absl::Seconds(5));
-  auto probe_timeout = args.GetDuration("probe_timeout", absl::Seconds(1));
-  auto max_backoff = args.GetDuration("max_backoff", absl::Seconds(60));
-  auto rpc_timeout = args.GetDuration("rpc_timeout", absl::Seconds(3));
-  auto seed = args.GetInt("seed", 1);
-  auto outage_probability = args.GetDouble("outage_probability", 0.02);
+  auto interval = args.GetDuration("interval");
+  auto probe_timeout = args.GetDuration("probe_timeout");
+  auto max_backoff = args.GetDuration("max_backoff");
+  auto rpc_timeout = args.GetDuration("rpc_timeout");
+  auto seed = args.GetInt("seed");
+  auto outage_probability = args.GetDouble("outage_probability");
   for (const absl::Status& s :
        {interval.status(), probe_timeout.status(), max_backoff.status(), rpc_timeout.status(),
         seed.status(), outage_probability.status()}) {
@@ -144,7 +177,7 @@ int main(int argc, char** argv) {
   auto ttl = args.GetDuration(
       "ttl", once ? absl::Minutes(10) : std::max(absl::Seconds(30), *interval * 3));
   if (!ttl.ok()) return Usage(std::string(ttl.status().message()));
-  const std::string probe = args.Get("probe", "tcp");
+  const std::string probe = args.Get("probe");
   if (probe != "tcp" && probe != "grpc" && probe != "none") {
     return Usage("--probe must be tcp, grpc or none");
   }
@@ -245,6 +278,8 @@ int main(int argc, char** argv) {
   tls.enabled = args.Has("tls") || !tls.ca_file.empty() || !tls.cert_file.empty();
   auto credentials = dcdir::client::MakeChannelCredentials(tls);
   if (!credentials.ok()) return Usage(std::string(credentials.status().message()));
+  const dcdir::cli::Connection connection{server, tls.enabled, !token.empty(),
+                                           !tls.cert_file.empty()};
   auto channel = grpc::CreateChannel(server, *credentials);
   auto stub = v1::ReportingService::NewStub(channel);
   std::mt19937_64 jitter_rng(static_cast<uint64_t>(*seed) ^ 0x5eed);
@@ -280,7 +315,7 @@ int main(int argc, char** argv) {
       }
       if (first_error.ok()) first_error = s;
       std::cerr << "dcdir-agent: report for " << o.dc_id << " failed: "
-                << dcdir::cli::DescribeError(s, server) << "\n";
+                << dcdir::cli::DescribeError(s, connection) << "\n";
       if (dcdir::client::IsTransportFailure(s)) {
         unreachable = true;
         break;  // the rest of the round would fail the same way

@@ -1,5 +1,7 @@
 #include "clients/cli/args.h"
 
+#include <cstdlib>
+
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
@@ -7,11 +9,25 @@
 #include "absl/strings/strip.h"
 
 namespace dcdir::cli {
+namespace {
+
+const FlagSpec* Find(absl::Span<const FlagSpec> flags, const std::string& name) {
+  for (const FlagSpec& f : flags) {
+    if (f.name == name) return &f;
+  }
+  return nullptr;
+}
+
+}  // namespace
 
 absl::StatusOr<Args> Args::Parse(int argc, const char* const* argv,
-                                 const std::set<std::string>& bool_flags,
-                                 const std::set<std::string>& value_flags) {
+                                 absl::Span<const FlagSpec> flags) {
   Args args;
+  for (const FlagSpec& f : flags) {
+    if (!f.default_value.empty()) {
+      args.defaults_[std::string(f.name)] = std::string(f.default_value);
+    }
+  }
   bool flags_done = false;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
@@ -34,7 +50,9 @@ absl::StatusOr<Args> Args::Parse(int argc, const char* const* argv,
       has_value = true;
     }
     name = absl::StrReplaceAll(name, {{"-", "_"}});
-    if (bool_flags.count(name)) {
+    const FlagSpec* spec = Find(flags, name);
+    if (spec == nullptr) return absl::InvalidArgumentError(absl::StrCat("unknown flag ", arg));
+    if (spec->value.empty()) {
       if (has_value && value != "true" && value != "false") {
         return absl::InvalidArgumentError(
             absl::StrCat("--", name, " takes no value (or =true/=false)"));
@@ -46,9 +64,6 @@ absl::StatusOr<Args> Args::Parse(int argc, const char* const* argv,
       }
       continue;
     }
-    if (!value_flags.count(name)) {
-      return absl::InvalidArgumentError(absl::StrCat("unknown flag ", arg));
-    }
     if (!has_value) {
       if (i + 1 >= argc) return absl::InvalidArgumentError(absl::StrCat("--", name, " needs a value"));
       value = argv[++i];
@@ -56,6 +71,17 @@ absl::StatusOr<Args> Args::Parse(int argc, const char* const* argv,
     args.values_[name].push_back(value);
   }
   return args;
+}
+
+const std::string* Args::Text(const std::string& name) const {
+  if (auto it = values_.find(name); it != values_.end()) return &it->second.back();
+  if (auto it = defaults_.find(name); it != defaults_.end()) return &it->second;
+  return nullptr;
+}
+
+std::string Args::Get(const std::string& name) const {
+  const std::string* text = Text(name);
+  return text != nullptr ? *text : std::string();
 }
 
 std::string Args::Get(const std::string& name, const std::string& fallback) const {
@@ -76,34 +102,79 @@ std::vector<std::string> Args::GetList(const std::string& name) const {
 }
 
 absl::StatusOr<double> Args::GetDouble(const std::string& name, double fallback) const {
-  if (!Has(name)) return fallback;
+  const std::string* text = Text(name);
+  if (text == nullptr) return fallback;
   double v;
-  if (!absl::SimpleAtod(Get(name), &v)) {
+  if (!absl::SimpleAtod(*text, &v)) {
     return absl::InvalidArgumentError(
-        absl::StrCat("--", name, " must be a number; got \"", Get(name), "\""));
+        absl::StrCat("--", name, " must be a number; got \"", *text, "\""));
   }
   return v;
 }
 
 absl::StatusOr<int64_t> Args::GetInt(const std::string& name, int64_t fallback) const {
-  if (!Has(name)) return fallback;
+  const std::string* text = Text(name);
+  if (text == nullptr) return fallback;
   int64_t v;
-  if (!absl::SimpleAtoi(Get(name), &v)) {
+  if (!absl::SimpleAtoi(*text, &v)) {
     return absl::InvalidArgumentError(
-        absl::StrCat("--", name, " must be an integer; got \"", Get(name), "\""));
+        absl::StrCat("--", name, " must be an integer; got \"", *text, "\""));
   }
   return v;
 }
 
 absl::StatusOr<absl::Duration> Args::GetDuration(const std::string& name,
                                                  absl::Duration fallback) const {
-  if (!Has(name)) return fallback;
+  const std::string* text = Text(name);
+  if (text == nullptr) return fallback;
   absl::Duration d;
-  if (!absl::ParseDuration(Get(name), &d)) {
+  if (!absl::ParseDuration(*text, &d)) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "--", name, " must be a duration such as 30s, 5m or 1h; got \"", Get(name), "\""));
+        "--", name, " must be a duration such as 30s, 5m or 1h; got \"", *text, "\""));
   }
   return d;
+}
+
+std::string DefaultServer() {
+  const char* env = std::getenv("DCDIR_SERVER");
+  return env != nullptr && *env != '\0' ? std::string(env) : std::string(kDefaultServer);
+}
+
+std::string FlagsHelp(absl::Span<const FlagSpec> flags) {
+  constexpr size_t kIndent = 26;
+  constexpr size_t kWidth = 99;
+  std::string out;
+  for (const FlagSpec& f : flags) {
+    std::string head = absl::StrCat("  --", std::string(f.name));
+    if (!f.value.empty()) absl::StrAppend(&head, " ", std::string(f.value));
+    std::string text(f.help);
+    if (!f.default_value.empty()) absl::StrAppend(&text, " (default: ", std::string(f.default_value), ")");
+    std::string line = head;
+    if (line.size() + 1 >= kIndent) {
+      absl::StrAppend(&out, line, "\n");
+      line.clear();
+    }
+    line.resize(kIndent, ' ');
+    size_t column = kIndent;
+    bool first = true;
+    for (absl::string_view word : absl::StrSplit(text, ' ', absl::SkipEmpty())) {
+      if (!first && column + 1 + word.size() > kWidth) {
+        absl::StrAppend(&out, line, "\n");
+        line = std::string(kIndent, ' ');
+        column = kIndent;
+        first = true;
+      }
+      if (!first) {
+        line.push_back(' ');
+        ++column;
+      }
+      absl::StrAppend(&line, word);
+      column += word.size();
+      first = false;
+    }
+    absl::StrAppend(&out, line, "\n");
+  }
+  return out;
 }
 
 }  // namespace dcdir::cli

@@ -1,7 +1,12 @@
 #include "clients/cli/exit_codes.h"
 
+#include <cstdlib>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "clients/cpp/errors.h"
+#include "grpc/support/log.h"
 
 namespace dcdir::cli {
 
@@ -24,11 +29,65 @@ int ExitCodeFor(const absl::Status& status) {
   }
 }
 
-std::string HintFor(const absl::Status& status, const std::string& server) {
+namespace {
+
+// Why no server answered, from gRPC's transport message (there is no reason token: no dcdir
+// server got the call). "" when nothing points at TLS.
+std::string TlsHint(const std::string& message, const Connection& c) {
+  const std::string m = absl::AsciiStrToLower(message);
+  const bool handshake = absl::StrContains(m, "handshake") || absl::StrContains(m, "ssl") ||
+                         absl::StrContains(m, "tls");
+  // The server closed the connection: a plaintext HTTP/2 client talking to a TLS port sees it
+  // while it waits for the server's settings frame; with TLS 1.3 a client without the
+  // certificate a server requires finishes its side of the handshake and then sees it too.
+  const bool closed = absl::StrContains(m, "socket closed") ||
+                      absl::StrContains(m, "connection reset") ||
+                      absl::StrContains(m, "end of file") || absl::StrContains(m, "goaway");
+  if (!c.tls) {
+    if (closed) {
+      return absl::StrCat("the server at ", c.server,
+                          " closed the connection: if it serves TLS (--tls_cert_file), pass "
+                          "--tls_ca_file CA.pem (or --tls for the system's roots)");
+    }
+    return "";
+  }
+  if (!handshake && !closed) return "";
+  if (absl::StrContains(m, "wrong_version_number") || absl::StrContains(m, "wrong version") ||
+      absl::StrContains(m, "packet_length_too_long") || absl::StrContains(m, "record layer")) {
+    return absl::StrCat("the TLS handshake with ", c.server,
+                        " failed: the server does not speak TLS; drop --tls, --tls_ca_file and "
+                        "--tls_cert_file");
+  }
+  if (absl::StrContains(m, "certificate verify failed") ||
+      absl::StrContains(m, "certificate_verify_failed") ||
+      absl::StrContains(m, "unknown ca") || absl::StrContains(m, "self-signed") ||
+      absl::StrContains(m, "self signed") || absl::StrContains(m, "expired") ||
+      absl::StrContains(m, "peer name") || absl::StrContains(m, "hostname") ||
+      absl::StrContains(m, "subject alternative")) {
+    return absl::StrCat("the TLS handshake with ", c.server,
+                        " failed: the server's certificate is not trusted (not signed by "
+                        "--tls_ca_file, expired, or not issued for this host name)");
+  }
+  if (!c.client_cert) {
+    return absl::StrCat("the TLS handshake with ", c.server,
+                        " failed: the server may require a client certificate "
+                        "(--tls_require_client_cert): pass --tls_cert_file and --tls_key_file");
+  }
+  return absl::StrCat("the TLS handshake with ", c.server,
+                      " failed: the server refused the client certificate (not signed by its "
+                      "--tls_client_ca_file, or expired), or its own certificate is not trusted "
+                      "by --tls_ca_file");
+}
+
+}  // namespace
+
+std::string HintFor(const absl::Status& status, const Connection& c) {
   const std::string reason = ErrorReason(status);
+  const std::string message(status.message());
   if (client::IsTransportFailure(status)) {
-    return absl::StrCat("is dcdir-server running at ", server,
-                        "? Check --server HOST:PORT and the network");
+    if (std::string tls = TlsHint(message, c); !tls.empty()) return tls;
+    return absl::StrCat("is dcdir-server running at ", c.server,
+                        "? Check --server HOST:PORT (or $DCDIR_SERVER) and the network");
   }
   if (reason == "INVALID_COUNTRY") return "pass --country with a two-letter ISO code, e.g. --country US";
   if (reason == "COUNTRY_NOT_MAPPED") {
@@ -48,10 +107,36 @@ std::string HintFor(const absl::Status& status, const std::string& server) {
   }
   if (reason == "UNKNOWN_REGION") return "use a region id of the world config (see `dcdirctl list`)";
   if (reason == "MISSING_CREDENTIALS") {
+    // The server's message says which credentials it takes (service/api/service_context.cc).
+    const bool takes_token = absl::StrContains(message, "authorization");
+    const bool takes_cert = absl::StrContains(message, "client certificate");
+    if (takes_cert && !takes_token) {
+      return c.tls ? "this server takes only client certificates (mTLS, no token): pass "
+                     "--tls_cert_file and --tls_key_file with a certificate from its "
+                     "--tls_client_ca_file"
+                   : "this server takes only client certificates (mTLS, no token): connect with "
+                     "TLS (--tls_ca_file) and pass --tls_cert_file and --tls_key_file";
+    }
+    if (takes_cert) {
+      return "this server needs a token or a client certificate: pass --token_file FILE (the "
+             "server's --auth_token_file), or --tls_cert_file and --tls_key_file";
+    }
     return "this server needs a token: pass --token_file FILE (the server's --auth_token_file)";
   }
   if (reason == "INVALID_CREDENTIALS") {
     return "the token in --token_file is not the server's (--auth_token_file)";
+  }
+  if (reason == "DATACENTER_NOT_IN_CERTIFICATE") {
+    return "the client certificate does not name this DC: report with a certificate whose SAN "
+           "is URI dcdir://dc/<id> (or DNS <id>.dc.dcdir) for it, or with the token "
+           "(--token_file)";
+  }
+  if (reason == "NOT_AN_ADMIN_CERTIFICATE") {
+    return "admin RPCs (tenant, list) need a client certificate with the SAN URI dcdir://admin, "
+           "or the token (--token_file); a DC reporter's certificate is not enough";
+  }
+  if (absl::IsPermissionDenied(status)) {
+    return "the server knows who you are but does not allow this call (docs/SECURITY.md)";
   }
   if (reason == "NOT_READY") return "the server is starting; retry in a moment";
   if (reason == "STORE_UNAVAILABLE") return "the shared store (Redis) is unreachable; retry later";
@@ -59,18 +144,28 @@ std::string HintFor(const absl::Status& status, const std::string& server) {
   if (reason == "TOO_MANY_WATCHES" || reason == "TOO_MANY_WATCHES_FROM_PEER") {
     return "close some watches, or use `dcdirctl get`; retry later with backoff";
   }
+  if (reason == "INVALID_PAGE_TOKEN") return "list again from the first page";
   return "";
 }
 
-std::string DescribeError(const absl::Status& status, const std::string& server) {
+std::string DescribeError(const absl::Status& status, const Connection& connection) {
   const std::string reason = ErrorReason(status);
   std::string out = client::CodeName(status.code());
   if (!reason.empty()) absl::StrAppend(&out, " (", reason, ")");
   absl::StrAppend(&out, ": ", status.message());
-  if (std::string hint = HintFor(status, server); !hint.empty()) {
+  if (std::string hint = HintFor(status, connection); !hint.empty()) {
     absl::StrAppend(&out, "\nhint: ", hint);
   }
   return out;
+}
+
+namespace {
+void DropLog(gpr_log_func_args*) {}
+}  // namespace
+
+void QuietGrpcLogs() {
+  const char* verbosity = std::getenv("GRPC_VERBOSITY");
+  if (verbosity == nullptr || *verbosity == '\0') gpr_set_log_function(DropLog);
 }
 
 }  // namespace dcdir::cli

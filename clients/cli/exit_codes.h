@@ -15,20 +15,33 @@ inline constexpr int kExitOk = 0;
 inline constexpr int kExitUsage = 1;
 // The server rejected the request: INVALID_ARGUMENT, NOT_FOUND, FAILED_PRECONDITION, ...
 inline constexpr int kExitRejected = 2;
-// Try again later: the server is unreachable, or UNAVAILABLE / DEADLINE_EXCEEDED /
-// RESOURCE_EXHAUSTED (e.g. no healthy compliant DC).
+// Try again later: the server is unreachable (or the TLS handshake failed), or UNAVAILABLE /
+// DEADLINE_EXCEEDED / RESOURCE_EXHAUSTED (e.g. no healthy compliant DC).
 inline constexpr int kExitUnavailable = 3;
 // Credentials: UNAUTHENTICATED or PERMISSION_DENIED.
 inline constexpr int kExitAuth = 4;
+
+// How the tool talked to the server, so that a hint can name what to change.
+struct Connection {
+  std::string server;        // HOST:PORT
+  bool tls = false;          // --tls / --tls_ca_file / --tls_cert_file
+  bool token = false;        // --token_file given
+  bool client_cert = false;  // --tls_cert_file given
+};
 
 // The exit code for a failed RPC.
 int ExitCodeFor(const absl::Status& status);
 
 // "CODE (REASON): message" plus, on a second line, "hint: ..." when we know what helps.
-std::string DescribeError(const absl::Status& status, const std::string& server);
+std::string DescribeError(const absl::Status& status, const Connection& connection);
 
-// The hint for a status ("" when none).
-std::string HintFor(const absl::Status& status, const std::string& server);
+// The hint for a status ("" when none): the cause as far as the client can tell it (a TLS
+// handshake failure, which credential the server wants, which certificate SAN is missing, ...).
+std::string HintFor(const absl::Status& status, const Connection& connection);
+
+// Silences gRPC's own log lines on stderr (e.g. the raw handshake error), which the tools turn
+// into their own message and hint, unless GRPC_VERBOSITY is set (then gRPC logs as it says).
+void QuietGrpcLogs();
 
 }  // namespace dcdir::cli
 

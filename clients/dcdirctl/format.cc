@@ -199,6 +199,30 @@ std::string FormatTenantPolicy(const v1::TenantPolicy& p) {
   return out;
 }
 
+std::string FormatTenantPolicies(const std::vector<v1::TenantPolicy>& policies) {
+  std::string out = absl::StrCat(policies.size(),
+                                 policies.size() == 1 ? " tenant policy\n" : " tenant policies\n");
+  if (policies.empty()) return out;
+  cli::Table table({"TENANT", "HOME", "ALLOWED", "UNKNOWN", "UPDATED"});
+  for (const v1::TenantPolicy& p : policies) {
+    table.AddRow({p.tenant_id(), p.home_region(),
+                  p.allowed_regions().empty() ? "-" : absl::StrJoin(p.allowed_regions(), ","),
+                  p.unknown_regions().empty() ? "-" : absl::StrJoin(p.unknown_regions(), ","),
+                  FormatTimestamp(p.update_time())});
+  }
+  return out + table.Render();
+}
+
+std::string TenantPoliciesJson(const std::vector<v1::TenantPolicy>& policies) {
+  std::string out = "{\"tenants\":[";
+  for (size_t i = 0; i < policies.size(); ++i) {
+    std::string one = ToJson(policies[i]);
+    one.pop_back();  // ToJson's '\n'
+    absl::StrAppend(&out, i == 0 ? "" : ",", one);
+  }
+  return out + "]}\n";
+}
+
 std::string FormatDataCenters(const v1::ListDataCentersResponse& r) {
   std::string out = VersionLine(r.snapshot_version(), r.config_version(), r.stale());
   cli::Table table({"DC", "REGION", "COUNTRY", "CITY", "STATUS", "CONGESTION", "CONGESTED",

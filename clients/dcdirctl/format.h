@@ -5,6 +5,7 @@
 // proto field names) for scripts.
 
 #include <string>
+#include <vector>
 
 #include "absl/time/time.h"
 #include "dcdir/v1/admin.pb.h"
@@ -28,6 +29,11 @@ std::string FormatExplanation(const v1::DirectoryExplanation& explanation);
 std::string FormatHealthReport(const v1::HealthReport& request,
                                const v1::ReportHealthResponse& response);
 std::string FormatTenantPolicy(const v1::TenantPolicy& policy);
+// `tenant list`: a table (TENANT, HOME, ALLOWED, UNKNOWN, UPDATED) under a count line.
+std::string FormatTenantPolicies(const std::vector<v1::TenantPolicy>& policies);
+// `tenant list --json`: one line `{"tenants":[<TenantPolicy as ToJson>...]}` plus '\n', the
+// format of `dcdir-server --check_config --tenants_file` (which ignores the output-only fields).
+std::string TenantPoliciesJson(const std::vector<v1::TenantPolicy>& policies);
 std::string FormatDataCenters(const v1::ListDataCentersResponse& response);
 
 }  // namespace dcdir::ctl

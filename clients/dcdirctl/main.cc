@@ -1,6 +1,6 @@
 // dcdirctl: the operators' CLI for dcdir.
 //
-//   dcdirctl --server HOST:PORT [--token_file F] [--json] COMMAND [FLAGS]
+//   dcdirctl [--server HOST:PORT] [--token_file F] [--json] COMMAND [FLAGS]
 //
 // Exit codes: 0 ok, 1 usage, 2 rejected by the server (invalid, not found, ...),
 // 3 unavailable (server unreachable, no healthy DC; retry later), 4 credentials.
@@ -11,6 +11,7 @@
 #include <memory>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
@@ -49,30 +50,76 @@ commands:
   explain --country CC [--tenant T] [--client_id K] [WHERE]
                     every DC with its verdict, the reason and the client's estimated RTT
   WHERE (where the client is; --country may be left out with --subdivision, or with --from
-  when the server has --geoip_db):
-    --location LAT,LON   the client's coordinates in degrees (client_location)
-    --subdivision CODE   ISO 3166-2 subdivision, e.g. US-WA (client_subdivision)
-    --rtt DC=MS          a round trip the client measured to DC, in ms (observed_rtts; repeat
-                         the flag for several DCs; age 0)
-    --from ADDR          connect from this local address (e.g. 127.0.1.5), so the server's
-                         GeoIP sees it; plaintext only
+  when the server has --geoip_db): --location LAT,LON, --subdivision CODE, --rtt DC=MS, --from ADDR
   report-health --dc ID --status healthy|draining|down [--congestion X] [--ttl 30s]
-                    report a DC's health (needs the token when the server has one)
+                    report a DC's health
   tenant set --tenant T --home_region R [--allowed_regions a,b]
   tenant get --tenant T
   tenant delete --tenant T
-                    a tenant's data-routing control (needs the token)
-  list              every DC with its health (needs the token)
+  tenant list [--page_size N]
+                    tenants' data-routing control; `tenant list --json` prints the format of
+                    `dcdir-server --check_config --tenants_file`
+  list              every DC with its health
+  report-health, tenant and list need credentials when the server has them: the bearer token
+  (--token_file) or, with an mTLS server, a client certificate (--tls_cert_file/--tls_key_file).
 
---server defaults to $DCDIR_SERVER, else 127.0.0.1:50051. --json prints one JSON object per line
-(the proto JSON mapping with proto field names).
-exit codes: 0 ok, 1 usage, 2 rejected by the server (invalid argument, not found, no compliant DC),
-3 unavailable (server unreachable, no healthy DC: retry later), 4 missing or wrong token.
+flags:
 )";
+
+constexpr char kExitCodes[] = R"(
+--json prints one JSON object per line (the proto JSON mapping with proto field names).
+exit codes: 0 ok, 1 usage, 2 rejected by the server (invalid argument, not found, no compliant DC),
+3 unavailable (server unreachable, TLS handshake failed, no healthy DC: retry later),
+4 credentials (missing, wrong or not allowed: UNAUTHENTICATED, PERMISSION_DENIED).
+)";
+
+// Every flag dcdirctl accepts: the parser's table, the help and the defaults.
+constexpr dcdir::cli::FlagSpec kFlags[] = {
+    {"server", "HOST:PORT", "",
+     "the directory's gRPC address (default: $DCDIR_SERVER when set, else 127.0.0.1:50051)"},
+    {"token_file", "FILE", "",
+     "bearer token (surrounding white space trimmed) for report-health, tenant and list, when "
+     "the server has --auth_token_file"},
+    {"json", "", "", "print JSON instead of tables"},
+    {"timeout", "DURATION", "5s", "deadline of each call (watch has none)"},
+    {"tls", "", "", "TLS, verifying the server with the system's root certificates"},
+    {"tls_ca_file", "CA.pem", "", "TLS, verifying the server with this CA (implies --tls)"},
+    {"tls_cert_file", "C.pem", "",
+     "client certificate for mTLS, with --tls_key_file (implies --tls)"},
+    {"tls_key_file", "K.pem", "", "private key of --tls_cert_file"},
+    {"country", "CC", "", "get/watch/explain: the client's ISO 3166-1 alpha-2 country"},
+    {"tenant", "T", "",
+     "get/watch/explain: the client's tenant; tenant set/get/delete: the tenant"},
+    {"client_id", "K", "", "get/watch/explain: the client id (spreads equal primaries)"},
+    {"max_secondaries", "N", "0", "get: at most N secondaries (0: no cap)"},
+    {"count", "N", "0", "watch: stop after N answers (0: until interrupted)"},
+    {"location", "LAT,LON", "", "WHERE: the client's coordinates in degrees (client_location)"},
+    {"subdivision", "CODE", "",
+     "WHERE: ISO 3166-2 subdivision, e.g. US-WA (client_subdivision)"},
+    {"rtt", "DC=MS", "",
+     "WHERE: a round trip the client measured to DC, in ms (observed_rtts, age 0; repeat or "
+     "comma-separate for several DCs)"},
+    {"from", "ADDR", "",
+     "WHERE: connect from this local address (e.g. 127.0.1.5) so that the server's GeoIP "
+     "locates the client by it; plaintext only"},
+    {"dc", "ID", "", "report-health: the DC"},
+    {"status", "S", "", "report-health: healthy, draining or down"},
+    {"congestion", "X", "0", "report-health: congestion in [0, 1]"},
+    {"ttl", "DURATION", "",
+     "report-health: how long the report holds (default: the server's default_health_ttl)"},
+    {"home_region", "R", "", "tenant set: the tenant's home region"},
+    {"allowed_regions", "A,B", "", "tenant set: regions the tenant may also use"},
+    {"page_size", "N", "0",
+     "tenant list: policies per call (0: the server's default, 100; at most 1000); every page "
+     "is printed"},
+    {"help", "", "", "print this help"},
+    {"version", "", "", "print the version"},
+};
 
 struct Ctl {
   Args args;
   std::string server;
+  dcdir::cli::Connection connection;  // what the hints need to know
   std::string token;
   bool json = false;
   absl::Duration timeout = absl::Seconds(5);
@@ -89,9 +136,9 @@ struct Ctl {
       std::cerr << "{\"error\":{\"code\":\"" << dcdir::client::CodeName(status.code())
                 << "\",\"reason\":\"" << reason << "\",\"message\":"
                 << JsonString(std::string(status.message())) << ",\"hint\":"
-                << JsonString(dcdir::cli::HintFor(status, server)) << "}}\n";
+                << JsonString(dcdir::cli::HintFor(status, connection)) << "}}\n";
     } else {
-      std::cerr << "dcdirctl: " << dcdir::cli::DescribeError(status, server) << "\n";
+      std::cerr << "dcdirctl: " << dcdir::cli::DescribeError(status, connection) << "\n";
     }
     return dcdir::cli::ExitCodeFor(status);
   }
@@ -164,7 +211,7 @@ absl::StatusOr<v1::GetDirectoryRequest> DirectoryRequest(const Args& args) {
   }
   request.set_tenant_id(args.Get("tenant"));
   request.set_client_id(args.Get("client_id"));
-  auto max = args.GetInt("max_secondaries", 0);
+  auto max = args.GetInt("max_secondaries");
   if (!max.ok()) return max.status();
   if (*max < 0) return absl::InvalidArgumentError("--max_secondaries must be >= 0");
   request.set_max_secondaries(static_cast<uint32_t>(*max));
@@ -187,7 +234,7 @@ int Get(const Ctl& ctl) {
 int Watch(const Ctl& ctl) {
   auto request = DirectoryRequest(ctl.args);
   if (!request.ok()) return Usage(std::string(request.status().message()));
-  auto count = ctl.args.GetInt("count", 0);
+  auto count = ctl.args.GetInt("count");
   if (!count.ok()) return Usage(std::string(count.status().message()));
   auto stub = v1::DirectoryService::NewStub(ctl.channel);
   grpc::ClientContext context;
@@ -239,7 +286,7 @@ int ReportHealth(const Ctl& ctl) {
   } else {
     return Usage("report-health needs --status healthy|draining|down");
   }
-  auto congestion = args.GetDouble("congestion", 0);
+  auto congestion = args.GetDouble("congestion");
   if (!congestion.ok()) return Usage(std::string(congestion.status().message()));
   report.set_congestion(*congestion);
   auto ttl = args.GetDuration("ttl", absl::ZeroDuration());
@@ -257,10 +304,39 @@ int ReportHealth(const Ctl& ctl) {
   return 0;
 }
 
+// tenant list: every page of ListTenantPolicies, printed together.
+int TenantList(const Ctl& ctl) {
+  auto page_size = ctl.args.GetInt("page_size");
+  if (!page_size.ok()) return Usage(std::string(page_size.status().message()));
+  if (*page_size < 0 || *page_size > 1000) return Usage("--page_size must be in [0, 1000]");
+  auto stub = v1::AdminService::NewStub(ctl.channel);
+  std::vector<v1::TenantPolicy> policies;
+  v1::ListTenantPoliciesRequest request;
+  request.set_page_size(static_cast<int32_t>(*page_size));
+  do {
+    grpc::ClientContext context;
+    ctl.Prepare(context);
+    v1::ListTenantPoliciesResponse response;
+    grpc::Status s = stub->ListTenantPolicies(&context, request, &response);
+    if (!s.ok()) return ctl.Fail(dcdir::client::FromGrpcStatus(s, context));
+    for (v1::TenantPolicy& p : *response.mutable_tenant_policies()) {
+      policies.push_back(std::move(p));
+    }
+    request.set_page_token(response.next_page_token());
+  } while (!request.page_token().empty());
+  std::cout << (ctl.json ? dcdir::ctl::TenantPoliciesJson(policies)
+                         : dcdir::ctl::FormatTenantPolicies(policies))
+            << std::flush;
+  return 0;
+}
+
 int Tenant(const Ctl& ctl) {
   const Args& args = ctl.args;
-  if (args.positional().size() != 2) return Usage("use `tenant set|get|delete --tenant T`");
+  if (args.positional().size() != 2) {
+    return Usage("use `tenant set|get|delete --tenant T` or `tenant list`");
+  }
   const std::string& verb = args.positional()[1];
+  if (verb == "list") return TenantList(ctl);
   if (!args.Has("tenant")) return Usage(absl::StrCat("tenant ", verb, " needs --tenant T"));
   auto stub = v1::AdminService::NewStub(ctl.channel);
   grpc::ClientContext context;
@@ -292,7 +368,8 @@ int Tenant(const Ctl& ctl) {
       ctl.Print(response, absl::StrCat("deleted the policy of tenant ", args.Get("tenant"), "\n"));
     }
   } else {
-    return Usage(absl::StrCat("unknown tenant command \"", verb, "\"; use set, get or delete"));
+    return Usage(
+        absl::StrCat("unknown tenant command \"", verb, "\"; use set, get, delete or list"));
   }
   if (!s.ok()) return ctl.Fail(dcdir::client::FromGrpcStatus(s, context));
   return 0;
@@ -312,14 +389,11 @@ int List(const Ctl& ctl) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  auto args = Args::Parse(argc, argv, {"json", "help", "tls", "version"},
-                          {"server", "token_file", "tls_ca_file", "tls_cert_file", "tls_key_file", "timeout", "country", "tenant", "client_id",
-                           "max_secondaries", "count", "dc", "status", "congestion", "ttl",
-                           "home_region", "allowed_regions", "location", "subdivision", "rtt",
-                           "from"});
+  dcdir::cli::QuietGrpcLogs();
+  auto args = Args::Parse(argc, argv, kFlags);
   if (!args.ok()) return Usage(std::string(args.status().message()));
   if (args->Has("help") || (!args->positional().empty() && args->positional()[0] == "help")) {
-    std::cout << kUsage;
+    std::cout << kUsage << dcdir::cli::FlagsHelp(kFlags) << kExitCodes;
     return 0;
   }
   if (args->Has("version")) {
@@ -329,10 +403,9 @@ int main(int argc, char** argv) {
   if (args->positional().empty()) return Usage("no command given");
   Ctl ctl;
   ctl.args = *args;
-  const char* env_server = std::getenv("DCDIR_SERVER");
-  ctl.server = args->Get("server", env_server != nullptr ? env_server : "127.0.0.1:50051");
+  ctl.server = args->Get("server", dcdir::cli::DefaultServer());
   ctl.json = args->Has("json");
-  auto timeout = args->GetDuration("timeout", absl::Seconds(5));
+  auto timeout = args->GetDuration("timeout");
   if (!timeout.ok()) return Usage(std::string(timeout.status().message()));
   ctl.timeout = *timeout;
   if (std::string file = args->Get("token_file"); !file.empty()) {
@@ -350,6 +423,7 @@ int main(int argc, char** argv) {
   tls.enabled = args->Has("tls") || !tls.ca_file.empty() || !tls.cert_file.empty();
   auto credentials = dcdir::client::MakeChannelCredentials(tls);
   if (!credentials.ok()) return Usage(std::string(credentials.status().message()));
+  ctl.connection = {ctl.server, tls.enabled, !ctl.token.empty(), !tls.cert_file.empty()};
   if (args->Has("from")) {
     if (tls.enabled) return Usage("--from works only without TLS");
     auto channel = dcdir::client::ChannelFromAddress(ctl.server, args->Get("from"), ctl.timeout);

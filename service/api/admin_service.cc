@@ -1,8 +1,14 @@
 #include "service/api/admin_service.h"
 
+#include <algorithm>
+#include <string>
+
 #include "absl/strings/str_cat.h"
 #include "service/api/mapping.h"
+#include "service/api/page_token.h"
+#include "service/api/reasons.h"
 #include "service/api/validation.h"
+#include "service/core/tenant_page.h"
 
 namespace dcdir::api {
 namespace {
@@ -16,7 +22,7 @@ grpc::ServerUnaryReactor* FinishWith(grpc::CallbackServerContext* context,
 
 std::optional<ApiError> TenantNotFound(const absl::Status& status) {
   ApiError e = FromStatus(status);
-  if (e.code == grpc::StatusCode::NOT_FOUND) e.reason = "TENANT_NOT_FOUND";
+  if (e.code == grpc::StatusCode::NOT_FOUND) e.reason = reasons::kTenantNotFound;
   return e;
 }
 
@@ -28,7 +34,7 @@ std::optional<ApiError> AdminServiceImpl::Admit(
   if (auto e = context_.auth->CheckAdmin(context)) return e;
   *snapshot = context_.state->Current();
   if (*snapshot == nullptr) {
-    return ApiError{grpc::StatusCode::UNAVAILABLE, "NOT_READY",
+    return ApiError{grpc::StatusCode::UNAVAILABLE, reasons::kNotReady,
                     "the directory has not loaded the store yet; retry shortly"};
   }
   return std::nullopt;
@@ -41,7 +47,8 @@ grpc::ServerUnaryReactor* AdminServiceImpl::SetTenantPolicy(
   auto error = Admit(*context, &snapshot);
   core::TenantPolicy policy;
   if (!error && !request->has_policy()) {
-    error = ApiError{grpc::StatusCode::INVALID_ARGUMENT, "MISSING_POLICY", "policy is required"};
+    error = ApiError{grpc::StatusCode::INVALID_ARGUMENT, reasons::kMissingPolicy,
+                     "policy is required"};
   }
   if (!error) error = ValidateTenantPolicy(request->policy(), *snapshot->topology, &policy);
   if (!error) {
@@ -81,6 +88,45 @@ grpc::ServerUnaryReactor* AdminServiceImpl::DeleteTenantPolicy(
   if (!error) {
     absl::Status status = context_.state->DeleteTenant(request->tenant_id());
     if (!status.ok()) error = TenantNotFound(status);
+  }
+  return FinishWith(context, error);
+}
+
+grpc::ServerUnaryReactor* AdminServiceImpl::ListTenantPolicies(
+    grpc::CallbackServerContext* context, const v1::ListTenantPoliciesRequest* request,
+    v1::ListTenantPoliciesResponse* response) {
+  std::shared_ptr<const core::Snapshot> snapshot;
+  auto error = Admit(*context, &snapshot);
+  int page_size = request->page_size();
+  if (!error && page_size < 0) {
+    error = ApiError{grpc::StatusCode::INVALID_ARGUMENT, reasons::kInvalidPageSize,
+                     absl::StrCat("page_size must be >= 0 (0: ", kDefaultTenantPageSize,
+                                  "; at most ", kMaxTenantPageSize, "); got ", page_size)};
+  }
+  std::string after;
+  if (!error && !request->page_token().empty()) {
+    std::optional<std::string> key = DecodePageToken(request->page_token());
+    if (key.has_value()) {
+      after = *std::move(key);
+    } else {
+      error = ApiError{grpc::StatusCode::INVALID_ARGUMENT, reasons::kInvalidPageToken,
+                       "page_token is not a next_page_token of ListTenantPolicies; start again "
+                       "with an empty page_token"};
+    }
+  }
+  if (!error) {
+    if (page_size == 0) page_size = kDefaultTenantPageSize;
+    page_size = std::min(page_size, kMaxTenantPageSize);
+    const core::TenantPage page =
+        core::TenantsAfter(*snapshot->tenants, after, static_cast<size_t>(page_size));
+    for (const core::CompiledTenant* tenant : page.tenants) {
+      ToProto(*tenant, response->add_tenant_policies());
+    }
+    if (page.more && !page.tenants.empty()) {
+      response->set_next_page_token(EncodePageToken(page.tenants.back()->policy.tenant_id));
+    }
+    response->set_snapshot_version(snapshot->version);
+    response->set_config_version(snapshot->topology->world().version);
   }
   return FinishWith(context, error);
 }

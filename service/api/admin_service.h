@@ -6,7 +6,8 @@
 
 namespace dcdir::api {
 
-// dcdir.v1.AdminService: tenant policies and the DC list. Every RPC needs the token.
+// dcdir.v1.AdminService: tenant policies and the DC list. Every RPC needs the token or an
+// admin client certificate (Authenticator::CheckAdmin).
 class AdminServiceImpl final : public v1::AdminService::CallbackService {
  public:
   explicit AdminServiceImpl(ServiceContext context) : context_(context) {}
@@ -20,6 +21,11 @@ class AdminServiceImpl final : public v1::AdminService::CallbackService {
   grpc::ServerUnaryReactor* DeleteTenantPolicy(grpc::CallbackServerContext* context,
                                                const v1::DeleteTenantPolicyRequest* request,
                                                v1::DeleteTenantPolicyResponse* response) override;
+  // Stored tenant policies of the served snapshot, by tenant id, page by page
+  // (core::TenantsAfter; page tokens from page_token.h).
+  grpc::ServerUnaryReactor* ListTenantPolicies(grpc::CallbackServerContext* context,
+                                               const v1::ListTenantPoliciesRequest* request,
+                                               v1::ListTenantPoliciesResponse* response) override;
   grpc::ServerUnaryReactor* ListDataCenters(grpc::CallbackServerContext* context,
                                             const v1::ListDataCentersRequest* request,
                                             v1::ListDataCentersResponse* response) override;

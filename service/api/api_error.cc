@@ -3,6 +3,7 @@
 #include <string>
 
 #include "absl/strings/cord.h"
+#include "service/api/reasons.h"
 #include "service/store/store.h"
 
 namespace dcdir::api {
@@ -18,19 +19,19 @@ ApiError FromStatus(const absl::Status& status) {
     case absl::StatusCode::kOk:
       return {};
     case absl::StatusCode::kNotFound:
-      return {grpc::StatusCode::NOT_FOUND, "NOT_FOUND", message};
+      return {grpc::StatusCode::NOT_FOUND, reasons::kNotFound, message};
     case absl::StatusCode::kUnavailable:
       // A write the store could not confirm says so (store::kWriteUnconfirmedReason).
       if (auto reason = status.GetPayload(store::kReasonPayloadUrl)) {
         return {grpc::StatusCode::UNAVAILABLE, std::string(*reason), message};
       }
-      return {grpc::StatusCode::UNAVAILABLE, "STORE_UNAVAILABLE", message};
+      return {grpc::StatusCode::UNAVAILABLE, reasons::kStoreUnavailable, message};
     case absl::StatusCode::kDeadlineExceeded:
-      return {grpc::StatusCode::UNAVAILABLE, "STORE_UNAVAILABLE", message};
+      return {grpc::StatusCode::UNAVAILABLE, reasons::kStoreUnavailable, message};
     case absl::StatusCode::kInvalidArgument:
-      return {grpc::StatusCode::INVALID_ARGUMENT, "INVALID_ARGUMENT", message};
+      return {grpc::StatusCode::INVALID_ARGUMENT, reasons::kInvalidArgument, message};
     default:
-      return {grpc::StatusCode::INTERNAL, "INTERNAL", message};
+      return {grpc::StatusCode::INTERNAL, reasons::kInternal, message};
   }
 }
 

@@ -6,6 +6,7 @@
 
 #include "absl/strings/match.h"
 #include "service/api/mapping.h"
+#include "service/api/reasons.h"
 #include "service/api/validation.h"
 #include "service/core/answer.h"
 #include "service/core/exclusions.h"
@@ -19,7 +20,7 @@ absl::Duration Since(Clock::time_point start) {
   return absl::FromChrono(Clock::now() - start);
 }
 
-const ApiError kNotReady{grpc::StatusCode::UNAVAILABLE, "NOT_READY",
+const ApiError kNotReady{grpc::StatusCode::UNAVAILABLE, reasons::kNotReady,
                          "the directory has no snapshot yet (store not loaded); retry shortly"};
 
 }  // namespace

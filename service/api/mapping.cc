@@ -1,6 +1,7 @@
 #include "service/api/mapping.h"
 
 #include "absl/strings/str_cat.h"
+#include "service/api/reasons.h"
 #include "service/metrics/metrics.h"
 
 namespace dcdir::api {
@@ -124,7 +125,7 @@ ApiError AnswerToError(const core::Snapshot& snapshot, const core::Answer& answe
     case core::AnswerError::kNone:
       break;
   }
-  return {grpc::StatusCode::INTERNAL, "INTERNAL", "unexpected answer state"};
+  return {grpc::StatusCode::INTERNAL, reasons::kInternal, "unexpected answer state"};
 }
 
 namespace {

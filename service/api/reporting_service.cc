@@ -10,6 +10,7 @@
 #include "service/geoip/geoip_database.h"
 
 #include "service/api/mapping.h"
+#include "service/api/reasons.h"
 #include "service/api/validation.h"
 
 namespace dcdir::api {
@@ -77,7 +78,7 @@ std::optional<ApiError> ReportingServiceImpl::HandleReportHealth(
   const auto snapshot = context_.state->Current();
   if (snapshot == nullptr) {
     context_.metrics->RecordHealthReport(HealthReportResult::kStoreUnavailable);
-    return ApiError{grpc::StatusCode::UNAVAILABLE, "NOT_READY",
+    return ApiError{grpc::StatusCode::UNAVAILABLE, reasons::kNotReady,
                     "the directory has not loaded the store yet; retry shortly"};
   }
   ValidHealthReport report;
@@ -94,7 +95,7 @@ std::optional<ApiError> ReportingServiceImpl::HandleReportHealth(
   }
   if (!TakeHealthToken(dc_id, context_.clock->MonotonicNow())) {
     context_.metrics->RecordHealthReport(HealthReportResult::kRateLimited);
-    return ApiError{grpc::StatusCode::RESOURCE_EXHAUSTED, "RATE_LIMITED",
+    return ApiError{grpc::StatusCode::RESOURCE_EXHAUSTED, reasons::kRateLimited,
                     "too many health reports for this data center; report less often"};
   }
   auto record = context_.state->ReportHealth(dc_id, report.status,
@@ -127,11 +128,11 @@ grpc::ServerUnaryReactor* ReportingServiceImpl::ReportFallback(
   const auto snapshot = context_.state->Current();
   ValidFallbackReport report;
   if (snapshot == nullptr) {
-    error = ApiError{grpc::StatusCode::UNAVAILABLE, "NOT_READY",
+    error = ApiError{grpc::StatusCode::UNAVAILABLE, reasons::kNotReady,
                      "the directory is not ready yet; retry shortly"};
   } else if (bool peer_limited;
              !TakeFallbackToken(*context, context_.clock->MonotonicNow(), &peer_limited)) {
-    error = ApiError{grpc::StatusCode::RESOURCE_EXHAUSTED, "RATE_LIMITED",
+    error = ApiError{grpc::StatusCode::RESOURCE_EXHAUSTED, reasons::kRateLimited,
                      peer_limited ? "too many fallback reports from this address; drop this one "
                                     "(a client reports a fallback once, when it happens)"
                                   : "too many fallback reports right now; drop this one or "

@@ -12,6 +12,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "grpc/health/v1/health.pb.h"
 #include "grpcpp/create_channel_posix.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
@@ -92,6 +93,9 @@ absl::StatusOr<std::unique_ptr<DcdirServer>> DcdirServer::Start(
   s->port_ = s->listener_->port();
 
   grpc::EnableDefaultHealthCheckService(true);
+  // gRPC's health service carries no protobuf descriptor; linking and touching ours puts
+  // grpc.health.v1 in the generated pool, so that reflection serves it (buf curl, grpcurl).
+  (void)grpc::health::v1::HealthCheckRequest::descriptor();
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   s->acceptor_ = builder.experimental().AddExternalConnectionAcceptor(

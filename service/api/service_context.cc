@@ -1,5 +1,6 @@
 #include "service/api/service_context.h"
 
+#include "service/api/reasons.h"
 
 namespace dcdir::api {
 
@@ -7,7 +8,7 @@ std::optional<ApiError> Authenticator::CheckToken(const grpc::ServerContextBase&
   const auto& metadata = context.client_metadata();
   auto it = metadata.find("authorization");
   if (it == metadata.end()) {
-    return ApiError{grpc::StatusCode::UNAUTHENTICATED, "MISSING_CREDENTIALS",
+    return ApiError{grpc::StatusCode::UNAUTHENTICATED, reasons::kMissingCredentials,
                     "this RPC needs the metadata 'authorization: Bearer <token>'"};
   }
   const std::string_view value(it->second.data(), it->second.size());
@@ -20,7 +21,7 @@ std::optional<ApiError> Authenticator::CheckToken(const grpc::ServerContextBase&
     diff |= static_cast<unsigned char>(token_[i] ^ (i < given.size() ? given[i] : 0));
   }
   if (!ok || diff != 0) {
-    return ApiError{grpc::StatusCode::UNAUTHENTICATED, "INVALID_CREDENTIALS",
+    return ApiError{grpc::StatusCode::UNAUTHENTICATED, reasons::kInvalidCredentials,
                     "the bearer token is not valid for this server"};
   }
   return std::nullopt;
@@ -47,7 +48,7 @@ std::optional<ApiError> Authenticator::Authenticate(const grpc::ServerContextBas
     if (caller->certificate.present) return std::nullopt;
   }
   if (token_error && context.client_metadata().count("authorization") > 0) return token_error;
-  return ApiError{grpc::StatusCode::UNAUTHENTICATED, "MISSING_CREDENTIALS",
+  return ApiError{grpc::StatusCode::UNAUTHENTICATED, reasons::kMissingCredentials,
                   client_certs_ && !token_.empty()
                       ? "this RPC needs a client certificate or the metadata "
                         "'authorization: Bearer <token>'"
@@ -64,7 +65,7 @@ std::optional<ApiError> Authenticator::CheckAdmin(const grpc::ServerContextBase&
   Caller caller;
   if (auto e = Authenticate(context, &caller)) return e;
   if (caller.everything || caller.certificate.admin) return std::nullopt;
-  return ApiError{grpc::StatusCode::PERMISSION_DENIED, "NOT_AN_ADMIN_CERTIFICATE",
+  return ApiError{grpc::StatusCode::PERMISSION_DENIED, reasons::kNotAnAdminCertificate,
                   "the client certificate does not carry the SAN dcdir://admin"};
 }
 
@@ -74,7 +75,7 @@ std::optional<ApiError> Authenticator::CheckMayReport(const Caller& caller,
   for (const std::string& id : caller.certificate.dc_ids) {
     if (id == dc_id) return std::nullopt;
   }
-  return ApiError{grpc::StatusCode::PERMISSION_DENIED, "DATACENTER_NOT_IN_CERTIFICATE",
+  return ApiError{grpc::StatusCode::PERMISSION_DENIED, reasons::kDatacenterNotInCertificate,
                   "the client certificate is not issued for this data center"};
 }
 

@@ -48,6 +48,11 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerTlsCredential
     return s;
   }
   if (auto s = CheckPemFile(files.key_file, "private key", "PRIVATE KEY-----"); !s.ok()) return s;
+  if (files.require_client_cert && files.client_ca_file.empty()) {
+    return absl::InvalidArgumentError(
+        "--tls_require_client_cert needs --tls_client_ca_file (the CA that signs the clients' "
+        "certificates)");
+  }
   if (!files.client_ca_file.empty()) {
     if (auto s =
             CheckPemFile(files.client_ca_file, "client CA", "-----BEGIN CERTIFICATE-----");
@@ -62,7 +67,9 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerTlsCredential
   options.watch_identity_key_cert_pairs();
   if (!files.client_ca_file.empty()) {
     options.watch_root_certs();
-    options.set_cert_request_type(GRPC_SSL_REQUEST_CLIENT_CERTIFICATE_AND_VERIFY);
+    options.set_cert_request_type(files.require_client_cert
+                                      ? GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY
+                                      : GRPC_SSL_REQUEST_CLIENT_CERTIFICATE_AND_VERIFY);
   } else {
     options.set_cert_request_type(GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
   }

@@ -23,11 +23,15 @@ struct ServerTlsFiles {
   std::string client_ca_file;  // PEM CA bundle for client certificates; empty: none requested
   // How often the files are re-read (a renewed certificate is served without a restart).
   unsigned int refresh_seconds = 60;
+  // With client_ca_file: refuse, in the TLS handshake, every client that presents no
+  // certificate verified by that CA (apps included). False: request one, admit clients without.
+  bool require_client_cert = false;
 };
 
 // TLS server credentials that re-read the files every `refresh_seconds`. With a client CA, a
-// client certificate is requested and verified when presented, but not required (the
-// DirectoryService is open to any TLS client). Errors when a file is unreadable or not PEM; the
+// client certificate is requested and verified when presented; it is required only with
+// `require_client_cert` (otherwise the DirectoryService is open to any TLS client). Errors when
+// a file is unreadable or not PEM, or `require_client_cert` comes without a client CA; the
 // message names the file, never its contents.
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerTlsCredentials(
     const ServerTlsFiles& files);

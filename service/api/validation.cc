@@ -7,6 +7,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "service/api/reasons.h"
 
 namespace dcdir::api {
 namespace {
@@ -31,7 +32,7 @@ bool IsIdChar(char c) { return absl::ascii_isalnum(c) || c == '.' || c == '_' ||
 std::optional<ApiError> ValidateCountry(std::string_view country, std::string* normalized) {
   if (country.size() != 2 || !absl::ascii_isalpha(country[0]) ||
       !absl::ascii_isalpha(country[1])) {
-    return Invalid("INVALID_COUNTRY",
+    return Invalid(reasons::kInvalidCountry,
                    absl::StrCat("client_country must be an ISO 3166-1 alpha-2 code of two letters "
                                 "such as \"US\"; got ",
                                 Quote(country)));
@@ -43,16 +44,16 @@ std::optional<ApiError> ValidateCountry(std::string_view country, std::string* n
 std::optional<ApiError> ValidateTenantId(std::string_view tenant_id, bool required) {
   if (tenant_id.empty()) {
     if (!required) return std::nullopt;
-    return Invalid("INVALID_TENANT_ID", "tenant_id is required");
+    return Invalid(reasons::kInvalidTenantId, "tenant_id is required");
   }
   if (tenant_id.size() > kMaxTenantIdBytes) {
-    return Invalid("INVALID_TENANT_ID", absl::StrCat("tenant_id is ", tenant_id.size(),
-                                                     " bytes; at most ", kMaxTenantIdBytes,
-                                                     " are allowed"));
+    return Invalid(reasons::kInvalidTenantId,
+                   absl::StrCat("tenant_id is ", tenant_id.size(), " bytes; at most ",
+                                kMaxTenantIdBytes, " are allowed"));
   }
   for (char c : tenant_id) {
     if (!IsIdChar(c)) {
-      return Invalid("INVALID_TENANT_ID",
+      return Invalid(reasons::kInvalidTenantId,
                      absl::StrCat("tenant_id may only contain letters, digits, '.', '_' and '-'; "
                                   "got ",
                                   Quote(tenant_id)));
@@ -73,13 +74,13 @@ bool ValidDuration(const google::protobuf::Duration& d) {
 }
 
 std::optional<ApiError> InvalidRtts(std::string message) {
-  return Invalid("INVALID_OBSERVED_RTTS", std::move(message));
+  return Invalid(reasons::kInvalidObservedRtts, std::move(message));
 }
 
 }  // namespace
 
 ApiError MissingCountryError(bool geoip_configured) {
-  return Invalid("INVALID_COUNTRY",
+  return Invalid(reasons::kInvalidCountry,
                  geoip_configured
                      ? "client_country is required (an ISO 3166-1 alpha-2 code such as \"US\"): "
                        "neither client_subdivision nor the server's GeoIP database tells the "
@@ -98,13 +99,13 @@ std::optional<ApiError> ValidateDirectoryRequest(const v1::GetDirectoryRequest& 
   if (const std::string& sub = request.client_subdivision(); !sub.empty()) {
     const std::string upper = absl::AsciiStrToUpper(sub.substr(0, 8));
     if (sub.size() > 6 || !core::IsSubdivisionCode(upper)) {
-      return Invalid("INVALID_SUBDIVISION",
+      return Invalid(reasons::kInvalidSubdivision,
                      absl::StrCat("client_subdivision must be an ISO 3166-2 code: two letters, "
                                   "'-', 1 to 3 letters or digits, such as \"US-WA\"; got ",
                                   Quote(sub)));
     }
     if (!out->country.empty() && upper.substr(0, 2) != out->country) {
-      return Invalid("INVALID_SUBDIVISION",
+      return Invalid(reasons::kInvalidSubdivision,
                      absl::StrCat("client_subdivision ", upper, " is not in client_country ",
                                   out->country, " (its first two letters must be the country)"));
     }
@@ -116,7 +117,7 @@ std::optional<ApiError> ValidateDirectoryRequest(const v1::GetDirectoryRequest& 
     const double lat = request.client_location().latitude();
     const double lon = request.client_location().longitude();
     if (!(lat >= -90 && lat <= 90) || !(lon >= -180 && lon <= 180)) {
-      return Invalid("INVALID_LOCATION",
+      return Invalid(reasons::kInvalidLocation,
                      absl::StrCat("client_location must have latitude in [-90, 90] and longitude "
                                   "in [-180, 180] degrees; got (", lat, ", ", lon, ")"));
     }
@@ -162,12 +163,12 @@ std::optional<ApiError> ValidateDirectoryRequest(const v1::GetDirectoryRequest& 
   }
   if (auto e = ValidateTenantId(request.tenant_id(), /*required=*/false)) return e;
   if (request.client_id().size() > kMaxClientIdBytes) {
-    return Invalid("INVALID_CLIENT_ID", absl::StrCat("client_id is ", request.client_id().size(),
-                                                     " bytes; at most ", kMaxClientIdBytes,
-                                                     " are allowed"));
+    return Invalid(reasons::kInvalidClientId,
+                   absl::StrCat("client_id is ", request.client_id().size(), " bytes; at most ",
+                                kMaxClientIdBytes, " are allowed"));
   }
   if (request.max_secondaries() > kMaxSecondaries) {
-    return Invalid("INVALID_MAX_SECONDARIES",
+    return Invalid(reasons::kInvalidMaxSecondaries,
                    absl::StrCat("max_secondaries is ", request.max_secondaries(), "; at most ",
                                 kMaxSecondaries, " (0 means no cap)"));
   }
@@ -187,15 +188,15 @@ namespace {
 
 std::optional<ApiError> ValidateDatacenterId(std::string_view id, const core::Topology& topology,
                                              uint32_t* index) {
-  if (id.empty()) return Invalid("INVALID_DATACENTER_ID", "datacenter_id is required");
+  if (id.empty()) return Invalid(reasons::kInvalidDatacenterId, "datacenter_id is required");
   if (id.size() > kMaxDatacenterIdBytes) {
-    return Invalid("INVALID_DATACENTER_ID",
+    return Invalid(reasons::kInvalidDatacenterId,
                    absl::StrCat("datacenter_id is ", id.size(), " bytes; at most ",
                                 kMaxDatacenterIdBytes, " are allowed"));
   }
   *index = topology.DcIndex(id);
   if (*index == core::kNoIndex) {
-    return ApiError{grpc::StatusCode::NOT_FOUND, "UNKNOWN_DATACENTER",
+    return ApiError{grpc::StatusCode::NOT_FOUND, reasons::kUnknownDatacenter,
                     absl::StrCat("datacenter ", Quote(id),
                                  " is not in the topology; ListDataCenters shows the known ids")};
   }
@@ -218,27 +219,27 @@ std::optional<ApiError> ValidateHealthReport(const v1::HealthReport& report,
       out->status = core::HealthStatus::kDown;
       break;
     default:
-      return Invalid("INVALID_STATUS",
+      return Invalid(reasons::kInvalidStatus,
                      "status must be HEALTH_STATUS_HEALTHY, HEALTH_STATUS_DRAINING or "
                      "HEALTH_STATUS_DOWN (UNSPECIFIED and UNKNOWN cannot be reported)");
   }
   const double c = report.congestion();
   if (std::isnan(c) || c < 0 || c > 1) {
-    return Invalid("INVALID_CONGESTION",
+    return Invalid(reasons::kInvalidCongestion,
                    absl::StrCat("congestion must be a number in [0, 1]; got ", c));
   }
   out->congestion = c;
   const auto& ttl = report.ttl();
   if (ttl.nanos() <= -1'000'000'000 || ttl.nanos() >= 1'000'000'000 ||
       (ttl.seconds() > 0 && ttl.nanos() < 0) || (ttl.seconds() < 0 && ttl.nanos() > 0)) {
-    return Invalid("INVALID_TTL", "ttl is not a valid google.protobuf.Duration");
+    return Invalid(reasons::kInvalidTtl, "ttl is not a valid google.protobuf.Duration");
   }
   const absl::Duration d = absl::Seconds(ttl.seconds()) + absl::Nanoseconds(ttl.nanos());
   const absl::Duration max = topology.world().thresholds.max_health_ttl;
   if (d < absl::ZeroDuration() || d > max) {
-    return Invalid("INVALID_TTL", absl::StrCat("ttl must be between 0 (server default) and ",
-                                               absl::FormatDuration(max), "; got ",
-                                               absl::FormatDuration(d)));
+    return Invalid(reasons::kInvalidTtl,
+                   absl::StrCat("ttl must be between 0 (server default) and ",
+                                absl::FormatDuration(max), "; got ", absl::FormatDuration(d)));
   }
   out->ttl = d;
   return ValidateDatacenterId(report.datacenter_id(), topology, &out->dc);
@@ -251,13 +252,13 @@ std::optional<ApiError> ValidateFallbackReport(const v1::FallbackReport& report,
   if (auto e = ValidateCountry(report.client_country(), &country)) return e;
   if (auto e = ValidateTenantId(report.tenant_id(), /*required=*/false)) return e;
   if (report.attempts() > kMaxAttempts) {
-    return Invalid("INVALID_ATTEMPTS", absl::StrCat("attempts is ", report.attempts(),
-                                                    "; at most ", kMaxAttempts));
+    return Invalid(reasons::kInvalidAttempts,
+                   absl::StrCat("attempts is ", report.attempts(), "; at most ", kMaxAttempts));
   }
   if (auto e = ValidateDatacenterId(report.datacenter_id(), topology, &out->dc)) return e;
   out->client_region = topology.HomeRegion(country);
   if (out->client_region == core::kNoIndex) {
-    return ApiError{grpc::StatusCode::NOT_FOUND, "COUNTRY_NOT_MAPPED",
+    return ApiError{grpc::StatusCode::NOT_FOUND, reasons::kCountryNotMapped,
                     absl::StrCat("country ", country,
                                  " is not mapped to a region and there is no default region")};
   }
@@ -278,12 +279,12 @@ std::optional<ApiError> ValidateTenantPolicy(const v1::TenantPolicy& policy,
     return absl::StrJoin(ids, ", ");
   };
   if (policy.home_region().empty() || !known(policy.home_region())) {
-    return Invalid("UNKNOWN_REGION", absl::StrCat("home_region ", Quote(policy.home_region()),
-                                                  " is not a region of the config (known: ",
-                                                  known_list(), ")"));
+    return Invalid(reasons::kUnknownRegion,
+                   absl::StrCat("home_region ", Quote(policy.home_region()),
+                                " is not a region of the config (known: ", known_list(), ")"));
   }
   if (policy.allowed_regions_size() > static_cast<int>(topology.region_count())) {
-    return Invalid("INVALID_ALLOWED_REGIONS",
+    return Invalid(reasons::kInvalidAllowedRegions,
                    absl::StrCat("allowed_regions has ", policy.allowed_regions_size(),
                                 " entries; the config has only ", topology.region_count(),
                                 " regions"));
@@ -293,9 +294,9 @@ std::optional<ApiError> ValidateTenantPolicy(const v1::TenantPolicy& policy,
   out->allowed_regions.clear();
   for (const std::string& region : policy.allowed_regions()) {
     if (!known(region)) {
-      return Invalid("UNKNOWN_REGION", absl::StrCat("allowed region ", Quote(region),
-                                                    " is not a region of the config (known: ",
-                                                    known_list(), ")"));
+      return Invalid(reasons::kUnknownRegion,
+                     absl::StrCat("allowed region ", Quote(region),
+                                  " is not a region of the config (known: ", known_list(), ")"));
     }
     if (std::find(out->allowed_regions.begin(), out->allowed_regions.end(), region) ==
         out->allowed_regions.end()) {

@@ -897,7 +897,7 @@ absl::Status Loader::CheckCandidatesAllowed() const {
 
 // The parser's work, bounded before any node tree is built. yaml-cpp builds a node of several
 // hundred bytes per scalar, so a 2 MB file of one long list took ~0.5 GB and 4 s, and a 14.7 MB
-// one 3.4 GB. The largest world we support (QUALITY.md: 1,000 DCs in 200 regions; the file
+// one 3.4 GB. The largest world we support (docs/BENCHMARKS.md: 1,000 DCs in 200 regions; the file
 // `dcdir_world_gen` writes, 223 KB) has 23,526 nodes, 6 levels and no scalar over 28 bytes; the
 // limits leave about 10x room above that and bound a reload to tens of MB.
 inline constexpr int64_t kMaxConfigNodes = 250'000;      // scalars, sequences, maps, aliases

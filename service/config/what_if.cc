@@ -340,10 +340,25 @@ absl::StatusOr<std::vector<core::TenantPolicy>> ParseTenants(absl::string_view t
       if (!item.IsMap()) return TenantError(file_name, item, "a tenant must be a map");
       for (const auto& kv : item) {
         const std::string key = kv.first.as<std::string>();
+        // update_time and unknown_regions are TenantPolicy's output-only fields: present in
+        // what `dcdirctl tenant list --json` prints, checked for shape and ignored.
+        if (key == "update_time") {
+          if (!kv.second.IsScalar()) {
+            return TenantError(file_name, kv.second, "update_time must be a timestamp string");
+          }
+          continue;
+        }
+        if (key == "unknown_regions") {
+          if (!kv.second.IsNull() && !kv.second.IsSequence()) {
+            return TenantError(file_name, kv.second, "unknown_regions must be a list");
+          }
+          continue;
+        }
         if (key != "tenant_id" && key != "home_region" && key != "allowed_regions") {
           return TenantError(file_name, kv.first, absl::StrCat("unknown tenant field `", key,
                                                                "` (tenant_id, home_region, "
-                                                               "allowed_regions)"));
+                                                               "allowed_regions; output-only "
+                                                               "update_time, unknown_regions)"));
         }
       }
       core::TenantPolicy policy;

@@ -1,4 +1,4 @@
-// The directory answer, exactly (PRODUCT.md, "What a directory answer is").
+// The directory answer, exactly (README.md, "What an answer is").
 //
 // Inputs: a snapshot (topology, deny rules pre-evaluated per client class, health as of the
 // snapshot's build time, tenant policies) and a request (country C, subdivision S, tenant T,

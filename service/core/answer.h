@@ -1,7 +1,7 @@
 #ifndef DCDIR_SERVICE_CORE_ANSWER_H_
 #define DCDIR_SERVICE_CORE_ANSWER_H_
 
-// The directory answer (PRODUCT.md, "What a directory answer is") and its explanation.
+// The directory answer (README.md, "What an answer is") and its explanation.
 
 #include <cstdint>
 #include <optional>
@@ -122,7 +122,8 @@ struct Explanation {
 // Explains ComputeAnswer(snapshot, request) DC by DC. Its `answer` equals ComputeAnswer's.
 Explanation Explain(const Snapshot& snapshot, const AnswerRequest& request);
 
-// Stable reason tokens (PRODUCT.md), e.g. "COUNTRY_NOT_MAPPED"; "" for kNone.
+// Stable reason tokens (catalogue: service/api/reasons.h), e.g. "COUNTRY_NOT_MAPPED"; "" for
+// kNone.
 std::string_view ReasonToken(AnswerError e);
 
 }  // namespace dcdir::core

@@ -1,7 +1,7 @@
 #ifndef DCDIR_SERVICE_METRICS_METRICS_H_
 #define DCDIR_SERVICE_METRICS_METRICS_H_
 
-// The Prometheus metrics of PRODUCT.md ("Metrics"). Label values come only from the config
+// The Prometheus metrics of docs/CONTRACT.md ("Metrics"). Label values come only from the config
 // (region ids, DC ids, rule names) and from fixed tokens ("unknown", code names, results):
 // never from request text, so the number of series is bounded by the config.
 // Series are created when a topology is set, so the request path only bumps pointers.

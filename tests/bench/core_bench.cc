@@ -1,5 +1,5 @@
 // Cost of the core: ComputeAnswer on the example world and on a generated 1,000-DC /
-// 200-region world, and a snapshot rebuild after one DC changes (QUALITY.md targets:
+// 200-region world, and a snapshot rebuild after one DC changes (the project's targets, docs/BENCHMARKS.md:
 // < 1 µs, < 5 µs, < 5 ms). No gRPC, no store: the request path inside the server.
 
 #include <memory>

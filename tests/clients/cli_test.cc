@@ -27,6 +27,7 @@
 #include "gmock/gmock.h"
 #include "grpcpp/create_channel.h"
 #include "gtest/gtest.h"
+#include "tests/security/cert_factory.h"
 #include "tests/testing/subprocess.h"
 #include "tests/testing/redis_fixture.h"
 
@@ -475,7 +476,7 @@ TEST_F(CliTest, UnreachableServerExitsWith3AndSaysWhatToCheck) {
   EXPECT_EQ(r.exit_code, 3);
   EXPECT_THAT(r.err, ::testing::StartsWith("dcdirctl: UNAVAILABLE: "));
   EXPECT_THAT(r.err, HasSubstr(absl::StrCat("hint: is dcdir-server running at ", dead,
-                                            "? Check --server HOST:PORT and the network\n")));
+                                            "? Check --server HOST:PORT (or $DCDIR_SERVER) and the network\n")));
 }
 
 // ---- dcdir-agent ----
@@ -543,6 +544,252 @@ TEST_F(CliTest, AgentExitCodes) {
   EXPECT_THAT(unknown_dc.err, HasSubstr("DC \"us-xxx\" is not in "));
   EXPECT_EQ(unreachable.exit_code, 3);
   EXPECT_THAT(unreachable.err, HasSubstr("UNAVAILABLE"));
+}
+
+// ---- tenant list, and its JSON as a --check_config tenants file ----
+
+TEST_F(CliTest, TenantListPrintsEveryPageInTenantIdOrder) {
+  RunResult empty_text = Ctl({"tenant", "list"});
+  RunResult empty_json = Ctl({"--json", "tenant", "list"});
+  EXPECT_EQ(empty_text.exit_code, 0) << empty_text.err;
+  EXPECT_EQ(empty_text.out, "0 tenant policies\n");
+  EXPECT_EQ(empty_json.out, "{\"tenants\":[]}\n");
+  ASSERT_EQ(Ctl({"tenant", "set", "--tenant", "zeta", "--home_region", "us"}).exit_code, 0);
+  ASSERT_EQ(Ctl({"tenant", "set", "--tenant", "acme", "--home_region", "eu", "--allowed_regions",
+                 "us,ca"}).exit_code, 0);
+  ASSERT_EQ(Ctl({"tenant", "set", "--tenant", "Beta", "--home_region", "jp"}).exit_code, 0);
+  RunResult text = Ctl({"tenant", "list"});
+  RunResult json = Ctl({"tenant", "list", "--json"});
+  RunResult paged = Ctl({"tenant", "list", "--json", "--page_size", "1"});
+  EXPECT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_EQ(Normalize(text.out),
+            "3 tenant policies\n"
+            "TENANT  HOME  ALLOWED  UNKNOWN  UPDATED\n"
+            "Beta    jp    -        -        TIME\n"
+            "acme    eu    us,ca    -        TIME\n"
+            "zeta    us    -        -        TIME\n");
+  EXPECT_EQ(json.exit_code, 0) << json.err;
+  EXPECT_EQ(Normalize(json.out),
+            "{\"tenants\":["
+            "{\"tenant_id\":\"Beta\",\"home_region\":\"jp\",\"allowed_regions\":[],"
+            "\"unknown_regions\":[],\"update_time\":\"TIME\"},"
+            "{\"tenant_id\":\"acme\",\"home_region\":\"eu\",\"allowed_regions\":[\"us\",\"ca\"],"
+            "\"unknown_regions\":[],\"update_time\":\"TIME\"},"
+            "{\"tenant_id\":\"zeta\",\"home_region\":\"us\",\"allowed_regions\":[],"
+            "\"unknown_regions\":[],\"update_time\":\"TIME\"}]}\n");
+  EXPECT_EQ(paged.out, json.out);  // three calls of one policy each, printed as one list
+  RunResult bad_size = Ctl({"tenant", "list", "--page_size", "-1"});
+  EXPECT_EQ(bad_size.exit_code, 1);
+  EXPECT_THAT(bad_size.err, HasSubstr("--page_size must be in [0, 1000]"));
+}
+
+// The export the compliance check needs: what `tenant list --json` prints, unedited, is a
+// tenants file.
+TEST_F(CliTest, TenantListJsonIsACheckConfigTenantsFileByteForByte) {
+  const std::string empty_file = dir_ + "/no-tenants.json";
+  std::ofstream(empty_file, std::ios::binary) << Ctl({"--json", "tenant", "list"}).out;
+  ASSERT_EQ(Ctl({"tenant", "set", "--tenant", "acme", "--home_region", "eu", "--allowed_regions",
+                 "us,ca"}).exit_code, 0);
+  ASSERT_EQ(Ctl({"tenant", "set", "--tenant", "cn-only", "--home_region", "cn"}).exit_code, 0);
+  RunResult exported = Ctl({"--json", "tenant", "list"});
+  ASSERT_EQ(exported.exit_code, 0) << exported.err;
+  const std::string file = dir_ + "/tenants.json";
+  std::ofstream(file, std::ios::binary) << exported.out;
+  ASSERT_EQ(ReadFile(file), exported.out);
+  RunResult check = RunCommand({DCDIR_SERVER_BIN, "--check_config", "--config=" + kWorld,
+                                "--tenants_file=" + file});
+  EXPECT_EQ(check.exit_code, 0) << check.err;
+  EXPECT_THAT(check.out, HasSubstr("\ntenant acme (home eu, allowed us ca):\n"));
+  EXPECT_THAT(check.out, HasSubstr("\ntenant cn-only (home cn, allowed (none)):\n"));
+  RunResult check_json = RunCommand({DCDIR_SERVER_BIN, "--check_config", "--json",
+                                     "--config=" + kWorld, "--tenants_file=" + file});
+  EXPECT_EQ(check_json.exit_code, 0) << check_json.err;
+  EXPECT_THAT(check_json.out, HasSubstr("\"tenant_id\":\"cn-only\",\"home_region\":\"cn\""));
+  RunResult check_empty = RunCommand({DCDIR_SERVER_BIN, "--check_config", "--config=" + kWorld,
+                                      "--tenants_file=" + empty_file});
+  EXPECT_EQ(check_empty.exit_code, 0) << check_empty.err;
+}
+
+// ---- both tools: the same default server, help texts that say the defaults ----
+
+TEST_F(CliTest, AgentAndCtlTakeTheServerFromDcdirServer) {
+  const std::vector<std::string> env = {"DCDIR_SERVER=" + address_};
+  Subprocess agent({DCDIR_AGENT_BIN, "--config", kWorld, "--token_file", token_file_, "--dc",
+                    "us-sjc", "--probe", "none", "--once"},
+                   env);
+  ASSERT_EQ(agent.Wait(), 0) << agent.err();
+  EXPECT_EQ(agent.out(), "reported us-sjc HEALTHY congestion 0.00 ttl 10m\n");
+  Subprocess ctl({DCDIRCTL_BIN, "--token_file", token_file_, "list"}, env);
+  ASSERT_EQ(ctl.Wait(), 0) << ctl.err();
+  EXPECT_THAT(ctl.out(), HasSubstr("\nus-sjc  us      US       San Jose   HEALTHY"));
+  // --server wins over the environment.
+  Subprocess dead({DCDIR_AGENT_BIN, "--server", absl::StrCat("127.0.0.1:", ClosedPort()),
+                   "--config", kWorld, "--dc", "us-sjc", "--probe", "none", "--once",
+                   "--rpc_timeout", "2s"},
+                  env);
+  EXPECT_EQ(dead.Wait(), 3);
+}
+
+TEST_F(CliTest, HelpTextsListEveryFlagWithItsDefault) {
+  RunResult ctl = RunCommand({DCDIRCTL_BIN, "--help"});
+  RunResult agent = RunCommand({DCDIR_AGENT_BIN, "--help"});
+  EXPECT_EQ(ctl.exit_code, 0);
+  EXPECT_EQ(agent.exit_code, 0);
+  for (const std::string* help : {&ctl.out, &agent.out}) {
+    EXPECT_THAT(*help, HasSubstr("  --server HOST:PORT      the directory's gRPC address (default: "
+                                 "$DCDIR_SERVER when set, else\n"
+                                 "                          127.0.0.1:50051)\n"));
+  }
+  EXPECT_THAT(ctl.out, HasSubstr("  --timeout DURATION      deadline of each call (watch has none) "
+                                 "(default: 5s)\n"));
+  EXPECT_THAT(ctl.out, HasSubstr("  --page_size N"));
+  EXPECT_THAT(agent.out, HasSubstr("  --interval DURATION     between rounds (default: 5s)\n"));
+  EXPECT_THAT(agent.out, HasSubstr("  --probe tcp|grpc|none"));
+  EXPECT_THAT(agent.out, HasSubstr("(default: tcp)"));
+  EXPECT_THAT(agent.out, HasSubstr("  --ttl DURATION          report TTL (default: max(30s, 3 x "
+                                   "--interval); 10m with --once)\n"));
+}
+
+// ---- hints that name the cause ----
+
+// A dcdir-server spawned with `flags` on 127.0.0.1:0; its address once it listens.
+class SpawnedServer {
+ public:
+  explicit SpawnedServer(std::vector<std::string> flags) {
+    std::vector<std::string> argv = {DCDIR_SERVER_BIN, "--config=" + kWorld,
+                                     "--grpc_host=127.0.0.1", "--grpc_port=0", "--metrics_port=0",
+                                     "--shutdown_grace=0s"};
+    argv.insert(argv.end(), flags.begin(), flags.end());
+    process_ = std::make_unique<Subprocess>(argv);
+    const std::regex listening(R"(listening on 127\.0\.0\.1:(\d+))");
+    for (int i = 0; i < 2000 && address_.empty(); ++i) {
+      std::smatch m;
+      const std::string err = process_->err();
+      if (std::regex_search(err, m, listening)) {
+        address_ = absl::StrCat("127.0.0.1:", m[1].str());
+      } else if (process_->Wait(absl::Milliseconds(5)).has_value()) {
+        ADD_FAILURE() << "dcdir-server exited: " << err;
+        return;
+      }
+    }
+    EXPECT_FALSE(address_.empty()) << process_->err();
+  }
+  ~SpawnedServer() {
+    process_->Signal(SIGTERM);
+    process_->Wait(absl::Seconds(10));
+  }
+  const std::string& address() const { return address_; }
+
+ private:
+  std::unique_ptr<Subprocess> process_;
+  std::string address_;
+};
+
+// The error line and the hint line, and nothing else: gRPC's own log lines are not printed.
+void ExpectErrorAndHint(const RunResult& r, int exit_code, const std::string& error_start,
+                        const std::string& hint) {
+  EXPECT_EQ(r.exit_code, exit_code) << r.err;
+  const std::vector<std::string> lines = absl::StrSplit(r.err, '\n', absl::SkipEmpty());
+  ASSERT_EQ(lines.size(), 2u) << r.err;
+  EXPECT_THAT(lines[0], ::testing::StartsWith(error_start));
+  EXPECT_EQ(lines[1], "hint: " + hint);
+}
+
+class CliTlsTest : public CliTest {
+ protected:
+  static void SetUpTestSuite() {
+    certs_ = new CertFactory();
+    ca_ = certs_->MakeCa("ca");
+    other_ca_ = certs_->MakeCa("other-ca");
+    server_cert_ = certs_->MakeLeaf(ca_, "server", "DNS:localhost,IP:127.0.0.1");
+    sjc_ = certs_->MakeLeaf(ca_, "sjc", "URI:dcdir://dc/us-sjc");
+  }
+  static void TearDownTestSuite() { delete certs_; }
+  std::vector<std::string> TlsFlags(bool client_ca = true) const {
+    std::vector<std::string> flags = {"--tls_cert_file=" + server_cert_.cert_file,
+                                      "--tls_key_file=" + server_cert_.key_file};
+    if (client_ca) flags.push_back("--tls_client_ca_file=" + ca_.cert_file);
+    return flags;
+  }
+  static CertFactory* certs_;
+  static KeyPair ca_, other_ca_, server_cert_, sjc_;
+};
+CertFactory* CliTlsTest::certs_ = nullptr;
+KeyPair CliTlsTest::ca_, CliTlsTest::other_ca_, CliTlsTest::server_cert_, CliTlsTest::sjc_;
+
+TEST_F(CliTlsTest, MtlsOnlyServerAsksForACertificateNotAToken) {
+  SpawnedServer server(TlsFlags());  // a client CA and no --auth_token_file
+  RunResult r = RunCommand({DCDIRCTL_BIN, "--server", server.address(), "--tls_ca_file",
+                            ca_.cert_file, "report-health", "--dc", "us-sjc", "--status",
+                            "healthy"});
+  ExpectErrorAndHint(r, 4, "dcdirctl: UNAUTHENTICATED (MISSING_CREDENTIALS): ",
+                     "this server takes only client certificates (mTLS, no token): pass "
+                     "--tls_cert_file and --tls_key_file with a certificate from its "
+                     "--tls_client_ca_file");
+}
+
+TEST_F(CliTlsTest, PermissionDeniedSaysWhichCertificateIsMissing) {
+  SpawnedServer server(TlsFlags());
+  const std::vector<std::string> tls = {"--server", server.address(), "--tls_ca_file",
+                                        ca_.cert_file, "--tls_cert_file", sjc_.cert_file,
+                                        "--tls_key_file", sjc_.key_file};
+  std::vector<std::string> report = {DCDIRCTL_BIN};
+  report.insert(report.end(), tls.begin(), tls.end());
+  for (const char* a : {"report-health", "--dc", "us-den", "--status", "healthy"}) {
+    report.push_back(a);
+  }
+  ExpectErrorAndHint(RunCommand(report), 4,
+                     "dcdirctl: PERMISSION_DENIED (DATACENTER_NOT_IN_CERTIFICATE): ",
+                     "the client certificate does not name this DC: report with a certificate "
+                     "whose SAN is URI dcdir://dc/<id> (or DNS <id>.dc.dcdir) for it, or with the "
+                     "token (--token_file)");
+  std::vector<std::string> list = {DCDIRCTL_BIN};
+  list.insert(list.end(), tls.begin(), tls.end());
+  list.push_back("list");
+  ExpectErrorAndHint(RunCommand(list), 4,
+                     "dcdirctl: PERMISSION_DENIED (NOT_AN_ADMIN_CERTIFICATE): ",
+                     "admin RPCs (tenant, list) need a client certificate with the SAN URI "
+                     "dcdir://admin, or the token (--token_file); a DC reporter's certificate is "
+                     "not enough");
+}
+
+TEST_F(CliTlsTest, HandshakeFailuresNameTheTlsCause) {
+  SpawnedServer tls_server(TlsFlags(/*client_ca=*/false));
+  std::vector<std::string> require_flags = TlsFlags();
+  require_flags.push_back("--tls_require_client_cert");
+  SpawnedServer require_server(require_flags);
+  // The fixture's server is plaintext.
+  const std::string get[] = {"get", "--country", "US"};
+  auto ctl = [&](std::vector<std::string> argv) {
+    argv.insert(argv.begin(), DCDIRCTL_BIN);
+    argv.insert(argv.end(), std::begin(get), std::end(get));
+    return RunCommand(argv);
+  };
+  ExpectErrorAndHint(ctl({"--server", tls_server.address(), "--tls_ca_file", other_ca_.cert_file}),
+                     3, "dcdirctl: UNAVAILABLE: ",
+                     "the TLS handshake with " + tls_server.address() +
+                         " failed: the server's certificate is not trusted (not signed by "
+                         "--tls_ca_file, expired, or not issued for this host name)");
+  ExpectErrorAndHint(ctl({"--server", address_, "--tls_ca_file", ca_.cert_file}), 3,
+                     "dcdirctl: UNAVAILABLE: ",
+                     "the TLS handshake with " + address_ +
+                         " failed: the server does not speak TLS; drop --tls, --tls_ca_file and "
+                         "--tls_cert_file");
+  ExpectErrorAndHint(ctl({"--server", tls_server.address()}), 3, "dcdirctl: UNAVAILABLE: ",
+                     "the server at " + tls_server.address() +
+                         " closed the connection: if it serves TLS (--tls_cert_file), pass "
+                         "--tls_ca_file CA.pem (or --tls for the system's roots)");
+  ExpectErrorAndHint(ctl({"--server", require_server.address(), "--tls_ca_file", ca_.cert_file}),
+                     3, "dcdirctl: UNAVAILABLE: ",
+                     "the TLS handshake with " + require_server.address() +
+                         " failed: the server may require a client certificate "
+                         "(--tls_require_client_cert): pass --tls_cert_file and --tls_key_file");
+  // With the certificate the same call passes the handshake (no DC is healthy yet).
+  RunResult with_cert = ctl({"--server", require_server.address(), "--tls_ca_file",
+                             ca_.cert_file, "--tls_cert_file", sjc_.cert_file, "--tls_key_file",
+                             sjc_.key_file});
+  EXPECT_EQ(with_cert.exit_code, 3);
+  EXPECT_THAT(with_cert.err, HasSubstr("(NO_HEALTHY_COMPLIANT_DATACENTER)"));
 }
 
 }  // namespace

@@ -1,5 +1,5 @@
-// The example world (deploy/config/world.yaml) against the facts of the shared world data
-// (data/world/*.csv and POLICY.md), written out here so the test needs no other file.
+// The example world (deploy/config/world.yaml) against the facts of the example world (the
+// regions, DCs, countries and deny rules the docs describe), written out here so the test needs no other file.
 
 #include <string>
 #include <vector>

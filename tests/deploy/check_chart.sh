@@ -50,6 +50,8 @@ case "${1:-}" in
     done
     render --set-file config.world="${here}/testdata/custom-world.yaml" >"${work}/custom-world.yaml"
     node "${here}/check_render.mjs" custom-world "${work}/custom-world.yaml"
+    render -f "${CHART_DIR}/ci/tls-values.yaml" --set tls.clientCA.require=true >"${work}/tls-require.yaml"
+    node "${here}/check_render.mjs" tls-require "${work}/tls-require.yaml"
     # Before 1.30 there is no preStop "sleep" handler: the chart falls back to exec sleep.
     KUBE_VERSION=1.29.0 render >"${work}/k129.yaml"
     grep -q -- '- sleep:' "${work}/k129.yaml" && fail "preStop sleep handler rendered for Kubernetes 1.29"

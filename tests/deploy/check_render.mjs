@@ -159,7 +159,7 @@ eq(argValue(args, 'grpc_port'), '50051', '--grpc_port');
 eq(argValue(args, 'metrics_port'), '9464', '--metrics_port');
 
 // ---------------------------------------------------------------- probes
-const tls = scenario === 'tls';
+const tls = scenario === 'tls' || scenario === 'tls-require';
 for (const probe of ['readinessProbe', 'livenessProbe', 'startupProbe']) {
   check(container[probe], `container has no ${probe}`);
 }
@@ -171,8 +171,12 @@ if (!tls) {
   eq(container.livenessProbe?.grpc, { port: 50051, service: 'dcdir.liveness' }, 'livenessProbe.grpc');
   eq(container.startupProbe?.grpc, { port: 50051, service: 'dcdir.liveness' }, 'startupProbe.grpc');
 } else {
+  // With tls.clientCA.require the port refuses clients without a certificate: the probe
+  // presents the server's own key pair.
+  const require = scenario === 'tls-require'
+    ? ['--tls_key_file=/run/secrets/dcdir/tls/tls.key', '--tls_require_client_cert'] : [];
   const command = (mode) => ({ command: ['/usr/local/bin/dcdir-server', '--grpc_port=50051',
-    '--tls_cert_file=/run/secrets/dcdir/tls/tls.crt', `--health_check=${mode}`] });
+    '--tls_cert_file=/run/secrets/dcdir/tls/tls.crt', ...require, `--health_check=${mode}`] });
   eq(container.readinessProbe?.exec, command('ready'), 'TLS readinessProbe.exec');
   eq(container.livenessProbe?.exec, command('live'), 'TLS livenessProbe.exec');
   eq(container.startupProbe?.exec, command('live'), 'TLS startupProbe.exec');
@@ -333,7 +337,11 @@ switch (scenario) {
     check(!pod.volumes.some((v) => v.name === 'audit'), 'audit volume with output=stdout');
     break;
   }
-  case 'tls': {
+  case 'tls':
+  case 'tls-require': {
+    // tls.clientCA.enabled alone verifies certificates when presented; require refuses the rest.
+    eq(args.includes('--tls_require_client_cert'), scenario === 'tls-require',
+      '--tls_require_client_cert only with tls.clientCA.require');
     eq(argValue(args, 'tls_cert_file'), '/run/secrets/dcdir/tls/tls.crt', '--tls_cert_file');
     eq(argValue(args, 'tls_key_file'), '/run/secrets/dcdir/tls/tls.key', '--tls_key_file');
     eq(argValue(args, 'tls_client_ca_file'), '/run/secrets/dcdir/tls/ca.crt', '--tls_client_ca_file');

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Checks the dcdir Grafana dashboard against the metrics contract (PRODUCT.md "Metrics").
+"""Checks the dcdir Grafana dashboard against the metrics contract (docs/CONTRACT.md "Metrics").
 
 Usage: check_dashboard.py DASHBOARD_JSON RULES_YAML [PROMTOOL]
 

@@ -1,10 +1,14 @@
 // TLS and mTLS on the gRPC port, with certificates made by openssl at test time: plaintext to a
 // TLS port, wrong CA, expired server certificate, a reporter certificate reporting for a DC it is
-// not issued for, no credentials at all.
+// not issued for, no credentials at all; client certificates required on the whole port.
+
+#include <signal.h>
 
 #include <filesystem>
 #include <memory>
+#include <regex>
 #include <string>
+#include <vector>
 
 #include "dcdir/v1/admin.grpc.pb.h"
 #include "dcdir/v1/directory.grpc.pb.h"
@@ -19,6 +23,7 @@
 #include "tests/security/cert_factory.h"
 #include "tests/testing/fake_clock.h"
 #include "tests/testing/server_fixture.h"
+#include "tests/testing/subprocess.h"
 
 namespace dcdir {
 namespace {
@@ -45,7 +50,8 @@ class TlsTest : public ::testing::Test {
   static void TearDownTestSuite() { delete certs_; }
 
   // Starts a server with TLS from `cert` (and client certificates from `ca_` when `mtls`).
-  void StartServer(const KeyPair& cert, bool mtls, const std::string& token = kToken) {
+  void StartServer(const KeyPair& cert, bool mtls, const std::string& token = kToken,
+                   bool require_client_cert = false) {
     api::ServerOptions options;
     options.listen_address = "127.0.0.1:0";
     options.auth_token = token;
@@ -53,6 +59,7 @@ class TlsTest : public ::testing::Test {
     options.tls.cert_file = cert.cert_file;
     options.tls.key_file = cert.key_file;
     if (mtls) options.tls.client_ca_file = ca_.cert_file;
+    options.tls.require_client_cert = require_client_cert;
     auto server =
         api::DcdirServer::Start(testing::ExampleTopology(), &store_, &clock_, options);
     ASSERT_TRUE(server.ok()) << server.status();
@@ -256,6 +263,88 @@ TEST_F(TlsTest, RenewedCertificateFilesAreServedWithoutRestart) {
   }
   EXPECT_EQ(code, grpc::StatusCode::OK);
   EXPECT_EQ(Report(TlsChannel(ca_), "us-sjc", true).error_code(), grpc::StatusCode::UNAVAILABLE);
+}
+
+// --tls_require_client_cert: the handshake itself refuses a client without a certificate of the
+// client CA, on every service (apps included); with one, every service answers, and the
+// certificate still decides what ReportHealth may report.
+TEST_F(TlsTest, RequiredClientCertificateRefusesClientsWithoutOne) {
+  StartServer(server_, true, kToken, /*require_client_cert=*/true);
+  auto anonymous = TlsChannel(ca_);
+  EXPECT_EQ(GetDirectory(anonymous).error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(Report(anonymous, "us-sjc", /*with_token=*/true).error_code(),
+            grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(GetDirectory(TlsChannel(ca_, &foreign_reporter_)).error_code(),
+            grpc::StatusCode::UNAVAILABLE);
+
+  auto sjc = TlsChannel(ca_, &sjc_reporter_);
+  EXPECT_EQ(Report(sjc, "us-sjc", false).error_code(), grpc::StatusCode::OK);
+  std::string reason;
+  EXPECT_EQ(Report(sjc, "us-den", false, &reason).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(reason, "DATACENTER_NOT_IN_CERTIFICATE");
+  for (const char* dc : {"us-den", "us-nyc", "us-iad"}) ASSERT_TRUE(Report(sjc, dc, true).ok());
+  EXPECT_EQ(GetDirectory(sjc).error_code(), grpc::StatusCode::OK);
+}
+
+TEST_F(TlsTest, RequiringClientCertificatesNeedsAClientCa) {
+  api::ServerOptions options;
+  options.listen_address = "127.0.0.1:0";
+  options.tls.cert_file = server_.cert_file;
+  options.tls.key_file = server_.key_file;
+  options.tls.require_client_cert = true;
+  auto server = api::DcdirServer::Start(testing::ExampleTopology(), &store_, &clock_, options);
+  ASSERT_FALSE(server.ok());
+  EXPECT_EQ(server.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(server.status().message(),
+            "--tls_require_client_cert needs --tls_client_ca_file (the CA that signs the "
+            "clients' certificates)");
+}
+
+// The binary's exec probe (--health_check, what the chart runs with TLS) passes a port that
+// requires client certificates by presenting the server's own key pair, and says why when it
+// cannot.
+TEST_F(TlsTest, HealthCheckProbePresentsTheServersCertificateWhenOneIsRequired) {
+  testing::Subprocess server({DCDIR_SERVER_BIN,
+                              "--config=" DCDIR_SOURCE_DIR "/deploy/config/world.yaml",
+                              "--grpc_host=127.0.0.1", "--grpc_port=0", "--metrics_port=0",
+                              "--tls_cert_file=" + server_.cert_file,
+                              "--tls_key_file=" + server_.key_file,
+                              "--tls_client_ca_file=" + ca_.cert_file,
+                              "--tls_require_client_cert", "--shutdown_grace=0s"});
+  const std::regex listening(
+      R"(listening on 127\.0\.0\.1:(\d+) \(TLS\) requiring client certificates)");
+  std::string port;
+  for (int i = 0; i < 2000 && port.empty(); ++i) {
+    std::smatch m;
+    const std::string err = server.err();
+    if (std::regex_search(err, m, listening)) {
+      port = m[1].str();
+    } else {
+      ASSERT_FALSE(server.Wait(absl::Milliseconds(5)).has_value()) << err;
+    }
+  }
+  ASSERT_FALSE(port.empty()) << server.err();
+  auto probe = [&](std::vector<std::string> extra) {
+    std::vector<std::string> argv = {DCDIR_SERVER_BIN, "--grpc_port=" + port,
+                                     "--tls_cert_file=" + server_.cert_file};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    return testing::RunCommand(argv);
+  };
+  // The in-memory store is read at start: the whole server is SERVING at once.
+  testing::RunResult ready = probe({"--tls_key_file=" + server_.key_file,
+                                    "--tls_require_client_cert", "--health_check=ready"});
+  EXPECT_EQ(ready.exit_code, 0) << ready.err;
+  EXPECT_EQ(ready.out, "SERVING\n");
+  testing::RunResult without_cert = probe({"--health_check=live"});
+  EXPECT_EQ(without_cert.exit_code, 1);
+  EXPECT_THAT(without_cert.err, ::testing::StartsWith("health check failed: "));
+  testing::RunResult without_key = probe({"--tls_require_client_cert", "--health_check=live"});
+  EXPECT_EQ(without_key.exit_code, 2);
+  EXPECT_EQ(without_key.err,
+            "--health_check with --tls_require_client_cert needs --tls_key_file\n");
+  server.Signal(SIGTERM);
+  EXPECT_EQ(server.Wait(absl::Seconds(10)), 0);
 }
 
 TEST(DcIdFromSanTest, ParsesBothForms) {

@@ -1,7 +1,7 @@
 #ifndef DCDIR_TESTS_TESTING_EXAMPLE_WORLD_H_
 #define DCDIR_TESTS_TESTING_EXAMPLE_WORLD_H_
 
-// The example world of /work/shared/data/world/ (data/world/ in the docs), built in C++ so that
+// The example world (deploy/config/world.yaml, the world of the docs), built in C++ so that
 // tests do not depend on the config loader. Same ids, regions, countries, rules, candidate
 // lists and defaults as deploy/config/world.yaml. Header-only.
 

@@ -3,7 +3,7 @@
 
 // The values an app exchanges with the client library: the request it makes, the directory it
 // gets back and the DCs in it. Plain structs (copyable, no generated protobuf code), field for
-// field the messages of proto/dcdir/v1/ (PRODUCT.md "API contract"); the library converts at the
+// field the messages of proto/dcdir/v1/ (docs/CONTRACT.md, "The API"); the library converts at the
 // gRPC boundary. Needs C++17.
 
 #include <cstdint>
