@@ -33,16 +33,10 @@
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "tests/netfault/net_lab.h"
+#include "tests/testing/sanitizer.h"
 #include "tests/testing/subprocess.h"
 #include "tests/testing/temp_dir.h"
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define DCDIR_NETFAULT_SANITIZED 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-#define DCDIR_NETFAULT_SANITIZED 1
-#endif
-#endif
 
 namespace dcdir::netfault {
 namespace {
@@ -140,10 +134,10 @@ int64_t P99Us(std::vector<int64_t> latencies) {
 class NetFaultTest : public ::testing::Test {
  protected:
   void SetUp() override {
-#ifdef DCDIR_NETFAULT_SANITIZED
-    GTEST_SKIP() << "sanitizer build: the network-fault suite runs the plain build's binaries "
-                    "in the plain build only";
-#endif
+    if (testing::kSanitizerBuild) {
+      GTEST_SKIP() << "sanitizer build: the network-fault suite runs the plain build's binaries "
+                      "in the plain build only";
+    }
     dir_ = testing::MakeTempDir("dcdir-netfault");
     token_file_ = dir_ + "/token";
     std::ofstream(token_file_) << kToken;
