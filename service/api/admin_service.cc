@@ -51,15 +51,18 @@ grpc::ServerUnaryReactor* AdminServiceImpl::SetTenantPolicy(
                      "policy is required"};
   }
   if (!error) error = ValidateTenantPolicy(request->policy(), *snapshot->topology, &policy);
-  if (!error) {
-    auto stored = context_.state->SetTenant(std::move(policy));
-    if (stored.ok()) {
-      ToProto(*stored, response);
-    } else {
-      error = FromStatus(stored.status());
-    }
-  }
-  return FinishWith(context, error);
+  if (error) return FinishWith(context, error);
+  // Checked on the gRPC thread; only the store write waits on the store queue.
+  auto* reactor = context->DefaultReactor();
+  FinishOnStoreQueue(context_, context, reactor,
+                     [this, policy = std::move(policy), response]() mutable
+                     -> std::optional<ApiError> {
+                       auto stored = context_.state->SetTenant(std::move(policy));
+                       if (!stored.ok()) return FromStatus(stored.status());
+                       ToProto(*stored, response);
+                       return std::nullopt;
+                     });
+  return reactor;
 }
 
 grpc::ServerUnaryReactor* AdminServiceImpl::GetTenantPolicy(
@@ -81,15 +84,18 @@ grpc::ServerUnaryReactor* AdminServiceImpl::GetTenantPolicy(
 
 grpc::ServerUnaryReactor* AdminServiceImpl::DeleteTenantPolicy(
     grpc::CallbackServerContext* context, const v1::DeleteTenantPolicyRequest* request,
-    v1::DeleteTenantPolicyResponse* response) {
+    v1::DeleteTenantPolicyResponse* /*response*/) {
   std::shared_ptr<const core::Snapshot> snapshot;
   auto error = Admit(*context, &snapshot);
   if (!error) error = ValidateTenantId(request->tenant_id(), /*required=*/true);
-  if (!error) {
+  if (error) return FinishWith(context, error);
+  auto* reactor = context->DefaultReactor();
+  FinishOnStoreQueue(context_, context, reactor, [this, request]() -> std::optional<ApiError> {
     absl::Status status = context_.state->DeleteTenant(request->tenant_id());
-    if (!status.ok()) error = TenantNotFound(status);
-  }
-  return FinishWith(context, error);
+    if (!status.ok()) return TenantNotFound(status);
+    return std::nullopt;
+  });
+  return reactor;
 }
 
 grpc::ServerUnaryReactor* AdminServiceImpl::ListTenantPolicies(

@@ -67,9 +67,9 @@ bool ReportingServiceImpl::TakeHealthToken(const std::string& dc_id, absl::Time 
   return bucket->TryTake(now);
 }
 
-std::optional<ApiError> ReportingServiceImpl::HandleReportHealth(
+std::optional<ApiError> ReportingServiceImpl::AdmitHealthReport(
     const grpc::CallbackServerContext& context, const v1::HealthReport& request,
-    v1::ReportHealthResponse* response) {
+    AdmittedReport* admitted) {
   Authenticator::Caller caller;
   if (auto e = context_.auth->Authenticate(context, &caller)) {
     context_.metrics->RecordHealthReport(HealthReportResult::kUnauthenticated);
@@ -81,25 +81,30 @@ std::optional<ApiError> ReportingServiceImpl::HandleReportHealth(
     return ApiError{grpc::StatusCode::UNAVAILABLE, reasons::kNotReady,
                     "the directory has not loaded the store yet; retry shortly"};
   }
-  ValidHealthReport report;
-  if (auto e = ValidateHealthReport(request, *snapshot->topology, &report)) {
+  if (auto e = ValidateHealthReport(request, *snapshot->topology, &admitted->report)) {
     context_.metrics->RecordHealthReport(e->code == grpc::StatusCode::NOT_FOUND
                                              ? HealthReportResult::kUnknownDatacenter
                                              : HealthReportResult::kInvalid);
     return e;
   }
-  const std::string& dc_id = snapshot->topology->dc(report.dc).id;
-  if (auto e = Authenticator::CheckMayReport(caller, dc_id)) {
+  admitted->dc_id = snapshot->topology->dc(admitted->report.dc).id;
+  if (auto e = Authenticator::CheckMayReport(caller, admitted->dc_id)) {
     context_.metrics->RecordHealthReport(HealthReportResult::kUnauthenticated);
     return e;
   }
-  if (!TakeHealthToken(dc_id, context_.clock->MonotonicNow())) {
+  if (!TakeHealthToken(admitted->dc_id, context_.clock->MonotonicNow())) {
     context_.metrics->RecordHealthReport(HealthReportResult::kRateLimited);
     return ApiError{grpc::StatusCode::RESOURCE_EXHAUSTED, reasons::kRateLimited,
                     "too many health reports for this data center; report less often"};
   }
-  auto record = context_.state->ReportHealth(dc_id, report.status,
-                                             report.congestion, report.ttl);
+  return std::nullopt;
+}
+
+std::optional<ApiError> ReportingServiceImpl::WriteHealthReport(
+    const AdmittedReport& admitted, v1::ReportHealthResponse* response) {
+  const ValidHealthReport& report = admitted.report;
+  auto record = context_.state->ReportHealth(admitted.dc_id, report.status, report.congestion,
+                                             report.ttl);
   if (!record.ok()) {
     context_.metrics->RecordHealthReport(HealthReportResult::kStoreUnavailable);
     return FromStatus(record.status());
@@ -115,8 +120,16 @@ grpc::ServerUnaryReactor* ReportingServiceImpl::ReportHealth(
     grpc::CallbackServerContext* context, const v1::HealthReport* request,
     v1::ReportHealthResponse* response) {
   auto* reactor = context->DefaultReactor();
-  auto error = HandleReportHealth(*context, *request, response);
-  reactor->Finish(error ? Reply(context, *error) : grpc::Status::OK);
+  AdmittedReport admitted;
+  if (auto e = AdmitHealthReport(*context, *request, &admitted)) {
+    reactor->Finish(Reply(context, *e));
+    return reactor;
+  }
+  const bool queued = FinishOnStoreQueue(
+      context_, context, reactor, [this, admitted = std::move(admitted), response] {
+        return WriteHealthReport(admitted, response);
+      });
+  if (!queued) context_.metrics->RecordHealthReport(HealthReportResult::kStoreUnavailable);
   return reactor;
 }
 

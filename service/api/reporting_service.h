@@ -9,6 +9,7 @@
 #include "absl/time/time.h"
 #include "dcdir/v1/reporting.grpc.pb.h"
 #include "service/api/service_context.h"
+#include "service/api/validation.h"
 #include "service/core/token_bucket.h"
 
 namespace dcdir::api {
@@ -35,9 +36,19 @@ class ReportingServiceImpl final : public v1::ReportingService::CallbackService 
                                            v1::ReportFallbackResponse* response) override;
 
  private:
-  std::optional<ApiError> HandleReportHealth(const grpc::CallbackServerContext& context,
-                                             const v1::HealthReport& request,
-                                             v1::ReportHealthResponse* response);
+  // A report that passed every check, ready for the store.
+  struct AdmittedReport {
+    std::string dc_id;
+    ValidHealthReport report;
+  };
+  // Authentication, validation and the per-DC rate limit: cheap, on the gRPC thread, so a flood
+  // of bad reports never takes the store queue's places. Counts the refusals.
+  std::optional<ApiError> AdmitHealthReport(const grpc::CallbackServerContext& context,
+                                            const v1::HealthReport& request,
+                                            AdmittedReport* admitted);
+  // The store write (on the store queue). Counts the outcome.
+  std::optional<ApiError> WriteHealthReport(const AdmittedReport& admitted,
+                                            v1::ReportHealthResponse* response);
   // Takes a token from `dc_id`'s bucket. Only ids of known DCs get here, so the map is bounded
   // by the topology.
   bool TakeHealthToken(const std::string& dc_id, absl::Time now);

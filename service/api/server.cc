@@ -23,6 +23,13 @@
 #include "service/util/log.h"
 
 namespace dcdir::api {
+namespace {
+
+// The store queue's threads: two, since the store has one command connection and a third
+// thread would only wait for its lock (docs/REDIS.md, "Faults").
+constexpr int kStoreWriteThreads = 2;
+
+}  // namespace
 
 absl::StatusOr<std::unique_ptr<DcdirServer>> DcdirServer::Start(
     std::shared_ptr<const core::Topology> topology, store::Store* store,
@@ -41,8 +48,10 @@ absl::StatusOr<std::unique_ptr<DcdirServer>> DcdirServer::Start(
                                                         options.state);
   s->auth_ = std::make_unique<Authenticator>(
       options.auth_token, !options.tls.cert_file.empty() && !options.tls.client_ca_file.empty());
+  s->store_calls_ = std::make_unique<util::WorkQueue>(kStoreWriteThreads,
+                                                       options.store_write_backlog);
   ServiceContext context{s->state_.get(), s->metrics_.get(), clock, s->auth_.get(),
-                         options.geoip};
+                         options.geoip, s->store_calls_.get()};
   s->directory_ = std::make_unique<DirectoryServiceImpl>(context, options.audit);
   s->directory_->hub().set_max_watchers(options.max_watch_streams);
   s->directory_->hub().set_max_watchers_per_peer(options.max_watch_streams_per_peer);
@@ -307,6 +316,7 @@ void DcdirServer::Shutdown(absl::Duration grace) {
     server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
     server_->Wait();
   }
+  if (store_calls_ != nullptr) store_calls_->Stop();
   state_->Stop();
   if (saver_ != nullptr) saver_->Stop();
 }

@@ -85,6 +85,11 @@ struct ServerOptions {
   // flags default to 20/s, burst 40).
   double health_reports_per_second_per_dc = 0;
   double health_report_burst_per_dc = 0;
+  // Store writes (ReportHealth, SetTenantPolicy, DeleteTenantPolicy) run on two threads of
+  // their own, never on gRPC's (a slow store must not delay answers). At most this many wait;
+  // beyond, UNAVAILABLE STORE_UNAVAILABLE at once. 1,024: one report from every DC of a
+  // 1,000-DC world.
+  size_t store_write_backlog = 1024;
   runtime::DirectoryStateOptions state;
   // The snapshot file (runtime/snapshot_file.h; empty: none): kept in step with the fresh
   // snapshots, and served, marked stale, when the store is unreachable at start and the file
@@ -159,6 +164,9 @@ class DcdirServer {
   std::unique_ptr<runtime::DirectoryState> state_;
   std::unique_ptr<runtime::SnapshotSaver> saver_;  // null without a snapshot file
   std::unique_ptr<Authenticator> auth_;
+  // The store writes of ReportHealth and the admin RPCs (ServiceContext::store_calls). Outlives
+  // server_: the server's drain waits for the calls still queued here.
+  std::unique_ptr<util::WorkQueue> store_calls_;
   std::unique_ptr<DirectoryServiceImpl> directory_;
   std::unique_ptr<ReportingServiceImpl> reporting_;
   std::unique_ptr<AdminServiceImpl> admin_;

@@ -1,5 +1,8 @@
 #include "service/api/service_context.h"
 
+#include <utility>
+
+#include "absl/strings/str_cat.h"
 #include "service/api/reasons.h"
 
 namespace dcdir::api {
@@ -87,6 +90,32 @@ std::string RequestHeader(const grpc::ServerContextBase& context, const char* na
     out.append(it->second.data(), it->second.size());
   }
   return out;
+}
+
+bool FinishOnStoreQueue(const ServiceContext& context, grpc::CallbackServerContext* call_context,
+                        grpc::ServerUnaryReactor* reactor,
+                        absl::AnyInvocable<std::optional<ApiError>() &&> call) {
+  auto run = [call_context, reactor, call = std::move(call)]() mutable {
+    if (call_context->IsCancelled()) {
+      reactor->Finish(grpc::Status(grpc::StatusCode::CANCELLED,
+                                   "the call ended while it waited for the store"));
+      return;
+    }
+    const std::optional<ApiError> error = std::move(call)();
+    reactor->Finish(error ? Reply(call_context, *error) : grpc::Status::OK);
+  };
+  if (context.store_calls == nullptr) {
+    std::move(run)();
+    return true;
+  }
+  if (context.store_calls->TrySubmit(std::move(run))) return true;
+  reactor->Finish(Reply(call_context,
+                        ApiError{grpc::StatusCode::UNAVAILABLE, reasons::kStoreUnavailable,
+                                 absl::StrCat("too many writes are waiting for the store (",
+                                              context.store_calls->backlog(),
+                                              "); it is slow or unreachable: retry with "
+                                              "backoff")}));
+  return false;
 }
 
 }  // namespace dcdir::api

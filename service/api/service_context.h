@@ -12,6 +12,8 @@
 #include "service/geoip/geoip_database.h"
 #include "service/metrics/metrics.h"
 #include "service/runtime/directory_state.h"
+#include "service/util/work_queue.h"
+#include "absl/functional/any_invocable.h"
 
 namespace dcdir::api {
 
@@ -60,7 +62,20 @@ struct ServiceContext {
   const Authenticator* auth = nullptr;
   // Locates clients by their address (--geoip_db); null: no GeoIP.
   const geoip::ClientLocator* locator = nullptr;
+  // Where the RPCs that write to the store (ReportHealth, SetTenantPolicy, DeleteTenantPolicy)
+  // run, off gRPC's callback threads; null: inline on the callback thread.
+  util::WorkQueue* store_calls = nullptr;
 };
+
+// Runs `call` (which may wait on the store) on `context.store_calls` and finishes `reactor`
+// with its result (OK when it returns nullopt). Never blocks the calling gRPC thread.
+// - Backlog full: `call` does not run; the RPC is finished UNAVAILABLE STORE_UNAVAILABLE at once
+//   and the result is false (the caller may count it).
+// - The client went away (deadline, cancel) while the call waited: `call` does not run, so
+//   nothing is written that nobody is told about; the RPC is finished CANCELLED.
+bool FinishOnStoreQueue(const ServiceContext& context, grpc::CallbackServerContext* call_context,
+                        grpc::ServerUnaryReactor* reactor,
+                        absl::AnyInvocable<std::optional<ApiError>() &&> call);
 
 }  // namespace dcdir::api
 

@@ -1,6 +1,8 @@
 // Service tests: a real gRPC server in-process on 127.0.0.1:0, every RPC, every error code.
 
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <cmath>
 #include <map>
 #include <limits>
@@ -15,13 +17,16 @@
 #include "clients/cpp/source_address.h"
 #include "tests/testing/flaky_store.h"
 #include "tests/testing/metrics_reader.h"
+#include "tests/testing/poll.h"
 #include "tests/testing/server_fixture.h"
 
 namespace dcdir {
 namespace {
 
+using ::testing::Contains;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using testing::Ids;
 using testing::MetricValue;
 using testing::ReasonOf;
@@ -417,6 +422,81 @@ TEST(ReportingServiceTest, ReportHealthAppliesTtlAndHysteresis) {
   report.set_congestion(0.6);  // below 0.70: leaves
   ASSERT_TRUE(t.reporting().ReportHealth(t.AuthContext().get(), report, &response).ok());
   EXPECT_FALSE(response.congested());
+}
+
+// Store writes run on the store queue, never on the threads that answer: with every write hung
+// in the store, GetDirectory still answers, the queue holds its bounded backlog, and a write
+// beyond it is refused at once with UNAVAILABLE STORE_UNAVAILABLE (counted). On release, every
+// queued report is applied.
+TEST(StoreQueueTest, AnswersNeverWaitForHungStoreWritesAndTheBacklogIsBounded) {
+  testing::FlakyStore store;
+  constexpr int kBacklog = 8;
+  TestServer t({.store = &store, .store_write_backlog = kBacklog});
+  t.Report(v1::HEALTH_STATUS_HEALTHY);
+  store.HoldWrites(true);
+
+  constexpr int kReports = kBacklog + 2 + 30;  // the backlog, its two threads, and 30 more
+  std::mutex mu;
+  std::condition_variable cv;
+  int finished = 0;
+  std::map<std::pair<grpc::StatusCode, std::string>, int> outcomes;  // (code, reason) -> calls
+  std::vector<std::unique_ptr<grpc::ClientContext>> contexts;
+  std::vector<v1::ReportHealthResponse> responses(kReports);
+  v1::HealthReport report;
+  report.set_datacenter_id("eu-fra");
+  report.set_status(v1::HEALTH_STATUS_DOWN);
+  report.mutable_ttl()->set_seconds(60);
+  for (int i = 0; i < kReports; ++i) {
+    contexts.push_back(t.AuthContext());
+    grpc::ClientContext* context = contexts.back().get();
+    t.reporting().async()->ReportHealth(context, &report, &responses[i],
+                                        [&, context](grpc::Status s) {
+                                          std::lock_guard<std::mutex> lock(mu);
+                                          ++outcomes[{s.error_code(), ReasonOf(*context)}];
+                                          ++finished;
+                                          cv.notify_all();
+                                        });
+  }
+  {
+    // The calls beyond the backlog are refused at once, while the store still hangs.
+    std::unique_lock<std::mutex> lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(30), [&] { return finished >= 30; }));
+    EXPECT_EQ((outcomes[{grpc::StatusCode::OK, ""}]), 0) << "no write finished while held";
+  }
+  // One thread waits in the store; the other (once it took a task) waits behind it for
+  // eu-fra's write lock.
+  EXPECT_TRUE(testing::PollUntil([&] { return store.held_writes() == 1; }, absl::Seconds(10)));
+
+  // Answers come from memory while every write hangs.
+  grpc::ClientContext get_context;
+  get_context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  v1::GetDirectoryRequest get;
+  get.set_client_country("DE");
+  v1::Directory directory;
+  EXPECT_TRUE(t.directory().GetDirectory(&get_context, get, &directory).ok());
+  EXPECT_THAT(Ids(directory.primaries()), Contains("eu-fra")) << "no DOWN report is applied yet";
+
+  store.HoldWrites(false);
+  std::unique_lock<std::mutex> lock(mu);
+  ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(60), [&] { return finished == kReports; }));
+  // Accepted: the backlog plus the calls (0 to 2) the two threads had taken off it by the time
+  // the flood's last call arrived; every other call is refused, and nothing else happens.
+  const int refused = outcomes[{grpc::StatusCode::UNAVAILABLE, "STORE_UNAVAILABLE"}];
+  const int accepted = outcomes[{grpc::StatusCode::OK, ""}];
+  EXPECT_GE(accepted, kBacklog);
+  EXPECT_LE(accepted, kBacklog + 2);
+  EXPECT_EQ(accepted + refused, kReports);
+  lock.unlock();
+  EXPECT_EQ(MetricValue(t.registry(), "dcdir_health_reports_total",
+                        {{"result", "store_unavailable"}}),
+            refused);
+  const double datacenters = t.server().state().Current()->topology->world().datacenters.size();
+  EXPECT_EQ(MetricValue(t.registry(), "dcdir_health_reports_total", {{"result", "accepted"}}),
+            datacenters + accepted);
+  v1::Directory after;
+  ASSERT_TRUE(t.Get("DE", &after).ok());
+  EXPECT_THAT(Ids(after.primaries()), Not(Contains("eu-fra")));
+  EXPECT_THAT(Ids(after.secondaries()), Not(Contains("eu-fra")));
 }
 
 // The rule for an anonymous caller (docs/SECURITY.md, "What an anonymous caller learns"): it

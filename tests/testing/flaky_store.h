@@ -2,6 +2,8 @@
 #define DCDIR_TESTS_TESTING_FLAKY_STORE_H_
 
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
 
 #include "service/store/in_memory_store.h"
 
@@ -9,10 +11,23 @@ namespace dcdir::testing {
 
 // An in-memory store that can be made unreachable: every call then answers UNAVAILABLE and
 // Available() is false. For the server's degraded-mode tests (the Redis store has its own,
-// against a real redis-server).
+// against a real redis-server). It can also hold writes: while held, every write waits (as on a
+// store that does not answer) until they are released.
 class FlakyStore final : public store::Store {
  public:
   void set_available(bool available) { available_ = available; }
+  void HoldWrites(bool hold) {
+    {
+      std::lock_guard<std::mutex> lock(hold_mu_);
+      hold_ = hold;
+    }
+    hold_cv_.notify_all();
+  }
+  // Writes waiting in HoldWrites(true) now.
+  int held_writes() const {
+    std::lock_guard<std::mutex> lock(hold_mu_);
+    return held_;
+  }
 
   absl::StatusOr<store::StoreState> LoadAll() override {
     if (!available_) return Down();
@@ -23,6 +38,7 @@ class FlakyStore final : public store::Store {
     return inner_.GetHealth(id);
   }
   absl::Status PutHealth(std::string_view id, const core::HealthRecord& r) override {
+    WaitWhileHeld();
     if (!available_) return Down();
     return inner_.PutHealth(id, r);
   }
@@ -31,10 +47,12 @@ class FlakyStore final : public store::Store {
     return inner_.GetTenant(id);
   }
   absl::Status PutTenant(const core::TenantPolicy& p) override {
+    WaitWhileHeld();
     if (!available_) return Down();
     return inner_.PutTenant(p);
   }
   absl::StatusOr<bool> DeleteTenant(std::string_view id) override {
+    WaitWhileHeld();
     if (!available_) return Down();
     return inner_.DeleteTenant(id);
   }
@@ -45,6 +63,16 @@ class FlakyStore final : public store::Store {
 
  private:
   static absl::Status Down() { return absl::UnavailableError("test store is down"); }
+  void WaitWhileHeld() {
+    std::unique_lock<std::mutex> lock(hold_mu_);
+    ++held_;
+    hold_cv_.wait(lock, [this] { return !hold_; });
+    --held_;
+  }
+  mutable std::mutex hold_mu_;
+  std::condition_variable hold_cv_;
+  bool hold_ = false;  // guarded by hold_mu_
+  int held_ = 0;       // guarded by hold_mu_
   store::InMemoryStore inner_;
   std::atomic<bool> available_{true};
 };

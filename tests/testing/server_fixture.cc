@@ -39,6 +39,7 @@ TestServer::TestServer(TestServerOptions options) : token_(options.auth_token) {
   server_options.state.tick = absl::Milliseconds(20);
   server_options.state.self_preservation = options.self_preservation;
   server_options.geoip = options.geoip;
+  server_options.store_write_backlog = options.store_write_backlog;
   auto server = api::DcdirServer::Start(topology, store, &clock_, server_options);
   if (!server.ok()) {
     ADD_FAILURE() << server.status();

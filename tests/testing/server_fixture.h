@@ -33,6 +33,7 @@ struct TestServerOptions {
   store::Store* store = nullptr;                   // null: a fresh InMemoryStore
   bool self_preservation = true;                   // runtime::DirectoryStateOptions
   const geoip::ClientLocator* geoip = nullptr;     // must outlive the server
+  size_t store_write_backlog = 1024;               // api::ServerOptions
 };
 
 class TestServer {
