@@ -18,32 +18,36 @@ void Die(absl::string_view bench, absl::string_view what) {
   std::exit(1);
 }
 
-void UsageExit(const char* argv0, const char* usage) {
-  std::fprintf(stderr, usage, argv0);
-  std::exit(2);
-}
-
 namespace {
 
-template <typename T>
-bool Take(absl::string_view arg, absl::string_view name, T* out, bool* ok,
-          bool (*parse)(absl::string_view, T*)) {
-  if (!absl::StartsWith(arg, name)) return false;
-  if (!parse(arg.substr(name.size()), out) || !(*out > 0)) *ok = false;
-  return true;
+// Parses `text` into the flag's target; false for a number that is not a number > 0.
+bool Assign(absl::string_view text, const BenchFlag& flag) {
+  if (auto* out = std::get_if<std::string*>(&flag.out)) {
+    **out = std::string(text);
+    return true;
+  }
+  if (auto* out = std::get_if<int*>(&flag.out)) return absl::SimpleAtoi(text, *out) && **out > 0;
+  double* out = std::get<double*>(flag.out);
+  return absl::SimpleAtod(text, out) && *out > 0;
 }
-
-bool ParseInt(absl::string_view s, int* out) { return absl::SimpleAtoi(s, out); }
-bool ParseDouble(absl::string_view s, double* out) { return absl::SimpleAtod(s, out); }
 
 }  // namespace
 
-bool TakeFlag(absl::string_view arg, absl::string_view name, int* out, bool* ok) {
-  return Take<int>(arg, name, out, ok, &ParseInt);
-}
-
-bool TakeFlag(absl::string_view arg, absl::string_view name, double* out, bool* ok) {
-  return Take<double>(arg, name, out, ok, &ParseDouble);
+void ParseFlags(int argc, char** argv, std::initializer_list<BenchFlag> flags, const char* usage) {
+  for (int i = 1; i < argc; ++i) {
+    const absl::string_view arg = argv[i];
+    bool ok = false;
+    for (const BenchFlag& flag : flags) {
+      if (absl::StartsWith(arg, flag.name)) {
+        ok = Assign(arg.substr(flag.name.size()), flag);
+        break;
+      }
+    }
+    if (!ok) {
+      std::fprintf(stderr, usage, argv[0]);
+      std::exit(2);
+    }
+  }
 }
 
 double Ms(absl::Duration d) { return absl::ToDoubleMilliseconds(d); }

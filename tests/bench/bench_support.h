@@ -8,8 +8,10 @@
 // Benchmarks, not tests: every failure prints "<bench>: <what>" on stderr and exits 1, a bad
 // flag prints the usage and exits 2.
 
+#include <initializer_list>
 #include <memory>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "absl/strings/string_view.h"
@@ -22,13 +24,16 @@ namespace dcdir::bench {
 // Prints "<bench>: <what>" on stderr and exits with status 1.
 [[noreturn]] void Die(absl::string_view bench, absl::string_view what);
 
-// Prints `usage` (with "%s" replaced by argv[0]) on stderr and exits with status 2.
-[[noreturn]] void UsageExit(const char* argv0, const char* usage);
+// One `--name=VALUE` flag of a benchmark: `name` with its "--" and "=", and where the value goes.
+// An int or double must be a number > 0; a string may be anything.
+struct BenchFlag {
+  absl::string_view name;  // "--changes="
+  std::variant<int*, double*, std::string*> out;
+};
 
-// When `arg` starts with `name` ("--changes="): parses the rest into *out and returns true;
-// *ok becomes false when it is not a number > 0. False (and *ok untouched) for another flag.
-bool TakeFlag(absl::string_view arg, absl::string_view name, int* out, bool* ok);
-bool TakeFlag(absl::string_view arg, absl::string_view name, double* out, bool* ok);
+// Parses argv[1..] against `flags`. An unknown argument or a bad number prints `usage` (with
+// "%s" replaced by argv[0]) on stderr and exits with status 2.
+void ParseFlags(int argc, char** argv, std::initializer_list<BenchFlag> flags, const char* usage);
 
 double Ms(absl::Duration d);
 

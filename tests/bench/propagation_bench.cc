@@ -46,16 +46,10 @@ struct Flags {
 
 Flags Parse(int argc, char** argv) {
   Flags f;
-  for (int i = 1; i < argc; ++i) {
-    const absl::string_view a = argv[i];
-    bool ok = true;
-    if (!bench::TakeFlag(a, "--changes=", &f.changes, &ok) &&
-        !bench::TakeFlag(a, "--seconds=", &f.seconds, &ok) &&
-        !bench::TakeFlag(a, "--threads=", &f.threads, &ok)) {
-      ok = false;
-    }
-    if (!ok) bench::UsageExit(argv[0], "usage: %s [--changes=N] [--seconds=S] [--threads=T]\n");
-  }
+  bench::ParseFlags(argc, argv,
+                    {{"--changes=", &f.changes}, {"--seconds=", &f.seconds},
+                     {"--threads=", &f.threads}},
+                    "usage: %s [--changes=N] [--seconds=S] [--threads=T]\n");
   return f;
 }
 

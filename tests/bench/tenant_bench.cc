@@ -56,20 +56,10 @@ struct Flags {
 
 Flags Parse(int argc, char** argv) {
   Flags f;
-  for (int i = 1; i < argc; ++i) {
-    const absl::string_view a = argv[i];
-    bool ok = true;
-    if (!bench::TakeFlag(a, "--tenants=", &f.tenants, &ok) &&
-        !bench::TakeFlag(a, "--changes=", &f.changes, &ok) &&
-        !bench::TakeFlag(a, "--answers=", &f.answers, &ok) &&
-        !bench::TakeFlag(a, "--threads=", &f.threads, &ok)) {
-      ok = false;
-    }
-    if (!ok) {
-      bench::UsageExit(argv[0],
-                       "usage: %s [--tenants=N] [--changes=N] [--answers=N] [--threads=T]\n");
-    }
-  }
+  bench::ParseFlags(argc, argv,
+                    {{"--tenants=", &f.tenants}, {"--changes=", &f.changes},
+                     {"--answers=", &f.answers}, {"--threads=", &f.threads}},
+                    "usage: %s [--tenants=N] [--changes=N] [--answers=N] [--threads=T]\n");
   return f;
 }
 

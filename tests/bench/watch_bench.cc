@@ -55,25 +55,11 @@ struct Flags {
 
 Flags Parse(int argc, char** argv) {
   Flags f;
-  for (int i = 1; i < argc; ++i) {
-    const absl::string_view a = argv[i];
-    bool ok = true;
-    if (absl::StartsWith(a, "--target=")) {
-      f.target = std::string(a.substr(9));
-      continue;
-    }
-    if (!bench::TakeFlag(a, "--server_pid=", &f.server_pid, &ok) &&
-        !bench::TakeFlag(a, "--watchers=", &f.watchers, &ok) &&
-        !bench::TakeFlag(a, "--reports=", &f.reports, &ok) &&
-        !bench::TakeFlag(a, "--rate=", &f.rate, &ok) &&
-        !bench::TakeFlag(a, "--per_connection=", &f.per_connection, &ok)) {
-      ok = false;
-    }
-    if (!ok) {
-      bench::UsageExit(
-          argv[0], "usage: %s [--watchers=N] [--reports=N] [--rate=R] [--per_connection=N]\n");
-    }
-  }
+  bench::ParseFlags(argc, argv,
+                    {{"--target=", &f.target}, {"--server_pid=", &f.server_pid},
+                     {"--watchers=", &f.watchers}, {"--reports=", &f.reports},
+                     {"--rate=", &f.rate}, {"--per_connection=", &f.per_connection}},
+                    "usage: %s [--watchers=N] [--reports=N] [--rate=R] [--per_connection=N]\n");
   return f;
 }
 
