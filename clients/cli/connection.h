@@ -5,8 +5,9 @@
 // --token_file, --tls, --tls_ca_file, --tls_cert_file, --tls_key_file), read once into a
 // ServerConnection that opens the channel and prepares each call (deadline, bearer token).
 //
-// The flag names are part of the contract (PRODUCT.md); each binary lists these FlagSpecs in its
-// own table, next to the help it words for itself (--token_file, --tls_cert_file).
+// The flag names are documented in docs/CLIENTS.md and are never renamed. Each binary lists these
+// FlagSpecs in its own table, next to the ones whose help it words for itself (--token_file,
+// --tls_cert_file).
 
 #include <memory>
 #include <string>
