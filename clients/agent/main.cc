@@ -305,7 +305,8 @@ int main(int argc, char** argv) {
       wait = std::min(wait, *max_backoff);
       wait = wait * std::uniform_real_distribution<double>(0.5, 1.0)(jitter_rng);
       std::cerr << "dcdir-agent: the directory at " << server->server
-                << " is unreachable; retrying in " << absl::FormatDuration(absl::Trunc(wait, absl::Milliseconds(1))) << "\n";
+                << " is unreachable; retrying in "
+                << absl::FormatDuration(absl::Trunc(wait, absl::Milliseconds(1))) << "\n";
     } else {
       unreachable_rounds = 0;
       wait -= absl::Now() - round_start;

@@ -46,10 +46,10 @@ struct Flags {
 
 Flags Parse(int argc, char** argv) {
   Flags f;
-  bench::ParseFlags(argc, argv,
-                    {{"--changes=", &f.changes}, {"--seconds=", &f.seconds},
-                     {"--threads=", &f.threads}},
-                    "usage: %s [--changes=N] [--seconds=S] [--threads=T]\n");
+  bench::ParseFlags(
+      argc, argv,
+      {{"--changes=", &f.changes}, {"--seconds=", &f.seconds}, {"--threads=", &f.threads}},
+      "usage: %s [--changes=N] [--seconds=S] [--threads=T]\n");
   return f;
 }
 

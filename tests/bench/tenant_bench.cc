@@ -57,8 +57,10 @@ struct Flags {
 Flags Parse(int argc, char** argv) {
   Flags f;
   bench::ParseFlags(argc, argv,
-                    {{"--tenants=", &f.tenants}, {"--changes=", &f.changes},
-                     {"--answers=", &f.answers}, {"--threads=", &f.threads}},
+                    {{"--tenants=", &f.tenants},
+                     {"--changes=", &f.changes},
+                     {"--answers=", &f.answers},
+                     {"--threads=", &f.threads}},
                     "usage: %s [--tenants=N] [--changes=N] [--answers=N] [--threads=T]\n");
   return f;
 }

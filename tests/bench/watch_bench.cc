@@ -56,9 +56,12 @@ struct Flags {
 Flags Parse(int argc, char** argv) {
   Flags f;
   bench::ParseFlags(argc, argv,
-                    {{"--target=", &f.target}, {"--server_pid=", &f.server_pid},
-                     {"--watchers=", &f.watchers}, {"--reports=", &f.reports},
-                     {"--rate=", &f.rate}, {"--per_connection=", &f.per_connection}},
+                    {{"--target=", &f.target},
+                     {"--server_pid=", &f.server_pid},
+                     {"--watchers=", &f.watchers},
+                     {"--reports=", &f.reports},
+                     {"--rate=", &f.rate},
+                     {"--per_connection=", &f.per_connection}},
                     "usage: %s [--watchers=N] [--reports=N] [--rate=R] [--per_connection=N]\n");
   return f;
 }

@@ -11,7 +11,8 @@ namespace {
 using ::testing::Not;
 
 const RpcOutcome kBadPage{
-    grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "page_size must be >= 0"), "INVALID_PAGE_SIZE"};
+    grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "page_size must be >= 0"),
+    "INVALID_PAGE_SIZE"};
 
 TEST(StatusIsTest, MatchesTheCodeAndTheReason) {
   EXPECT_THAT(kBadPage, StatusIs(grpc::StatusCode::INVALID_ARGUMENT, "INVALID_PAGE_SIZE"));
