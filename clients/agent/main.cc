@@ -10,16 +10,13 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
-#include <fstream>
 #include <iostream>
 #include <map>
 #include <memory>
 #include <random>
-#include <sstream>
 #include <string>
 #include <vector>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
@@ -29,12 +26,11 @@
 #include "clients/agent/simulation.h"
 #include "clients/agent/world_file.h"
 #include "clients/cli/args.h"
-#include "clients/cpp/tls.h"
+#include "clients/cli/connection.h"
 #include "clients/cli/exit_codes.h"
 #include "clients/cpp/errors.h"
 #include "dcdir/client/version.h"
 #include "dcdir/v1/reporting.grpc.pb.h"
-#include "grpcpp/create_channel.h"
 
 namespace {
 
@@ -65,16 +61,15 @@ Without --once it runs until SIGTERM or SIGINT (exit 0).
 
 // Every flag dcdir-agent accepts: the parser's table, the help and the defaults.
 constexpr dcdir::cli::FlagSpec kFlags[] = {
-    {"server", "HOST:PORT", "",
-     "the directory's gRPC address (default: $DCDIR_SERVER when set, else 127.0.0.1:50051)"},
+    dcdir::cli::kServerFlag,
     {"token_file", "FILE", "",
      "bearer token (surrounding white space trimmed), when the server has --auth_token_file"},
-    {"tls", "", "", "TLS, verifying the server with the system's root certificates"},
-    {"tls_ca_file", "CA.pem", "", "TLS, verifying the server with this CA (implies --tls)"},
+    dcdir::cli::kTlsFlag,
+    dcdir::cli::kTlsCaFileFlag,
     {"tls_cert_file", "C.pem", "",
      "client certificate for mTLS, with --tls_key_file (implies --tls); it may report only for "
      "the DCs its SANs name"},
-    {"tls_key_file", "K.pem", "", "private key of --tls_cert_file"},
+    dcdir::cli::kTlsKeyFileFlag,
     {"config", "FILE", "", "the world config (required): DC ids and endpoints"},
     {"dc", "ID[,ID...]", "", "DCs to report (repeatable); their endpoints come from --config"},
     {"simulate", "", "",
@@ -153,7 +148,6 @@ int main(int argc, char** argv) {
   if (!args.positional().empty()) {
     return Usage(absl::StrCat("unexpected argument \"", args.positional()[0], "\""));
   }
-  const std::string server = args.Get("server", dcdir::cli::DefaultServer());
   if (!args.Has("config")) return Usage("--config FILE (the world config) is required");
   const bool simulate = args.Has("simulate");
   const bool once = args.Has("once");
@@ -182,15 +176,8 @@ int main(int argc, char** argv) {
     return Usage("--probe must be tcp, grpc or none");
   }
 
-  std::string token;
-  if (std::string file = args.Get("token_file"); !file.empty()) {
-    std::ifstream in(file, std::ios::binary);
-    if (!in) return Usage(absl::StrCat("cannot read --token_file ", file));
-    std::stringstream buffer;
-    buffer << in.rdbuf();
-    token = std::string(absl::StripAsciiWhitespace(buffer.str()));
-    if (token.empty()) return Usage(absl::StrCat("--token_file ", file, " is empty"));
-  }
+  auto server = dcdir::cli::ServerConnection::FromFlags(args);
+  if (!server.ok()) return Usage(std::string(server.status().message()));
 
   auto world = dcdir::agent::LoadDatacenters(args.Get("config"));
   if (!world.ok()) return Usage(std::string(world.status().message()));
@@ -271,17 +258,7 @@ int main(int argc, char** argv) {
   signal(SIGTERM, OnSignal);
   signal(SIGINT, OnSignal);
   signal(SIGPIPE, SIG_IGN);  // a closed stdout (`| head`) must not stop the reports
-  dcdir::client::ClientTlsOptions tls;
-  tls.ca_file = args.Get("tls_ca_file");
-  tls.cert_file = args.Get("tls_cert_file");
-  tls.key_file = args.Get("tls_key_file");
-  tls.enabled = args.Has("tls") || !tls.ca_file.empty() || !tls.cert_file.empty();
-  auto credentials = dcdir::client::MakeChannelCredentials(tls);
-  if (!credentials.ok()) return Usage(std::string(credentials.status().message()));
-  const dcdir::cli::Connection connection{server, tls.enabled, !token.empty(),
-                                           !tls.cert_file.empty()};
-  auto channel = grpc::CreateChannel(server, *credentials);
-  auto stub = v1::ReportingService::NewStub(channel);
+  auto stub = v1::ReportingService::NewStub(server->NewChannel());
   std::mt19937_64 jitter_rng(static_cast<uint64_t>(*seed) ^ 0x5eed);
   int unreachable_rounds = 0;
 
@@ -296,8 +273,7 @@ int main(int argc, char** argv) {
       report.set_congestion(o.congestion);
       report.mutable_ttl()->set_seconds(absl::ToInt64Seconds(*ttl));
       grpc::ClientContext context;
-      context.set_deadline(absl::ToChronoTime(absl::Now() + *rpc_timeout));
-      if (!token.empty()) context.AddMetadata("authorization", absl::StrCat("Bearer ", token));
+      server->Prepare(context, *rpc_timeout);
       v1::ReportHealthResponse response;
       absl::Status s =
           dcdir::client::FromGrpcStatus(stub->ReportHealth(&context, report, &response), context);
@@ -315,7 +291,7 @@ int main(int argc, char** argv) {
       }
       if (first_error.ok()) first_error = s;
       std::cerr << "dcdir-agent: report for " << o.dc_id << " failed: "
-                << dcdir::cli::DescribeError(s, connection) << "\n";
+                << dcdir::cli::DescribeError(s, server->connection) << "\n";
       if (dcdir::client::IsTransportFailure(s)) {
         unreachable = true;
         break;  // the rest of the round would fail the same way
@@ -328,7 +304,8 @@ int main(int argc, char** argv) {
       for (int i = 0; i < unreachable_rounds && wait < *max_backoff; ++i) wait = wait * 2;
       wait = std::min(wait, *max_backoff);
       wait = wait * std::uniform_real_distribution<double>(0.5, 1.0)(jitter_rng);
-      std::cerr << "dcdir-agent: the directory at " << server << " is unreachable; retrying in "
+      std::cerr << "dcdir-agent: the directory at " << server->server
+                << " is unreachable; retrying in "
                 << absl::FormatDuration(absl::Trunc(wait, absl::Milliseconds(1))) << "\n";
     } else {
       unreachable_rounds = 0;

@@ -6,10 +6,8 @@
 // 3 unavailable (server unreachable, no healthy DC; retry later), 4 credentials.
 
 #include <cstdio>
-#include <fstream>
 #include <iostream>
 #include <memory>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -21,7 +19,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "clients/cli/args.h"
-#include "clients/cpp/tls.h"
+#include "clients/cli/connection.h"
 #include "clients/cli/exit_codes.h"
 #include "clients/cpp/errors.h"
 #include "clients/dcdirctl/format.h"
@@ -29,7 +27,6 @@
 #include "dcdir/v1/admin.grpc.pb.h"
 #include "dcdir/v1/directory.grpc.pb.h"
 #include "dcdir/v1/reporting.grpc.pb.h"
-#include "grpcpp/create_channel.h"
 
 namespace {
 
@@ -75,18 +72,17 @@ exit codes: 0 ok, 1 usage, 2 rejected by the server (invalid argument, not found
 
 // Every flag dcdirctl accepts: the parser's table, the help and the defaults.
 constexpr dcdir::cli::FlagSpec kFlags[] = {
-    {"server", "HOST:PORT", "",
-     "the directory's gRPC address (default: $DCDIR_SERVER when set, else 127.0.0.1:50051)"},
+    dcdir::cli::kServerFlag,
     {"token_file", "FILE", "",
      "bearer token (surrounding white space trimmed) for report-health, tenant and list, when "
      "the server has --auth_token_file"},
     {"json", "", "", "print JSON instead of tables"},
     {"timeout", "DURATION", "5s", "deadline of each call (watch has none)"},
-    {"tls", "", "", "TLS, verifying the server with the system's root certificates"},
-    {"tls_ca_file", "CA.pem", "", "TLS, verifying the server with this CA (implies --tls)"},
+    dcdir::cli::kTlsFlag,
+    dcdir::cli::kTlsCaFileFlag,
     {"tls_cert_file", "C.pem", "",
      "client certificate for mTLS, with --tls_key_file (implies --tls)"},
-    {"tls_key_file", "K.pem", "", "private key of --tls_cert_file"},
+    dcdir::cli::kTlsKeyFileFlag,
     {"country", "CC", "", "get/watch/explain: the client's ISO 3166-1 alpha-2 country"},
     {"tenant", "T", "",
      "get/watch/explain: the client's tenant; tenant set/get/delete: the tenant"},
@@ -118,16 +114,17 @@ constexpr dcdir::cli::FlagSpec kFlags[] = {
 
 struct Ctl {
   Args args;
-  std::string server;
-  dcdir::cli::Connection connection;  // what the hints need to know
-  std::string token;
+  dcdir::cli::ServerConnection server;
   bool json = false;
   absl::Duration timeout = absl::Seconds(5);
   std::shared_ptr<grpc::Channel> channel;
 
   void Prepare(grpc::ClientContext& context, bool streaming = false) const {
-    if (!streaming) context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
-    if (!token.empty()) context.AddMetadata("authorization", absl::StrCat("Bearer ", token));
+    if (streaming) {
+      server.AddToken(context);
+    } else {
+      server.Prepare(context, timeout);
+    }
   }
 
   int Fail(const absl::Status& status) const {
@@ -136,9 +133,9 @@ struct Ctl {
       std::cerr << "{\"error\":{\"code\":\"" << dcdir::client::CodeName(status.code())
                 << "\",\"reason\":\"" << reason << "\",\"message\":"
                 << JsonString(std::string(status.message())) << ",\"hint\":"
-                << JsonString(dcdir::cli::HintFor(status, connection)) << "}}\n";
+                << JsonString(dcdir::cli::HintFor(status, server.connection)) << "}}\n";
     } else {
-      std::cerr << "dcdirctl: " << dcdir::cli::DescribeError(status, connection) << "\n";
+      std::cerr << "dcdirctl: " << dcdir::cli::DescribeError(status, server.connection) << "\n";
     }
     return dcdir::cli::ExitCodeFor(status);
   }
@@ -403,34 +400,21 @@ int main(int argc, char** argv) {
   if (args->positional().empty()) return Usage("no command given");
   Ctl ctl;
   ctl.args = *args;
-  ctl.server = args->Get("server", dcdir::cli::DefaultServer());
   ctl.json = args->Has("json");
   auto timeout = args->GetDuration("timeout");
   if (!timeout.ok()) return Usage(std::string(timeout.status().message()));
   ctl.timeout = *timeout;
-  if (std::string file = args->Get("token_file"); !file.empty()) {
-    std::ifstream in(file, std::ios::binary);
-    if (!in) return Usage(absl::StrCat("cannot read --token_file ", file));
-    std::stringstream buffer;
-    buffer << in.rdbuf();
-    ctl.token = std::string(absl::StripAsciiWhitespace(buffer.str()));
-    if (ctl.token.empty()) return Usage(absl::StrCat("--token_file ", file, " is empty"));
-  }
-  dcdir::client::ClientTlsOptions tls;
-  tls.ca_file = args->Get("tls_ca_file");
-  tls.cert_file = args->Get("tls_cert_file");
-  tls.key_file = args->Get("tls_key_file");
-  tls.enabled = args->Has("tls") || !tls.ca_file.empty() || !tls.cert_file.empty();
-  auto credentials = dcdir::client::MakeChannelCredentials(tls);
-  if (!credentials.ok()) return Usage(std::string(credentials.status().message()));
-  ctl.connection = {ctl.server, tls.enabled, !ctl.token.empty(), !tls.cert_file.empty()};
+  auto server = dcdir::cli::ServerConnection::FromFlags(*args);
+  if (!server.ok()) return Usage(std::string(server.status().message()));
+  ctl.server = *std::move(server);
   if (args->Has("from")) {
-    if (tls.enabled) return Usage("--from works only without TLS");
-    auto channel = dcdir::client::ChannelFromAddress(ctl.server, args->Get("from"), ctl.timeout);
+    if (ctl.server.tls.enabled) return Usage("--from works only without TLS");
+    auto channel =
+        dcdir::client::ChannelFromAddress(ctl.server.server, args->Get("from"), ctl.timeout);
     if (!channel.ok()) return ctl.Fail(channel.status());
     ctl.channel = *std::move(channel);
   } else {
-    ctl.channel = grpc::CreateChannel(ctl.server, *credentials);
+    ctl.channel = ctl.server.NewChannel();
   }
 
   const std::string& command = args->positional()[0];

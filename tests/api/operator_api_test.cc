@@ -13,6 +13,7 @@
 #include "gtest/gtest.h"
 #include "service/api/page_token.h"
 #include "tests/testing/server_fixture.h"
+#include "tests/testing/status_matchers.h"
 
 namespace dcdir {
 namespace {
@@ -20,6 +21,7 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
 using testing::ReasonOf;
+using testing::StatusIs;
 using testing::TestServer;
 
 void SetTenant(TestServer& t, const std::string& id, const std::string& home = "us") {
@@ -115,20 +117,17 @@ TEST(ListTenantPoliciesTest, BadPageSizeTokenOrCredentialsAreRefusedWithTheirRea
   TestServer t;
   SetTenant(t, "acme");
   Page negative = List(t, -1);
-  EXPECT_EQ(negative.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_EQ(negative.reason, "INVALID_PAGE_SIZE");
+  EXPECT_THAT(negative, StatusIs(grpc::StatusCode::INVALID_ARGUMENT, "INVALID_PAGE_SIZE"));
   EXPECT_EQ(negative.status.error_message(),
             "page_size must be >= 0 (0: 100; at most 1000); got -1");
   for (const std::string& token :
        {std::string("not a token"), absl::WebSafeBase64Escape("acme"),
         absl::WebSafeBase64Escape("after1:"), api::EncodePageToken("acme") + "="}) {
     Page bad = List(t, 10, token);
-    EXPECT_EQ(bad.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << token;
-    EXPECT_EQ(bad.reason, "INVALID_PAGE_TOKEN") << token;
+    EXPECT_THAT(bad, StatusIs(grpc::StatusCode::INVALID_ARGUMENT, "INVALID_PAGE_TOKEN")) << token;
   }
   Page anonymous = List(t, 10, "", /*auth=*/false);
-  EXPECT_EQ(anonymous.status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
-  EXPECT_EQ(anonymous.reason, "MISSING_CREDENTIALS");
+  EXPECT_THAT(anonymous, StatusIs(grpc::StatusCode::UNAUTHENTICATED, "MISSING_CREDENTIALS"));
 }
 
 TEST(PageTokenTest, RoundTripsAndIsOpaque) {

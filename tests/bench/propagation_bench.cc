@@ -31,8 +31,8 @@
 #include "grpcpp/create_channel.h"
 #include "service/api/server.h"
 #include "service/store/in_memory_store.h"
+#include "tests/bench/bench_support.h"
 #include "tests/replica/replica_fixture.h"
-#include "tests/testing/redis_fixture.h"
 #include "tests/testing/server_fixture.h"
 
 namespace dcdir {
@@ -46,42 +46,16 @@ struct Flags {
 
 Flags Parse(int argc, char** argv) {
   Flags f;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    bool ok = true;
-    if (absl::StartsWith(a, "--changes=")) {
-      ok = absl::SimpleAtoi(a.substr(10), &f.changes) && f.changes > 0;
-    } else if (absl::StartsWith(a, "--seconds=")) {
-      ok = absl::SimpleAtod(a.substr(10), &f.seconds) && f.seconds > 0;
-    } else if (absl::StartsWith(a, "--threads=")) {
-      ok = absl::SimpleAtoi(a.substr(10), &f.threads) && f.threads > 0;
-    } else {
-      ok = false;
-    }
-    if (!ok) {
-      std::fprintf(stderr, "usage: %s [--changes=N] [--seconds=S] [--threads=T]\n", argv[0]);
-      std::exit(2);
-    }
-  }
+  bench::ParseFlags(
+      argc, argv,
+      {{"--changes=", &f.changes}, {"--seconds=", &f.seconds}, {"--threads=", &f.threads}},
+      "usage: %s [--changes=N] [--seconds=S] [--threads=T]\n");
   return f;
 }
 
-void Die(const std::string& what) {
-  std::fprintf(stderr, "propagation_bench: %s\n", what.c_str());
-  std::exit(1);
-}
+[[noreturn]] void Die(const std::string& what) { bench::Die("propagation_bench", what); }
 
-double Ms(absl::Duration d) { return absl::ToDoubleMilliseconds(d); }
-
-void PrintDistribution(const char* name, std::vector<absl::Duration> v) {
-  std::sort(v.begin(), v.end());
-  auto q = [&](double p) {
-    size_t i = static_cast<size_t>(p * static_cast<double>(v.size() - 1) + 0.5);
-    return Ms(v[std::min(i, v.size() - 1)]);
-  };
-  std::printf("%-44s n=%zu  p50 %.3f ms  p90 %.3f ms  p99 %.3f ms  max %.3f ms\n", name,
-              v.size(), q(0.5), q(0.9), q(0.99), Ms(v.back()));
-}
+using bench::PrintDistribution;
 
 // Watches one DC's effective status in the snapshots a replica publishes.
 class StatusWatch {
@@ -163,38 +137,32 @@ Throughput MeasureReporting(int port, int threads, double seconds,
 
 int Main(int argc, char** argv) {
   const Flags flags = Parse(argc, argv);
-  auto redis = testing::RedisServer::Start();
-  if (!redis.ok()) Die(std::string(redis.status().message()));
-  testing::ReplicaOptions options_a;
-  options_a.redis_url = (*redis)->url();
-  auto a = testing::Replica::Start(options_a);
-  if (!a.ok()) Die(std::string(a.status().message()));
-  testing::ReplicaOptions options_b;
-  options_b.redis_url = (*redis)->url();
-  auto b = testing::Replica::Start(options_b);
-  if (!b.ok()) Die(std::string(b.status().message()));
-  StatusWatch watch((*b)->server().state(), "us-nyc");
+  bench::ReplicaPair pair = bench::StartReplicaPair("propagation_bench");
+  testing::Replica* const a = pair.a.get();
+  testing::Replica* const b = pair.b.get();
+  StatusWatch watch(b->server().state(), "us-nyc");
 
-  std::vector<std::string> dcs;
-  const auto topology = testing::ExampleTopology();
-  for (const auto& dc : topology->world().datacenters) dcs.push_back(dc.id);
-  for (const std::string& id : dcs) {
-    if (!(*a)->Report(id, v1::HEALTH_STATUS_HEALTHY, 0.1, absl::Minutes(5)).ok()) {
-      Die("initial report failed");
-    }
-  }
+  const std::vector<std::string> dcs = bench::ExampleDcIds();
+  bench::ReportAllHealthy(*a, dcs, absl::Minutes(5), "propagation_bench");
   if (!watch.Await(core::HealthStatus::kHealthy, absl::Seconds(5))) Die("B never converged");
+
+  // Change i on A: us-nyc DOWN for even i, HEALTHY for odd i. The time just before the RPC.
+  auto flip_nyc = [&](int i) {
+    const bool down = i % 2 == 0;
+    const absl::Time start = absl::Now();
+    if (!a->Report("us-nyc", down ? v1::HEALTH_STATUS_DOWN : v1::HEALTH_STATUS_HEALTHY, 0.1,
+                   absl::Minutes(5))
+             .ok()) {
+      Die("report failed");
+    }
+    return start;
+  };
 
   // (a) A's ReportHealth RPC -> B's snapshot.
   std::vector<absl::Duration> to_snapshot, report_rpc;
   for (int i = 0; i < flags.changes; ++i) {
     const bool down = i % 2 == 0;
-    const absl::Time start = absl::Now();
-    if (!(*a)->Report("us-nyc", down ? v1::HEALTH_STATUS_DOWN : v1::HEALTH_STATUS_HEALTHY, 0.1,
-                      absl::Minutes(5))
-             .ok()) {
-      Die("report failed");
-    }
+    const absl::Time start = flip_nyc(i);
     report_rpc.push_back(absl::Now() - start);
     auto seen = watch.Await(down ? core::HealthStatus::kDown : core::HealthStatus::kHealthy,
                             absl::Seconds(5));
@@ -205,14 +173,9 @@ int Main(int argc, char** argv) {
   std::vector<absl::Duration> to_answer;
   for (int i = 0; i < flags.changes; ++i) {
     const bool down = i % 2 == 0;
-    const absl::Time start = absl::Now();
-    if (!(*a)->Report("us-nyc", down ? v1::HEALTH_STATUS_DOWN : v1::HEALTH_STATUS_HEALTHY, 0.1,
-                      absl::Minutes(5))
-             .ok()) {
-      Die("report failed");
-    }
+    const absl::Time start = flip_nyc(i);
     int polls = 0;
-    while (OffersNyc(**b) == down) {
+    while (OffersNyc(*b) == down) {
       if (++polls > 100000) Die(absl::StrCat("change ", i, " never reached B's answers"));
     }
     to_answer.push_back(absl::Now() - start);
@@ -224,7 +187,7 @@ int Main(int argc, char** argv) {
   PrintDistribution("A's RPC start -> B's GetDirectory shows it", to_answer);
 
   // Reporting throughput: Redis-backed replica vs the embedded store, same run.
-  const Throughput with_redis = MeasureReporting((*a)->port(), flags.threads, flags.seconds, dcs);
+  const Throughput with_redis = MeasureReporting(a->port(), flags.threads, flags.seconds, dcs);
   store::InMemoryStore memory;
   core::RealClock clock;
   api::ServerOptions options;

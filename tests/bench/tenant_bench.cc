@@ -23,7 +23,6 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <memory>
 #include <random>
 #include <string>
@@ -41,8 +40,8 @@
 #include "grpcpp/create_channel.h"
 #include "service/core/answer.h"
 #include "service/core/tenant_table.h"
+#include "tests/bench/bench_support.h"
 #include "tests/replica/replica_fixture.h"
-#include "tests/testing/redis_fixture.h"
 #include "tests/testing/server_fixture.h"
 
 namespace dcdir {
@@ -57,61 +56,20 @@ struct Flags {
 
 Flags Parse(int argc, char** argv) {
   Flags f;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    bool ok = true;
-    auto take = [&](const char* name, int* out) {
-      if (!absl::StartsWith(a, name)) return false;
-      ok = absl::SimpleAtoi(a.substr(std::string(name).size()), out) && *out > 0;
-      return true;
-    };
-    if (!take("--tenants=", &f.tenants) && !take("--changes=", &f.changes) &&
-        !take("--answers=", &f.answers) && !take("--threads=", &f.threads)) {
-      ok = false;
-    }
-    if (!ok) {
-      std::fprintf(stderr,
-                   "usage: %s [--tenants=N] [--changes=N] [--answers=N] [--threads=T]\n",
-                   argv[0]);
-      std::exit(2);
-    }
-  }
+  bench::ParseFlags(argc, argv,
+                    {{"--tenants=", &f.tenants},
+                     {"--changes=", &f.changes},
+                     {"--answers=", &f.answers},
+                     {"--threads=", &f.threads}},
+                    "usage: %s [--tenants=N] [--changes=N] [--answers=N] [--threads=T]\n");
   return f;
 }
 
-void Die(const std::string& what) {
-  std::fprintf(stderr, "tenant_bench: %s\n", what.c_str());
-  std::exit(1);
-}
+[[noreturn]] void Die(const std::string& what) { bench::Die("tenant_bench", what); }
 
-double Ms(absl::Duration d) { return absl::ToDoubleMilliseconds(d); }
-
-// This process's resident set size in MiB (/proc/self/status VmRSS).
-double RssMiB() {
-  std::ifstream in("/proc/self/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (absl::StartsWith(line, "VmRSS:")) {
-      int64_t kb = 0;
-      std::string digits;
-      for (char c : line) {
-        if (c >= '0' && c <= '9') digits.push_back(c);
-      }
-      if (absl::SimpleAtoi(digits, &kb)) return static_cast<double>(kb) / 1024.0;
-    }
-  }
-  return -1;
-}
-
-void PrintDistribution(const char* name, std::vector<absl::Duration> v) {
-  std::sort(v.begin(), v.end());
-  auto q = [&](double p) {
-    size_t i = static_cast<size_t>(p * static_cast<double>(v.size() - 1) + 0.5);
-    return Ms(v[std::min(i, v.size() - 1)]);
-  };
-  std::printf("%-44s n=%zu  p50 %.3f ms  p90 %.3f ms  p99 %.3f ms  max %.3f ms\n", name,
-              v.size(), q(0.5), q(0.9), q(0.99), Ms(v.back()));
-}
+using bench::Ms;
+using bench::PrintDistribution;
+using bench::RssMiB;
 
 std::string TenantId(int i) { return absl::StrFormat("tenant-%06d", i); }
 
@@ -178,23 +136,14 @@ class TenantWatch {
 
 int Main(int argc, char** argv) {
   const Flags flags = Parse(argc, argv);
-  auto redis = testing::RedisServer::Start();
-  if (!redis.ok()) Die(std::string(redis.status().message()));
-  testing::ReplicaOptions options;
-  options.redis_url = (*redis)->url();
-  auto a = testing::Replica::Start(options);
-  if (!a.ok()) Die(std::string(a.status().message()));
-  auto b = testing::Replica::Start(options);
-  if (!b.ok()) Die(std::string(b.status().message()));
-  TenantWatch watch((*b)->server().state());  // idle until Expect (part 5)
+  bench::ReplicaPair pair = bench::StartReplicaPair("tenant_bench");
+  testing::Replica* const a = pair.a.get();
+  testing::Replica* const b = pair.b.get();
+  TenantWatch watch(b->server().state());  // idle until Expect (part 5)
   const auto topology = testing::ExampleTopology();
   std::vector<std::string> regions;
   for (const auto& r : topology->world().regions) regions.push_back(r.id);
-  for (const auto& dc : topology->world().datacenters) {
-    if (!(*a)->Report(dc.id, v1::HEALTH_STATUS_HEALTHY, 0.1, absl::Minutes(30)).ok()) {
-      Die("initial report failed");
-    }
-  }
+  bench::ReportAllHealthy(*a, bench::ExampleDcIds(), absl::Minutes(30), "tenant_bench");
   const double rss_before = RssMiB();
   std::printf("tenant_bench: %d tenants, %zu regions, %zu DCs (example world), %d threads\n",
               flags.tenants, regions.size(), topology->world().datacenters.size(),
@@ -208,7 +157,7 @@ int Main(int argc, char** argv) {
     std::vector<std::thread> workers;
     for (int t = 0; t < flags.threads; ++t) {
       workers.emplace_back([&] {
-        auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", (*a)->port()),
+        auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", a->port()),
                                            grpc::InsecureChannelCredentials());
         auto admin = v1::AdminService::NewStub(channel);
         for (int i = next++; i < flags.tenants; i = next++) {
@@ -225,8 +174,8 @@ int Main(int argc, char** argv) {
     return testing::PollUntil([&] { return TenantsOf(r) == n; }, absl::Seconds(120),
                               absl::Milliseconds(1));
   };
-  if (!all_on(**a)) Die("A never held every tenant");
-  const std::optional<absl::Duration> b_lag = all_on(**b);
+  if (!all_on(*a)) Die("A never held every tenant");
+  const std::optional<absl::Duration> b_lag = all_on(*b);
   if (!b_lag) Die("B never held every tenant");
   std::printf("load via admin API on A: %.2f s (%.0f SetTenantPolicy/s); B held all %zu %.1f ms "
               "after the last RPC returned\n",
@@ -241,7 +190,7 @@ int Main(int argc, char** argv) {
 
   // 3. Answer cost on B's snapshot, tenants drawn from all of them vs none, same run.
   {
-    auto snapshot = (*b)->server().state().Current();
+    auto snapshot = b->server().state().Current();
     std::mt19937 rng(7);
     std::uniform_int_distribution<int> pick(0, flags.tenants - 1);
     std::vector<std::string> ids(4096);
@@ -280,7 +229,7 @@ int Main(int argc, char** argv) {
   // 4. Start-up of a third replica on the Redis that holds N policies.
   {
     const absl::Time start = absl::Now();
-    auto c = testing::Replica::Start(options);
+    auto c = testing::Replica::Start(pair.options);
     if (!c.ok()) Die(std::string(c.status().message()));
     const absl::Duration started = absl::Now() - start;
     const std::optional<absl::Duration> full = all_on(**c);
@@ -294,7 +243,7 @@ int Main(int argc, char** argv) {
 
   // 5. One tenant change on A -> B's snapshot, with all N loaded.
   {
-    auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", (*a)->port()),
+    auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", a->port()),
                                        grpc::InsecureChannelCredentials());
     auto admin = v1::AdminService::NewStub(channel);
     std::mt19937 rng(11);

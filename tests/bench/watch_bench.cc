@@ -23,7 +23,6 @@
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -39,6 +38,7 @@
 #include "grpcpp/create_channel.h"
 #include "grpcpp/support/channel_arguments.h"
 #include "grpcpp/support/client_callback.h"
+#include "tests/bench/bench_support.h"
 #include "tests/testing/server_fixture.h"
 
 namespace dcdir {
@@ -55,64 +55,23 @@ struct Flags {
 
 Flags Parse(int argc, char** argv) {
   Flags f;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    bool ok = true;
-    auto take = [&](const char* name, int* out) {
-      if (!absl::StartsWith(a, name)) return false;
-      ok = absl::SimpleAtoi(a.substr(std::string(name).size()), out) && *out > 0;
-      return true;
-    };
-    if (absl::StartsWith(a, "--target=")) {
-      f.target = a.substr(9);
-      continue;
-    }
-    if (!take("--server_pid=", &f.server_pid) && !take("--watchers=", &f.watchers) && !take("--reports=", &f.reports) &&
-        !take("--rate=", &f.rate) && !take("--per_connection=", &f.per_connection)) {
-      ok = false;
-    }
-    if (!ok) {
-      std::fprintf(stderr,
-                   "usage: %s [--watchers=N] [--reports=N] [--rate=R] [--per_connection=N]\n",
-                   argv[0]);
-      std::exit(2);
-    }
-  }
+  bench::ParseFlags(argc, argv,
+                    {{"--target=", &f.target},
+                     {"--server_pid=", &f.server_pid},
+                     {"--watchers=", &f.watchers},
+                     {"--reports=", &f.reports},
+                     {"--rate=", &f.rate},
+                     {"--per_connection=", &f.per_connection}},
+                    "usage: %s [--watchers=N] [--reports=N] [--rate=R] [--per_connection=N]\n");
   return f;
 }
 
-void Die(const std::string& what) {
-  std::fprintf(stderr, "watch_bench: %s\n", what.c_str());
-  std::exit(1);
-}
+[[noreturn]] void Die(const std::string& what) { bench::Die("watch_bench", what); }
 
-// VmRSS of a process (0: this one) in MiB.
-double RssMiB(int pid = 0) {
-  std::ifstream in(pid == 0 ? std::string("/proc/self/status")
-                            : absl::StrCat("/proc/", pid, "/status"));
-  std::string line;
-  while (std::getline(in, line)) {
-    if (absl::StartsWith(line, "VmRSS:")) {
-      std::string digits;
-      for (char c : line) {
-        if (c >= '0' && c <= '9') digits.push_back(c);
-      }
-      int64_t kb = 0;
-      if (absl::SimpleAtoi(digits, &kb)) return static_cast<double>(kb) / 1024.0;
-    }
-  }
-  return -1;
-}
+using bench::RssMiB;
 
 void PrintDistribution(const std::string& name, std::vector<absl::Duration> v) {
-  if (v.empty()) return;
-  std::sort(v.begin(), v.end());
-  auto q = [&](double p) {
-    size_t i = static_cast<size_t>(p * static_cast<double>(v.size() - 1) + 0.5);
-    return absl::ToDoubleMilliseconds(v[std::min(i, v.size() - 1)]);
-  };
-  std::printf("%-52s n=%zu  p50 %.3f ms  p90 %.3f ms  p99 %.3f ms  max %.3f ms\n", name.c_str(),
-              v.size(), q(0.5), q(0.9), q(0.99), absl::ToDoubleMilliseconds(v.back()));
+  bench::PrintDistribution(name, std::move(v), /*width=*/52);
 }
 
 // What every watcher reports to: messages of the current round and when the last came.
