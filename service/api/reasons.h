@@ -26,6 +26,8 @@ inline constexpr char kInvalidLocation[] = "INVALID_LOCATION";
 inline constexpr char kInvalidSubdivision[] = "INVALID_SUBDIVISION";
 inline constexpr char kInvalidObservedRtts[] = "INVALID_OBSERVED_RTTS";
 inline constexpr char kInvalidDatacenterId[] = "INVALID_DATACENTER_ID";
+// The message could not be parsed at all (api/unparsable_request.h).
+inline constexpr char kUnparsableRequest[] = "UNPARSABLE_REQUEST";
 inline constexpr char kInvalidStatus[] = "INVALID_STATUS";
 inline constexpr char kInvalidCongestion[] = "INVALID_CONGESTION";
 inline constexpr char kInvalidTtl[] = "INVALID_TTL";
@@ -73,6 +75,8 @@ inline constexpr Reason kCatalogue[] = {
     {kInvalidTenantId, grpc::StatusCode::INVALID_ARGUMENT,
      "tenant_id is empty where required, too long, or not of [A-Za-z0-9._-]"},
     {kInvalidClientId, grpc::StatusCode::INVALID_ARGUMENT, "client_id is too long"},
+    {kUnparsableRequest, grpc::StatusCode::INVALID_ARGUMENT,
+     "the request is not a valid message of the RPC (e.g. a string that is not UTF-8)"},
     {kInvalidMaxSecondaries, grpc::StatusCode::INVALID_ARGUMENT, "max_secondaries is too large"},
     {kInvalidLocation, grpc::StatusCode::INVALID_ARGUMENT,
      "client_location is outside [-90, 90] x [-180, 180] degrees or not a number"},

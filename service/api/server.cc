@@ -19,6 +19,7 @@
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
+#include "service/api/unparsable_request.h"
 #include "service/config/compliance_change.h"
 #include "service/util/log.h"
 
@@ -138,6 +139,12 @@ absl::StatusOr<std::unique_ptr<DcdirServer>> DcdirServer::Start(
   builder.RegisterService(s->directory_.get());
   builder.RegisterService(s->reporting_.get());
   builder.RegisterService(s->admin_.get());
+  {
+    std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> factories;
+    factories.push_back(
+        std::make_unique<UnparsableRequestInterceptorFactory>(s->metrics_.get()));
+    builder.experimental().SetInterceptorCreators(std::move(factories));
+  }
   s->server_ = builder.BuildAndStart();
   if (s->server_ == nullptr) {
     return absl::UnavailableError(

@@ -125,6 +125,11 @@ Metrics::Metrics()
                           .Name("dcdir_config_reload_total")
                           .Help("Config reloads by result (success, error, loosening_refused).")
                           .Register(*registry_)),
+      unparsable_requests_(prometheus::BuildCounter()
+                               .Name("dcdir_unparsable_requests_total")
+                               .Help("Requests whose message could not be parsed (e.g. a string "
+                                     "that is not UTF-8), by RPC; answered INVALID_ARGUMENT.")
+                               .Register(*registry_)),
       connections_open_(prometheus::BuildGauge()
                             .Name("dcdir_grpc_connections")
                             .Help("Open connections on the gRPC port.")
@@ -319,6 +324,10 @@ void Metrics::RecordComplianceExclusion(const core::Topology& topology, int32_t 
   const size_t slot =
       rule_index >= 0 && static_cast<size_t>(rule_index) < tenant_slot ? rule_index : tenant_slot;
   h->exclusions[slot]->Increment();
+}
+
+prometheus::Counter* Metrics::UnparsableRequests(const std::string& method) {
+  return &unparsable_requests_.Add({{"method", method}});
 }
 
 void Metrics::RecordHealthReport(HealthReportResult result) {

@@ -116,6 +116,12 @@ class Metrics {
   };
   void SetConnectionCounts(const ConnectionCounts& counts);
 
+  // The series dcdir_unparsable_requests_total{method} of one RPC ("/dcdir.v1.Service/Method"):
+  // requests whose message could not be parsed (api/unparsable_request.h). Created on the first
+  // call; the pointer lives as long as this object. Call it only with the server's own methods
+  // (the label set stays fixed).
+  prometheus::Counter* UnparsableRequests(const std::string& method);
+
  private:
   // Per-topology series pointers; never freed (config reloads are rare) so that the request
   // path can read them without a lock.
@@ -175,6 +181,7 @@ class Metrics {
   prometheus::Gauge& self_preservation_kept_;
   prometheus::Gauge& orphaned_tenants_;
   prometheus::Family<prometheus::Counter>& config_reloads_;
+  prometheus::Family<prometheus::Counter>& unparsable_requests_;
   std::array<prometheus::Counter*, 3> config_reload_results_;
   prometheus::Gauge& connections_open_;
   prometheus::Counter& connections_accepted_;

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <optional>
 #include <cmath>
 #include <map>
 #include <limits>
@@ -12,6 +13,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "grpcpp/generic/generic_stub.h"
 #include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
 #include "absl/strings/str_cat.h"
 #include "clients/cpp/source_address.h"
@@ -497,6 +499,69 @@ TEST(StoreQueueTest, AnswersNeverWaitForHungStoreWritesAndTheBacklogIsBounded) {
   ASSERT_TRUE(t.Get("DE", &after).ok());
   EXPECT_THAT(Ids(after.primaries()), Not(Contains("eu-fra")));
   EXPECT_THAT(Ids(after.secondaries()), Not(Contains("eu-fra")));
+}
+
+// Sends `bytes` as the request of `method` through a generic stub (as a hand-made client could).
+grpc::Status RawUnaryCall(TestServer& t, const std::string& method, const std::string& bytes,
+                          std::string* reason) {
+  grpc::GenericStub stub(t.channel());
+  auto context = t.AuthContext();
+  grpc::Slice slice(bytes);
+  grpc::ByteBuffer request(&slice, 1);
+  grpc::ByteBuffer response;
+  std::mutex mu;
+  std::condition_variable cv;
+  std::optional<grpc::Status> status;
+  stub.UnaryCall(context.get(), method, grpc::StubOptions(), &request, &response,
+                 [&](grpc::Status s) {
+                   std::lock_guard<std::mutex> lock(mu);
+                   status = std::move(s);
+                   cv.notify_one();
+                 });
+  std::unique_lock<std::mutex> lock(mu);
+  cv.wait(lock, [&] { return status.has_value(); });
+  *reason = ReasonOf(*context);
+  return *status;
+}
+
+// A request gRPC cannot parse into the RPC's message (here a string field that is not UTF-8,
+// which generated clients refuse to send) is answered INVALID_ARGUMENT UNPARSABLE_REQUEST and
+// counted per RPC, not gRPC's bare UNIMPLEMENTED; an unknown method stays UNIMPLEMENTED and
+// adds no series; the server keeps serving.
+TEST(UnparsableRequestTest, IsInvalidArgumentWithAReasonAndCountedPerRpc) {
+  TestServer t;
+  t.Report(v1::HEALTH_STATUS_HEALTHY);
+  const std::string not_utf8("\x0a\x02\xff\xfe", 4);  // field 1 (a string), 2 bytes
+  std::string reason;
+  grpc::Status s = RawUnaryCall(t, "/dcdir.v1.DirectoryService/GetDirectory", not_utf8, &reason);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(reason, "UNPARSABLE_REQUEST");
+  EXPECT_THAT(s.error_message(),
+              HasSubstr("could not be parsed as the message of "
+                        "/dcdir.v1.DirectoryService/GetDirectory"));
+  s = RawUnaryCall(t, "/dcdir.v1.ReportingService/ReportHealth", not_utf8, &reason);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(reason, "UNPARSABLE_REQUEST");
+  s = RawUnaryCall(t, "/dcdir.v1.ReportingService/ReportHealth", not_utf8, &reason);
+  EXPECT_EQ(MetricValue(t.registry(), "dcdir_unparsable_requests_total",
+                        {{"method", "/dcdir.v1.DirectoryService/GetDirectory"}}),
+            1);
+  EXPECT_EQ(MetricValue(t.registry(), "dcdir_unparsable_requests_total",
+                        {{"method", "/dcdir.v1.ReportingService/ReportHealth"}}),
+            2);
+  EXPECT_EQ(MetricValue(t.registry(), "dcdir_unparsable_requests_total",
+                        {{"method", "/dcdir.v1.AdminService/SetTenantPolicy"}}),
+            0);
+
+  s = RawUnaryCall(t, "/dcdir.v1.DirectoryService/NoSuchMethod", "", &reason);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNIMPLEMENTED);
+  EXPECT_EQ(reason, "");
+  EXPECT_EQ(MetricValue(t.registry(), "dcdir_unparsable_requests_total",
+                        {{"method", "/dcdir.v1.DirectoryService/NoSuchMethod"}}),
+            std::nullopt);
+
+  v1::Directory d;
+  EXPECT_TRUE(t.Get("DE", &d).ok());
 }
 
 // The rule for an anonymous caller (docs/SECURITY.md, "What an anonymous caller learns"): it
