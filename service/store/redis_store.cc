@@ -212,6 +212,11 @@ absl::StatusOr<std::unique_ptr<RedisStore>> RedisStore::Create(Options options) 
     store->cmd_ = std::move(first->first);
     store->master_ = first->second;
     store->generation_.fetch_add(1);
+    store->verdict_ = core::UpDownVerdict(
+        {store->options_.down_after, store->options_.up_after,
+         std::max(store->options_.up_after, store->options_.max_up_after),
+         store->options_.flap_window},
+        /*up=*/true);
     store->available_.store(true, std::memory_order_release);
     DCDIR_LOG(kInfo) << "redis store: connected to " << FormatHostPort(first->second);
   } else {
@@ -223,7 +228,11 @@ absl::StatusOr<std::unique_ptr<RedisStore>> RedisStore::Create(Options options) 
 }
 
 RedisStore::RedisStore(Options options, RedisUrl url)
-    : options_(std::move(options)), url_(std::move(url)) {}
+    : options_(std::move(options)),
+      url_(std::move(url)),
+      verdict_({options_.down_after, options_.up_after,
+                std::max(options_.up_after, options_.max_up_after), options_.flap_window},
+               /*up=*/false) {}
 
 RedisStore::~RedisStore() {
   {
@@ -398,28 +407,34 @@ void RedisStore::DropLocked(absl::string_view reason, bool failure) {
   cv_.notify_all();
 }
 
+namespace {
+// The monotonic clock, as the absl::Time core::UpDownVerdict takes.
+absl::Time MonotonicNow() {
+  return absl::UnixEpoch() + absl::FromChrono(std::chrono::steady_clock::now().time_since_epoch());
+}
+}  // namespace
+
 void RedisStore::RecordFailureLocked(absl::string_view reason) {
-  successes_ = 0;
-  if (++failures_ >= options_.down_after &&
-      available_.load(std::memory_order_relaxed)) {
-    MarkDownLocked(absl::StrCat(failures_, " consecutive failed round trips, the last: ", reason));
+  if (verdict_.RecordFailure(MonotonicNow())) {
+    available_.store(false, std::memory_order_release);
+    DCDIR_LOG(kWarning) << "redis store unavailable (" << verdict_.failures()
+                        << " consecutive failed round trips, the last: " << reason << "); "
+                        << verdict_.successes_needed() << " good ones needed to come back";
   }
 }
 
 void RedisStore::MarkDownLocked(absl::string_view reason) {
-  successes_ = 0;
-  failures_ = std::max(failures_, options_.down_after);
-  if (!available_.load(std::memory_order_relaxed)) return;
-  available_.store(false, std::memory_order_release);
-  DCDIR_LOG(kWarning) << "redis store unavailable (" << reason << ")";
+  if (verdict_.ForceDown(MonotonicNow())) {
+    available_.store(false, std::memory_order_release);
+    DCDIR_LOG(kWarning) << "redis store unavailable (" << reason << "); "
+                        << verdict_.successes_needed() << " good round trips needed to come back";
+  }
 }
 
 void RedisStore::RecordSuccessLocked() {
-  failures_ = 0;
-  if (available_.load(std::memory_order_relaxed)) return;
-  if (++successes_ >= options_.up_after) {
+  if (verdict_.RecordSuccess(MonotonicNow())) {
     available_.store(true, std::memory_order_release);
-    DCDIR_LOG(kInfo) << "redis store available again (" << successes_
+    DCDIR_LOG(kInfo) << "redis store available again (" << verdict_.successes_needed()
                      << " consecutive good round trips with " << FormatHostPort(master_) << ")";
   }
 }

@@ -34,6 +34,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "service/core/up_down_verdict.h"
 #include "service/store/record_codec.h"
 #include "service/store/redis_url.h"
 #include "service/store/store.h"
@@ -65,6 +66,12 @@ class RedisStore final : public Store {
     // node makes the store reconnect to it. Both >= 1.
     int down_after = 2;
     int up_after = 2;
+    // Flap damping on top (core/up_down_verdict.h): each time the store goes down again within
+    // `flap_window` of coming back, the good round trips needed to come back double, up to
+    // `max_up_after` (32 probes: 8 s at the default probe interval); back to `up_after` once
+    // it stayed available for `flap_window`.
+    int max_up_after = 32;
+    absl::Duration flap_window = absl::Seconds(30);
     // Tenant writes (PutTenant, DeleteTenant) are followed, in the same round trip, by
     // `WAIT wait_replicas wait_timeout`; fewer acknowledgements fail the call with UNAVAILABLE
     // and reason kWriteUnconfirmedReason (written to the master, may be lost on a failover).
@@ -169,7 +176,7 @@ class RedisStore final : public Store {
   // Closes the command connection; `failure` counts it towards the down_after verdict.
   void DropLocked(absl::string_view reason, bool failure = true)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // The hysteresis of available_ (Options::down_after / up_after).
+  // The verdict of available_ (Options::down_after / up_after / flap damping).
   void RecordFailureLocked(absl::string_view reason) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void RecordSuccessLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void MarkDownLocked(absl::string_view reason) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -224,8 +231,7 @@ class RedisStore final : public Store {
   std::atomic<bool> stopping_{false};
   std::atomic<uint64_t> generation_{0};  // +1 on every (re)connect of cmd_
   std::atomic<bool> available_{false};  // the verdict; written under mu_
-  int failures_ ABSL_GUARDED_BY(mu_) = 0;   // consecutive failed round trips
-  int successes_ ABSL_GUARDED_BY(mu_) = 0;  // consecutive good round trips
+  core::UpDownVerdict verdict_ ABSL_GUARDED_BY(mu_);  // hysteresis and flap damping
   std::atomic<bool> subscribed_{false};
   std::atomic<uint64_t> bad_records_{0};
 

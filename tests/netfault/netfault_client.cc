@@ -8,10 +8,10 @@
 //     failure's message on stderr):
 //       <unix ms at send> <NAME> <country> <grpc code> <stale 0|1> <latency us> <dc,dc,...|->
 //
-//   netfault_client report IP:PORT TOKEN_FILE --healthy=a,b --down=c
-//     Reports every listed DC (HEALTHY or DOWN, congestion 0.1, TTL 5 s, 1 s deadline) every
-//     300 ms until SIGTERM; one line per report on stdout: <unix ms at send> <dc> <grpc code>
-//     (and the error message on stderr).
+//   netfault_client report IP:PORT TOKEN_FILE --healthy=a,b --down=c [--ttl_seconds=5]
+//     Reports every listed DC (HEALTHY or DOWN, congestion 0.1, TTL --ttl_seconds, 1 s
+//     deadline) one after the other, then pauses 300 ms, until SIGTERM; one line per report on
+//     stdout: <unix ms at send> <dc> <grpc code> (and the error message on stderr).
 //
 // Exit 0 on SIGTERM, 2 on bad arguments.
 
@@ -29,6 +29,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -140,6 +141,12 @@ int Report(const std::vector<std::string>& args) {
   for (absl::string_view dc : absl::StrSplit(Flag(args, "down"), ',', absl::SkipEmpty())) {
     reports.emplace_back(std::string(dc), dcdir::v1::HEALTH_STATUS_DOWN);
   }
+  int ttl_seconds = 5;
+  if (const std::string ttl = Flag(args, "ttl_seconds");
+      !ttl.empty() && (!absl::SimpleAtoi(ttl, &ttl_seconds) || ttl_seconds < 1)) {
+    std::cerr << "report: --ttl_seconds must be a positive integer\n";
+    return 2;
+  }
   auto stub = dcdir::v1::ReportingService::NewStub(Connect(positional[0]));
   while (!g_stop.load()) {
     for (const auto& [dc, health] : reports) {
@@ -147,7 +154,7 @@ int Report(const std::vector<std::string>& args) {
       report.set_datacenter_id(dc);
       report.set_status(health);
       report.set_congestion(0.1);
-      report.mutable_ttl()->set_seconds(5);
+      report.mutable_ttl()->set_seconds(ttl_seconds);
       dcdir::v1::ReportHealthResponse response;
       grpc::ClientContext context;
       context.AddMetadata("authorization", "Bearer " + token);

@@ -186,11 +186,13 @@ class NetFaultTest : public ::testing::Test {
   // Reports kHealthy and kDown to `replica` every 300 ms from `client`; returns once one full
   // round was accepted.
   Subprocess* StartReporter(const std::string& client, const std::string& replica,
-                            bool wait_accepted = true) {
-    Subprocess* reporter =
-        lab_->Spawn(client, {DCDIR_NETFAULT_CLIENT, "report", lab_->ip(replica) + ":50051",
-                             token_file_, absl::StrCat("--healthy=", kHealthy),
-                             absl::StrCat("--down=", kDown)});
+                            bool wait_accepted = true, const std::vector<std::string>& extra = {}) {
+    std::vector<std::string> argv = {DCDIR_NETFAULT_CLIENT,        "report",
+                                     lab_->ip(replica) + ":50051", token_file_,
+                                     absl::StrCat("--healthy=", kHealthy),
+                                     absl::StrCat("--down=", kDown)};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    Subprocess* reporter = lab_->Spawn(client, argv);
     if (wait_accepted) {
       EXPECT_TRUE(WaitFor(
           [&] {
@@ -309,7 +311,10 @@ TEST_F(NetFaultTest, SlowThenLossyRedisLinkIsSlowNotDownAndDoesNotFlap) {
   ASSERT_NO_FATAL_FAILURE(StartRedis("redis"));
   // A 300 ms link needs a round-trip bound above it (docs/REDIS.md, "Faults").
   StartReplica("r1", "redis", {"--redis_op_timeout=1s", "--redis_connect_timeout=1s"});
-  Subprocess* reporter = StartReporter("c1", "r1");
+  // Behind a 300 ms link one write takes 600 ms or more, so the reporter's round of 9 DCs
+  // outlasts a 5 s TTL and the DCs would expire for real (answers then fail closed, rightly).
+  // An agent on a slow link reports with a TTL of several rounds: 60 s here.
+  Subprocess* reporter = StartReporter("c1", "r1", /*wait_accepted=*/true, {"--ttl_seconds=60"});
   absl::SleepFor(absl::Milliseconds(500));
   const std::string out = dir_ + "/answers";
   Subprocess* load = StartLoad("c1", {"r1"}, out);
