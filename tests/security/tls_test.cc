@@ -110,6 +110,15 @@ class TlsTest : public ::testing::Test {
     return stub->GetDirectory(&context, request, &response);
   }
 
+  // The positive control of a refusal: right after it, on the same port, a client with the
+  // right CA (and `client` certificate) is served. So the refusal came from the credentials,
+  // not from a port that was down (which gives UNAVAILABLE too).
+  void ExpectServedWithRightCredentials(const KeyPair* client = nullptr) {
+    EXPECT_EQ(Report(TlsChannel(ca_, client), "us-sjc", /*with_token=*/true).error_code(),
+              grpc::StatusCode::OK)
+        << "positive control: the port serves a client with the right credentials";
+  }
+
   static CertFactory* certs_;
   static KeyPair ca_, other_ca_, server_, expired_server_, sjc_reporter_, dns_reporter_, admin_,
       foreign_reporter_;
@@ -134,18 +143,25 @@ TEST_F(TlsTest, PlaintextClientToTlsPortFails) {
   StartServer(server_, false);
   auto channel = grpc::CreateChannel(Target(), grpc::InsecureChannelCredentials());
   EXPECT_EQ(Report(channel, "us-sjc", true).error_code(), grpc::StatusCode::UNAVAILABLE);
+  ExpectServedWithRightCredentials();
 }
 
 TEST_F(TlsTest, WrongCaFails) {
   StartServer(server_, false);
   EXPECT_EQ(Report(TlsChannel(other_ca_), "us-sjc", true).error_code(),
             grpc::StatusCode::UNAVAILABLE);
+  ExpectServedWithRightCredentials();
 }
 
+// No client can be served by a server whose certificate expired, so the control is the other
+// way round: the same client and CA are served once the server has a valid certificate.
 TEST_F(TlsTest, ExpiredServerCertificateFails) {
   StartServer(expired_server_, false);
   EXPECT_EQ(Report(TlsChannel(ca_), "us-sjc", true).error_code(),
             grpc::StatusCode::UNAVAILABLE);
+  server_instance_->Shutdown(absl::ZeroDuration());
+  StartServer(server_, false);
+  ExpectServedWithRightCredentials();
 }
 
 TEST_F(TlsTest, BadCertificateFileIsAStartError) {
@@ -210,6 +226,7 @@ TEST_F(TlsTest, ClientCertificateFromAnotherCaIsRejected) {
   StartServer(server_, true);
   EXPECT_EQ(Report(TlsChannel(ca_, &foreign_reporter_), "us-sjc", false).error_code(),
             grpc::StatusCode::UNAVAILABLE);
+  ExpectServedWithRightCredentials(&sjc_reporter_);
 }
 
 TEST_F(TlsTest, AdminNeedsTheAdminCertificateOrTheToken) {
