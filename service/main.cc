@@ -236,9 +236,8 @@ absl::StatusOr<std::string> ReadSecretFile(const std::string& path, const char* 
 }
 
 int CheckConfig(const std::string& path) {
-  absl::StatusOr<dcdir::core::World> world = dcdir::config::LoadWorldFile(path);
   absl::StatusOr<std::shared_ptr<const dcdir::core::Topology>> topology =
-      world.ok() ? dcdir::core::Topology::Compile(*world) : world.status();
+      dcdir::config::LoadTopologyFile(path);
   if (!topology.ok()) {
     std::cerr << "config error: " << topology.status().message() << "\n";
     return 1;
@@ -260,9 +259,8 @@ int CheckConfig(const std::string& path) {
   std::optional<dcdir::config::ComplianceChange> change;
   std::shared_ptr<const dcdir::core::Topology> served;
   if (const std::string against = absl::GetFlag(FLAGS_against); !against.empty()) {
-    absl::StatusOr<dcdir::core::World> old_world = dcdir::config::LoadWorldFile(against);
     absl::StatusOr<std::shared_ptr<const dcdir::core::Topology>> old_topology =
-        old_world.ok() ? dcdir::core::Topology::Compile(*old_world) : old_world.status();
+        dcdir::config::LoadTopologyFile(against);
     if (!old_topology.ok()) {
       std::cerr << "--against config error: " << old_topology.status().message() << "\n";
       return 1;
@@ -413,9 +411,7 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
   const uint64_t descriptor_limit = RaiseDescriptorLimit();
-  absl::StatusOr<dcdir::core::World> world = dcdir::config::LoadWorldFile(config_path);
-  if (!world.ok()) return Fatal(absl::StrCat("config error: ", world.status().message()));
-  auto topology = dcdir::core::Topology::Compile(*world);
+  auto topology = dcdir::config::LoadTopologyFile(config_path);
   if (!topology.ok()) return Fatal(absl::StrCat("config error: ", topology.status().message()));
 
   dcdir::api::ServerOptions options;
@@ -553,7 +549,7 @@ int main(int argc, char** argv) {
                        : options.tls.require_client_cert
                            ? " requiring client certificates"
                            : " with client certificates (optional)")
-                   << ", config version " << world->version << ", at most "
+                   << ", config version " << (*topology)->world().version << ", at most "
                    << (options.max_connections == 0 ? std::string("unlimited")
                                                     : absl::StrCat(options.max_connections))
                    << " connections ("
@@ -585,8 +581,10 @@ int main(int argc, char** argv) {
 
   dcdir::api::DcdirServer* raw = server->get();
   dcdir::config::ConfigWatcher watcher(
-      config_path, world->version,
-      [raw](absl::StatusOr<dcdir::core::World> next) { raw->ApplyConfig(next); });
+      config_path, (*topology)->world().version,
+      [raw](absl::StatusOr<std::shared_ptr<const dcdir::core::Topology>> next) {
+        raw->ApplyConfig(next);
+      });
   watcher.Start(absl::GetFlag(FLAGS_config_poll_interval));
 
   int signal = 0;

@@ -191,7 +191,7 @@ class Watcher final : public grpc::ServerWriteReactor<v1::Directory> {
       const bool server_wide = admission == WatchHub::Admission::kTooMany;
       const DirectoryServiceImpl::ClientRegion region = service_->RegionOf(located_);
       service_->context().metrics->RecordDirectoryError(
-          region.topology.get(), region.index,
+          region.topology, region.index,
           server_wide ? metrics::DirectoryError::kTooManyWatches
                       : metrics::DirectoryError::kTooManyWatchesFromPeer);
       Record(region, grpc::StatusCode::RESOURCE_EXHAUSTED);
@@ -362,7 +362,7 @@ void DirectoryServiceImpl::Fill(const Computed& computed, const Located& located
 DirectoryServiceImpl::ClientRegion DirectoryServiceImpl::RegionOf(
     const Located& located, const Computed& computed) const {
   if (computed.snapshot != nullptr) {
-    return {computed.snapshot->topology, computed.answer.region};
+    return {computed.snapshot->topology.get(), computed.answer.region, nullptr};
   }
   return RegionOf(located);
 }
@@ -372,12 +372,13 @@ DirectoryServiceImpl::ClientRegion DirectoryServiceImpl::RegionOf(const Located&
   std::shared_ptr<const core::Topology> topology = context_.state->topology();
   const uint32_t index =
       topology->Resolve(located.fields.country, located.fields.subdivision).region;
-  return {std::move(topology), index};
+  const core::Topology* raw = topology.get();
+  return {raw, index, std::move(topology)};
 }
 
 void DirectoryServiceImpl::ObserveRequest(metrics::Method method, const ClientRegion& region,
                                           grpc::StatusCode code, absl::Duration elapsed) const {
-  context_.metrics->ObserveRequest(method, region.topology.get(), region.index,
+  context_.metrics->ObserveRequest(method, region.topology, region.index,
                                    static_cast<int>(code), elapsed);
 }
 
@@ -398,7 +399,7 @@ void DirectoryServiceImpl::Count(const v1::GetDirectoryRequest& request,
     }
     if (kind) {
       const ClientRegion region = RegionOf(located, computed);
-      context_.metrics->RecordDirectoryError(region.topology.get(), region.index, *kind);
+      context_.metrics->RecordDirectoryError(region.topology, region.index, *kind);
     }
   }
   if (computed.snapshot == nullptr) return;
@@ -464,7 +465,7 @@ grpc::ServerUnaryReactor* DirectoryServiceImpl::ExplainDirectory(
     } else {
       const core::AnswerRequest core_request = located.ToCore(*request);
       const core::Explanation explanation = core::Explain(*snapshot, core_request);
-      region = {snapshot->topology, explanation.answer.region};
+      region = {snapshot->topology.get(), explanation.answer.region, snapshot->topology};
       FillExplanation(*snapshot, explanation, country, context_.clock->Now(),
                       context_.state->HealthToWall(), response);
       if (!located.country_declared && response->has_directory()) {

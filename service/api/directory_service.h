@@ -140,8 +140,11 @@ class DirectoryServiceImpl final : public v1::DirectoryService::CallbackService 
   // The client's home region and the topology its index belongs to (metrics count each index
   // under its own topology's labels, also while a reload switches topologies).
   struct ClientRegion {
-    std::shared_ptr<const core::Topology> topology;  // null: not located (invalid request)
+    // null: not located (invalid request). Kept alive by the request's snapshot, or by
+    // `keep_alive` when there was none (no refcount on the answered path).
+    const core::Topology* topology = nullptr;
     uint32_t index = core::kNoIndex;
+    std::shared_ptr<const core::Topology> keep_alive;
   };
   ClientRegion RegionOf(const Located& located, const Computed& computed) const;
   ClientRegion RegionOf(const Located& located) const;

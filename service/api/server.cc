@@ -272,9 +272,8 @@ void DcdirServer::StopServing() {
   server_->GetHealthCheckService()->SetServingStatus(false);
 }
 
-DcdirServer::ReloadResult DcdirServer::ApplyConfig(const absl::StatusOr<core::World>& world) {
-  absl::StatusOr<std::shared_ptr<const core::Topology>> topology =
-      world.ok() ? core::Topology::Compile(*world) : world.status();
+DcdirServer::ReloadResult DcdirServer::ApplyConfig(
+    const absl::StatusOr<std::shared_ptr<const core::Topology>>& topology) {
   if (!topology.ok()) {
     DCDIR_LOG(kError) << "config reload rejected, still serving the previous config: "
                       << topology.status().message();

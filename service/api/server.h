@@ -136,7 +136,8 @@ class DcdirServer {
   // "loosening_refused"}) when the new world allows a (client, DC) pair that the served one
   // denies and does not name the served version in allow_loosening_from
   // (config::CompareCompliance); a tightening applies at once.
-  ReloadResult ApplyConfig(const absl::StatusOr<core::World>& world);
+  ReloadResult ApplyConfig(
+      const absl::StatusOr<std::shared_ptr<const core::Topology>>& topology);
 
   // The start of a drain: the health service says NOT_SERVING from now on (load balancers stop
   // sending new calls) while every call is still answered. Shutdown follows.

@@ -176,7 +176,8 @@ class Loader {
  public:
   explicit Loader(std::string_view file_name) : file_(file_name) {}
 
-  absl::StatusOr<core::World> Load(std::string_view text);
+  // The accepted world, compiled.
+  absl::StatusOr<std::shared_ptr<const core::Topology>> Load(std::string_view text);
 
  private:
   absl::Status ErrorAtLine(int line, absl::string_view message) const {
@@ -960,7 +961,7 @@ class DocumentLimits final : public YAML::EventHandler {
   int depth_ = 0;
 };
 
-absl::StatusOr<core::World> Loader::Load(std::string_view text) {
+absl::StatusOr<std::shared_ptr<const core::Topology>> Loader::Load(std::string_view text) {
   std::vector<YAML::Node> docs;
   try {
     constexpr int kMaxDocuments = 16;
@@ -1034,12 +1035,13 @@ absl::StatusOr<core::World> Loader::Load(std::string_view text) {
     return ErrorAtLine(0, absl::StrCat("internal error while reading the config: ", ex.what()));
   }
   world_.version = ContentVersion(text);
-  // Safety net: whatever the core rejects must not get past the loader.
-  absl::StatusOr<std::shared_ptr<const core::Topology>> topology = core::Topology::Compile(world_);
+  // Whatever the core rejects must not get past the loader; the compiled world is the result.
+  absl::StatusOr<std::shared_ptr<const core::Topology>> topology =
+      core::Topology::Compile(std::move(world_));
   if (!topology.ok()) {
     return ErrorAtLine(0, topology.status().message());
   }
-  return std::move(world_);
+  return topology;
 }
 
 }  // namespace
@@ -1048,8 +1050,16 @@ std::string ContentVersion(std::string_view bytes) {
   return absl::StrFormat("%016x", core::StableHash64(bytes));
 }
 
-absl::StatusOr<core::World> ParseWorld(std::string_view yaml_text, std::string_view file_name) {
+absl::StatusOr<std::shared_ptr<const core::Topology>> ParseTopology(std::string_view yaml_text,
+                                                                    std::string_view file_name) {
   return Loader(file_name).Load(yaml_text);
+}
+
+absl::StatusOr<core::World> ParseWorld(std::string_view yaml_text, std::string_view file_name) {
+  absl::StatusOr<std::shared_ptr<const core::Topology>> topology =
+      ParseTopology(yaml_text, file_name);
+  if (!topology.ok()) return topology.status();
+  return (*topology)->world();
 }
 
 absl::StatusOr<std::string> ReadConfigFile(const std::string& path) {
@@ -1097,6 +1107,12 @@ absl::StatusOr<core::World> LoadWorldFile(const std::string& path) {
   absl::StatusOr<std::string> content = ReadConfigFile(path);
   if (!content.ok()) return content.status();
   return ParseWorld(*content, path);
+}
+
+absl::StatusOr<std::shared_ptr<const core::Topology>> LoadTopologyFile(const std::string& path) {
+  absl::StatusOr<std::string> content = ReadConfigFile(path);
+  if (!content.ok()) return content.status();
+  return ParseTopology(*content, path);
 }
 
 }  // namespace dcdir::config

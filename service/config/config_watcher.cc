@@ -34,7 +34,7 @@ bool ConfigWatcher::CheckNow() {
   if (!content.ok()) {
     on_change_(content.status());
   } else {
-    on_change_(ParseWorld(*content, path_));
+    on_change_(ParseTopology(*content, path_));
   }
   return true;
 }

@@ -19,6 +19,7 @@
 
 #include <condition_variable>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -27,15 +28,16 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "service/core/model.h"
+#include "service/core/topology.h"
 
 namespace dcdir::config {
 
 class ConfigWatcher {
  public:
-  // Called with the newly loaded world, or with the error of a bad new file (the caller keeps
-  // serving its current world and logs the error). Called from CheckNow's thread; never
-  // concurrently with itself.
-  using OnChange = std::function<void(absl::StatusOr<core::World>)>;
+  // Called with the newly loaded world, compiled (ParseTopology), or with the error of a bad new
+  // file (the caller keeps serving its current world and logs the error). Called from
+  // CheckNow's thread; never concurrently with itself.
+  using OnChange = std::function<void(absl::StatusOr<std::shared_ptr<const core::Topology>>)>;
 
   // `path`: the config file. `served_version`: ContentVersion() of the config currently served
   // (World::version), so an unchanged file is not reported.

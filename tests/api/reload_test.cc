@@ -37,14 +37,14 @@ TEST(ConfigReloadTest, BadFilesAreRejectedAndTheOldConfigKeepsServing) {
   const std::string path = ::testing::TempDir() + "/reload_world.yaml";
   const std::string original = ReadFile(testing::ExampleWorldPath());
   WriteFile(path, original);
-  auto world = config::LoadWorldFile(path);
-  ASSERT_TRUE(world.ok()) << world.status();
-  auto topology = core::Topology::Compile(*world);
-  ASSERT_TRUE(topology.ok());
+  auto topology = config::LoadTopologyFile(path);
+  ASSERT_TRUE(topology.ok()) << topology.status();
   testing::TestServer t({.topology = *topology});
-  config::ConfigWatcher watcher(path, world->version, [&](absl::StatusOr<core::World> next) {
-    t.server().ApplyConfig(next);
-  });
+  config::ConfigWatcher watcher(
+      path, (*topology)->world().version,
+      [&](absl::StatusOr<std::shared_ptr<const core::Topology>> next) {
+        t.server().ApplyConfig(next);
+      });
   t.Report(v1::HEALTH_STATUS_HEALTHY);
   v1::Directory before;
   ASSERT_TRUE(t.Get("US", &before).ok());

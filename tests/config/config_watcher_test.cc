@@ -34,13 +34,13 @@ class Server {
  public:
   explicit Server(core::World world) : served_(std::move(world)) {}
   ConfigWatcher::OnChange Callback() {
-    return [this](absl::StatusOr<core::World> world) {
+    return [this](absl::StatusOr<std::shared_ptr<const core::Topology>> topology) {
       std::lock_guard<std::mutex> lock(mu_);
-      if (world.ok()) {
-        served_ = *std::move(world);
+      if (topology.ok()) {
+        served_ = (*topology)->world();
         ++reloads_;
       } else {
-        errors_.push_back(world.status());
+        errors_.push_back(topology.status());
       }
     };
   }
@@ -238,11 +238,11 @@ TEST_F(ConfigWatcherTest, AFifoIsRefusedWithoutHanging) {
 
 TEST_F(ConfigWatcherTest, BackgroundPollingReportsAChange) {
   dcdir::testing::Notification changed;
-  std::optional<absl::StatusOr<core::World>> got;
+  std::optional<absl::StatusOr<std::shared_ptr<const core::Topology>>> got;
   ConfigWatcher watcher(path_, server_->served().version,
-                        [&](absl::StatusOr<core::World> world) {
+                        [&](absl::StatusOr<std::shared_ptr<const core::Topology>> topology) {
                           if (changed.HasBeenNotified()) return;
-                          got = std::move(world);
+                          got = std::move(topology);
                           changed.Notify();
                         });
   WriteFile(path_, Edited());
@@ -251,7 +251,7 @@ TEST_F(ConfigWatcherTest, BackgroundPollingReportsAChange) {
   watcher.Stop();
   ASSERT_TRUE(got.has_value());
   ASSERT_TRUE(got->ok()) << got->status();
-  EXPECT_EQ((*got)->version, ContentVersion(Edited()));
+  EXPECT_EQ((**got)->world().version, ContentVersion(Edited()));
   EXPECT_EQ(watcher.last_seen_version(), ContentVersion(Edited()));
 }
 
