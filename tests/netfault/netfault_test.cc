@@ -638,7 +638,7 @@ TEST_F(NetFaultTest, ReplicaCutFromOneClientStaysHealthyForTheOthers) {
                    " not SERVING; c1->r1 fresh again ", *back - heal, " ms after the heal"));
 }
 
-// DISABLED: it finds a bug (in 2 of 5 runs on 2026-11-30). A tenant write that r1 answered
+// DISABLED: it finds a bug (in 2 of 6 runs on 2026-11-30). A tenant write that r1 answered
 // STORE_WRITE_UNCONFIRMED right at the cut (it reached redis1, WAIT saw no replica) is lost in
 // the failover, as the contract allows; but DirectoryState::SetTenant's WriteFailed queues the id
 // for a re-read, and when that GET still reaches redis1 (the WAIT ends 500 ms after the write,
@@ -647,7 +647,7 @@ TEST_F(NetFaultTest, ReplicaCutFromOneClientStaysHealthyForTheOthers) {
 // the lost id, so r1 keeps serving a policy that neither the store nor r2 has until its next full
 // resync (--full_resync_interval, 60 s). Evidence, 10 s after the load stopped:
 //   listed by r1 only: { "w-r1-20 (14 STORE_WRITE_UNCONFIRMED)" }
-// Everything else held in all 5 runs (0 acknowledged policies lost, 0 "not applied" ones
+// Everything else held in all 6 runs (0 acknowledged policies lost, 0 "not applied" ones
 // applied, 0 failed GetDirectory). Run it with
 //   --gtest_also_run_disabled_tests --gtest_filter='*SplitBrain*'
 //
@@ -760,9 +760,9 @@ TEST_F(NetFaultTest, DISABLED_SplitBrainLosesNoAcknowledgedTenantPolicy) {
   ASSERT_LT(*failover, heal) << "Sentinel did not fail over during the partition";
   ASSERT_TRUE(r1_report_back.has_value()) << "r1 never accepted a report after the heal";
   // The agent's next report after r1 is back reaches the store: within one report interval
-  // (300 ms) of r1's first fresh answer.
+  // (300 ms) of r1's first fresh answer, plus 100 ms for the round of 9 reports it is part of.
   const int64_t to_report = *r1_report_back - heal;
-  EXPECT_LE(to_report, to_fresh + 300) << "reports through r1 come back with r1";
+  EXPECT_LE(to_report, to_fresh + 400) << "reports through r1 come back with r1";
   EXPECT_EQ(r1_reports_ok_while_cut, 0) << "r1 accepted reports on the minority side";
 
   // Tenant policies: every acknowledged write (OK) is readable from both replicas after the
@@ -780,11 +780,11 @@ TEST_F(NetFaultTest, DISABLED_SplitBrainLosesNoAcknowledgedTenantPolicy) {
         ++(w.replica == "r1" ? acknowledged_r1_cut : acknowledged_r2_cut);
     } else if (w.code == kGrpcUnavailable && w.reason == "STORE_UNAVAILABLE") {
       not_applied.insert(w.tenant);
-    } else if (!(w.code == kGrpcUnavailable && w.reason == "STORE_WRITE_UNCONFIRMED") &&
-               w.code != kGrpcDeadlineExceeded) {
+    } else if (!(w.code == kGrpcUnavailable && w.reason == "STORE_WRITE_UNCONFIRMED")) {
       ++bad_refusals;
     }
   }
+  // Within its 1 s deadline (op timeout 200 ms + WAIT 500 ms): never DEADLINE_EXCEEDED.
   EXPECT_EQ(bad_refusals, 0) << "a refused write answers UNAVAILABLE with a store reason";
   auto list = [&](const std::string& replica) {
     Subprocess* p = lab_->Spawn(
