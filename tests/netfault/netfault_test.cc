@@ -594,14 +594,11 @@ TEST_F(NetFaultTest, ReplicaCutFromOneClientStaysHealthyForTheOthers) {
     } else if (a.ms < cut) {
       failed_setup += a.code != kGrpcOk;  // sent while the rules were being added
     } else if (a.ms < heal) {
-      if (a.code == kGrpcOk)
-        ++ok_cut;
-      else
-        ++failed_cut;
+      ++(a.code == kGrpcOk ? ok_cut : failed_cut);
       if (a.code != kGrpcOk && a.code != kGrpcUnavailable && a.code != kGrpcDeadlineExceeded) {
         ++wrong_code;
       }
-    } else if (a.ms >= heal) {
+    } else {
       if (a.code == kGrpcOk && !a.stale && !back) back = a.ms + a.latency_us / 1000;
       if (a.code != kGrpcOk && a.ms >= heal + 2000) ++failed_late;
     }
@@ -680,8 +677,9 @@ TEST_F(NetFaultTest, DISABLED_SplitBrainLosesNoAcknowledgedTenantPolicy) {
         << redis->out();
   }
   std::vector<Subprocess*> sentinels;
-  for (const std::string host : {"s1", "s2", "s3"})
+  for (const std::string host : {"s1", "s2", "s3"}) {
     sentinels.push_back(StartSentinel(host, "redis1"));
+  }
   for (Subprocess* sentinel : sentinels) {
     // Every sentinel must know both replicas and the two other sentinels before a failover can
     // be agreed on.
@@ -690,8 +688,9 @@ TEST_F(NetFaultTest, DISABLED_SplitBrainLosesNoAcknowledgedTenantPolicy) {
           const std::string out = sentinel->out();
           auto count = [&](const std::string& what) {
             int n = 0;
-            for (size_t at = out.find(what); at != std::string::npos; at = out.find(what, at + 1))
+            for (size_t at = out.find(what); at != std::string::npos; at = out.find(what, at + 1)) {
               ++n;
+            }
             return n;
           };
           return count("+slave slave") >= 2 && count("+sentinel sentinel") >= 2;
@@ -727,7 +726,7 @@ TEST_F(NetFaultTest, DISABLED_SplitBrainLosesNoAcknowledgedTenantPolicy) {
   EXPECT_EQ(all.failed, 0) << "GetDirectory must not fail while the store is split";
 
   // r1 (the minority side): stale within 1 s of the cut, fresh again after the heal.
-  std::optional<int64_t> first_stale, r1_fresh_again;
+  std::optional<int64_t> first_stale, last_stale_after_heal;
   std::map<std::string, std::string> last_r1, last_r2;
   for (const Answer& a : answers) {
     if (a.replica == "r2") {
@@ -735,13 +734,14 @@ TEST_F(NetFaultTest, DISABLED_SplitBrainLosesNoAcknowledgedTenantPolicy) {
       continue;
     }
     last_r1[a.country] = a.dcs;
-    if (a.ms >= cut && a.ms < heal && a.stale && !first_stale)
+    if (a.ms >= cut && a.ms < heal && a.stale && !first_stale) {
       first_stale = a.ms + a.latency_us / 1000;
-    if (a.ms >= heal && a.stale) r1_fresh_again = a.ms + a.latency_us / 1000;
+    }
+    if (a.ms >= heal && a.stale) last_stale_after_heal = a.ms + a.latency_us / 1000;
   }
   ASSERT_TRUE(first_stale.has_value()) << "r1 never answered stale on the minority side";
   const int64_t to_stale = *first_stale - cut;
-  const int64_t to_fresh = r1_fresh_again.value_or(heal) - heal;
+  const int64_t to_fresh = last_stale_after_heal.value_or(heal) - heal;
   EXPECT_LE(to_stale, 1000) << "r1 stale within 1 s of losing the Sentinel majority";
   EXPECT_EQ(last_r1, last_r2) << "after the heal both replicas give the same answers";
 
@@ -776,8 +776,9 @@ TEST_F(NetFaultTest, DISABLED_SplitBrainLosesNoAcknowledgedTenantPolicy) {
     ++by_outcome[absl::StrCat(w.replica, " ", w.code, " ", w.reason)];
     if (w.code == kGrpcOk) {
       acknowledged.insert(w.tenant);
-      if (w.ms >= cut && w.ms < heal)
+      if (w.ms >= cut && w.ms < heal) {
         ++(w.replica == "r1" ? acknowledged_r1_cut : acknowledged_r2_cut);
+      }
     } else if (w.code == kGrpcUnavailable && w.reason == "STORE_UNAVAILABLE") {
       not_applied.insert(w.tenant);
     } else if (!(w.code == kGrpcUnavailable && w.reason == "STORE_WRITE_UNCONFIRMED")) {
@@ -790,8 +791,9 @@ TEST_F(NetFaultTest, DISABLED_SplitBrainLosesNoAcknowledgedTenantPolicy) {
     Subprocess* p = lab_->Spawn(
         "c1", {DCDIR_NETFAULT_CLIENT, "list", lab_->ip(replica) + ":50051", token_file_});
     std::set<std::string> ids;
-    if (p->Wait(absl::Seconds(10)) != std::optional<int>(0))
+    if (p->Wait(absl::Seconds(10)) != std::optional<int>(0)) {
       return std::optional<std::set<std::string>>();
+    }
     for (absl::string_view id : absl::StrSplit(p->out(), '\n', absl::SkipEmpty())) {
       ids.insert(std::string(id));
     }
