@@ -260,8 +260,12 @@ void DirectoryState::Refresh() {
         store_available_ = available;
         availability_changed = true;
         if (available) {
-          resync = true;
-          logs.emplace_back(LogLevel::kInfo, "store reachable again: resyncing");
+          // A full read, not the tenant log: the store may be another node now (a Sentinel
+          // failover), whose log never listed a write the old master took and lost, one this
+          // replica may have read back and applied (tests/netfault split brain). Due until a
+          // full read succeeds.
+          last_full_resync_ = absl::InfinitePast();
+          logs.emplace_back(LogLevel::kInfo, "store reachable again: full resync");
         } else {
           logs.emplace_back(LogLevel::kWarning,
                             "store unreachable: serving the last good snapshot (stale)");

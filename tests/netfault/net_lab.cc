@@ -83,8 +83,7 @@ absl::StatusOr<std::unique_ptr<NetLab>> NetLab::Create(const std::vector<std::st
         absl::StrCat("cannot create a network namespace: ", s.message()));
   }
   lab->namespaces_.push_back(lab->switch_ns_);
-  for (const std::vector<std::string>& step :
-       std::vector<std::vector<std::string>>{
+  for (const std::vector<std::string>& step : std::vector<std::vector<std::string>>{
            {"link", "add", "br0", "type", "bridge"}, {"link", "set", "br0", "up"}}) {
     std::vector<std::string> argv = {Ip(), "-n", lab->switch_ns_};
     argv.insert(argv.end(), step.begin(), step.end());
@@ -158,6 +157,18 @@ absl::Status NetLab::Partition(const std::string& a, const std::string& b) {
   for (const auto& [self, other] : {std::pair(a, b), std::pair(b, a)}) {
     if (auto s = Iptables(self, {"-A", "OUTPUT", "-d", ip(other), "-j", "DROP"}); !s.ok()) return s;
     if (auto s = Iptables(self, {"-A", "INPUT", "-s", ip(other), "-j", "DROP"}); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status NetLab::Isolate(const std::vector<std::string>& side,
+                             const std::vector<std::string>& others) {
+  std::vector<std::string> ips;
+  for (const std::string& other : others) ips.push_back(ip(other));
+  const std::string list = absl::StrJoin(ips, ",");
+  for (const std::string& self : side) {
+    if (auto s = Iptables(self, {"-A", "OUTPUT", "-d", list, "-j", "DROP"}); !s.ok()) return s;
+    if (auto s = Iptables(self, {"-A", "INPUT", "-s", list, "-j", "DROP"}); !s.ok()) return s;
   }
   return absl::OkStatus();
 }

@@ -9,6 +9,7 @@
 // (`dcdirnf<pid>-sw`), so nothing is added to the test's own namespace and no address outside
 // the lab is ever a target. Faults are iptables rules inside the hosts' namespaces:
 //   - Partition(a, b): DROP both ways (a black hole: TCP waits, nothing is refused);
+//   - Isolate(side, others): the same between two groups of hosts (a split brain);
 //   - Loss(a, b, p):  DROP a share p of the packets both ways (-m statistic --mode random);
 //   - Delay(a, b, ms): a's packets to b go to NFQUEUE 1, held `ms` by nfq_delay.py run in a's
 //     namespace (this kernel has no netem qdisc);
@@ -52,6 +53,10 @@ class NetLab {
   static void Stop(testing::Subprocess* process, absl::Duration grace = absl::Seconds(5));
 
   absl::Status Partition(const std::string& a, const std::string& b);
+  // Cuts every host of `side` from every host of `others`, both ways (a black hole), with two
+  // rules in each host of `side`; hosts in neither list keep reaching both sides.
+  absl::Status Isolate(const std::vector<std::string>& side,
+                       const std::vector<std::string>& others);
   absl::Status Loss(const std::string& a, const std::string& b, double share);
   absl::Status Delay(const std::string& a, const std::string& b, int milliseconds);
   absl::Status Heal();

@@ -20,6 +20,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -37,7 +38,6 @@
 #include "tests/testing/subprocess.h"
 #include "tests/testing/temp_dir.h"
 
-
 namespace dcdir::netfault {
 namespace {
 
@@ -47,7 +47,9 @@ constexpr char kToken[] = "netfault-token";
 const char* const kHealthy = "eu-ams,eu-fra,us-sjc,us-den,us-nyc,us-iad,cn-pek,cn-sha";
 const char* const kDown = "eu-dub";
 constexpr int kGrpcOk = 0;
+constexpr int kGrpcDeadlineExceeded = 4;
 constexpr int kGrpcUnavailable = 14;
+constexpr int kServing = 1;  // grpc.health.v1.HealthCheckResponse.SERVING
 
 struct Answer {
   int64_t ms = 0;  // unix ms at send
@@ -109,6 +111,36 @@ std::vector<std::string> Violations(const std::vector<Answer>& answers) {
   return bad;
 }
 
+struct HealthCheck {
+  int64_t ms = 0;
+  int code = -1;
+  int serving = -1;
+};
+
+std::vector<HealthCheck> ReadHealthChecks(const std::string& text) {
+  std::vector<HealthCheck> out;
+  std::istringstream in(text);
+  HealthCheck h;
+  while (in >> h.ms >> h.code >> h.serving) out.push_back(h);
+  return out;
+}
+
+struct TenantWrite {
+  int64_t ms = 0;
+  std::string replica;
+  std::string tenant;
+  int code = -1;
+  std::string reason;
+};
+
+std::vector<TenantWrite> ReadTenantWrites(const std::string& text) {
+  std::vector<TenantWrite> out;
+  std::istringstream in(text);
+  TenantWrite w;
+  while (in >> w.ms >> w.replica >> w.tenant >> w.code >> w.reason) out.push_back(w);
+  return out;
+}
+
 int64_t NowMs() { return absl::ToUnixMillis(absl::Now()); }
 
 // What the scenarios print (docs/REDIS.md's table).
@@ -149,28 +181,63 @@ class NetFaultTest : public ::testing::Test {
     lab_ = *std::move(lab);
   }
 
-  // redis-server on `host`:6379, answering on every address of its namespace.
-  void StartRedis(const std::string& host) {
-    Subprocess* redis = lab_->Spawn(
-        host, {"/usr/bin/redis-server", "--port", "6379", "--bind", "0.0.0.0",
-               "--protected-mode", "no", "--save", "", "--appendonly", "no", "--dir", dir_});
-    ASSERT_TRUE(WaitFor([&] { return absl::StrContains(redis->out(), "Ready to accept"); },
-                        absl::Seconds(10)))
-        << redis->out() << redis->err();
+  // redis-server on `host`:6379, answering on every address of its namespace; nullptr (and a
+  // test failure) when it did not get ready.
+  Subprocess* StartRedis(const std::string& host, const std::vector<std::string>& extra = {}) {
+    // A directory of its own: a replica's full sync writes an RDB file there.
+    const std::string redis_dir = absl::StrCat(dir_, "/redis-", host);
+    ::mkdir(redis_dir.c_str(), 0700);
+    std::vector<std::string> argv = {"/usr/bin/redis-server",
+                                     "--port",
+                                     "6379",
+                                     "--bind",
+                                     "0.0.0.0",
+                                     "--protected-mode",
+                                     "no",
+                                     "--save",
+                                     "",
+                                     "--appendonly",
+                                     "no",
+                                     "--dir",
+                                     redis_dir};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    Subprocess* redis = lab_->Spawn(host, argv);
+    if (!WaitFor([&] { return absl::StrContains(redis->out(), "Ready to accept"); },
+                 absl::Seconds(10))) {
+      ADD_FAILURE() << redis->out() << redis->err();
+      return nullptr;
+    }
+    return redis;
   }
 
-  // dcdir-server on `host`:50051 against the Redis on `redis_host`.
+  // redis-sentinel on `host`:26379 monitoring `master_host`:6379 as "dcdir" (quorum 2; the
+  // fixture's timings, tests/testing/redis_fixture.cc: down after 1 s, failover timeout 3 s).
+  Subprocess* StartSentinel(const std::string& host, const std::string& master_host) {
+    const std::string conf = absl::StrCat(dir_, "/sentinel-", host, ".conf");
+    std::ofstream(conf) << "port 26379\nbind 0.0.0.0\nprotected-mode no\ndir " << dir_ << "\n"
+                        << "sentinel monitor dcdir " << lab_->ip(master_host) << " 6379 2\n"
+                        << "sentinel down-after-milliseconds dcdir 1000\n"
+                        << "sentinel failover-timeout dcdir 3000\n"
+                        << "sentinel parallel-syncs dcdir 1\n";
+    return lab_->Spawn(host, {"/usr/bin/redis-sentinel", conf});
+  }
+
+  // dcdir-server on `host`:50051 against the Redis on `redis_host`, or against the URL
+  // `redis_host` when it holds "://".
   Subprocess* StartReplica(const std::string& host, const std::string& redis_host,
                            const std::vector<std::string>& extra = {}) {
-    std::vector<std::string> argv = {DCDIR_SERVER_BIN,
-                                     absl::StrCat("--config=", DCDIR_SOURCE_DIR,
-                                                  "/deploy/config/world.yaml"),
-                                     "--grpc_host=0.0.0.0",
-                                     "--grpc_port=50051",
-                                     "--metrics_port=0",
-                                     absl::StrCat("--redis=redis://", lab_->ip(redis_host), ":6379"),
-                                     absl::StrCat("--auth_token_file=", token_file_),
-                                     "--shutdown_grace=0s"};
+    const std::string url = absl::StrContains(redis_host, "://")
+                                ? redis_host
+                                : absl::StrCat("redis://", lab_->ip(redis_host), ":6379");
+    std::vector<std::string> argv = {
+        DCDIR_SERVER_BIN,
+        absl::StrCat("--config=", DCDIR_SOURCE_DIR, "/deploy/config/world.yaml"),
+        "--grpc_host=0.0.0.0",
+        "--grpc_port=50051",
+        "--metrics_port=0",
+        "--redis=" + url,
+        absl::StrCat("--auth_token_file=", token_file_),
+        "--shutdown_grace=0s"};
     argv.insert(argv.end(), extra.begin(), extra.end());
     Subprocess* server = lab_->Spawn(host, argv);
     EXPECT_TRUE(WaitFor([&] { return absl::StrContains(server->err(), "listening on"); },
@@ -237,7 +304,7 @@ class NetFaultTest : public ::testing::Test {
 TEST_F(NetFaultTest, ReplicaCutFromRedisServesStaleRefusesWritesAndRecovers) {
   MakeLab({"redis", "r1", "r2", "c1", "c2"});
   if (lab_ == nullptr) return;
-  ASSERT_NO_FATAL_FAILURE(StartRedis("redis"));
+  ASSERT_NE(StartRedis("redis"), nullptr);
   StartReplica("r1", "redis");
   StartReplica("r2", "redis");
   Subprocess* reporter = StartReporter("c1", "r2");
@@ -293,22 +360,24 @@ TEST_F(NetFaultTest, ReplicaCutFromRedisServesStaleRefusesWritesAndRecovers) {
   int refused = 0, accepted_while_cut = 0;
   for (const ReportResult& r : ReadReports(writer->out())) {
     if (r.ms < cut + 1000 || r.ms >= heal) continue;
-    if (r.code == kGrpcUnavailable) ++refused;
-    else ++accepted_while_cut;
+    if (r.code == kGrpcUnavailable)
+      ++refused;
+    else
+      ++accepted_while_cut;
   }
   EXPECT_GT(refused, 0);
   EXPECT_EQ(accepted_while_cut, 0) << "r1 refuses writes with UNAVAILABLE while cut off";
-  Print("replica-redis cut",
-        absl::StrCat("sent ", all.sent, ", failed ", all.failed, ", stale ", all.stale,
-                     ", time to stale ", to_stale, " ms, time to fresh ", to_fresh,
-                     " ms, reports refused while cut ", refused, ", accepted ",
-                     accepted_while_cut));
+  Print(
+      "replica-redis cut",
+      absl::StrCat("sent ", all.sent, ", failed ", all.failed, ", stale ", all.stale,
+                   ", time to stale ", to_stale, " ms, time to fresh ", to_fresh,
+                   " ms, reports refused while cut ", refused, ", accepted ", accepted_while_cut));
 }
 
 TEST_F(NetFaultTest, SlowThenLossyRedisLinkIsSlowNotDownAndDoesNotFlap) {
   MakeLab({"redis", "r1", "c1"});
   if (lab_ == nullptr) return;
-  ASSERT_NO_FATAL_FAILURE(StartRedis("redis"));
+  ASSERT_NE(StartRedis("redis"), nullptr);
   // A 300 ms link needs a round-trip bound above it (docs/REDIS.md, "Faults").
   StartReplica("r1", "redis", {"--redis_op_timeout=1s", "--redis_connect_timeout=1s"});
   // Behind a 300 ms link one write takes 600 ms or more, so the reporter's round of 9 DCs
@@ -340,7 +409,8 @@ TEST_F(NetFaultTest, SlowThenLossyRedisLinkIsSlowNotDownAndDoesNotFlap) {
   int stale_delayed = 0, flips_lossy = 0;
   bool was_stale = false;
   for (const Answer& a : answers) {
-    if (a.ms < delay_at) base.push_back(a.latency_us);
+    if (a.ms < delay_at)
+      base.push_back(a.latency_us);
     else if (a.ms < loss_at) {
       delayed.push_back(a.latency_us);
       stale_delayed += a.stale;
@@ -361,15 +431,17 @@ TEST_F(NetFaultTest, SlowThenLossyRedisLinkIsSlowNotDownAndDoesNotFlap) {
   int reports_ok = 0, reports_failed = 0;
   for (const ReportResult& r : ReadReports(reporter->out())) {
     if (r.ms < delay_at || r.ms >= heal) continue;
-    if (r.code == kGrpcOk) ++reports_ok;
-    else ++reports_failed;
+    if (r.code == kGrpcOk)
+      ++reports_ok;
+    else
+      ++reports_failed;
   }
   EXPECT_GT(reports_ok, 0) << "writes through a 300 ms link succeed";
   for (const Answer& a : answers) {
     if (a.code != kGrpcOk) {
       ADD_FAILURE() << "GetDirectory failed " << a.ms - delay_at
-                    << " ms after the delay began: code " << a.code << " after "
-                    << a.latency_us << " us";
+                    << " ms after the delay began: code " << a.code << " after " << a.latency_us
+                    << " us";
     }
   }
   Print("delay 300 ms then 30% loss",
@@ -382,10 +454,9 @@ TEST_F(NetFaultTest, SlowThenLossyRedisLinkIsSlowNotDownAndDoesNotFlap) {
 TEST_F(NetFaultTest, ARestartWhileRedisIsAwayServesTheSavedSnapshotStale) {
   MakeLab({"redis", "r1", "c1"});
   if (lab_ == nullptr) return;
-  ASSERT_NO_FATAL_FAILURE(StartRedis("redis"));
+  ASSERT_NE(StartRedis("redis"), nullptr);
   const std::string snapshot = dir_ + "/snapshot";
-  const std::vector<std::string> flags = {"--snapshot_file=" + snapshot,
-                                          "--snapshot_max_age=1m"};
+  const std::vector<std::string> flags = {"--snapshot_file=" + snapshot, "--snapshot_max_age=1m"};
   Subprocess* server = StartReplica("r1", "redis", flags);
   Subprocess* reporter = StartReporter("c1", "r1");
   struct stat st;
@@ -418,8 +489,7 @@ TEST_F(NetFaultTest, ARestartWhileRedisIsAwayServesTheSavedSnapshotStale) {
   }
   const int64_t corrupt_restart = NowMs();
   server = StartReplica("r1", "redis", flags);
-  EXPECT_TRUE(absl::StrContains(server->err(), "the snapshot file is not used"))
-      << server->err();
+  EXPECT_TRUE(absl::StrContains(server->err(), "the snapshot file is not used")) << server->err();
   absl::SleepFor(absl::Seconds(1));
   const int64_t end = NowMs();
   NetLab::Stop(load);
@@ -446,8 +516,10 @@ TEST_F(NetFaultTest, ARestartWhileRedisIsAwayServesTheSavedSnapshotStale) {
     } else if (a.ms < corrupt_restart) {
       if (a.code == kGrpcOk && !a.stale && !fresh_again) fresh_again = a.ms;
     } else if (a.ms < end) {
-      if (a.code == kGrpcOk) ++ok_corrupt;
-      else ++failed_corrupt;
+      if (a.code == kGrpcOk)
+        ++ok_corrupt;
+      else
+        ++failed_corrupt;
     }
   }
   ASSERT_TRUE(first_served.has_value())
@@ -462,10 +534,325 @@ TEST_F(NetFaultTest, ARestartWhileRedisIsAwayServesTheSavedSnapshotStale) {
   EXPECT_GT(failed_corrupt, 0);
   Print("restart while Redis is away",
         absl::StrCat("sent ", answers.size(), ", failed during the restart ", failed_restart,
-                     ", stale served from the file ", stale_served,
-                     ", time to fresh after heal ", *fresh_again - heal,
-                     " ms; corrupt file: ", failed_corrupt, " failed closed, ", ok_corrupt,
-                     " served"));
+                     ", stale served from the file ", stale_served, ", time to fresh after heal ",
+                     *fresh_again - heal, " ms; corrupt file: ", failed_corrupt, " failed closed, ",
+                     ok_corrupt, " served"));
+}
+
+TEST_F(NetFaultTest, ReplicaCutFromOneClientStaysHealthyForTheOthers) {
+  MakeLab({"redis", "r1", "r2", "c1", "c2"});
+  if (lab_ == nullptr) return;
+  ASSERT_NE(StartRedis("redis"), nullptr);
+  StartReplica("r1", "redis");
+  StartReplica("r2", "redis");
+  Subprocess* reporter = StartReporter("c2", "r2");
+  absl::SleepFor(absl::Milliseconds(500));
+  const std::string out1 = dir_ + "/answers.c1", out2 = dir_ + "/answers.c2";
+  Subprocess* load1 = StartLoad("c1", {"r1", "r2"}, out1);
+  Subprocess* load2 = StartLoad("c2", {"r1", "r2"}, out2);
+  Subprocess* health =
+      lab_->Spawn("c2", {DCDIR_NETFAULT_CLIENT, "health", lab_->ip("r1") + ":50051"});
+
+  absl::SleepFor(absl::Seconds(2));
+  const int64_t cutting = NowMs();
+  ASSERT_TRUE(lab_->Partition("r1", "c1").ok());
+  const int64_t cut = NowMs();  // every call c1 sends to r1 from here on is dropped
+  absl::SleepFor(absl::Seconds(3));
+  const int64_t heal = NowMs();
+  ASSERT_TRUE(lab_->Heal().ok());
+  absl::SleepFor(absl::Seconds(3));
+  const int64_t end = NowMs();
+  for (Subprocess* p : {load1, load2, health, reporter}) NetLab::Stop(p);
+
+  std::vector<Answer> c1 = ReadAnswers(out1), c2 = ReadAnswers(out2);
+  std::vector<Answer> answers = c1;
+  answers.insert(answers.end(), c2.begin(), c2.end());
+  ASSERT_GT(answers.size(), 400u);
+  EXPECT_EQ(Violations(answers), std::vector<std::string>{});
+
+  // The other paths: every answer OK and fresh, all along.
+  std::vector<const Answer*> unaffected;
+  for (const Answer& a : c1) {
+    if (a.replica == "r2") unaffected.push_back(&a);
+  }
+  for (const Answer& a : c2) unaffected.push_back(&a);
+  int others = 0, others_bad = 0;
+  for (const Answer* p : unaffected) {
+    const Answer& a = *p;
+    ++others;
+    if (a.code != kGrpcOk || a.stale) {
+      ++others_bad;
+      ADD_FAILURE() << "an unaffected path answered code " << a.code << ", stale " << a.stale
+                    << ": " << a.replica << " at " << a.ms - cut << " ms after the cut";
+    }
+  }
+  EXPECT_GT(others, 300);
+
+  // c1 -> r1: OK and fresh before the cut; every call sent while cut fails with UNAVAILABLE or
+  // DEADLINE_EXCEEDED; fresh answers again within 2 s of the heal, and none fails after that.
+  int failed_before = 0, failed_setup = 0, failed_cut = 0, ok_cut = 0, wrong_code = 0,
+      failed_late = 0;
+  std::optional<int64_t> back;
+  for (const Answer& a : c1) {
+    if (a.replica != "r1") continue;
+    if (a.ms < cutting) {
+      if (a.code != kGrpcOk || a.stale) ++failed_before;
+    } else if (a.ms < cut) {
+      failed_setup += a.code != kGrpcOk;  // sent while the rules were being added
+    } else if (a.ms < heal) {
+      ++(a.code == kGrpcOk ? ok_cut : failed_cut);
+      if (a.code != kGrpcOk && a.code != kGrpcUnavailable && a.code != kGrpcDeadlineExceeded) {
+        ++wrong_code;
+      }
+    } else {
+      if (a.code == kGrpcOk && !a.stale && !back) back = a.ms + a.latency_us / 1000;
+      if (a.code != kGrpcOk && a.ms >= heal + 2000) ++failed_late;
+    }
+  }
+  EXPECT_EQ(failed_before, 0);
+  EXPECT_GT(failed_cut, 0);
+  EXPECT_EQ(ok_cut, 0) << "r1 answered c1 through the partition";
+  EXPECT_EQ(wrong_code, 0) << "a cut path fails with UNAVAILABLE or DEADLINE_EXCEEDED";
+  ASSERT_TRUE(back.has_value()) << "c1 never got an answer from r1 after the heal";
+  EXPECT_LE(*back - heal, 2000) << "c1 gets fresh answers from r1 within 2 s of the heal";
+  EXPECT_EQ(failed_late, 0);
+
+  // r1's health, asked from c2 all along: SERVING (r1 is fine; only one client path is cut).
+  const std::vector<HealthCheck> checks = ReadHealthChecks(health->out());
+  int checks_cut = 0, not_serving = 0;
+  for (const HealthCheck& h : checks) {
+    if (h.ms >= end) continue;
+    if (h.ms >= cut && h.ms < heal) ++checks_cut;
+    if (h.code != kGrpcOk || h.serving != kServing) {
+      ++not_serving;
+      ADD_FAILURE() << "health from c2 at " << h.ms - cut << " ms after the cut: code " << h.code
+                    << ", status " << h.serving;
+    }
+  }
+  EXPECT_GT(checks_cut, 10) << health->err();
+  const Figures all = Count(answers);
+  Print(
+      "replica cut from one client",
+      absl::StrCat("sent ", all.sent, ", failed ", all.failed, " (c1->r1: ", failed_cut,
+                   " sent while cut, ", failed_setup, " while the cut was being set up, ",
+                   all.failed - failed_cut - failed_setup - others_bad, " after the heal), stale ",
+                   all.stale, "; unaffected paths ", others, " answers, ", others_bad,
+                   " bad; r1 health from c2 ", checks.size(), " checks, ", not_serving,
+                   " not SERVING; c1->r1 fresh again ", *back - heal, " ms after the heal"));
+}
+
+// DISABLED: it finds a bug (in 2 of 6 runs on 2026-11-30). A tenant write that r1 answered
+// STORE_WRITE_UNCONFIRMED right at the cut (it reached redis1, WAIT saw no replica) is lost in
+// the failover, as the contract allows; but DirectoryState::SetTenant's WriteFailed queues the id
+// for a re-read, and when that GET still reaches redis1 (the WAIT ends 500 ms after the write,
+// the Sentinel-majority check marks the store down ~550-700 ms after the cut) r1 applies the
+// policy. After the heal r1 resyncs from the new master by its tenant log, which does not list
+// the lost id, so r1 keeps serving a policy that neither the store nor r2 has until its next full
+// resync (--full_resync_interval, 60 s). Evidence, 10 s after the load stopped:
+//   listed by r1 only: { "w-r1-20 (14 STORE_WRITE_UNCONFIRMED)" }
+// Everything else held in all 6 runs (0 acknowledged policies lost, 0 "not applied" ones
+// applied, 0 failed GetDirectory). Run it with
+//   --gtest_also_run_disabled_tests --gtest_filter='*SplitBrain*'
+//
+// Split brain behind three Sentinels: the master redis1 and the replica r1 are cut off from the
+// Sentinels, the other Redis nodes and the other replica r2; Sentinel promotes one of redis2 and
+// redis3. The client host c1 still reaches both sides and keeps writing tenant policies through
+// both replicas. redis3 is there so that the majority side has a master with a replica: WAIT 1
+// and min-replicas-to-write 1 let it accept writes during the partition.
+TEST_F(NetFaultTest, SplitBrainLosesNoAcknowledgedTenantPolicy) {
+  MakeLab({"redis1", "redis2", "redis3", "s1", "s2", "s3", "r1", "r2", "c1"});
+  if (lab_ == nullptr) return;
+  // As the chart's Redis (helm/dcdir/files/redis-init.sh): min-replicas-to-write 1, but a lag
+  // bound of 2 s instead of 5 s to keep the scenario short.
+  const std::vector<std::string> redis_flags = {"--min-replicas-to-write",    "1",
+                                                "--min-replicas-max-lag",     "2",
+                                                "--repl-diskless-sync-delay", "0"};
+  ASSERT_NE(StartRedis("redis1", redis_flags), nullptr);
+  std::vector<Subprocess*> replicas_of_1;
+  for (const std::string host : {"redis2", "redis3"}) {
+    std::vector<std::string> flags = redis_flags;
+    flags.insert(flags.end(), {"--replicaof", lab_->ip("redis1"), "6379"});
+    Subprocess* redis = StartRedis(host, flags);
+    ASSERT_NE(redis, nullptr);
+    replicas_of_1.push_back(redis);
+  }
+  for (Subprocess* redis : replicas_of_1) {
+    ASSERT_TRUE(
+        WaitFor([&] { return absl::StrContains(redis->out(), "sync: Finished with success"); },
+                absl::Seconds(10)))
+        << redis->out();
+  }
+  std::vector<Subprocess*> sentinels;
+  for (const std::string host : {"s1", "s2", "s3"}) {
+    sentinels.push_back(StartSentinel(host, "redis1"));
+  }
+  for (Subprocess* sentinel : sentinels) {
+    // Every sentinel must know both replicas and the two other sentinels before a failover can
+    // be agreed on.
+    ASSERT_TRUE(WaitFor(
+        [&] {
+          const std::string out = sentinel->out();
+          auto count = [&](const std::string& what) {
+            int n = 0;
+            for (size_t at = out.find(what); at != std::string::npos; at = out.find(what, at + 1)) {
+              ++n;
+            }
+            return n;
+          };
+          return count("+slave slave") >= 2 && count("+sentinel sentinel") >= 2;
+        },
+        absl::Seconds(20)))
+        << sentinel->out();
+  }
+  const std::string url = absl::StrCat("redis+sentinel://", lab_->ip("s1"), ":26379,",
+                                       lab_->ip("s2"), ":26379,", lab_->ip("s3"), ":26379/dcdir");
+  StartReplica("r1", url);
+  StartReplica("r2", url);
+  Subprocess* reporter1 = StartReporter("c1", "r1");
+  Subprocess* reporter2 = StartReporter("c1", "r2");
+  absl::SleepFor(absl::Milliseconds(500));
+  const std::string out = dir_ + "/answers";
+  Subprocess* load = StartLoad("c1", {"r1", "r2"}, out);
+  Subprocess* writer = lab_->Spawn(
+      "c1", {DCDIR_NETFAULT_CLIENT, "tenants", Target("r1"), Target("r2"), token_file_});
+  absl::SleepFor(absl::Seconds(2));
+
+  ASSERT_TRUE(lab_->Isolate({"redis1", "r1"}, {"redis2", "redis3", "s1", "s2", "s3", "r2"}).ok());
+  const int64_t cut = NowMs();  // the rules are in force from here on
+  absl::SleepFor(absl::Seconds(8));
+  const int64_t heal = NowMs();
+  ASSERT_TRUE(lab_->Heal().ok());
+  absl::SleepFor(absl::Seconds(5));
+  for (Subprocess* p : {writer, load, reporter1, reporter2}) NetLab::Stop(p);
+
+  std::vector<Answer> answers = ReadAnswers(out);
+  ASSERT_GT(answers.size(), 400u);
+  EXPECT_EQ(Violations(answers), std::vector<std::string>{});
+  const Figures all = Count(answers);
+  EXPECT_EQ(all.failed, 0) << "GetDirectory must not fail while the store is split";
+
+  // r1 (the minority side): stale within 1 s of the cut, fresh again after the heal.
+  std::optional<int64_t> first_stale, last_stale_after_heal;
+  std::map<std::string, std::string> last_r1, last_r2;
+  for (const Answer& a : answers) {
+    if (a.replica == "r2") {
+      last_r2[a.country] = a.dcs;
+      continue;
+    }
+    last_r1[a.country] = a.dcs;
+    if (a.ms >= cut && a.ms < heal && a.stale && !first_stale) {
+      first_stale = a.ms + a.latency_us / 1000;
+    }
+    if (a.ms >= heal && a.stale) last_stale_after_heal = a.ms + a.latency_us / 1000;
+  }
+  ASSERT_TRUE(first_stale.has_value()) << "r1 never answered stale on the minority side";
+  const int64_t to_stale = *first_stale - cut;
+  const int64_t to_fresh = last_stale_after_heal.value_or(heal) - heal;
+  EXPECT_LE(to_stale, 1000) << "r1 stale within 1 s of losing the Sentinel majority";
+  EXPECT_EQ(last_r1, last_r2) << "after the heal both replicas give the same answers";
+
+  // Failover: the first report r2 had accepted after the cut. Reports lost on the minority side
+  // come back: the first report accepted through r1 after the heal.
+  std::optional<int64_t> failover, r1_report_back;
+  int r1_reports_ok_while_cut = 0;
+  for (const ReportResult& r : ReadReports(reporter2->out())) {
+    if (r.ms >= cut + 500 && r.code == kGrpcOk && !failover) failover = r.ms;
+  }
+  for (const ReportResult& r : ReadReports(reporter1->out())) {
+    if (r.ms >= cut + 1000 && r.ms < heal && r.code == kGrpcOk) ++r1_reports_ok_while_cut;
+    if (r.ms >= heal && r.code == kGrpcOk && !r1_report_back) r1_report_back = r.ms;
+  }
+  ASSERT_TRUE(failover.has_value()) << "r2 never accepted a report after the cut";
+  ASSERT_LT(*failover, heal) << "Sentinel did not fail over during the partition";
+  ASSERT_TRUE(r1_report_back.has_value()) << "r1 never accepted a report after the heal";
+  // The agent's next report after r1 is back reaches the store: within one report interval
+  // (300 ms) of r1's first fresh answer, plus 100 ms for the round of 9 reports it is part of.
+  const int64_t to_report = *r1_report_back - heal;
+  EXPECT_LE(to_report, to_fresh + 400) << "reports through r1 come back with r1";
+  EXPECT_EQ(r1_reports_ok_while_cut, 0) << "r1 accepted reports on the minority side";
+
+  // Tenant policies: every acknowledged write (OK) is readable from both replicas after the
+  // heal; refused writes answer UNAVAILABLE, and one refused as "not applied"
+  // (STORE_UNAVAILABLE) is not there.
+  const std::vector<TenantWrite> writes = ReadTenantWrites(writer->out());
+  std::set<std::string> acknowledged, not_applied;
+  std::map<std::string, int> by_outcome;  // "<replica> <code> <reason>" -> calls
+  int acknowledged_r1_cut = 0, acknowledged_r2_cut = 0, bad_refusals = 0;
+  for (const TenantWrite& w : writes) {
+    ++by_outcome[absl::StrCat(w.replica, " ", w.code, " ", w.reason)];
+    if (w.code == kGrpcOk) {
+      acknowledged.insert(w.tenant);
+      if (w.ms >= cut && w.ms < heal) {
+        ++(w.replica == "r1" ? acknowledged_r1_cut : acknowledged_r2_cut);
+      }
+    } else if (w.code == kGrpcUnavailable && w.reason == "STORE_UNAVAILABLE") {
+      not_applied.insert(w.tenant);
+    } else if (!(w.code == kGrpcUnavailable && w.reason == "STORE_WRITE_UNCONFIRMED")) {
+      ++bad_refusals;
+    }
+  }
+  // Within its 1 s deadline (op timeout 200 ms + WAIT 500 ms): never DEADLINE_EXCEEDED.
+  EXPECT_EQ(bad_refusals, 0) << "a refused write answers UNAVAILABLE with a store reason";
+  auto list = [&](const std::string& replica) {
+    Subprocess* p = lab_->Spawn(
+        "c1", {DCDIR_NETFAULT_CLIENT, "list", lab_->ip(replica) + ":50051", token_file_});
+    std::set<std::string> ids;
+    if (p->Wait(absl::Seconds(10)) != std::optional<int>(0)) {
+      return std::optional<std::set<std::string>>();
+    }
+    for (absl::string_view id : absl::StrSplit(p->out(), '\n', absl::SkipEmpty())) {
+      ids.insert(std::string(id));
+    }
+    return std::optional<std::set<std::string>>(ids);
+  };
+  std::optional<std::set<std::string>> on_r1, on_r2;
+  const int64_t listed_from = NowMs();
+  const bool lists_agree = WaitFor(
+      [&] {
+        on_r1 = list("r1");
+        on_r2 = list("r2");
+        return on_r1 && on_r2 && *on_r1 == *on_r2;
+      },
+      absl::Seconds(10));
+  const std::string lists_agree_after =
+      lists_agree ? absl::StrCat(NowMs() - listed_from, " ms") : "never within 10 s";
+  ASSERT_TRUE(on_r1.has_value() && on_r2.has_value()) << "ListTenantPolicies failed";
+  std::map<std::string, std::string> outcome_of;  // tenant -> "<code> <reason>"
+  for (const TenantWrite& w : writes) outcome_of[w.tenant] = absl::StrCat(w.code, " ", w.reason);
+  std::vector<std::string> only_r1, only_r2;
+  for (const std::string& t : *on_r1) {
+    if (!on_r2->count(t)) only_r1.push_back(absl::StrCat(t, " (", outcome_of[t], ")"));
+  }
+  for (const std::string& t : *on_r2) {
+    if (!on_r1->count(t)) only_r2.push_back(absl::StrCat(t, " (", outcome_of[t], ")"));
+  }
+  EXPECT_EQ(only_r1, std::vector<std::string>{}) << "listed by r1 only, 10 s after the load";
+  EXPECT_EQ(only_r2, std::vector<std::string>{}) << "listed by r2 only, 10 s after the load";
+  std::vector<std::string> lost, applied_anyway;
+  for (const std::string& t : acknowledged) {
+    if (!on_r1->count(t) || !on_r2->count(t)) lost.push_back(t);
+  }
+  for (const std::string& t : not_applied) {
+    if (on_r1->count(t) || on_r2->count(t)) applied_anyway.push_back(t);
+  }
+  EXPECT_EQ(lost, std::vector<std::string>{}) << "acknowledged tenant policies lost";
+  EXPECT_EQ(applied_anyway, std::vector<std::string>{})
+      << "writes refused with STORE_UNAVAILABLE (\"not applied\") that were applied";
+  EXPECT_EQ(acknowledged_r1_cut, 0) << "the minority side acknowledged a tenant write";
+  EXPECT_GT(acknowledged_r2_cut, 0) << "the majority side accepted no write after the failover";
+  std::string outcomes;
+  for (const auto& [what, n] : by_outcome) absl::StrAppend(&outcomes, "; ", what, ": ", n);
+  Print("split brain",
+        absl::StrCat("sent ", all.sent, ", failed ", all.failed, ", stale ", all.stale,
+                     ", time to stale on r1 ", to_stale, " ms, failover (first report on r2) ",
+                     *failover - cut, " ms, r1 fresh ", to_fresh,
+                     " ms and its first report accepted ", to_report,
+                     " ms after the heal (both give the same answers from ",
+                     std::max(to_fresh, to_report), " ms), tenant lists agree ", lists_agree_after,
+                     " after the load stopped; tenants acknowledged ", acknowledged.size(), " (",
+                     acknowledged_r2_cut, " on r2 while split), lost ", lost.size(),
+                     ", refused as not applied ", not_applied.size(), ", of them applied ",
+                     applied_anyway.size(), outcomes));
 }
 
 }  // namespace
