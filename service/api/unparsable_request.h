@@ -7,7 +7,8 @@
 // what happened. This server interceptor sees the status on its way out, and for the RPCs of
 // the dcdir.v1 services (whose handlers never answer UNIMPLEMENTED) replaces it with
 // INVALID_ARGUMENT, reason UNPARSABLE_REQUEST, and counts it in
-// dcdir_unparsable_requests_total{method}.
+// dcdir_unparsable_requests_total{method}. Except GetDirectory, the hot path: an interceptor
+// there cost ~13% of its throughput, so it keeps gRPC's UNIMPLEMENTED, uncounted.
 
 #include <memory>
 #include <string>
@@ -26,8 +27,8 @@ class UnparsableRequestInterceptorFactory final
   // descriptors). `metrics` must outlive the server.
   explicit UnparsableRequestInterceptorFactory(metrics::Metrics* metrics);
 
-  // An interceptor for the dcdir.v1 methods; null (no interceptor, no cost) for the others
-  // (health, reflection, unknown methods).
+  // An interceptor for the dcdir.v1 methods but GetDirectory; null (no interceptor, no cost)
+  // for the others (GetDirectory, health, reflection, unknown methods).
   grpc::experimental::Interceptor* CreateServerInterceptor(
       grpc::experimental::ServerRpcInfo* info) override;
 

@@ -526,33 +526,42 @@ grpc::Status RawUnaryCall(TestServer& t, const std::string& method, const std::s
 
 // A request gRPC cannot parse into the RPC's message (here a string field that is not UTF-8,
 // which generated clients refuse to send) is answered INVALID_ARGUMENT UNPARSABLE_REQUEST and
-// counted per RPC, not gRPC's bare UNIMPLEMENTED; an unknown method stays UNIMPLEMENTED and
-// adds no series; the server keeps serving.
+// counted per RPC, not gRPC's bare UNIMPLEMENTED. GetDirectory, the hot path, is left out (an
+// interceptor there costs ~13% of its throughput) and keeps UNIMPLEMENTED with no series; an
+// unknown method stays UNIMPLEMENTED and adds no series; the server keeps serving.
 TEST(UnparsableRequestTest, IsInvalidArgumentWithAReasonAndCountedPerRpc) {
   TestServer t;
   t.Report(v1::HEALTH_STATUS_HEALTHY);
   const std::string not_utf8("\x0a\x02\xff\xfe", 4);  // field 1 (a string), 2 bytes
+  // SetTenantPolicyRequest{policy (1) = TenantPolicy{tenant_id (1) = not UTF-8}}
+  const std::string nested("\x0a\x04\x0a\x02\xff\xfe", 6);
   std::string reason;
-  grpc::Status s = RawUnaryCall(t, "/dcdir.v1.DirectoryService/GetDirectory", not_utf8, &reason);
+  grpc::Status s = RawUnaryCall(t, "/dcdir.v1.ReportingService/ReportHealth", not_utf8, &reason);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(reason, "UNPARSABLE_REQUEST");
   EXPECT_THAT(s.error_message(),
               HasSubstr("could not be parsed as the message of "
-                        "/dcdir.v1.DirectoryService/GetDirectory"));
+                        "/dcdir.v1.ReportingService/ReportHealth"));
   s = RawUnaryCall(t, "/dcdir.v1.ReportingService/ReportHealth", not_utf8, &reason);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  s = RawUnaryCall(t, "/dcdir.v1.AdminService/SetTenantPolicy", nested, &reason);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(reason, "UNPARSABLE_REQUEST");
-  s = RawUnaryCall(t, "/dcdir.v1.ReportingService/ReportHealth", not_utf8, &reason);
-  EXPECT_EQ(MetricValue(t.registry(), "dcdir_unparsable_requests_total",
-                        {{"method", "/dcdir.v1.DirectoryService/GetDirectory"}}),
-            1);
   EXPECT_EQ(MetricValue(t.registry(), "dcdir_unparsable_requests_total",
                         {{"method", "/dcdir.v1.ReportingService/ReportHealth"}}),
             2);
   EXPECT_EQ(MetricValue(t.registry(), "dcdir_unparsable_requests_total",
                         {{"method", "/dcdir.v1.AdminService/SetTenantPolicy"}}),
+            1);
+  EXPECT_EQ(MetricValue(t.registry(), "dcdir_unparsable_requests_total",
+                        {{"method", "/dcdir.v1.AdminService/DeleteTenantPolicy"}}),
             0);
 
+  s = RawUnaryCall(t, "/dcdir.v1.DirectoryService/GetDirectory", not_utf8, &reason);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNIMPLEMENTED);
+  EXPECT_EQ(MetricValue(t.registry(), "dcdir_unparsable_requests_total",
+                        {{"method", "/dcdir.v1.DirectoryService/GetDirectory"}}),
+            std::nullopt);
   s = RawUnaryCall(t, "/dcdir.v1.DirectoryService/NoSuchMethod", "", &reason);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::UNIMPLEMENTED);
   EXPECT_EQ(reason, "");

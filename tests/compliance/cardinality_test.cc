@@ -87,7 +87,7 @@ std::map<std::string, size_t> Expected(const core::Topology& topology) {
       {"dcdir_grpc_connections", 1},
       {"dcdir_grpc_connections_accepted_total", 1},
       {"dcdir_grpc_connections_refused_total", 3},        // limit, peer_limit, descriptors
-      {"dcdir_unparsable_requests_total", 3 + 2 + 5},     // per RPC: directory, reporting, admin
+      {"dcdir_unparsable_requests_total", 2 + 2 + 5},     // per RPC but GetDirectory
   };
 }
 
