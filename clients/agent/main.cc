@@ -168,6 +168,8 @@ int main(int argc, char** argv) {
     if (!s.ok()) return Usage(std::string(s.message()));
   }
   if (*interval <= absl::ZeroDuration()) return Usage("--interval must be > 0");
+  if (*rpc_timeout <= absl::ZeroDuration()) return Usage("--rpc_timeout must be > 0");
+  if (*probe_timeout <= absl::ZeroDuration()) return Usage("--probe_timeout must be > 0");
   auto ttl = args.GetDuration(
       "ttl", once ? absl::Minutes(10) : std::max(absl::Seconds(30), *interval * 3));
   if (!ttl.ok()) return Usage(std::string(ttl.status().message()));

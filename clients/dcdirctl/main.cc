@@ -403,6 +403,7 @@ int main(int argc, char** argv) {
   ctl.json = args->Has("json");
   auto timeout = args->GetDuration("timeout");
   if (!timeout.ok()) return Usage(std::string(timeout.status().message()));
+  if (*timeout <= absl::ZeroDuration()) return Usage("--timeout must be > 0");
   ctl.timeout = *timeout;
   auto server = dcdir::cli::ServerConnection::FromFlags(*args);
   if (!server.ok()) return Usage(std::string(server.status().message()));

@@ -26,9 +26,10 @@
 namespace dcdir::api {
 namespace {
 
-// The store queue's threads: two, since the store has one command connection and a third
-// thread would only wait for its lock (docs/REDIS.md, "Faults").
-constexpr int kStoreWriteThreads = 2;
+// The store queue's threads: one. The store has one command connection, so a second thread
+// would only wait for its lock, after its caller's cancellation was checked: a write whose
+// caller has gone could then still be sent (docs/REDIS.md, "Faults").
+constexpr int kStoreWriteThreads = 1;
 
 }  // namespace
 

@@ -85,8 +85,8 @@ struct ServerOptions {
   // flags default to 20/s, burst 40).
   double health_reports_per_second_per_dc = 0;
   double health_report_burst_per_dc = 0;
-  // Store writes (ReportHealth, SetTenantPolicy, DeleteTenantPolicy) run on two threads of
-  // their own, never on gRPC's (a slow store must not delay answers). At most this many wait;
+  // Store writes (ReportHealth, SetTenantPolicy, DeleteTenantPolicy) run on a thread of their
+  // own, never on gRPC's (a slow store must not delay answers). At most this many wait;
   // beyond, UNAVAILABLE STORE_UNAVAILABLE at once. 1,024: one report from every DC of a
   // 1,000-DC world.
   size_t store_write_backlog = 1024;

@@ -1,5 +1,6 @@
 #include "service/api/service_context.h"
 
+#include <chrono>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -96,7 +97,9 @@ bool FinishOnStoreQueue(const ServiceContext& context, grpc::CallbackServerConte
                         grpc::ServerUnaryReactor* reactor,
                         absl::AnyInvocable<std::optional<ApiError>() &&> call) {
   auto run = [call_context, reactor, call = std::move(call)]() mutable {
-    if (call_context->IsCancelled()) {
+    // The deadline is checked too: gRPC marks the call cancelled a little after it passes.
+    if (call_context->IsCancelled() ||
+        std::chrono::system_clock::now() >= call_context->deadline()) {
       reactor->Finish(grpc::Status(grpc::StatusCode::CANCELLED,
                                    "the call ended while it waited for the store"));
       return;

@@ -71,8 +71,9 @@ struct ServiceContext {
 // with its result (OK when it returns nullopt). Never blocks the calling gRPC thread.
 // - Backlog full: `call` does not run; the RPC is finished UNAVAILABLE STORE_UNAVAILABLE at once
 //   and the result is false (the caller may count it).
-// - The client went away (deadline, cancel) while the call waited: `call` does not run, so
-//   nothing is written that nobody is told about; the RPC is finished CANCELLED.
+// - The client went away (deadline, cancel) while the call waited in the queue: `call` does not
+//   run, so nothing is written that nobody is told about; the RPC is finished CANCELLED. A call
+//   already running when its client goes away completes (its write may land).
 bool FinishOnStoreQueue(const ServiceContext& context, grpc::CallbackServerContext* call_context,
                         grpc::ServerUnaryReactor* reactor,
                         absl::AnyInvocable<std::optional<ApiError>() &&> call);

@@ -19,6 +19,7 @@
 #include "clients/cpp/source_address.h"
 #include "tests/testing/flaky_store.h"
 #include "tests/testing/metrics_reader.h"
+#include "tests/testing/notification.h"
 #include "tests/testing/poll.h"
 #include "tests/testing/server_fixture.h"
 
@@ -437,7 +438,7 @@ TEST(StoreQueueTest, AnswersNeverWaitForHungStoreWritesAndTheBacklogIsBounded) {
   t.Report(v1::HEALTH_STATUS_HEALTHY);
   store.HoldWrites(true);
 
-  constexpr int kReports = kBacklog + 2 + 30;  // the backlog, its two threads, and 30 more
+  constexpr int kReports = kBacklog + 1 + 30;  // the backlog, its thread, and 30 more
   std::mutex mu;
   std::condition_variable cv;
   int finished = 0;
@@ -465,8 +466,7 @@ TEST(StoreQueueTest, AnswersNeverWaitForHungStoreWritesAndTheBacklogIsBounded) {
     ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(30), [&] { return finished >= 30; }));
     EXPECT_EQ((outcomes[{grpc::StatusCode::OK, ""}]), 0) << "no write finished while held";
   }
-  // One thread waits in the store; the other (once it took a task) waits behind it for
-  // eu-fra's write lock.
+  // The queue's one thread waits in the store.
   EXPECT_TRUE(testing::PollUntil([&] { return store.held_writes() == 1; }, absl::Seconds(10)));
 
   // Answers come from memory while every write hangs.
@@ -481,12 +481,12 @@ TEST(StoreQueueTest, AnswersNeverWaitForHungStoreWritesAndTheBacklogIsBounded) {
   store.HoldWrites(false);
   std::unique_lock<std::mutex> lock(mu);
   ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(60), [&] { return finished == kReports; }));
-  // Accepted: the backlog plus the calls (0 to 2) the two threads had taken off it by the time
-  // the flood's last call arrived; every other call is refused, and nothing else happens.
+  // Accepted: the backlog plus the call (0 or 1) the queue's thread had taken off it by the
+  // time the flood's last call arrived; every other call is refused, and nothing else happens.
   const int refused = outcomes[{grpc::StatusCode::UNAVAILABLE, "STORE_UNAVAILABLE"}];
   const int accepted = outcomes[{grpc::StatusCode::OK, ""}];
   EXPECT_GE(accepted, kBacklog);
-  EXPECT_LE(accepted, kBacklog + 2);
+  EXPECT_LE(accepted, kBacklog + 1);
   EXPECT_EQ(accepted + refused, kReports);
   lock.unlock();
   EXPECT_EQ(MetricValue(t.registry(), "dcdir_health_reports_total",
@@ -499,6 +499,58 @@ TEST(StoreQueueTest, AnswersNeverWaitForHungStoreWritesAndTheBacklogIsBounded) {
   ASSERT_TRUE(t.Get("DE", &after).ok());
   EXPECT_THAT(Ids(after.primaries()), Not(Contains("eu-fra")));
   EXPECT_THAT(Ids(after.secondaries()), Not(Contains("eu-fra")));
+}
+
+// A write whose caller gave up while it waited in the store queue is not sent to the store.
+TEST(StoreQueueTest, AWriteWhoseCallerLeftWhileQueuedIsNotWritten) {
+  testing::FlakyStore store;
+  TestServer t({.store = &store});
+  t.Report(v1::HEALTH_STATUS_HEALTHY);
+  auto report = [](const std::string& dc, v1::HealthStatus status) {
+    v1::HealthReport r;
+    r.set_datacenter_id(dc);
+    r.set_status(status);
+    r.set_congestion(0.1);
+    return r;
+  };
+  store.HoldWrites(true);
+  // The queue's thread takes this one and waits in the store.
+  auto held_context = t.AuthContext();
+  const v1::HealthReport held = report("eu-fra", v1::HEALTH_STATUS_HEALTHY);
+  v1::ReportHealthResponse held_response;
+  testing::Notification held_done;
+  grpc::Status held_status;
+  t.reporting().async()->ReportHealth(held_context.get(), &held, &held_response,
+                                      [&](grpc::Status s) {
+                                        held_status = std::move(s);
+                                        held_done.Notify();
+                                      });
+  ASSERT_TRUE(testing::PollUntil([&] { return store.held_writes() == 1; }, absl::Seconds(10)));
+  // This one waits in the queue until its deadline passes.
+  auto late = t.AuthContext();
+  late->set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(300));
+  v1::ReportHealthResponse late_response;
+  EXPECT_EQ(t.reporting()
+                .ReportHealth(late.get(), report("eu-ams", v1::HEALTH_STATUS_DOWN), &late_response)
+                .error_code(),
+            grpc::StatusCode::DEADLINE_EXCEEDED);
+  // The server's copy of the deadline is the client's plus the request's one-way delay.
+  absl::SleepFor(absl::Milliseconds(50));
+  store.HoldWrites(false);
+  held_done.WaitForNotification();
+  EXPECT_TRUE(held_status.ok()) << held_status.error_message();
+  // A report queued after the abandoned one: once it is answered, the queue has passed it.
+  auto after = t.AuthContext();
+  v1::ReportHealthResponse after_response;
+  ASSERT_TRUE(t.reporting()
+                  .ReportHealth(after.get(), report("eu-fra", v1::HEALTH_STATUS_HEALTHY),
+                                &after_response)
+                  .ok());
+  v1::Directory d;
+  ASSERT_TRUE(t.Get("DE", &d).ok());
+  std::vector<std::string> all = Ids(d.primaries());
+  for (const std::string& id : Ids(d.secondaries())) all.push_back(id);
+  EXPECT_THAT(all, Contains("eu-ams")) << "the abandoned DOWN report was not written";
 }
 
 // Sends `bytes` as the request of `method` through a generic stub (as a hand-made client could).

@@ -470,6 +470,45 @@ TEST_F(CliTest, UsageErrorsExitWith1) {
   EXPECT_THAT(bad_status.err, HasSubstr("--status healthy|draining|down"));
 }
 
+// Connection flags that cannot work are usage errors (exit 1) in both binaries, before any
+// call: never a silent plaintext connection, a wrapped port or an instant deadline.
+TEST_F(CliTest, ConnectionFlagsThatCannotWorkAreUsageErrors) {
+  const std::vector<std::string> get = {"get", "--country", "US"};
+  auto ctl = [&](std::vector<std::string> flags) {
+    std::vector<std::string> argv = {DCDIRCTL_BIN};
+    argv.insert(argv.end(), flags.begin(), flags.end());
+    argv.insert(argv.end(), get.begin(), get.end());
+    return RunCommand(argv);
+  };
+  RunResult key_alone = ctl({"--server", address_, "--tls_key_file", token_file_});
+  EXPECT_EQ(key_alone.exit_code, 1);
+  EXPECT_THAT(key_alone.err, HasSubstr("needs both its cert and key file"));
+  RunResult empty_server = ctl({"--server", ""});
+  EXPECT_EQ(empty_server.exit_code, 1);
+  EXPECT_THAT(empty_server.err, HasSubstr("--server is empty"));
+  RunResult wrapped_port = ctl({"--server", "127.0.0.1:99999"});
+  EXPECT_EQ(wrapped_port.exit_code, 1);
+  EXPECT_THAT(wrapped_port.err, HasSubstr("the port must be a number in 1-65535; got \"99999\""));
+  RunResult zero_timeout = ctl({"--server", address_, "--timeout", "0s"});
+  EXPECT_EQ(zero_timeout.exit_code, 1);
+  EXPECT_THAT(zero_timeout.err, HasSubstr("--timeout must be > 0"));
+  RunResult directory_token = ctl({"--server", address_, "--token_file", dir_});
+  EXPECT_EQ(directory_token.exit_code, 1);
+  EXPECT_THAT(directory_token.err, HasSubstr("it is a directory"));
+  // The bracketed IPv6 form and gRPC's own target forms still pass the check.
+  RunResult v6 = ctl({"--server", "[::1]:1", "--timeout", "1s"});
+  EXPECT_EQ(v6.exit_code, 3) << v6.err;
+
+  RunResult agent_key_alone =
+      Agent({"--dc", "us-sjc", "--probe", "none", "--once", "--tls_key_file", token_file_});
+  EXPECT_EQ(agent_key_alone.exit_code, 1);
+  EXPECT_THAT(agent_key_alone.err, HasSubstr("needs both its cert and key file"));
+  RunResult agent_zero = Agent({"--dc", "us-sjc", "--probe", "none", "--once", "--rpc_timeout",
+                                "0s"});
+  EXPECT_EQ(agent_zero.exit_code, 1);
+  EXPECT_THAT(agent_zero.err, HasSubstr("--rpc_timeout must be > 0"));
+}
+
 TEST_F(CliTest, UnreachableServerExitsWith3AndSaysWhatToCheck) {
   const std::string dead = absl::StrCat("127.0.0.1:", ClosedPort());
   RunResult r = RunCommand({DCDIRCTL_BIN, "--server", dead, "get", "--country", "US"});

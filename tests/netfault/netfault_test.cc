@@ -141,6 +141,41 @@ std::vector<TenantWrite> ReadTenantWrites(const std::string& text) {
   return out;
 }
 
+// A report as the checker sees it: accepted at most `kReportDeadlineMs` after it was sent, so
+// its DC is live until at least ms + ttl_ms and at most ms + kReportDeadlineMs + ttl_ms.
+struct AcceptedReport {
+  int64_t ms = 0;
+  int64_t ttl_ms = 0;
+};
+constexpr int64_t kReportDeadlineMs = 1000;  // netfault_client report's deadline
+
+// The second invariant: a fresh answer (not marked stale) names only DCs whose health it could
+// come from, i.e. with a HEALTHY report accepted before the answer and not expired when it was
+// asked (`reports`: every reporter's accepted HEALTHY reports, by DC). The violations.
+std::vector<std::string> ExpiredViolations(
+    const std::vector<Answer>& answers,
+    const std::map<std::string, std::vector<AcceptedReport>>& reports) {
+  std::vector<std::string> bad;
+  for (const Answer& a : answers) {
+    if (a.code != kGrpcOk || a.stale) continue;
+    const int64_t answered = a.ms + a.latency_us / 1000 + 1;
+    for (absl::string_view dc : absl::StrSplit(a.dcs, ',')) {
+      auto it = reports.find(std::string(dc));
+      bool live = false;
+      if (it != reports.end()) {
+        for (const AcceptedReport& r : it->second) {
+          if (r.ms <= answered && a.ms <= r.ms + kReportDeadlineMs + r.ttl_ms) live = true;
+        }
+      }
+      if (!live) {
+        bad.push_back(absl::StrCat(a.ms, " ", a.replica, " ", a.country, ": ", dc,
+                                   ": fresh, but no HEALTHY report of it was live"));
+      }
+    }
+  }
+  return bad;
+}
+
 int64_t NowMs() { return absl::ToUnixMillis(absl::Now()); }
 
 // What the scenarios print (docs/REDIS.md's table).
@@ -260,6 +295,13 @@ class NetFaultTest : public ::testing::Test {
                                      absl::StrCat("--down=", kDown)};
     argv.insert(argv.end(), extra.begin(), extra.end());
     Subprocess* reporter = lab_->Spawn(client, argv);
+    int64_t ttl_seconds = 5;  // netfault_client's default
+    for (const std::string& flag : extra) {
+      if (absl::StartsWith(flag, "--ttl_seconds=")) {
+        EXPECT_TRUE(absl::SimpleAtoi(flag.substr(sizeof("--ttl_seconds=") - 1), &ttl_seconds));
+      }
+    }
+    reporters_.emplace_back(reporter, ttl_seconds * 1000);
     if (wait_accepted) {
       EXPECT_TRUE(WaitFor(
           [&] {
@@ -296,9 +338,24 @@ class NetFaultTest : public ::testing::Test {
     std::cout << "[netfault] " << scenario << ": " << text << std::endl;
   }
 
+  // Both invariants for every answer (Violations, ExpiredViolations), against every report
+  // any reporter of this test had accepted.
+  std::vector<std::string> CheckAnswers(const std::vector<Answer>& answers) const {
+    std::map<std::string, std::vector<AcceptedReport>> accepted;
+    for (const auto& [reporter, ttl_ms] : reporters_) {
+      for (const ReportResult& r : ReadReports(reporter->out())) {
+        if (r.code == kGrpcOk && r.dc != kDown) accepted[r.dc].push_back({r.ms, ttl_ms});
+      }
+    }
+    std::vector<std::string> bad = Violations(answers);
+    for (std::string& line : ExpiredViolations(answers, accepted)) bad.push_back(std::move(line));
+    return bad;
+  }
+
   std::string dir_;
   std::string token_file_;
   std::unique_ptr<NetLab> lab_;
+  std::vector<std::pair<Subprocess*, int64_t>> reporters_;  // with their TTL in ms
 };
 
 TEST_F(NetFaultTest, ReplicaCutFromRedisServesStaleRefusesWritesAndRecovers) {
@@ -328,7 +385,7 @@ TEST_F(NetFaultTest, ReplicaCutFromRedisServesStaleRefusesWritesAndRecovers) {
   std::sort(answers.begin(), answers.end(),
             [](const Answer& a, const Answer& b) { return a.ms < b.ms; });
   ASSERT_GT(answers.size(), 400u);
-  EXPECT_EQ(Violations(answers), std::vector<std::string>{});
+  EXPECT_EQ(CheckAnswers(answers), std::vector<std::string>{});
 
   const Figures all = Count(answers);
   EXPECT_EQ(all.failed, 0) << "GetDirectory must not fail while the store is cut off";
@@ -402,7 +459,7 @@ TEST_F(NetFaultTest, SlowThenLossyRedisLinkIsSlowNotDownAndDoesNotFlap) {
 
   const std::vector<Answer> answers = ReadAnswers(out);
   ASSERT_GT(answers.size(), 300u);
-  EXPECT_EQ(Violations(answers), std::vector<std::string>{});
+  EXPECT_EQ(CheckAnswers(answers), std::vector<std::string>{});
   const Figures all = Count(answers);
   EXPECT_EQ(all.failed, 0);
   std::vector<int64_t> base, delayed, lossy;
@@ -496,7 +553,7 @@ TEST_F(NetFaultTest, ARestartWhileRedisIsAwayServesTheSavedSnapshotStale) {
   NetLab::Stop(reporter);
 
   const std::vector<Answer> answers = ReadAnswers(out);
-  EXPECT_EQ(Violations(answers), std::vector<std::string>{});
+  EXPECT_EQ(CheckAnswers(answers), std::vector<std::string>{});
   std::map<std::string, std::string> before;  // country -> last fresh answer before the cut
   std::optional<int64_t> first_served, fresh_again;
   int failed_restart = 0, stale_served = 0, fresh_while_away = 0, differ = 0, ok_corrupt = 0,
@@ -568,7 +625,7 @@ TEST_F(NetFaultTest, ReplicaCutFromOneClientStaysHealthyForTheOthers) {
   std::vector<Answer> answers = c1;
   answers.insert(answers.end(), c2.begin(), c2.end());
   ASSERT_GT(answers.size(), 400u);
-  EXPECT_EQ(Violations(answers), std::vector<std::string>{});
+  EXPECT_EQ(CheckAnswers(answers), std::vector<std::string>{});
 
   // The other paths: every answer OK and fresh, all along.
   std::vector<const Answer*> unaffected;
@@ -727,7 +784,7 @@ TEST_F(NetFaultTest, SplitBrainLosesNoAcknowledgedTenantPolicy) {
 
   std::vector<Answer> answers = ReadAnswers(out);
   ASSERT_GT(answers.size(), 400u);
-  EXPECT_EQ(Violations(answers), std::vector<std::string>{});
+  EXPECT_EQ(CheckAnswers(answers), std::vector<std::string>{});
   const Figures all = Count(answers);
   EXPECT_EQ(all.failed, 0) << "GetDirectory must not fail while the store is split";
 
