@@ -107,10 +107,6 @@ bool FinishOnStoreQueue(const ServiceContext& context, grpc::CallbackServerConte
     const std::optional<ApiError> error = std::move(call)();
     reactor->Finish(error ? Reply(call_context, *error) : grpc::Status::OK);
   };
-  if (context.store_calls == nullptr) {
-    std::move(run)();
-    return true;
-  }
   if (context.store_calls->TrySubmit(std::move(run))) return true;
   reactor->Finish(Reply(call_context,
                         ApiError{grpc::StatusCode::UNAVAILABLE, reasons::kStoreUnavailable,

@@ -63,7 +63,7 @@ struct ServiceContext {
   // Locates clients by their address (--geoip_db); null: no GeoIP.
   const geoip::ClientLocator* locator = nullptr;
   // Where the RPCs that write to the store (ReportHealth, SetTenantPolicy, DeleteTenantPolicy)
-  // run, off gRPC's callback threads; null: inline on the callback thread.
+  // run, off gRPC's callback threads. Required.
   util::WorkQueue* store_calls = nullptr;
 };
 

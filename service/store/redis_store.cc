@@ -165,6 +165,12 @@ void IgnoreSigpipeOnce() {
   });
 }
 
+// The verdict settings of Options (core/up_down_verdict.h); the damping cap is never below the
+// base.
+core::UpDownVerdict::Options VerdictOptions(const RedisStore::Options& o) {
+  return {o.down_after, o.up_after, std::max(o.up_after, o.max_up_after), o.flap_window};
+}
+
 }  // namespace
 
 void RedisStore::ContextDeleter::operator()(redisContext* c) const {
@@ -212,11 +218,7 @@ absl::StatusOr<std::unique_ptr<RedisStore>> RedisStore::Create(Options options) 
     store->cmd_ = std::move(first->first);
     store->master_ = first->second;
     store->generation_.fetch_add(1);
-    store->verdict_ = core::UpDownVerdict(
-        {store->options_.down_after, store->options_.up_after,
-         std::max(store->options_.up_after, store->options_.max_up_after),
-         store->options_.flap_window},
-        /*up=*/true);
+    store->verdict_ = core::UpDownVerdict(VerdictOptions(store->options_), /*up=*/true);
     store->available_.store(true, std::memory_order_release);
     DCDIR_LOG(kInfo) << "redis store: connected to " << FormatHostPort(first->second);
   } else {
@@ -230,9 +232,7 @@ absl::StatusOr<std::unique_ptr<RedisStore>> RedisStore::Create(Options options) 
 RedisStore::RedisStore(Options options, RedisUrl url)
     : options_(std::move(options)),
       url_(std::move(url)),
-      verdict_({options_.down_after, options_.up_after,
-                std::max(options_.up_after, options_.max_up_after), options_.flap_window},
-               /*up=*/false) {}
+      verdict_(VerdictOptions(options_), /*up=*/false) {}
 
 RedisStore::~RedisStore() {
   {
