@@ -109,6 +109,12 @@ greeter_port="$(free_port)"
 "${greeter_bin}" --port="${greeter_port}" --response_file="${workdir}/answer.bin" \
   >"${workdir}/greeter.log" 2>&1 &
 greeter_pid=$!; pids+=("${greeter_pid}")
+# ... and the same greeter as gRPC's callback example has it (default allocator and mutex mode):
+# the stock ceiling a user would compare with.
+stock_port="$(free_port)"
+"${greeter_bin}" --port="${stock_port}" --response_file="${workdir}/answer.bin" --stock \
+  >"${workdir}/stock.log" 2>&1 &
+stock_pid=$!; pids+=("${stock_pid}")
 
 # ---- etcd holding the same answer under one key (optional peer)
 have_etcd=0; etcd_version="(not installed)"
@@ -175,6 +181,8 @@ notok_count() {
 dcdir_url="http://127.0.0.1:${grpc_port}/dcdir.v1.DirectoryService/GetDirectory"
 greeter_url="http://127.0.0.1:${greeter_port}/dcdir.v1.DirectoryService/GetDirectory"
 wait_grpc "${greeter_url}" "${workdir}/get.req" || { log "greeter did not start"; exit 1; }
+stock_url="http://127.0.0.1:${stock_port}/dcdir.v1.DirectoryService/GetDirectory"
+wait_grpc "${stock_url}" "${workdir}/get.req" || { log "stock greeter did not start"; exit 1; }
 if ((have_etcd)); then
   etcd_url="http://127.0.0.1:${etcd_port}/etcdserverpb.KV/Range"
   if wait_grpc "http://127.0.0.1:${etcd_port}/etcdserverpb.KV/Put" "${workdir}/put.req"; then
@@ -199,7 +207,7 @@ etcd_ok() {
 # ---- throughput: alternate dcdir / greeter / etcd, `rounds` times
 dcdir_rates=(); greeter_rates=(); etcd_rates=(); dcdir_sent=0; etcd_sent=0
 ok_before="$(ok_count)"; notok_before="$(notok_count)"
-dcdir_ticks=0; greeter_ticks=0; greeter_sent=0
+dcdir_ticks=0; greeter_ticks=0; greeter_sent=0; stock_rates=(); stock_ticks=0; stock_sent=0
 for r in $(seq "${rounds}"); do
   c0="$(cpu_ticks "${server_pid}")"
   read -r rate ok < <(h2 "${dcdir_url}" "${workdir}/get.req" "${h2_n}")
@@ -209,11 +217,15 @@ for r in $(seq "${rounds}"); do
   read -r rate ok < <(h2 "${greeter_url}" "${workdir}/get.req" "${h2_n}")
   greeter_ticks=$((greeter_ticks + $(cpu_ticks "${greeter_pid}") - c0))
   greeter_rates+=("${rate}"); greeter_sent=$((greeter_sent + ok))
+  c0="$(cpu_ticks "${stock_pid}")"
+  read -r rate ok < <(h2 "${stock_url}" "${workdir}/get.req" "${h2_n}")
+  stock_ticks=$((stock_ticks + $(cpu_ticks "${stock_pid}") - c0))
+  stock_rates+=("${rate}"); stock_sent=$((stock_sent + ok))
   if ((have_etcd)); then
     read -r rate ok < <(h2 "${etcd_url}" "${workdir}/range.req" "${h2_n}")
     etcd_rates+=("${rate}"); etcd_sent=$((etcd_sent + ok))
   fi
-  log "round ${r}: dcdir ${dcdir_rates[-1]} greeter ${greeter_rates[-1]} etcd ${etcd_rates[*]: -1} req/s"
+  log "round ${r}: dcdir ${dcdir_rates[-1]} greeter ${greeter_rates[-1]} stock ${stock_rates[-1]} etcd ${etcd_rates[*]: -1} req/s"
 done
 ok_delta=$(( $(ok_count) - ok_before )); notok_delta=$(( $(notok_count) - notok_before ))
 etcd_ok_delta=0; ((have_etcd)) && etcd_ok_delta=$(( $(etcd_ok) - etcd_ok_before ))
@@ -223,11 +235,13 @@ rates_fmt() { printf '%.0f ' "$@"; }
 dcdir_med="$(median "${dcdir_rates[@]}")"; greeter_med="$(median "${greeter_rates[@]}")"
 etcd_med="-"; ((have_etcd)) && etcd_med="$(median "${etcd_rates[@]}")"
 r_greeter="$(ratio "${dcdir_med}" "${greeter_med}")"; r_etcd="-"
+stock_med="$(median "${stock_rates[@]}")"; r_stock="$(ratio "${dcdir_med}" "${stock_med}")"
 ((have_etcd)) && r_etcd="$(ratio "${dcdir_med}" "${etcd_med}")"
 hz="$(getconf CLK_TCK)"
 us_per() { awk -v t="$1" -v n="$2" -v hz="${hz}" 'BEGIN {if (n > 0) printf "%.1f", t*1e6/hz/n; else print "-"}'; }
 dcdir_cpu_us="$(us_per "${dcdir_ticks}" "${dcdir_sent}")"; greeter_cpu_us="$(us_per "${greeter_ticks}" "${greeter_sent}")"
 r_cpu="$(ratio "${dcdir_cpu_us}" "${greeter_cpu_us}")"
+stock_cpu_us="$(us_per "${stock_ticks}" "${stock_sent}")"; r_cpu_stock="$(ratio "${dcdir_cpu_us}" "${stock_cpu_us}")"
 load_hwm="$(rss_kb "${server_pid}" VmHWM)"; load_rss="$(rss_kb "${server_pid}" VmRSS)"
 greeter_hwm="$(rss_kb "${greeter_pid}" VmHWM)"
 
@@ -298,16 +312,19 @@ snapshot_version() {
 }
 probe_req="${workdir}/get.req"
 flip_dcs="us-nyc,eu-ams,jp-tyo,au-syd"  # 50/s over 4 DCs: under the 20/s per-DC report limit
-pin_server "${server_pid}"; pin_server "${greeter_pid}"
+pin_server "${server_pid}"; pin_server "${greeter_pid}"; pin_server "${stock_pid}"
 L[dcdir,max]="$(h2max "${dcdir_url}")"; L[greeter,max]="$(h2max "${greeter_url}")"
-log "pinned max: dcdir ${L[dcdir,max]} greeter ${L[greeter,max]} req/s"
-lat_keys=(dcdir,idle greeter,idle dcdir,50 greeter,50 dcdir,50,flips dcdir,90 greeter,90)
+L[stock,max]="$(h2max "${stock_url}")"
+log "pinned max: dcdir ${L[dcdir,max]} greeter ${L[greeter,max]} stock ${L[stock,max]} req/s"
+lat_keys=(dcdir,idle greeter,idle stock,idle dcdir,50 greeter,50 stock,50 dcdir,50,flips
+  dcdir,90 greeter,90 stock,90)
 declare -A LR  # key -> space-separated lines of the rounds, joined by '|'
 v_before="$(snapshot_version)"; flips_sent=0
 for r in $(seq "${lat_rounds}"); do
   for key in "${lat_keys[@]}"; do
     IFS=, read -r who pct extra <<<"${key}"
     port="${grpc_port}"; [[ "${who}" == greeter ]] && port="${greeter_port}"
+    [[ "${who}" == stock ]] && port="${stock_port}"
     bg=0
     if [[ "${pct}" != idle ]]; then
       bg="$(awk -v m="${L[dcdir,max]}" -v p="${pct}" -v q="${probe_rate}" 'BEGIN {printf "%d", m*p/100 - q}')"
@@ -321,7 +338,7 @@ for r in $(seq "${lat_rounds}"); do
   done
 done
 rebuilds="$(( $(snapshot_version) - v_before ))"
-unpin_server "${server_pid}"; unpin_server "${greeter_pid}"
+unpin_server "${server_pid}"; unpin_server "${greeter_pid}"; unpin_server "${stock_pid}"
 after_lat_hwm="$(rss_kb "${server_pid}" VmHWM)"
 # med KEY FIELD -> median of FIELD over the rounds
 med() {
@@ -447,19 +464,21 @@ $(date -u '+%Y-%m-%d %H:%M UTC'). Loopback; client and servers share the same $(
 | server | req/s (median) | rounds | ratio dcdir / this |
 |---|---|---|---|
 | dcdir-server GetDirectory (example world, US, tenant acme, client id) | $(printf %.0f "${dcdir_med}") | $(rates_fmt "${dcdir_rates[@]}")| 1.00 |
-| callback greeter, same method, fixed answer (stack ceiling) | $(printf %.0f "${greeter_med}") | $(rates_fmt "${greeter_rates[@]}")| ${r_greeter} |
+| stock callback greeter (\`--stock\`: gRPC's defaults), same method, fixed answer | $(printf %.0f "${stock_med}") | $(rates_fmt "${stock_rates[@]}")| ${r_stock} |
+| the greeter with dcdir's two settings (per-call arena, no Abseil deadlock graph) | $(printf %.0f "${greeter_med}") | $(rates_fmt "${greeter_rates[@]}")| ${r_greeter} |
 | etcd ${etcd_version} serializable Range, same answer bytes | ${etcd_med%.*} | ${etcd_rates[*]:--} | ${r_etcd} |
 
 Server CPU per request (utime+stime of the server process over its h2load runs ÷ requests; less
-sensitive to the noise of a shared machine than req/s): dcdir ${dcdir_cpu_us} µs, greeter
-${greeter_cpu_us} µs, ratio ${r_cpu}.
+sensitive to the noise of a shared machine than req/s): dcdir ${dcdir_cpu_us} µs, stock greeter
+${stock_cpu_us} µs (ratio ${r_cpu_stock}), greeter with dcdir's settings ${greeter_cpu_us} µs (ratio ${r_cpu}).
 
 Success: h2load sent ${dcdir_sent} GetDirectory requests to dcdir; its
 \`dcdir_directory_requests_total{code="OK"}\` grew by ${ok_delta}, every other code by ${notok_delta}: ${ok_verdict}.
 etcd \`grpc_server_handled_total{grpc_method="Range",grpc_code="OK"}\` grew by ${etcd_ok_delta} for ${etcd_sent} sent.
 
 **Latency** (set-up: ${setup_desc}). Max = closed loop by h2load from CPU 1 (\`-c 4 -m 16 -t 1\`):
-dcdir ${L[dcdir,max]} req/s, greeter ${L[greeter,max]} req/s (ratio $(ratio "${L[dcdir,max]}" "${L[greeter,max]}")). Background load: h2load
+dcdir ${L[dcdir,max]} req/s, stock greeter ${L[stock,max]} req/s (ratio $(ratio "${L[dcdir,max]}" "${L[stock,max]}")), greeter with dcdir's settings
+${L[greeter,max]} req/s (ratio $(ratio "${L[dcdir,max]}" "${L[greeter,max]}")). Background load: h2load
 \`--rps\` at 50% / 90% of dcdir's max (minus the probe); probe: \`dcdir_load_client\` at ${probe_rate} req/s, open
 loop, 1 channel, ${lat_seconds} s, latency from each call's *scheduled* start; ${lat_rounds} alternated round(s), medians
 (each round's p99 in brackets); µs. "svc p99" counts from the moment the probe handed the call to
@@ -469,11 +488,14 @@ gRPC, "lag p99" is how late the probe's own pacer was:
 |---|---|---|---|---|---|---|---|---|
 $(row "dcdir, probe only" "dcdir,idle")
 $(row "greeter, probe only" "greeter,idle")
+$(row "stock greeter, probe only" "stock,idle")
 $(row "dcdir @ 50% of dcdir max" "dcdir,50")
 $(row "greeter @ same rate" "greeter,50")
+$(row "stock greeter @ same rate" "stock,50")
 $(row "dcdir @ 50% + 50 health flips/s (snapshot rebuilds)" "dcdir,50,flips")
 $(row "dcdir @ 90%" "dcdir,90")
 $(row "greeter @ same rate" "greeter,90")
+$(row "stock greeter @ same rate" "stock,90")
 
 Rebuilds: the flips made ${flips_sent} ReportHealth changes; \`dcdir_snapshot_version\` grew by ${rebuilds}
 during the latency runs (each change publishes a snapshot). Floor of this machine, same pinning, no

@@ -34,17 +34,22 @@ CompiledTenant CompileTenant(const Topology& topology, TenantPolicy policy) {
   return ct;
 }
 
-size_t TenantTable::ShardOf(std::string_view tenant_id) {
+TenantTable::HashedId TenantTable::Hashed(std::string_view tenant_id) {
+  const absl::string_view id = AsKey(tenant_id);
+  return {id, IdHash{}(id)};
+}
+
+size_t TenantTable::ShardOf(const HashedId& key) {
   // The high bits: the shard's own hash map uses the low ones (SwissTable's H2), which would
   // otherwise be the same for every key of a shard.
-  const size_t h = absl::Hash<absl::string_view>{}(AsKey(tenant_id));
-  return (h >> (sizeof(size_t) * 8 - 8)) % kShards;
+  return (key.hash >> (sizeof(size_t) * 8 - 8)) % kShards;
 }
 
 const CompiledTenant* TenantTable::Find(std::string_view tenant_id) const {
-  const std::shared_ptr<const Shard>& shard = shards_[ShardOf(tenant_id)];
+  const HashedId key = Hashed(tenant_id);
+  const std::shared_ptr<const Shard>& shard = shards_[ShardOf(key)];
   if (shard == nullptr) return nullptr;
-  auto it = shard->find(AsKey(tenant_id));
+  auto it = shard->find(key);
   return it == shard->end() ? nullptr : it->second.get();
 }
 
@@ -71,7 +76,7 @@ TenantTable::Shard& TenantTable::Editor::Mutable(size_t shard) {
 
 void TenantTable::Editor::Put(CompiledTenant tenant) {
   edited_ = true;
-  Shard& shard = Mutable(ShardOf(tenant.policy.tenant_id));
+  Shard& shard = Mutable(ShardOf(Hashed(tenant.policy.tenant_id)));
   std::string id = tenant.policy.tenant_id;
   const bool orphan = !tenant.unknown_regions.empty();
   auto [it, inserted] = shard.try_emplace(std::move(id));
@@ -87,8 +92,9 @@ void TenantTable::Editor::Put(CompiledTenant tenant) {
 bool TenantTable::Editor::Erase(std::string_view tenant_id) {
   if (table_.Find(tenant_id) == nullptr) return false;
   edited_ = true;
-  Shard& shard = Mutable(ShardOf(tenant_id));
-  auto it = shard.find(AsKey(tenant_id));
+  const HashedId key = Hashed(tenant_id);
+  Shard& shard = Mutable(ShardOf(key));
+  auto it = shard.find(key);
   if (!it->second->unknown_regions.empty()) --table_.orphaned_;
   shard.erase(it);
   --table_.size_;

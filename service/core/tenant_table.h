@@ -16,6 +16,8 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/functional/function_ref.h"
+#include "absl/hash/hash.h"
+#include "absl/strings/string_view.h"
 #include "service/core/dc_set.h"
 #include "service/core/model.h"
 #include "service/core/topology.h"
@@ -40,7 +42,25 @@ struct CompiledTenant {
 CompiledTenant CompileTenant(const Topology& topology, TenantPolicy policy);
 
 class TenantTable {
-  using Shard = absl::flat_hash_map<std::string, std::shared_ptr<const CompiledTenant>>;
+  // A lookup hashes the id once: the hash's high bits choose the shard and the shard's map
+  // probes with the same hash (HashedId), instead of hashing the id again.
+  struct HashedId {
+    absl::string_view id;
+    size_t hash;
+  };
+  struct IdHash {
+    using is_transparent = void;
+    size_t operator()(absl::string_view id) const { return absl::Hash<absl::string_view>{}(id); }
+    size_t operator()(const HashedId& key) const { return key.hash; }
+  };
+  struct IdEq {
+    using is_transparent = void;
+    bool operator()(absl::string_view a, absl::string_view b) const { return a == b; }
+    bool operator()(absl::string_view a, const HashedId& b) const { return a == b.id; }
+    bool operator()(const HashedId& a, absl::string_view b) const { return a.id == b; }
+  };
+  using Shard =
+      absl::flat_hash_map<std::string, std::shared_ptr<const CompiledTenant>, IdHash, IdEq>;
 
  public:
   // Number of shards. A change copies one shard's map of (id, pointer) pairs: with 100,000
@@ -64,7 +84,8 @@ class TenantTable {
   class Editor;
 
  private:
-  static size_t ShardOf(std::string_view tenant_id);
+  static HashedId Hashed(std::string_view tenant_id);
+  static size_t ShardOf(const HashedId& key);
 
   // Null for an empty shard.
   std::array<std::shared_ptr<const Shard>, kShards> shards_;

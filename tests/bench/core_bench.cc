@@ -3,10 +3,12 @@
 // < 1 µs, < 5 µs, < 5 ms). No gRPC, no store: the request path inside the server.
 
 #include <memory>
+#include <random>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/time/time.h"
 #include "benchmark/benchmark.h"
 #include "service/core/answer.h"
@@ -209,6 +211,60 @@ void BM_AnswerSynthetic1000(benchmark::State& state) {
       benchmark::Counter(static_cast<double>(errors) / static_cast<double>(k));
 }
 BENCHMARK(BM_AnswerSynthetic1000)->Arg(0)->Arg(1);
+
+// 100,000 stored tenants (issue 17): what the tenant table costs per answer. Each tenant is at
+// home in one region (round-robin) and every third allows one more. Requests draw tenant ids at
+// random from all of them (65,536 pre-drawn, so the id strings are not built in the loop).
+// range(0): 0 = no tenant id; 1 = an id that is not stored (the lookup alone: hash, shard,
+// probe); 2 = a stored tenant (the lookup plus the tenant's policy, which changes the answer).
+Fixture& WithTenants(bool synthetic) {
+  auto make = [](core::World world) {
+    std::vector<std::string> regions;
+    for (const auto& r : world.regions) regions.push_back(r.id);
+    std::vector<core::TenantPolicy> tenants;
+    tenants.reserve(100000);
+    for (size_t i = 0; i < 100000; ++i) {
+      core::TenantPolicy p;
+      p.tenant_id = absl::StrFormat("tenant-%06d", i);
+      p.home_region = regions[i % regions.size()];
+      if (i % 3 == 0) p.allowed_regions.push_back(regions[(i + 1) % regions.size()]);
+      tenants.push_back(std::move(p));
+    }
+    return new Fixture(std::move(world), std::move(tenants));
+  };
+  static Fixture* example = make(testing::ExampleWorld());
+  static Fixture* big = make(testing::SyntheticWorld(200, 5, 1));
+  return synthetic ? *big : *example;
+}
+
+void AnswerWith100kTenants(benchmark::State& state, bool synthetic) {
+  Fixture& f = WithTenants(synthetic);
+  std::mt19937 rng(7);
+  std::uniform_int_distribution<int> pick(0, 99999);
+  std::vector<std::string> ids(65536);
+  const int64_t mode = state.range(0);
+  for (auto& id : ids) id = absl::StrFormat(mode == 1 ? "absent-%06d" : "tenant-%06d", pick(rng));
+  std::vector<std::string> countries;
+  if (synthetic) {
+    for (uint32_t k = 0; k < 400; ++k) countries.push_back(testing::SyntheticCountry(k));
+  } else {
+    countries = {"US", "DE", "JP", "BR", "FR", "GB", "IN", "SG"};
+  }
+  size_t k = 0;
+  for (auto _ : state) {
+    const core::AnswerRequest req{countries[k % countries.size()], mode == 0 ? "" : ids[k & 65535],
+                                  f.client_ids[k & 1023], 0};
+    ++k;
+    core::Answer a = core::ComputeAnswer(*f.snapshot, req);
+    benchmark::DoNotOptimize(a);
+  }
+}
+void BM_AnswerExample100kTenants(benchmark::State& state) { AnswerWith100kTenants(state, false); }
+BENCHMARK(BM_AnswerExample100kTenants)->Arg(0)->Arg(1)->Arg(2);
+void BM_AnswerSynthetic1000With100kTenants(benchmark::State& state) {
+  AnswerWith100kTenants(state, true);
+}
+BENCHMARK(BM_AnswerSynthetic1000With100kTenants)->Arg(0)->Arg(1)->Arg(2);
 
 // 1,000 DCs: one DC's health changes, the snapshot is rebuilt (topology and tenants shared).
 void BM_SnapshotRebuildSynthetic1000(benchmark::State& state) {

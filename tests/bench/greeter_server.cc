@@ -1,15 +1,17 @@
 // The ceiling of the gRPC stack: a minimal callback-API server answering
 // dcdir.v1.DirectoryService/GetDirectory with a fixed, precomputed Directory (no validation,
-// no snapshot, no metrics). Same gRPC, same method path, same request bytes, the same per-call
-// arena for the messages (service/api/arena_allocator.h) and the same Abseil mutex mode as
-// dcdir-server, so h2load and dcdir_load_client can drive both with identical input and the
-// ratio is dcdir's own work.
+// no snapshot, no metrics). Same gRPC, same method path, same request bytes, so h2load and
+// dcdir_load_client can drive both with identical input and the ratio is dcdir's own work.
 //
-//   dcdir_bench_greeter --port=0 [--host=127.0.0.1] [--response_file=F]
+//   dcdir_bench_greeter --port=0 [--host=127.0.0.1] [--response_file=F] [--stock]
 //
 // --response_file: a serialized dcdir.v1.Directory (e.g. written by
 // `dcdir_load_client --dump_response=F` from a real dcdir-server), so the greeter sends the same
 // answer bytes. Without it, a small built-in Directory is used. Prints "listening on PORT".
+// --stock: the greeter as a user would write it from gRPC's callback example: the default
+// message allocator and Abseil's default mutex mode. Without it, the greeter carries the two
+// settings dcdir-server makes (the per-call arena, service/api/arena_allocator.h, and no debug
+// deadlock graph), so the ratio to it is dcdir's own work only.
 
 #include <csignal>
 #include <cstdio>
@@ -33,8 +35,8 @@ namespace {
 
 class GreeterService final : public v1::DirectoryService::CallbackService {
  public:
-  explicit GreeterService(v1::Directory answer) : answer_(std::move(answer)) {
-    SetMessageAllocatorFor_GetDirectory(&allocator_);
+  GreeterService(v1::Directory answer, bool stock) : answer_(std::move(answer)) {
+    if (!stock) SetMessageAllocatorFor_GetDirectory(&allocator_);
   }
 
   grpc::ServerUnaryReactor* GetDirectory(grpc::CallbackServerContext* context,
@@ -73,12 +75,15 @@ int Run(int argc, char** argv) {
   int port = 0;
   std::string host = "127.0.0.1";
   std::string response_file;
+  bool stock = false;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (absl::StartsWith(a, "--port=") && absl::SimpleAtoi(a.substr(7), &port)) continue;
     if (absl::StartsWith(a, "--host=")) { host = a.substr(7); continue; }
     if (absl::StartsWith(a, "--response_file=")) { response_file = a.substr(16); continue; }
-    std::fprintf(stderr, "usage: %s --port=0 [--host=127.0.0.1] [--response_file=F]\n", argv[0]);
+    if (a == "--stock") { stock = true; continue; }
+    std::fprintf(stderr, "usage: %s --port=0 [--host=127.0.0.1] [--response_file=F] [--stock]\n",
+                 argv[0]);
     return 2;
   }
   v1::Directory answer = BuiltInAnswer();
@@ -102,8 +107,8 @@ int Run(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &stop, nullptr);
 
   // As dcdir-server does (service/main.cc): no debug-mode deadlock graph on gRPC's mutexes.
-  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
-  GreeterService service(std::move(answer));
+  if (!stock) absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+  GreeterService service(std::move(answer), stock);
   grpc::ServerBuilder builder;
   int selected_port = 0;
   builder.AddListeningPort(absl::StrCat(host, ":", port), grpc::InsecureServerCredentials(),

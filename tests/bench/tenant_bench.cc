@@ -52,6 +52,7 @@ struct Flags {
   int changes = 200;
   int answers = 200000;
   int threads = 4;
+  int resync_seconds = 10;
 };
 
 Flags Parse(int argc, char** argv) {
@@ -60,8 +61,10 @@ Flags Parse(int argc, char** argv) {
                     {{"--tenants=", &f.tenants},
                      {"--changes=", &f.changes},
                      {"--answers=", &f.answers},
-                     {"--threads=", &f.threads}},
-                    "usage: %s [--tenants=N] [--changes=N] [--answers=N] [--threads=T]\n");
+                     {"--threads=", &f.threads},
+                     {"--resync_seconds=", &f.resync_seconds}},
+                    "usage: %s [--tenants=N] [--changes=N] [--answers=N] [--threads=T] "
+                    "[--resync_seconds=S]\n");
   return f;
 }
 
@@ -270,6 +273,55 @@ int Main(int argc, char** argv) {
     }
     PrintDistribution("SetTenantPolicy RPC on A", rpc);
     PrintDistribution("A's SetTenantPolicy -> B's snapshot", to_b);
+  }
+
+  // 6. GetDirectory while a full resync of N runs. Replica D reads everything every second
+  // (--full_resync_interval=1s); B keeps the production default (60 s). Calls alternate between
+  // B and D, one at a time, with tenant ids drawn from all N, for --resync_seconds.
+  {
+    testing::ReplicaOptions d_options = pair.options;
+    d_options.state.resync_interval = absl::Seconds(1);
+    d_options.state.full_resync_interval = absl::Seconds(1);
+    auto d = testing::Replica::Start(d_options);
+    if (!d.ok()) Die(std::string(d.status().message()));
+    if (!all_on(**d)) Die("D never held every tenant");
+    absl::Duration one_full = absl::ZeroDuration();
+    {
+      const absl::Time start = absl::Now();
+      auto state = (*d)->store().LoadAll();
+      if (!state.ok()) Die(std::string(state.status().message()));
+      one_full = absl::Now() - start;
+    }
+    std::mt19937 rng(13);
+    std::uniform_int_distribution<int> pick(0, flags.tenants - 1);
+    std::vector<absl::Duration> on_b, on_d;
+    // A tenant's policy may leave a US client nothing compliant (FAILED_PRECONDITION): that is
+    // an answer. Only a refusal to answer (UNAVAILABLE, a deadline, ...) is a failure here.
+    int answered = 0, refused_by_policy = 0, failures = 0;
+    const absl::Time end = absl::Now() + absl::Seconds(flags.resync_seconds);
+    while (absl::Now() < end) {
+      for (testing::Replica* r : {b, d->get()}) {
+        v1::Directory answer;
+        const absl::Time start = absl::Now();
+        const grpc::Status status = r->Get("US", &answer, "k", TenantId(pick(rng)));
+        (r == b ? on_b : on_d).push_back(absl::Now() - start);
+        if (status.ok()) {
+          ++answered;
+        } else if (status.error_code() == grpc::StatusCode::FAILED_PRECONDITION) {
+          ++refused_by_policy;
+        } else {
+          ++failures;
+        }
+      }
+    }
+    if (failures != 0) Die(absl::StrCat(failures, " GetDirectory calls failed during resyncs"));
+    std::printf("GetDirectory during resyncs: %d answered, %d FAILED_PRECONDITION (the tenant's "
+                "policy leaves a US client nothing compliant), 0 failed\n",
+                answered, refused_by_policy);
+    std::printf("one full read of %zu tenants (LoadAll on D's store): %.1f ms\n", n,
+                Ms(one_full));
+    PrintDistribution("GetDirectory on B (full resync every 60 s)", on_b);
+    PrintDistribution("GetDirectory on D (full resync every 1 s)", on_d);
   }
   return 0;
 }
