@@ -34,8 +34,7 @@ std::optional<ApiError> AdminServiceImpl::Admit(
   if (auto e = context_.auth->CheckAdmin(context)) return e;
   *snapshot = context_.state->Current();
   if (*snapshot == nullptr) {
-    return ApiError{grpc::StatusCode::UNAVAILABLE, reasons::kNotReady,
-                    "the directory has not loaded the store yet; retry shortly"};
+    return NotReadyError();
   }
   return std::nullopt;
 }

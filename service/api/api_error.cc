@@ -35,4 +35,10 @@ ApiError FromStatus(const absl::Status& status) {
   }
 }
 
+ApiError NotReadyError() {
+  return {grpc::StatusCode::UNAVAILABLE, reasons::kNotReady,
+          "the directory has no snapshot yet (it has not read its store since it started); "
+          "retry shortly"};
+}
+
 }  // namespace dcdir::api

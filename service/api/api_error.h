@@ -27,6 +27,10 @@ grpc::Status Reply(grpc::ServerContextBase* context, const ApiError& error);
 // token the status carries at store::kReasonPayloadUrl, e.g. STORE_WRITE_UNCONFIRMED; ...).
 ApiError FromStatus(const absl::Status& status);
 
+// UNAVAILABLE NOT_READY: the replica has no snapshot yet (it has not read its store since it
+// started). Every RPC that needs a snapshot answers this, with this one message.
+ApiError NotReadyError();
+
 }  // namespace dcdir::api
 
 #endif  // DCDIR_SERVICE_API_API_ERROR_H_

@@ -20,9 +20,6 @@ absl::Duration Since(Clock::time_point start) {
   return absl::FromChrono(Clock::now() - start);
 }
 
-const ApiError kNotReady{grpc::StatusCode::UNAVAILABLE, reasons::kNotReady,
-                         "the directory has no snapshot yet (store not loaded); retry shortly"};
-
 }  // namespace
 
 // What a watcher's message says, without snapshot_version and generated_at: the region, the
@@ -340,7 +337,7 @@ DirectoryServiceImpl::Computed DirectoryServiceImpl::Compute(
   Computed c;
   c.snapshot = context_.state->Current();
   if (c.snapshot == nullptr) {
-    c.error = kNotReady;
+    c.error = NotReadyError();
     return c;
   }
   const std::string& country = located.fields.country;
@@ -387,7 +384,7 @@ void DirectoryServiceImpl::Count(const v1::GetDirectoryRequest& request,
   if (computed.error) {
     std::optional<metrics::DirectoryError> kind;
     const std::string& reason = computed.error->reason;
-    if (reason == "NOT_READY") kind = metrics::DirectoryError::kNotReady;
+    if (reason == reasons::kNotReady) kind = metrics::DirectoryError::kNotReady;
     if (reason == core::ReasonToken(core::AnswerError::kNoCompliantDatacenter)) {
       kind = metrics::DirectoryError::kNoCompliantDatacenter;
     }
@@ -460,8 +457,9 @@ grpc::ServerUnaryReactor* DirectoryServiceImpl::ExplainDirectory(
     if (snapshot == nullptr) {
       // Answered, with the outcome GetDirectory would give: no snapshot to explain yet.
       region = RegionOf(located);
-      response->set_outcome(metrics::CodeName(static_cast<int>(kNotReady.code)));
-      response->set_outcome_reason(kNotReady.reason);
+      const ApiError not_ready = NotReadyError();
+      response->set_outcome(metrics::CodeName(static_cast<int>(not_ready.code)));
+      response->set_outcome_reason(not_ready.reason);
     } else {
       const core::AnswerRequest core_request = located.ToCore(*request);
       const core::Explanation explanation = core::Explain(*snapshot, core_request);

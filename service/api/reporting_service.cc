@@ -78,8 +78,7 @@ std::optional<ApiError> ReportingServiceImpl::AdmitHealthReport(
   const auto snapshot = context_.state->Current();
   if (snapshot == nullptr) {
     context_.metrics->RecordHealthReport(HealthReportResult::kStoreUnavailable);
-    return ApiError{grpc::StatusCode::UNAVAILABLE, reasons::kNotReady,
-                    "the directory has not loaded the store yet; retry shortly"};
+    return NotReadyError();
   }
   if (auto e = ValidateHealthReport(request, *snapshot->topology, &admitted->report)) {
     context_.metrics->RecordHealthReport(e->code == grpc::StatusCode::NOT_FOUND
@@ -141,8 +140,7 @@ grpc::ServerUnaryReactor* ReportingServiceImpl::ReportFallback(
   const auto snapshot = context_.state->Current();
   ValidFallbackReport report;
   if (snapshot == nullptr) {
-    error = ApiError{grpc::StatusCode::UNAVAILABLE, reasons::kNotReady,
-                     "the directory is not ready yet; retry shortly"};
+    error = NotReadyError();
   } else if (bool peer_limited;
              !TakeFallbackToken(*context, context_.clock->MonotonicNow(), &peer_limited)) {
     error = ApiError{grpc::StatusCode::RESOURCE_EXHAUSTED, reasons::kRateLimited,
