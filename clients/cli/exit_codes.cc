@@ -1,6 +1,7 @@
 #include "clients/cli/exit_codes.h"
 
 #include <cstdlib>
+#include <string_view>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -79,6 +80,81 @@ std::string TlsHint(const std::string& message, const Connection& c) {
                       "by --tls_ca_file");
 }
 
+// What to do about each reason token the server sends: one entry per token of its catalogue
+// (service/api/reasons.h, listed in docs/CONTRACT.md), none for anything else. The docs check
+// (tests/docs/check_docs.py, ctest docs_check) fails when a token lacks an entry or an entry
+// names no token. MISSING_CREDENTIALS also depends on the message (HintFor).
+struct ReasonHint {
+  std::string_view reason;
+  std::string_view hint;
+};
+constexpr ReasonHint kReasonHints[] = {
+    // Request validation.
+    {"INVALID_COUNTRY", "pass --country with a two-letter ISO code, e.g. --country US"},
+    {"INVALID_TENANT_ID", "--tenant takes 1 to 64 of the characters [A-Za-z0-9._-]"},
+    {"INVALID_CLIENT_ID", "--client_id takes at most 128 bytes"},
+    {"UNPARSABLE_REQUEST",
+     "the server could not parse the request (a string that is not UTF-8?): check the values "
+     "given to the flags"},
+    {"INVALID_MAX_SECONDARIES", "--max_secondaries takes 0 (no cap) to 64"},
+    {"INVALID_LOCATION",
+     "--location takes LAT,LON in degrees: latitude in [-90, 90], longitude in [-180, 180]"},
+    {"INVALID_SUBDIVISION",
+     "--subdivision takes an ISO 3166-2 code of the client's country, e.g. --subdivision US-WA"},
+    {"INVALID_OBSERVED_RTTS",
+     "--rtt takes DC=MS, one per DC id, MS in (0, 10000], at most 32 of them"},
+    {"INVALID_DATACENTER_ID", "--dc takes a DC id of the config (see `dcdirctl list`)"},
+    {"INVALID_STATUS", "--status takes healthy, draining or down"},
+    {"INVALID_CONGESTION", "--congestion takes a number in [0, 1]"},
+    {"INVALID_TTL",
+     "--ttl must be between 0 (the server's default) and the config's max_health_ttl"},
+    {"INVALID_ATTEMPTS", "a fallback report counts at most 1000 attempts"},
+    {"INVALID_ALLOWED_REGIONS",
+     "--allowed_regions names more regions than the config has: name each region once (see "
+     "`dcdirctl list`)"},
+    {"UNKNOWN_REGION", "use a region id of the world config (see `dcdirctl list`)"},
+    {"MISSING_POLICY", "set a policy with `dcdirctl tenant set --tenant T --home_region R`"},
+    {"INVALID_PAGE_SIZE", "--page_size must be >= 0"},
+    {"INVALID_PAGE_TOKEN", "list again from the first page"},
+    {"UNKNOWN_DATACENTER", "see `dcdirctl list` for the DC ids of the config"},
+    {"TENANT_NOT_FOUND", "set one with `dcdirctl tenant set --tenant T --home_region R`"},
+    // The answer.
+    {"COUNTRY_NOT_MAPPED",
+     "map the country under `countries:` in the world config, or set `default_region`"},
+    {"NO_COMPLIANT_DATACENTER",
+     "the deny rules and the tenant's routing control allow no DC for this client: see "
+     "`dcdirctl explain`"},
+    {"NO_HEALTHY_COMPLIANT_DATACENTER",
+     "no allowed DC is healthy: check `dcdirctl list` and the DC agents, or report health with "
+     "`dcdirctl report-health`"},
+    // Credentials.
+    {"MISSING_CREDENTIALS",
+     "this server needs a token: pass --token_file FILE (the server's --auth_token_file)"},
+    {"INVALID_CREDENTIALS", "the token in --token_file is not the server's (--auth_token_file)"},
+    {"DATACENTER_NOT_IN_CERTIFICATE",
+     "the client certificate does not name this DC: report with a certificate whose SAN is URI "
+     "dcdir://dc/<id> (or DNS <id>.dc.dcdir) for it, or with the token (--token_file)"},
+    {"NOT_AN_ADMIN_CERTIFICATE",
+     "admin RPCs (tenant, list) need a client certificate with the SAN URI dcdir://admin, or "
+     "the token (--token_file); a DC reporter's certificate is not enough"},
+    // Limits and availability.
+    {"RATE_LIMITED", "retry later"},
+    {"TOO_MANY_WATCHES", "close some watches, or use `dcdirctl get`; retry later with backoff"},
+    {"TOO_MANY_WATCHES_FROM_PEER",
+     "close some watches, or use `dcdirctl get`; retry later with backoff"},
+    {"NOT_READY", "the server is starting; retry in a moment"},
+    {"STORE_UNAVAILABLE", "the shared store (Redis) is unreachable; retry later"},
+    {"STORE_WRITE_UNCONFIRMED",
+     "the write reached the Redis master but too few replicas confirmed it: read it back "
+     "(`dcdirctl tenant get`) or repeat it"},
+    // A store or runtime status with no more specific token.
+    {"NOT_FOUND", "the server found nothing under this id: check it (`dcdirctl list`)"},
+    {"INVALID_ARGUMENT", "the server's store refused a value: the message says which"},
+    {"INTERNAL",
+     "a fault inside the server (its log has the details): retry, and report it if "
+     "it persists"},
+};
+
 }  // namespace
 
 std::string HintFor(const absl::Status& status, const Connection& c) {
@@ -89,25 +165,9 @@ std::string HintFor(const absl::Status& status, const Connection& c) {
     return absl::StrCat("is dcdir-server running at ", c.server,
                         "? Check --server HOST:PORT (or $DCDIR_SERVER) and the network");
   }
-  if (reason == "INVALID_COUNTRY") return "pass --country with a two-letter ISO code, e.g. --country US";
-  if (reason == "COUNTRY_NOT_MAPPED") {
-    return "map the country under `countries:` in the world config, or set `default_region`";
-  }
-  if (reason == "NO_HEALTHY_COMPLIANT_DATACENTER") {
-    return "no allowed DC is healthy: check `dcdirctl list` and the DC agents, or report health "
-           "with `dcdirctl report-health`";
-  }
-  if (reason == "NO_COMPLIANT_DATACENTER") {
-    return "the deny rules and the tenant's routing control allow no DC for this client: see "
-           "`dcdirctl explain`";
-  }
-  if (reason == "UNKNOWN_DATACENTER") return "see `dcdirctl list` for the DC ids of the config";
-  if (reason == "TENANT_NOT_FOUND") {
-    return "set one with `dcdirctl tenant set --tenant T --home_region R`";
-  }
-  if (reason == "UNKNOWN_REGION") return "use a region id of the world config (see `dcdirctl list`)";
   if (reason == "MISSING_CREDENTIALS") {
-    // The server's message says which credentials it takes (service/api/service_context.cc).
+    // The server's message says which credentials it takes (service/api/service_context.cc);
+    // a token alone is kReasonHints' entry.
     const bool takes_token = absl::StrContains(message, "authorization");
     const bool takes_cert = absl::StrContains(message, "client certificate");
     if (takes_cert && !takes_token) {
@@ -121,30 +181,13 @@ std::string HintFor(const absl::Status& status, const Connection& c) {
       return "this server needs a token or a client certificate: pass --token_file FILE (the "
              "server's --auth_token_file), or --tls_cert_file and --tls_key_file";
     }
-    return "this server needs a token: pass --token_file FILE (the server's --auth_token_file)";
   }
-  if (reason == "INVALID_CREDENTIALS") {
-    return "the token in --token_file is not the server's (--auth_token_file)";
-  }
-  if (reason == "DATACENTER_NOT_IN_CERTIFICATE") {
-    return "the client certificate does not name this DC: report with a certificate whose SAN "
-           "is URI dcdir://dc/<id> (or DNS <id>.dc.dcdir) for it, or with the token "
-           "(--token_file)";
-  }
-  if (reason == "NOT_AN_ADMIN_CERTIFICATE") {
-    return "admin RPCs (tenant, list) need a client certificate with the SAN URI dcdir://admin, "
-           "or the token (--token_file); a DC reporter's certificate is not enough";
+  for (const ReasonHint& h : kReasonHints) {
+    if (h.reason == reason) return std::string(h.hint);
   }
   if (absl::IsPermissionDenied(status)) {
     return "the server knows who you are but does not allow this call (docs/SECURITY.md)";
   }
-  if (reason == "NOT_READY") return "the server is starting; retry in a moment";
-  if (reason == "STORE_UNAVAILABLE") return "the shared store (Redis) is unreachable; retry later";
-  if (reason == "RATE_LIMITED") return "retry later";
-  if (reason == "TOO_MANY_WATCHES" || reason == "TOO_MANY_WATCHES_FROM_PEER") {
-    return "close some watches, or use `dcdirctl get`; retry later with backoff";
-  }
-  if (reason == "INVALID_PAGE_TOKEN") return "list again from the first page";
   return "";
 }
 

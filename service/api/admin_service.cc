@@ -14,53 +14,48 @@ namespace dcdir::api {
 namespace {
 
 grpc::ServerUnaryReactor* FinishWith(grpc::CallbackServerContext* context,
-                                     const std::optional<ApiError>& error) {
+                                     const absl::Status& status) {
   auto* reactor = context->DefaultReactor();
-  reactor->Finish(error ? Reply(context, *error) : grpc::Status::OK);
+  reactor->Finish(Reply(context, status));
   return reactor;
 }
 
-std::optional<ApiError> TenantNotFound(const absl::Status& status) {
-  ApiError e = FromStatus(status);
-  if (e.code == grpc::StatusCode::NOT_FOUND) e.reason = reasons::kTenantNotFound;
-  return e;
+// A store's NOT_FOUND for a tenant is TENANT_NOT_FOUND; any other status is kept.
+absl::Status TenantNotFound(const absl::Status& status) {
+  if (!absl::IsNotFound(status)) return status;
+  return ApiError(absl::StatusCode::kNotFound, reasons::kTenantNotFound, status.message());
 }
 
 }  // namespace
 
-std::optional<ApiError> AdminServiceImpl::Admit(
-    const grpc::CallbackServerContext& context,
-    std::shared_ptr<const core::Snapshot>* snapshot) const {
-  if (auto e = context_.auth->CheckAdmin(context)) return e;
-  *snapshot = context_.state->Current();
-  if (*snapshot == nullptr) {
-    return ApiError{grpc::StatusCode::UNAVAILABLE, reasons::kNotReady,
-                    "the directory has not loaded the store yet; retry shortly"};
-  }
-  return std::nullopt;
+absl::StatusOr<std::shared_ptr<const core::Snapshot>> AdminServiceImpl::Admit(
+    const grpc::CallbackServerContext& context) const {
+  if (absl::Status e = context_.auth->CheckAdmin(context); !e.ok()) return e;
+  std::shared_ptr<const core::Snapshot> snapshot = context_.state->Current();
+  if (snapshot == nullptr) return NotReadyError();
+  return snapshot;
 }
 
 grpc::ServerUnaryReactor* AdminServiceImpl::SetTenantPolicy(
     grpc::CallbackServerContext* context, const v1::SetTenantPolicyRequest* request,
     v1::TenantPolicy* response) {
-  std::shared_ptr<const core::Snapshot> snapshot;
-  auto error = Admit(*context, &snapshot);
-  core::TenantPolicy policy;
-  if (!error && !request->has_policy()) {
-    error = ApiError{grpc::StatusCode::INVALID_ARGUMENT, reasons::kMissingPolicy,
-                     "policy is required"};
+  absl::StatusOr<std::shared_ptr<const core::Snapshot>> snapshot = Admit(*context);
+  if (!snapshot.ok()) return FinishWith(context, snapshot.status());
+  if (!request->has_policy()) {
+    return FinishWith(context, ApiError(absl::StatusCode::kInvalidArgument, reasons::kMissingPolicy,
+                                        "policy is required"));
   }
-  if (!error) error = ValidateTenantPolicy(request->policy(), *snapshot->topology, &policy);
-  if (error) return FinishWith(context, error);
+  absl::StatusOr<core::TenantPolicy> policy =
+      ValidateTenantPolicy(request->policy(), *(*snapshot)->topology);
+  if (!policy.ok()) return FinishWith(context, policy.status());
   // Checked on the gRPC thread; only the store write waits on the store queue.
   auto* reactor = context->DefaultReactor();
   FinishOnStoreQueue(context_, context, reactor,
-                     [this, policy = std::move(policy), response]() mutable
-                     -> std::optional<ApiError> {
+                     [this, policy = *std::move(policy), response]() mutable -> absl::Status {
                        auto stored = context_.state->SetTenant(std::move(policy));
-                       if (!stored.ok()) return FromStatus(stored.status());
+                       if (!stored.ok()) return stored.status();
                        ToProto(*stored, response);
-                       return std::nullopt;
+                       return absl::OkStatus();
                      });
   return reactor;
 }
@@ -68,11 +63,11 @@ grpc::ServerUnaryReactor* AdminServiceImpl::SetTenantPolicy(
 grpc::ServerUnaryReactor* AdminServiceImpl::GetTenantPolicy(
     grpc::CallbackServerContext* context, const v1::GetTenantPolicyRequest* request,
     v1::TenantPolicy* response) {
-  std::shared_ptr<const core::Snapshot> snapshot;
-  auto error = Admit(*context, &snapshot);
-  if (!error) error = ValidateTenantId(request->tenant_id(), /*required=*/true);
-  if (!error) {
-    if (const core::CompiledTenant* tenant = snapshot->tenants->Find(request->tenant_id())) {
+  absl::StatusOr<std::shared_ptr<const core::Snapshot>> snapshot = Admit(*context);
+  absl::Status error = snapshot.status();
+  if (error.ok()) error = ValidateTenantId(request->tenant_id(), /*required=*/true);
+  if (error.ok()) {
+    if (const core::CompiledTenant* tenant = (*snapshot)->tenants->Find(request->tenant_id())) {
       ToProto(*tenant, response);
     } else {
       error = TenantNotFound(absl::NotFoundError(
@@ -85,15 +80,12 @@ grpc::ServerUnaryReactor* AdminServiceImpl::GetTenantPolicy(
 grpc::ServerUnaryReactor* AdminServiceImpl::DeleteTenantPolicy(
     grpc::CallbackServerContext* context, const v1::DeleteTenantPolicyRequest* request,
     v1::DeleteTenantPolicyResponse* /*response*/) {
-  std::shared_ptr<const core::Snapshot> snapshot;
-  auto error = Admit(*context, &snapshot);
-  if (!error) error = ValidateTenantId(request->tenant_id(), /*required=*/true);
-  if (error) return FinishWith(context, error);
+  absl::Status error = Admit(*context).status();
+  if (error.ok()) error = ValidateTenantId(request->tenant_id(), /*required=*/true);
+  if (!error.ok()) return FinishWith(context, error);
   auto* reactor = context->DefaultReactor();
-  FinishOnStoreQueue(context_, context, reactor, [this, request]() -> std::optional<ApiError> {
-    absl::Status status = context_.state->DeleteTenant(request->tenant_id());
-    if (!status.ok()) return TenantNotFound(status);
-    return std::nullopt;
+  FinishOnStoreQueue(context_, context, reactor, [this, request]() -> absl::Status {
+    return TenantNotFound(context_.state->DeleteTenant(request->tenant_id()));
   });
   return reactor;
 }
@@ -101,26 +93,27 @@ grpc::ServerUnaryReactor* AdminServiceImpl::DeleteTenantPolicy(
 grpc::ServerUnaryReactor* AdminServiceImpl::ListTenantPolicies(
     grpc::CallbackServerContext* context, const v1::ListTenantPoliciesRequest* request,
     v1::ListTenantPoliciesResponse* response) {
-  std::shared_ptr<const core::Snapshot> snapshot;
-  auto error = Admit(*context, &snapshot);
+  absl::StatusOr<std::shared_ptr<const core::Snapshot>> admitted = Admit(*context);
+  absl::Status error = admitted.status();
   int page_size = request->page_size();
-  if (!error && page_size < 0) {
-    error = ApiError{grpc::StatusCode::INVALID_ARGUMENT, reasons::kInvalidPageSize,
+  if (error.ok() && page_size < 0) {
+    error = ApiError(absl::StatusCode::kInvalidArgument, reasons::kInvalidPageSize,
                      absl::StrCat("page_size must be >= 0 (0: ", kDefaultTenantPageSize,
-                                  "; at most ", kMaxTenantPageSize, "); got ", page_size)};
+                                  "; at most ", kMaxTenantPageSize, "); got ", page_size));
   }
   std::string after;
-  if (!error && !request->page_token().empty()) {
+  if (error.ok() && !request->page_token().empty()) {
     std::optional<std::string> key = DecodePageToken(request->page_token());
     if (key.has_value()) {
       after = *std::move(key);
     } else {
-      error = ApiError{grpc::StatusCode::INVALID_ARGUMENT, reasons::kInvalidPageToken,
+      error = ApiError(absl::StatusCode::kInvalidArgument, reasons::kInvalidPageToken,
                        "page_token is not a next_page_token of ListTenantPolicies; start again "
-                       "with an empty page_token"};
+                       "with an empty page_token");
     }
   }
-  if (!error) {
+  if (error.ok()) {
+    const std::shared_ptr<const core::Snapshot>& snapshot = *admitted;
     if (page_size == 0) page_size = kDefaultTenantPageSize;
     page_size = std::min(page_size, kMaxTenantPageSize);
     const core::TenantPage page =
@@ -140,9 +133,9 @@ grpc::ServerUnaryReactor* AdminServiceImpl::ListTenantPolicies(
 grpc::ServerUnaryReactor* AdminServiceImpl::ListDataCenters(
     grpc::CallbackServerContext* context, const v1::ListDataCentersRequest* request,
     v1::ListDataCentersResponse* response) {
-  std::shared_ptr<const core::Snapshot> snapshot;
-  auto error = Admit(*context, &snapshot);
-  if (!error) {
+  absl::StatusOr<std::shared_ptr<const core::Snapshot>> admitted = Admit(*context);
+  if (admitted.ok()) {
+    const std::shared_ptr<const core::Snapshot>& snapshot = *admitted;
     const core::Topology& topology = *snapshot->topology;
     const absl::Duration to_wall = context_.state->HealthToWall();
     for (uint32_t i = 0; i < topology.dc_count(); ++i) {
@@ -163,7 +156,7 @@ grpc::ServerUnaryReactor* AdminServiceImpl::ListDataCenters(
     response->set_config_version(topology.world().version);
     response->set_stale(snapshot->stale);
   }
-  return FinishWith(context, error);
+  return FinishWith(context, admitted.status());
 }
 
 }  // namespace dcdir::api

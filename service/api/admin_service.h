@@ -32,8 +32,8 @@ class AdminServiceImpl final : public v1::AdminService::CallbackService {
 
  private:
   // Authenticates and checks readiness; returns the snapshot on success.
-  std::optional<ApiError> Admit(const grpc::CallbackServerContext& context,
-                                std::shared_ptr<const core::Snapshot>* snapshot) const;
+  absl::StatusOr<std::shared_ptr<const core::Snapshot>> Admit(
+      const grpc::CallbackServerContext& context) const;
   ServiceContext context_;
 };
 

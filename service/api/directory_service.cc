@@ -20,9 +20,6 @@ absl::Duration Since(Clock::time_point start) {
   return absl::FromChrono(Clock::now() - start);
 }
 
-const ApiError kNotReady{grpc::StatusCode::UNAVAILABLE, reasons::kNotReady,
-                         "the directory has no snapshot yet (store not loaded); retry shortly"};
-
 }  // namespace
 
 // What a watcher's message says, without snapshot_version and generated_at: the region, the
@@ -70,12 +67,13 @@ core::AnswerRequest DirectoryServiceImpl::Located::ToCore(
   return r;
 }
 
-std::optional<ApiError> DirectoryServiceImpl::Locate(const grpc::ServerContextBase& context,
-                                                     const v1::GetDirectoryRequest& request,
-                                                     Located* out) const {
-  if (auto e = ValidateDirectoryRequest(request, &out->fields)) return e;
+absl::StatusOr<DirectoryServiceImpl::Located> DirectoryServiceImpl::Locate(
+    const grpc::ServerContextBase& context, const v1::GetDirectoryRequest& request) const {
+  absl::StatusOr<DirectoryRequestFields> fields = ValidateDirectoryRequest(request);
+  if (!fields.ok()) return fields.status();
+  Located located{.fields = *std::move(fields)};
+  Located* const out = &located;
   out->country_declared = !request.client_country().empty();
-  out->geoip_location.reset();
   // GeoIP only when it can add something: a country or a location.
   const bool need_country = out->fields.country.empty();
   if (context_.locator != nullptr && (need_country || !out->fields.location.has_value())) {
@@ -85,7 +83,7 @@ std::optional<ApiError> DirectoryServiceImpl::Locate(const grpc::ServerContextBa
     out->geoip_location = found.location;
   }
   if (out->fields.country.empty()) return MissingCountryError(context_.locator != nullptr);
-  return std::nullopt;
+  return located;
 }
 
 // One WatchDirectory stream. Sends the current answer, then a new one only when the answer
@@ -121,10 +119,11 @@ class Watcher final : public grpc::ServerWriteReactor<v1::Directory> {
     }
     const DirectoryServiceImpl::Computed computed =
         service_->Compute(request_, located_, /*response=*/nullptr);
-    if (computed.error) {
+    if (!computed.error.ok()) {
       service_->Count(request_, located_, computed);
-      Record(service_->RegionOf(located_, computed), computed.error->code);
-      FinishLocked(Reply(context_, *computed.error));
+      grpc::Status status = Reply(context_, computed.error);
+      Record(service_->RegionOf(located_, computed), status.error_code());
+      FinishLocked(std::move(status));
       return;
     }
     std::string key = WatchKey(*computed.snapshot, computed.answer);
@@ -175,12 +174,15 @@ class Watcher final : public grpc::ServerWriteReactor<v1::Directory> {
 
  private:
   void Start() {
-    if (auto e = service_->Locate(*context_, request_, &located_)) {
-      Record({}, e->code);
+    absl::StatusOr<DirectoryServiceImpl::Located> located = service_->Locate(*context_, request_);
+    if (!located.ok()) {
+      grpc::Status status = Reply(context_, located.status());
+      Record({}, status.error_code());
       std::lock_guard<std::mutex> lock(mu_);
-      FinishLocked(Reply(context_, *e));
+      FinishLocked(std::move(status));
       return;
     }
+    located_ = *std::move(located);
     const WatchHub::Admission admission =
         service_->hub().Register(self_, WatchHub::PeerAddress(context_->peer()));
     if (admission == WatchHub::Admission::kShuttingDown) {
@@ -195,14 +197,14 @@ class Watcher final : public grpc::ServerWriteReactor<v1::Directory> {
           server_wide ? metrics::DirectoryError::kTooManyWatches
                       : metrics::DirectoryError::kTooManyWatchesFromPeer);
       Record(region, grpc::StatusCode::RESOURCE_EXHAUSTED);
-      const ApiError error =
+      const absl::Status error =
           server_wide
-              ? ApiError{grpc::StatusCode::RESOURCE_EXHAUSTED, "TOO_MANY_WATCHES",
+              ? ApiError(absl::StatusCode::kResourceExhausted, reasons::kTooManyWatches,
                          "this server has too many open watches; use GetDirectory or retry "
-                         "later with backoff"}
-              : ApiError{grpc::StatusCode::RESOURCE_EXHAUSTED, "TOO_MANY_WATCHES_FROM_PEER",
+                         "later with backoff")
+              : ApiError(absl::StatusCode::kResourceExhausted, reasons::kTooManyWatchesFromPeer,
                          "this client address has too many open watches on this server; close "
-                         "some, or use GetDirectory"};
+                         "some, or use GetDirectory");
       std::lock_guard<std::mutex> lock(mu_);
       FinishLocked(Reply(context_, error));
       return;
@@ -340,7 +342,7 @@ DirectoryServiceImpl::Computed DirectoryServiceImpl::Compute(
   Computed c;
   c.snapshot = context_.state->Current();
   if (c.snapshot == nullptr) {
-    c.error = kNotReady;
+    c.error = NotReadyError();
     return c;
   }
   const std::string& country = located.fields.country;
@@ -384,18 +386,25 @@ void DirectoryServiceImpl::ObserveRequest(metrics::Method method, const ClientRe
 
 void DirectoryServiceImpl::Count(const v1::GetDirectoryRequest& request,
                                  const Located& located, const Computed& computed) const {
-  if (computed.error) {
+  if (!computed.error.ok()) {
+    // From what failed, not from the error's token: no snapshot, or the answer's error.
     std::optional<metrics::DirectoryError> kind;
-    const std::string& reason = computed.error->reason;
-    if (reason == "NOT_READY") kind = metrics::DirectoryError::kNotReady;
-    if (reason == core::ReasonToken(core::AnswerError::kNoCompliantDatacenter)) {
-      kind = metrics::DirectoryError::kNoCompliantDatacenter;
-    }
-    if (reason == core::ReasonToken(core::AnswerError::kNoHealthyCompliantDatacenter)) {
-      kind = metrics::DirectoryError::kNoHealthyCompliantDatacenter;
-    }
-    if (reason == core::ReasonToken(core::AnswerError::kCountryNotMapped)) {
-      kind = metrics::DirectoryError::kCountryNotMapped;
+    if (computed.snapshot == nullptr) {
+      kind = metrics::DirectoryError::kNotReady;
+    } else {
+      switch (computed.answer.error) {
+        case core::AnswerError::kNoCompliantDatacenter:
+          kind = metrics::DirectoryError::kNoCompliantDatacenter;
+          break;
+        case core::AnswerError::kNoHealthyCompliantDatacenter:
+          kind = metrics::DirectoryError::kNoHealthyCompliantDatacenter;
+          break;
+        case core::AnswerError::kCountryNotMapped:
+          kind = metrics::DirectoryError::kCountryNotMapped;
+          break;
+        case core::AnswerError::kNone:
+          break;
+      }
     }
     if (kind) {
       const ClientRegion region = RegionOf(located, computed);
@@ -409,7 +418,7 @@ void DirectoryServiceImpl::Count(const v1::GetDirectoryRequest& request,
                                      context_.metrics->RecordComplianceExclusion(
                                          *computed.snapshot->topology, rule);
                                    });
-  if (computed.error) return;
+  if (!computed.error.ok()) return;
   context_.metrics->RecordAnswer(*computed.snapshot->topology, computed.answer);
   if (audit_ != nullptr) {
     audit_->RecordAnswer(*computed.snapshot, computed.answer, country, request.tenant_id());
@@ -421,16 +430,20 @@ grpc::ServerUnaryReactor* DirectoryServiceImpl::GetDirectory(
     v1::Directory* response) {
   const auto start = Clock::now();
   auto* reactor = context->DefaultReactor();
-  Located located;
   ClientRegion region;
-  std::optional<ApiError> error = Locate(*context, *request, &located);
-  if (!error) {
-    const Computed computed = Compute(*request, located, response);
-    Count(*request, located, computed);
-    region = RegionOf(located, computed);
-    error = computed.error;
+  // An OK absl::Status and StatusOr hold no heap memory: the answered path allocates nothing
+  // for errors.
+  absl::Status error;
+  absl::StatusOr<Located> located = Locate(*context, *request);
+  if (located.ok()) {
+    Computed computed = Compute(*request, *located, response);
+    Count(*request, *located, computed);
+    region = RegionOf(*located, computed);
+    error = std::move(computed.error);
+  } else {
+    error = located.status();
   }
-  const grpc::Status status = error ? Reply(context, *error) : grpc::Status::OK;
+  const grpc::Status status = Reply(context, error);
   ObserveRequest(metrics::Method::kGetDirectory, region, status.error_code(), Since(start));
   reactor->Finish(status);
   return reactor;
@@ -446,34 +459,38 @@ grpc::ServerUnaryReactor* DirectoryServiceImpl::ExplainDirectory(
     v1::DirectoryExplanation* response) {
   const auto start = Clock::now();
   auto* reactor = context->DefaultReactor();
-  Located located;
   ClientRegion region;
   // An operator RPC: per-DC reasons name deny rules and a tenant's stored policy, which an
   // anonymous caller may not learn (docs/SECURITY.md, "What an anonymous caller learns").
-  std::optional<ApiError> error = context_.auth->CheckAdmin(*context);
-  if (!error) error = Locate(*context, *request, &located);
-  if (!error) {
-    const std::string& country = located.fields.country;
+  absl::Status error = context_.auth->CheckAdmin(*context);
+  absl::StatusOr<Located> located;
+  if (error.ok()) {
+    located = Locate(*context, *request);
+    if (!located.ok()) error = located.status();
+  }
+  if (error.ok()) {
+    const std::string& country = located->fields.country;
     response->set_client_country(country);
-    response->set_client_subdivision(located.fields.subdivision);
+    response->set_client_subdivision(located->fields.subdivision);
     const auto snapshot = context_.state->Current();
     if (snapshot == nullptr) {
       // Answered, with the outcome GetDirectory would give: no snapshot to explain yet.
-      region = RegionOf(located);
-      response->set_outcome(metrics::CodeName(static_cast<int>(kNotReady.code)));
-      response->set_outcome_reason(kNotReady.reason);
+      region = RegionOf(*located);
+      const absl::Status not_ready = NotReadyError();
+      response->set_outcome(metrics::CodeName(static_cast<int>(not_ready.code())));
+      response->set_outcome_reason(ReasonOf(not_ready));
     } else {
-      const core::AnswerRequest core_request = located.ToCore(*request);
+      const core::AnswerRequest core_request = located->ToCore(*request);
       const core::Explanation explanation = core::Explain(*snapshot, core_request);
       region = {snapshot->topology.get(), explanation.answer.region, snapshot->topology};
       FillExplanation(*snapshot, explanation, country, context_.clock->Now(),
                       context_.state->HealthToWall(), response);
-      if (!located.country_declared && response->has_directory()) {
+      if (!located->country_declared && response->has_directory()) {
         response->mutable_directory()->set_client_country(country);
       }
     }
   }
-  const grpc::Status status = error ? Reply(context, *error) : grpc::Status::OK;
+  const grpc::Status status = Reply(context, error);
   ObserveRequest(metrics::Method::kExplainDirectory, region, status.error_code(), Since(start));
   reactor->Finish(status);
   return reactor;

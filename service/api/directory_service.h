@@ -114,15 +114,15 @@ class DirectoryServiceImpl final : public v1::DirectoryService::CallbackService 
     core::AnswerRequest ToCore(const v1::GetDirectoryRequest& request) const;
   };
   // Validates `request` and locates its client (GeoIP, when configured, for a missing country
-  // or location). The error to answer with, or nullopt.
-  std::optional<ApiError> Locate(const grpc::ServerContextBase& context,
-                                 const v1::GetDirectoryRequest& request, Located* out) const;
+  // or location); else the error to answer with. Views into `request`.
+  absl::StatusOr<Located> Locate(const grpc::ServerContextBase& context,
+                                 const v1::GetDirectoryRequest& request) const;
 
   // The answer to a validated request on the current snapshot.
   struct Computed {
     std::shared_ptr<const core::Snapshot> snapshot;  // null when not ready
     core::Answer answer;
-    std::optional<ApiError> error;  // set when there is no answer
+    absl::Status error;  // not OK when there is no answer
   };
   // Computes the answer; on success fills `response` (when not null). Records no metrics.
   Computed Compute(const v1::GetDirectoryRequest& request, const Located& located,

@@ -105,27 +105,32 @@ void FillDirectory(const core::Snapshot& snapshot, const core::Answer& answer, a
   out->set_location_source(ToProto(answer.location_source));
 }
 
-ApiError AnswerToError(const core::Snapshot& snapshot, const core::Answer& answer,
-                       std::string_view country) {
-  const std::string reason(core::ReasonToken(answer.error));
+absl::Status AnswerToError(const core::Snapshot& snapshot, const core::Answer& answer,
+                           std::string_view country) {
+  const std::string_view token = core::ReasonToken(answer.error);
+  const absl::string_view reason(token.data(), token.size());
+  const std::string where(country);
   switch (answer.error) {
     case core::AnswerError::kCountryNotMapped:
-      return {grpc::StatusCode::NOT_FOUND, reason,
-              absl::StrCat("country ", std::string(country),
-                           " is not mapped to a region and the config has no default_region")};
+      return ApiError(absl::StatusCode::kNotFound, reason,
+                      absl::StrCat("country ", where,
+                                   " is not mapped to a region and the config has no "
+                                   "default_region"));
     case core::AnswerError::kNoCompliantDatacenter:
-      return {grpc::StatusCode::FAILED_PRECONDITION, reason,
-              absl::StrCat("no data center of the topology is allowed for clients in ", std::string(country),
-                           " under the deny rules and the tenant's routing control; "
-                           "ExplainDirectory shows which rule excludes each one")};
+      return ApiError(
+          absl::StatusCode::kFailedPrecondition, reason,
+          absl::StrCat("no data center of the topology is allowed for clients in ", where,
+                       " under the deny rules and the tenant's routing control; "
+                       "ExplainDirectory shows which rule excludes each one"));
     case core::AnswerError::kNoHealthyCompliantDatacenter:
-      return {grpc::StatusCode::UNAVAILABLE, reason,
-              absl::StrCat("no compliant data center is healthy for clients in ", std::string(country),
-                           " right now; retry later (forbidden data centers are never offered)")};
+      return ApiError(absl::StatusCode::kUnavailable, reason,
+                      absl::StrCat("no compliant data center is healthy for clients in ", where,
+                                   " right now; retry later (forbidden data centers are never "
+                                   "offered)"));
     case core::AnswerError::kNone:
       break;
   }
-  return {grpc::StatusCode::INTERNAL, reasons::kInternal, "unexpected answer state"};
+  return ApiError(absl::StatusCode::kInternal, reasons::kInternal, "unexpected answer state");
 }
 
 namespace {
@@ -250,9 +255,9 @@ void FillExplanation(const core::Snapshot& snapshot, const core::Explanation& ex
     out->set_outcome("OK");
     FillDirectory(snapshot, answer, now, out->mutable_directory());
   } else {
-    const ApiError e = AnswerToError(snapshot, answer, country);
-    out->set_outcome(metrics::CodeName(static_cast<int>(e.code)));
-    out->set_outcome_reason(e.reason);
+    const absl::Status e = AnswerToError(snapshot, answer, country);
+    out->set_outcome(metrics::CodeName(static_cast<int>(e.code())));
+    out->set_outcome_reason(ReasonOf(e));
   }
   out->set_snapshot_version(snapshot.version);
   out->set_config_version(topology.world().version);

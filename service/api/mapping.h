@@ -30,9 +30,10 @@ void FillDataCenter(const core::Snapshot& snapshot, uint32_t dc, bool cross_bord
 void FillDirectory(const core::Snapshot& snapshot, const core::Answer& answer, absl::Time now,
                    v1::Directory* out);
 
-// The error for a failed answer (answer.error != kNone).
-ApiError AnswerToError(const core::Snapshot& snapshot, const core::Answer& answer,
-                       std::string_view country);
+// The error for a failed answer (answer.error != kNone): its code, the reason token
+// core::ReasonToken(answer.error) and a message naming `country`.
+absl::Status AnswerToError(const core::Snapshot& snapshot, const core::Answer& answer,
+                           std::string_view country);
 
 // `to_wall`: what to add to a health time (the store's timeline) to show it as wall-clock time
 // (DirectoryState::HealthToWall()).

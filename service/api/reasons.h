@@ -57,7 +57,7 @@ inline constexpr char kStoreUnavailable[] = "STORE_UNAVAILABLE";
 // A tenant write reached the Redis master but too few replicas acknowledged it (WAIT); the same
 // token as store::kWriteUnconfirmedReason, which the store attaches to its status.
 inline constexpr char kStoreWriteUnconfirmed[] = "STORE_WRITE_UNCONFIRMED";
-// FromStatus (api_error.cc): a store or runtime status with no more specific token.
+// Reply (api_error.cc): a store or runtime status with no more specific token.
 inline constexpr char kNotFound[] = "NOT_FOUND";
 inline constexpr char kInvalidArgument[] = "INVALID_ARGUMENT";
 inline constexpr char kInternal[] = "INTERNAL";

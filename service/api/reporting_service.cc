@@ -67,68 +67,67 @@ bool ReportingServiceImpl::TakeHealthToken(const std::string& dc_id, absl::Time 
   return bucket->TryTake(now);
 }
 
-std::optional<ApiError> ReportingServiceImpl::AdmitHealthReport(
-    const grpc::CallbackServerContext& context, const v1::HealthReport& request,
-    AdmittedReport* admitted) {
-  Authenticator::Caller caller;
-  if (auto e = context_.auth->Authenticate(context, &caller)) {
+absl::StatusOr<ReportingServiceImpl::AdmittedReport> ReportingServiceImpl::AdmitHealthReport(
+    const grpc::CallbackServerContext& context, const v1::HealthReport& request) {
+  absl::StatusOr<Authenticator::Caller> caller = context_.auth->Authenticate(context);
+  if (!caller.ok()) {
     context_.metrics->RecordHealthReport(HealthReportResult::kUnauthenticated);
-    return e;
+    return caller.status();
   }
   const auto snapshot = context_.state->Current();
   if (snapshot == nullptr) {
     context_.metrics->RecordHealthReport(HealthReportResult::kStoreUnavailable);
-    return ApiError{grpc::StatusCode::UNAVAILABLE, reasons::kNotReady,
-                    "the directory has not loaded the store yet; retry shortly"};
+    return NotReadyError();
   }
-  if (auto e = ValidateHealthReport(request, *snapshot->topology, &admitted->report)) {
-    context_.metrics->RecordHealthReport(e->code == grpc::StatusCode::NOT_FOUND
+  absl::StatusOr<ValidHealthReport> report = ValidateHealthReport(request, *snapshot->topology);
+  if (!report.ok()) {
+    context_.metrics->RecordHealthReport(absl::IsNotFound(report.status())
                                              ? HealthReportResult::kUnknownDatacenter
                                              : HealthReportResult::kInvalid);
-    return e;
+    return report.status();
   }
-  admitted->dc_id = snapshot->topology->dc(admitted->report.dc).id;
-  if (auto e = Authenticator::CheckMayReport(caller, admitted->dc_id)) {
+  AdmittedReport admitted{.dc_id = snapshot->topology->dc(report->dc).id, .report = *report};
+  if (absl::Status e = Authenticator::CheckMayReport(*caller, admitted.dc_id); !e.ok()) {
     context_.metrics->RecordHealthReport(HealthReportResult::kUnauthenticated);
     return e;
   }
-  if (!TakeHealthToken(admitted->dc_id, context_.clock->MonotonicNow())) {
+  if (!TakeHealthToken(admitted.dc_id, context_.clock->MonotonicNow())) {
     context_.metrics->RecordHealthReport(HealthReportResult::kRateLimited);
-    return ApiError{grpc::StatusCode::RESOURCE_EXHAUSTED, reasons::kRateLimited,
-                    "too many health reports for this data center; report less often"};
+    return ApiError(absl::StatusCode::kResourceExhausted, reasons::kRateLimited,
+                    "too many health reports for this data center; report less often");
   }
-  return std::nullopt;
+  return admitted;
 }
 
-std::optional<ApiError> ReportingServiceImpl::WriteHealthReport(
-    const AdmittedReport& admitted, v1::ReportHealthResponse* response) {
+absl::Status ReportingServiceImpl::WriteHealthReport(const AdmittedReport& admitted,
+                                                     v1::ReportHealthResponse* response) {
   const ValidHealthReport& report = admitted.report;
   auto record = context_.state->ReportHealth(admitted.dc_id, report.status, report.congestion,
                                              report.ttl);
   if (!record.ok()) {
     context_.metrics->RecordHealthReport(HealthReportResult::kStoreUnavailable);
-    return FromStatus(record.status());
+    return record.status();
   }
   context_.metrics->RecordHealthReport(HealthReportResult::kAccepted);
   // The record's times are on the store's timeline; the client is shown wall-clock time.
   ToProto(record->expires_at + context_.state->HealthToWall(), response->mutable_expire_time());
   response->set_congested(record->congested);
-  return std::nullopt;
+  return absl::OkStatus();
 }
 
 grpc::ServerUnaryReactor* ReportingServiceImpl::ReportHealth(
     grpc::CallbackServerContext* context, const v1::HealthReport* request,
     v1::ReportHealthResponse* response) {
   auto* reactor = context->DefaultReactor();
-  AdmittedReport admitted;
-  if (auto e = AdmitHealthReport(*context, *request, &admitted)) {
-    reactor->Finish(Reply(context, *e));
+  absl::StatusOr<AdmittedReport> admitted = AdmitHealthReport(*context, *request);
+  if (!admitted.ok()) {
+    reactor->Finish(Reply(context, admitted.status()));
     return reactor;
   }
-  const bool queued = FinishOnStoreQueue(
-      context_, context, reactor, [this, admitted = std::move(admitted), response] {
-        return WriteHealthReport(admitted, response);
-      });
+  const bool queued = FinishOnStoreQueue(context_, context, reactor,
+                                         [this, admitted = *std::move(admitted), response] {
+                                           return WriteHealthReport(admitted, response);
+                                         });
   if (!queued) context_.metrics->RecordHealthReport(HealthReportResult::kStoreUnavailable);
   return reactor;
 }
@@ -137,31 +136,29 @@ grpc::ServerUnaryReactor* ReportingServiceImpl::ReportFallback(
     grpc::CallbackServerContext* context, const v1::FallbackReport* request,
     v1::ReportFallbackResponse* response) {
   auto* reactor = context->DefaultReactor();
-  std::optional<ApiError> error;
+  absl::StatusOr<ValidFallbackReport> report;
   const auto snapshot = context_.state->Current();
-  ValidFallbackReport report;
   if (snapshot == nullptr) {
-    error = ApiError{grpc::StatusCode::UNAVAILABLE, reasons::kNotReady,
-                     "the directory is not ready yet; retry shortly"};
+    report = NotReadyError();
   } else if (bool peer_limited;
              !TakeFallbackToken(*context, context_.clock->MonotonicNow(), &peer_limited)) {
-    error = ApiError{grpc::StatusCode::RESOURCE_EXHAUSTED, reasons::kRateLimited,
-                     peer_limited ? "too many fallback reports from this address; drop this one "
-                                    "(a client reports a fallback once, when it happens)"
-                                  : "too many fallback reports right now; drop this one or "
-                                    "retry later"};
+    report = ApiError(absl::StatusCode::kResourceExhausted, reasons::kRateLimited,
+                      peer_limited ? "too many fallback reports from this address; drop this "
+                                     "one (a client reports a fallback once, when it happens)"
+                                   : "too many fallback reports right now; drop this one or "
+                                     "retry later");
   } else {
-    error = ValidateFallbackReport(*request, *snapshot->topology, &report);
+    report = ValidateFallbackReport(*request, *snapshot->topology);
   }
-  if (!error) {
+  if (report.ok()) {
     if (request->fallback()) {
-      context_.metrics->RecordClientFallback(*snapshot->topology, report.client_region,
-                                             snapshot->topology->dc_region()[report.dc],
-                                             report.cross_border);
+      context_.metrics->RecordClientFallback(*snapshot->topology, report->client_region,
+                                             snapshot->topology->dc_region()[report->dc],
+                                             report->cross_border);
     }
-    response->set_cross_border(report.cross_border);
+    response->set_cross_border(report->cross_border);
   }
-  reactor->Finish(error ? Reply(context, *error) : grpc::Status::OK);
+  reactor->Finish(Reply(context, report.status()));
   return reactor;
 }
 

@@ -43,12 +43,11 @@ class ReportingServiceImpl final : public v1::ReportingService::CallbackService 
   };
   // Authentication, validation and the per-DC rate limit: cheap, on the gRPC thread, so a flood
   // of bad reports never takes the store queue's places. Counts the refusals.
-  std::optional<ApiError> AdmitHealthReport(const grpc::CallbackServerContext& context,
-                                            const v1::HealthReport& request,
-                                            AdmittedReport* admitted);
+  absl::StatusOr<AdmittedReport> AdmitHealthReport(const grpc::CallbackServerContext& context,
+                                                   const v1::HealthReport& request);
   // The store write (on the store queue). Counts the outcome.
-  std::optional<ApiError> WriteHealthReport(const AdmittedReport& admitted,
-                                            v1::ReportHealthResponse* response);
+  absl::Status WriteHealthReport(const AdmittedReport& admitted,
+                                 v1::ReportHealthResponse* response);
   // Takes a token from `dc_id`'s bucket. Only ids of known DCs get here, so the map is bounded
   // by the topology.
   bool TakeHealthToken(const std::string& dc_id, absl::Time now);

@@ -8,12 +8,12 @@
 
 namespace dcdir::api {
 
-std::optional<ApiError> Authenticator::CheckToken(const grpc::ServerContextBase& context) const {
+absl::Status Authenticator::CheckToken(const grpc::ServerContextBase& context) const {
   const auto& metadata = context.client_metadata();
   auto it = metadata.find("authorization");
   if (it == metadata.end()) {
-    return ApiError{grpc::StatusCode::UNAUTHENTICATED, reasons::kMissingCredentials,
-                    "this RPC needs the metadata 'authorization: Bearer <token>'"};
+    return ApiError(absl::StatusCode::kUnauthenticated, reasons::kMissingCredentials,
+                    "this RPC needs the metadata 'authorization: Bearer <token>'");
   }
   const std::string_view value(it->second.data(), it->second.size());
   constexpr std::string_view kPrefix = "Bearer ";
@@ -25,62 +25,62 @@ std::optional<ApiError> Authenticator::CheckToken(const grpc::ServerContextBase&
     diff |= static_cast<unsigned char>(token_[i] ^ (i < given.size() ? given[i] : 0));
   }
   if (!ok || diff != 0) {
-    return ApiError{grpc::StatusCode::UNAUTHENTICATED, reasons::kInvalidCredentials,
-                    "the bearer token is not valid for this server"};
+    return ApiError(absl::StatusCode::kUnauthenticated, reasons::kInvalidCredentials,
+                    "the bearer token is not valid for this server");
   }
-  return std::nullopt;
+  return absl::OkStatus();
 }
 
-std::optional<ApiError> Authenticator::Authenticate(const grpc::ServerContextBase& context,
-                                                    Caller* caller) const {
-  *caller = Caller{};
+absl::StatusOr<Authenticator::Caller> Authenticator::Authenticate(
+    const grpc::ServerContextBase& context) const {
+  Caller caller;
   if (!enabled()) {
-    caller->everything = true;
-    return std::nullopt;
+    caller.everything = true;
+    return caller;
   }
-  std::optional<ApiError> token_error;
+  absl::Status token_error;
   if (!token_.empty()) {
     token_error = CheckToken(context);
-    if (!token_error) {
-      caller->everything = true;
-      return std::nullopt;
+    if (token_error.ok()) {
+      caller.everything = true;
+      return caller;
     }
   }
   if (client_certs_) {
     const auto auth_context = context.auth_context();
-    caller->certificate = IdentityOf(auth_context.get());
-    if (caller->certificate.present) return std::nullopt;
+    caller.certificate = IdentityOf(auth_context.get());
+    if (caller.certificate.present) return caller;
   }
-  if (token_error && context.client_metadata().count("authorization") > 0) return token_error;
-  return ApiError{grpc::StatusCode::UNAUTHENTICATED, reasons::kMissingCredentials,
+  if (!token_error.ok() && context.client_metadata().count("authorization") > 0) {
+    return token_error;
+  }
+  return ApiError(absl::StatusCode::kUnauthenticated, reasons::kMissingCredentials,
                   client_certs_ && !token_.empty()
                       ? "this RPC needs a client certificate or the metadata "
                         "'authorization: Bearer <token>'"
                   : client_certs_ ? "this RPC needs a client certificate"
-                                  : "this RPC needs the metadata 'authorization: Bearer <token>'"};
+                                  : "this RPC needs the metadata 'authorization: Bearer <token>'");
 }
 
-std::optional<ApiError> Authenticator::Check(const grpc::ServerContextBase& context) const {
-  Caller caller;
-  return Authenticate(context, &caller);
+absl::Status Authenticator::Check(const grpc::ServerContextBase& context) const {
+  return Authenticate(context).status();
 }
 
-std::optional<ApiError> Authenticator::CheckAdmin(const grpc::ServerContextBase& context) const {
-  Caller caller;
-  if (auto e = Authenticate(context, &caller)) return e;
-  if (caller.everything || caller.certificate.admin) return std::nullopt;
-  return ApiError{grpc::StatusCode::PERMISSION_DENIED, reasons::kNotAnAdminCertificate,
-                  "the client certificate does not carry the SAN dcdir://admin"};
+absl::Status Authenticator::CheckAdmin(const grpc::ServerContextBase& context) const {
+  absl::StatusOr<Caller> caller = Authenticate(context);
+  if (!caller.ok()) return caller.status();
+  if (caller->everything || caller->certificate.admin) return absl::OkStatus();
+  return ApiError(absl::StatusCode::kPermissionDenied, reasons::kNotAnAdminCertificate,
+                  "the client certificate does not carry the SAN dcdir://admin");
 }
 
-std::optional<ApiError> Authenticator::CheckMayReport(const Caller& caller,
-                                                      const std::string& dc_id) {
-  if (caller.everything) return std::nullopt;
+absl::Status Authenticator::CheckMayReport(const Caller& caller, const std::string& dc_id) {
+  if (caller.everything) return absl::OkStatus();
   for (const std::string& id : caller.certificate.dc_ids) {
-    if (id == dc_id) return std::nullopt;
+    if (id == dc_id) return absl::OkStatus();
   }
-  return ApiError{grpc::StatusCode::PERMISSION_DENIED, reasons::kDatacenterNotInCertificate,
-                  "the client certificate is not issued for this data center"};
+  return ApiError(absl::StatusCode::kPermissionDenied, reasons::kDatacenterNotInCertificate,
+                  "the client certificate is not issued for this data center");
 }
 
 std::string RequestHeader(const grpc::ServerContextBase& context, const char* name) {
@@ -95,7 +95,7 @@ std::string RequestHeader(const grpc::ServerContextBase& context, const char* na
 
 bool FinishOnStoreQueue(const ServiceContext& context, grpc::CallbackServerContext* call_context,
                         grpc::ServerUnaryReactor* reactor,
-                        absl::AnyInvocable<std::optional<ApiError>() &&> call) {
+                        absl::AnyInvocable<absl::Status() &&> call) {
   auto run = [call_context, reactor, call = std::move(call)]() mutable {
     // The deadline is checked too: gRPC marks the call cancelled a little after it passes.
     if (call_context->IsCancelled() ||
@@ -104,16 +104,15 @@ bool FinishOnStoreQueue(const ServiceContext& context, grpc::CallbackServerConte
                                    "the call ended while it waited for the store"));
       return;
     }
-    const std::optional<ApiError> error = std::move(call)();
-    reactor->Finish(error ? Reply(call_context, *error) : grpc::Status::OK);
+    reactor->Finish(Reply(call_context, std::move(call)()));
   };
   if (context.store_calls->TrySubmit(std::move(run))) return true;
-  reactor->Finish(Reply(call_context,
-                        ApiError{grpc::StatusCode::UNAVAILABLE, reasons::kStoreUnavailable,
-                                 absl::StrCat("too many writes are waiting for the store (",
-                                              context.store_calls->backlog(),
-                                              "); it is slow or unreachable: retry with "
-                                              "backoff")}));
+  reactor->Finish(
+      Reply(call_context, ApiError(absl::StatusCode::kUnavailable, reasons::kStoreUnavailable,
+                                   absl::StrCat("too many writes are waiting for the store (",
+                                                context.store_calls->backlog(),
+                                                "); it is slow or unreachable: retry with "
+                                                "backoff"))));
   return false;
 }
 

@@ -1,10 +1,13 @@
 #ifndef DCDIR_SERVICE_API_SERVICE_CONTEXT_H_
 #define DCDIR_SERVICE_API_SERVICE_CONTEXT_H_
 
+#include <optional>
 #include <string>
 #include <string_view>
-#include <optional>
 
+#include "absl/functional/any_invocable.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "grpcpp/server_context.h"
 #include "service/api/api_error.h"
 #include "service/api/tls.h"
@@ -13,7 +16,6 @@
 #include "service/metrics/metrics.h"
 #include "service/runtime/directory_state.h"
 #include "service/util/work_queue.h"
-#include "absl/functional/any_invocable.h"
 
 namespace dcdir::api {
 
@@ -32,20 +34,20 @@ class Authenticator {
     bool everything = false;        // no check configured, or the bearer token
     CertificateIdentity certificate;  // when admitted by its client certificate
   };
-  // nullopt when the call may proceed (`*caller` says as whom), else UNAUTHENTICATED.
-  // Constant-time token comparison; the error never echoes what the caller sent.
-  std::optional<ApiError> Authenticate(const grpc::ServerContextBase& context,
-                                       Caller* caller) const;
+  // The caller when the call may proceed, else UNAUTHENTICATED (MISSING_CREDENTIALS,
+  // INVALID_CREDENTIALS). Constant-time token comparison; the error never echoes what the
+  // caller sent.
+  absl::StatusOr<Caller> Authenticate(const grpc::ServerContextBase& context) const;
   // Authenticate, for callers that need no more than "is it someone we know".
-  std::optional<ApiError> Check(const grpc::ServerContextBase& context) const;
+  absl::Status Check(const grpc::ServerContextBase& context) const;
   // Authenticate, then PERMISSION_DENIED (NOT_AN_ADMIN_CERTIFICATE) for a certificate without
   // `dcdir://admin`.
-  std::optional<ApiError> CheckAdmin(const grpc::ServerContextBase& context) const;
+  absl::Status CheckAdmin(const grpc::ServerContextBase& context) const;
   // PERMISSION_DENIED (DATACENTER_NOT_IN_CERTIFICATE) unless `caller` may report for `dc_id`.
-  static std::optional<ApiError> CheckMayReport(const Caller& caller, const std::string& dc_id);
+  static absl::Status CheckMayReport(const Caller& caller, const std::string& dc_id);
 
  private:
-  std::optional<ApiError> CheckToken(const grpc::ServerContextBase& context) const;
+  absl::Status CheckToken(const grpc::ServerContextBase& context) const;
 
   std::string token_;
   bool client_certs_ = false;
@@ -68,7 +70,7 @@ struct ServiceContext {
 };
 
 // Runs `call` (which may wait on the store) on `context.store_calls` and finishes `reactor`
-// with its result (OK when it returns nullopt). Never blocks the calling gRPC thread.
+// with its result (Reply()). Never blocks the calling gRPC thread.
 // - Backlog full: `call` does not run; the RPC is finished UNAVAILABLE STORE_UNAVAILABLE at once
 //   and the result is false (the caller may count it).
 // - The client went away (deadline, cancel) while the call waited in the queue: `call` does not
@@ -76,7 +78,7 @@ struct ServiceContext {
 //   already running when its client goes away completes (its write may land).
 bool FinishOnStoreQueue(const ServiceContext& context, grpc::CallbackServerContext* call_context,
                         grpc::ServerUnaryReactor* reactor,
-                        absl::AnyInvocable<std::optional<ApiError>() &&> call);
+                        absl::AnyInvocable<absl::Status() &&> call);
 
 }  // namespace dcdir::api
 

@@ -12,8 +12,8 @@
 namespace dcdir::api {
 namespace {
 
-ApiError Invalid(std::string reason, std::string message) {
-  return {grpc::StatusCode::INVALID_ARGUMENT, std::move(reason), std::move(message)};
+absl::Status Invalid(absl::string_view reason, absl::string_view message) {
+  return ApiError(absl::StatusCode::kInvalidArgument, reason, message);
 }
 
 // Quotes user text for an error message, cut to a readable length.
@@ -29,7 +29,7 @@ bool IsIdChar(char c) { return absl::ascii_isalnum(c) || c == '.' || c == '_' ||
 
 }  // namespace
 
-std::optional<ApiError> ValidateCountry(std::string_view country, std::string* normalized) {
+absl::StatusOr<std::string> ValidateCountry(std::string_view country) {
   if (country.size() != 2 || !absl::ascii_isalpha(country[0]) ||
       !absl::ascii_isalpha(country[1])) {
     return Invalid(reasons::kInvalidCountry,
@@ -37,13 +37,12 @@ std::optional<ApiError> ValidateCountry(std::string_view country, std::string* n
                                 "such as \"US\"; got ",
                                 Quote(country)));
   }
-  normalized->assign({absl::ascii_toupper(country[0]), absl::ascii_toupper(country[1])});
-  return std::nullopt;
+  return std::string({absl::ascii_toupper(country[0]), absl::ascii_toupper(country[1])});
 }
 
-std::optional<ApiError> ValidateTenantId(std::string_view tenant_id, bool required) {
+absl::Status ValidateTenantId(std::string_view tenant_id, bool required) {
   if (tenant_id.empty()) {
-    if (!required) return std::nullopt;
+    if (!required) return absl::OkStatus();
     return Invalid(reasons::kInvalidTenantId, "tenant_id is required");
   }
   if (tenant_id.size() > kMaxTenantIdBytes) {
@@ -59,7 +58,7 @@ std::optional<ApiError> ValidateTenantId(std::string_view tenant_id, bool requir
                                   Quote(tenant_id)));
     }
   }
-  return std::nullopt;
+  return absl::OkStatus();
 }
 
 namespace {
@@ -73,13 +72,13 @@ bool ValidDuration(const google::protobuf::Duration& d) {
          !(d.seconds() > 0 && d.nanos() < 0) && !(d.seconds() < 0 && d.nanos() > 0);
 }
 
-std::optional<ApiError> InvalidRtts(std::string message) {
-  return Invalid(reasons::kInvalidObservedRtts, std::move(message));
+absl::Status InvalidRtts(absl::string_view message) {
+  return Invalid(reasons::kInvalidObservedRtts, message);
 }
 
 }  // namespace
 
-ApiError MissingCountryError(bool geoip_configured) {
+absl::Status MissingCountryError(bool geoip_configured) {
   return Invalid(reasons::kInvalidCountry,
                  geoip_configured
                      ? "client_country is required (an ISO 3166-1 alpha-2 code such as \"US\"): "
@@ -89,13 +88,15 @@ ApiError MissingCountryError(bool geoip_configured) {
                        "\"US\"; got \"\"");
 }
 
-std::optional<ApiError> ValidateDirectoryRequest(const v1::GetDirectoryRequest& request,
-                                                 DirectoryRequestFields* out) {
-  out->country.clear();
+absl::StatusOr<DirectoryRequestFields> ValidateDirectoryRequest(
+    const v1::GetDirectoryRequest& request) {
+  DirectoryRequestFields fields;
+  DirectoryRequestFields* const out = &fields;
   if (!request.client_country().empty()) {
-    if (auto e = ValidateCountry(request.client_country(), &out->country)) return e;
+    absl::StatusOr<std::string> country = ValidateCountry(request.client_country());
+    if (!country.ok()) return country.status();
+    out->country = *std::move(country);
   }
-  out->subdivision.clear();
   if (const std::string& sub = request.client_subdivision(); !sub.empty()) {
     const std::string upper = absl::AsciiStrToUpper(sub.substr(0, 8));
     if (sub.size() > 6 || !core::IsSubdivisionCode(upper)) {
@@ -112,7 +113,6 @@ std::optional<ApiError> ValidateDirectoryRequest(const v1::GetDirectoryRequest& 
     out->subdivision = upper;
     if (out->country.empty()) out->country = upper.substr(0, 2);
   }
-  out->location.reset();
   if (request.has_client_location()) {
     const double lat = request.client_location().latitude();
     const double lon = request.client_location().longitude();
@@ -123,11 +123,11 @@ std::optional<ApiError> ValidateDirectoryRequest(const v1::GetDirectoryRequest& 
     }
     out->location = core::GeoPoint{lat, lon};
   }
-  out->observed_rtts.clear();
   if (request.observed_rtts_size() > static_cast<int>(kMaxObservedRtts)) {
     return InvalidRtts(absl::StrCat("observed_rtts has ", request.observed_rtts_size(),
                                     " entries; at most ", kMaxObservedRtts, " are allowed"));
   }
+  out->observed_rtts.reserve(request.observed_rtts_size());  // one allocation, none for zero
   for (int k = 0; k < request.observed_rtts_size(); ++k) {
     const v1::ObservedRtt& o = request.observed_rtts(k);
     const std::string& id = o.datacenter_id();
@@ -161,7 +161,9 @@ std::optional<ApiError> ValidateDirectoryRequest(const v1::GetDirectoryRequest& 
     }
     out->observed_rtts.push_back({id, rtt, age});
   }
-  if (auto e = ValidateTenantId(request.tenant_id(), /*required=*/false)) return e;
+  if (absl::Status e = ValidateTenantId(request.tenant_id(), /*required=*/false); !e.ok()) {
+    return e;
+  }
   if (request.client_id().size() > kMaxClientIdBytes) {
     return Invalid(reasons::kInvalidClientId,
                    absl::StrCat("client_id is ", request.client_id().size(), " bytes; at most ",
@@ -172,42 +174,42 @@ std::optional<ApiError> ValidateDirectoryRequest(const v1::GetDirectoryRequest& 
                    absl::StrCat("max_secondaries is ", request.max_secondaries(), "; at most ",
                                 kMaxSecondaries, " (0 means no cap)"));
   }
-  return std::nullopt;
+  return fields;
 }
 
-std::optional<ApiError> ValidateDirectoryRequest(const v1::GetDirectoryRequest& request,
-                                                 std::string* country) {
-  DirectoryRequestFields fields;
-  if (auto e = ValidateDirectoryRequest(request, &fields)) return e;
-  if (fields.country.empty()) return MissingCountryError(false);
-  *country = std::move(fields.country);
-  return std::nullopt;
+absl::StatusOr<std::string> ValidateDirectoryRequestCountry(
+    const v1::GetDirectoryRequest& request) {
+  absl::StatusOr<DirectoryRequestFields> fields = ValidateDirectoryRequest(request);
+  if (!fields.ok()) return fields.status();
+  if (fields->country.empty()) return MissingCountryError(false);
+  return std::move(fields->country);
 }
 
 namespace {
 
-std::optional<ApiError> ValidateDatacenterId(std::string_view id, const core::Topology& topology,
-                                             uint32_t* index) {
+// The DC's index in `topology`.
+absl::StatusOr<uint32_t> ValidateDatacenterId(std::string_view id, const core::Topology& topology) {
   if (id.empty()) return Invalid(reasons::kInvalidDatacenterId, "datacenter_id is required");
   if (id.size() > kMaxDatacenterIdBytes) {
     return Invalid(reasons::kInvalidDatacenterId,
                    absl::StrCat("datacenter_id is ", id.size(), " bytes; at most ",
                                 kMaxDatacenterIdBytes, " are allowed"));
   }
-  *index = topology.DcIndex(id);
-  if (*index == core::kNoIndex) {
-    return ApiError{grpc::StatusCode::NOT_FOUND, reasons::kUnknownDatacenter,
+  const uint32_t index = topology.DcIndex(id);
+  if (index == core::kNoIndex) {
+    return ApiError(absl::StatusCode::kNotFound, reasons::kUnknownDatacenter,
                     absl::StrCat("datacenter ", Quote(id),
-                                 " is not in the topology; ListDataCenters shows the known ids")};
+                                 " is not in the topology; ListDataCenters shows the known ids"));
   }
-  return std::nullopt;
+  return index;
 }
 
 }  // namespace
 
-std::optional<ApiError> ValidateHealthReport(const v1::HealthReport& report,
-                                             const core::Topology& topology,
-                                             ValidHealthReport* out) {
+absl::StatusOr<ValidHealthReport> ValidateHealthReport(const v1::HealthReport& report,
+                                                       const core::Topology& topology) {
+  ValidHealthReport valid;
+  ValidHealthReport* const out = &valid;
   switch (report.status()) {
     case v1::HEALTH_STATUS_HEALTHY:
       out->status = core::HealthStatus::kHealthy;
@@ -242,34 +244,43 @@ std::optional<ApiError> ValidateHealthReport(const v1::HealthReport& report,
                                 absl::FormatDuration(max), "; got ", absl::FormatDuration(d)));
   }
   out->ttl = d;
-  return ValidateDatacenterId(report.datacenter_id(), topology, &out->dc);
+  absl::StatusOr<uint32_t> dc = ValidateDatacenterId(report.datacenter_id(), topology);
+  if (!dc.ok()) return dc.status();
+  out->dc = *dc;
+  return valid;
 }
 
-std::optional<ApiError> ValidateFallbackReport(const v1::FallbackReport& report,
-                                               const core::Topology& topology,
-                                               ValidFallbackReport* out) {
-  std::string country;
-  if (auto e = ValidateCountry(report.client_country(), &country)) return e;
-  if (auto e = ValidateTenantId(report.tenant_id(), /*required=*/false)) return e;
+absl::StatusOr<ValidFallbackReport> ValidateFallbackReport(const v1::FallbackReport& report,
+                                                           const core::Topology& topology) {
+  absl::StatusOr<std::string> valid_country = ValidateCountry(report.client_country());
+  if (!valid_country.ok()) return valid_country.status();
+  const std::string& country = *valid_country;
+  if (absl::Status e = ValidateTenantId(report.tenant_id(), /*required=*/false); !e.ok()) {
+    return e;
+  }
   if (report.attempts() > kMaxAttempts) {
     return Invalid(reasons::kInvalidAttempts,
                    absl::StrCat("attempts is ", report.attempts(), "; at most ", kMaxAttempts));
   }
-  if (auto e = ValidateDatacenterId(report.datacenter_id(), topology, &out->dc)) return e;
-  out->client_region = topology.HomeRegion(country);
-  if (out->client_region == core::kNoIndex) {
-    return ApiError{grpc::StatusCode::NOT_FOUND, reasons::kCountryNotMapped,
+  absl::StatusOr<uint32_t> dc = ValidateDatacenterId(report.datacenter_id(), topology);
+  if (!dc.ok()) return dc.status();
+  ValidFallbackReport out;
+  out.dc = *dc;
+  out.client_region = topology.HomeRegion(country);
+  if (out.client_region == core::kNoIndex) {
+    return ApiError(absl::StatusCode::kNotFound, reasons::kCountryNotMapped,
                     absl::StrCat("country ", country,
-                                 " is not mapped to a region and there is no default region")};
+                                 " is not mapped to a region and there is no default region"));
   }
-  out->cross_border = topology.dc(out->dc).country != country;
-  return std::nullopt;
+  out.cross_border = topology.dc(out.dc).country != country;
+  return out;
 }
 
-std::optional<ApiError> ValidateTenantPolicy(const v1::TenantPolicy& policy,
-                                             const core::Topology& topology,
-                                             core::TenantPolicy* out) {
-  if (auto e = ValidateTenantId(policy.tenant_id(), /*required=*/true)) return e;
+absl::StatusOr<core::TenantPolicy> ValidateTenantPolicy(const v1::TenantPolicy& policy,
+                                                        const core::Topology& topology) {
+  if (absl::Status e = ValidateTenantId(policy.tenant_id(), /*required=*/true); !e.ok()) {
+    return e;
+  }
   auto known = [&](const std::string& region) {
     return topology.RegionIndex(region) != core::kNoIndex;
   };
@@ -289,9 +300,10 @@ std::optional<ApiError> ValidateTenantPolicy(const v1::TenantPolicy& policy,
                                 " entries; the config has only ", topology.region_count(),
                                 " regions"));
   }
+  core::TenantPolicy valid;
+  core::TenantPolicy* const out = &valid;
   out->tenant_id = policy.tenant_id();
   out->home_region = policy.home_region();
-  out->allowed_regions.clear();
   for (const std::string& region : policy.allowed_regions()) {
     if (!known(region)) {
       return Invalid(reasons::kUnknownRegion,
@@ -303,7 +315,7 @@ std::optional<ApiError> ValidateTenantPolicy(const v1::TenantPolicy& policy,
       out->allowed_regions.push_back(region);
     }
   }
-  return std::nullopt;
+  return valid;
 }
 
 }  // namespace dcdir::api

@@ -1,21 +1,24 @@
 #ifndef DCDIR_SERVICE_API_VALIDATION_H_
 #define DCDIR_SERVICE_API_VALIDATION_H_
 
-// Input validation of every RPC. Pure functions: no I/O, no gRPC calls; each returns the
-// error to answer with, or nullopt when the input is valid.
+// Input validation of every RPC. Pure functions: no I/O, no gRPC calls. Each returns the valid
+// input (or OK) or the error to answer with: INVALID_ARGUMENT (NOT_FOUND where noted) with its
+// reason token (api_error.h, reasons.h) and a message. On success nothing is allocated beyond
+// what the returned value holds.
 
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "service/core/answer.h"
-
 #include "dcdir/v1/admin.pb.h"
 #include "dcdir/v1/directory.pb.h"
 #include "dcdir/v1/reporting.pb.h"
 #include "service/api/api_error.h"
+#include "service/core/answer.h"
 #include "service/core/model.h"
 #include "service/core/topology.h"
 
@@ -27,10 +30,10 @@ inline constexpr size_t kMaxDatacenterIdBytes = 64;
 inline constexpr uint32_t kMaxSecondaries = 64;
 inline constexpr uint32_t kMaxAttempts = 1000;
 
-// Two ASCII letters; on success writes the upper-case form to *normalized.
-std::optional<ApiError> ValidateCountry(std::string_view country, std::string* normalized);
-// Empty, or 1-64 of [A-Za-z0-9._-].
-std::optional<ApiError> ValidateTenantId(std::string_view tenant_id, bool required);
+// Two ASCII letters; returns the upper-case form. INVALID_COUNTRY.
+absl::StatusOr<std::string> ValidateCountry(std::string_view country);
+// Empty (unless `required`), or 1-64 of [A-Za-z0-9._-]. INVALID_TENANT_ID.
+absl::Status ValidateTenantId(std::string_view tenant_id, bool required);
 
 inline constexpr size_t kMaxObservedRtts = 32;
 inline constexpr absl::Duration kMaxObservedRtt = absl::Seconds(10);
@@ -47,18 +50,19 @@ struct DirectoryRequestFields {
 };
 
 // Every field of a GetDirectory / WatchDirectory / ExplainDirectory request, except that the
-// country may be missing (then `out->country` is empty: the caller resolves it or answers
-// INVALID_COUNTRY with MissingCountryError()). Reasons: INVALID_COUNTRY, INVALID_TENANT_ID,
+// country may be missing (then the result's `country` is empty: the caller resolves it or
+// answers MissingCountryError()). Reasons: INVALID_COUNTRY, INVALID_TENANT_ID,
 // INVALID_CLIENT_ID, INVALID_MAX_SECONDARIES, INVALID_LOCATION, INVALID_SUBDIVISION,
-// INVALID_OBSERVED_RTTS.
-std::optional<ApiError> ValidateDirectoryRequest(const v1::GetDirectoryRequest& request,
-                                                 DirectoryRequestFields* out);
-// The error for a request whose country is neither declared nor found.
-ApiError MissingCountryError(bool geoip_configured);
+// INVALID_OBSERVED_RTTS. The success path (GetDirectory's) builds no string: the fields'
+// strings fit the small-string buffer; observed_rtts, when given, allocates once
+// (tests/api/api_error_test.cc counts).
+absl::StatusOr<DirectoryRequestFields> ValidateDirectoryRequest(
+    const v1::GetDirectoryRequest& request);
+// The error (INVALID_COUNTRY) for a request whose country is neither declared nor found.
+absl::Status MissingCountryError(bool geoip_configured);
 
-// Same, with the country required. Writes the upper-case country.
-std::optional<ApiError> ValidateDirectoryRequest(const v1::GetDirectoryRequest& request,
-                                                 std::string* country);
+// Same, with the country required (no GeoIP): returns the upper-case country.
+absl::StatusOr<std::string> ValidateDirectoryRequestCountry(const v1::GetDirectoryRequest& request);
 
 // A validated health report.
 struct ValidHealthReport {
@@ -67,9 +71,10 @@ struct ValidHealthReport {
   double congestion = 0;
   absl::Duration ttl;  // zero: the server default
 };
-std::optional<ApiError> ValidateHealthReport(const v1::HealthReport& report,
-                                             const core::Topology& topology,
-                                             ValidHealthReport* out);
+// INVALID_STATUS, INVALID_CONGESTION, INVALID_TTL, INVALID_DATACENTER_ID; NOT_FOUND
+// UNKNOWN_DATACENTER for an id `topology` lacks.
+absl::StatusOr<ValidHealthReport> ValidateHealthReport(const v1::HealthReport& report,
+                                                       const core::Topology& topology);
 
 // A validated fallback report.
 struct ValidFallbackReport {
@@ -77,14 +82,15 @@ struct ValidFallbackReport {
   uint32_t dc = 0;
   bool cross_border = false;
 };
-std::optional<ApiError> ValidateFallbackReport(const v1::FallbackReport& report,
-                                               const core::Topology& topology,
-                                               ValidFallbackReport* out);
+// INVALID_COUNTRY, INVALID_TENANT_ID, INVALID_ATTEMPTS, INVALID_DATACENTER_ID; NOT_FOUND
+// UNKNOWN_DATACENTER, or COUNTRY_NOT_MAPPED when the country has no region.
+absl::StatusOr<ValidFallbackReport> ValidateFallbackReport(const v1::FallbackReport& report,
+                                                           const core::Topology& topology);
 
-// A tenant policy; on success writes the normalised policy (allowed regions deduplicated).
-std::optional<ApiError> ValidateTenantPolicy(const v1::TenantPolicy& policy,
-                                             const core::Topology& topology,
-                                             core::TenantPolicy* out);
+// A tenant policy; returns the normalised policy (allowed regions deduplicated).
+// INVALID_TENANT_ID, UNKNOWN_REGION, INVALID_ALLOWED_REGIONS.
+absl::StatusOr<core::TenantPolicy> ValidateTenantPolicy(const v1::TenantPolicy& policy,
+                                                        const core::Topology& topology);
 
 }  // namespace dcdir::api
 

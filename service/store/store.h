@@ -64,7 +64,8 @@ struct Change {
 
 // A write whose outcome the store cannot confirm (it may or may not be applied, or may be lost
 // on a failover) fails with UNAVAILABLE carrying this reason token as the payload at
-// kReasonPayloadUrl (api::FromStatus turns it into the error's reason trailer).
+// kReasonPayloadUrl (api::Reply turns it into the error's reason trailer; the API layer
+// carries its own tokens there too, service/api/api_error.h).
 inline constexpr char kReasonPayloadUrl[] = "type.dcdir.dev/reason";
 inline constexpr char kWriteUnconfirmedReason[] = "STORE_WRITE_UNCONFIRMED";
 

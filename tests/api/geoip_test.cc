@@ -16,6 +16,7 @@
 #include "service/geoip/client_address.h"
 #include "service/geoip/geoip_database.h"
 #include "tests/testing/server_fixture.h"
+#include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
 
 namespace dcdir {
@@ -25,6 +26,8 @@ using geoip::ClientAddress;
 using geoip::ParseCidrList;
 using geoip::ParseIp;
 using geoip::ParsePeer;
+using testing::RpcOutcome;
+using testing::StatusIs;
 
 std::string Ip(const std::optional<geoip::IpAddress>& ip) { return ip ? ip->ToString() : "none"; }
 
@@ -204,8 +207,8 @@ TEST_F(GeoIpTest, NoCountryAnywhereIsInvalidCountry) {
   v1::Directory d;
   std::string reason;
   grpc::Status s = Get("127.0.4.4", request, &d, &reason);
-  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_EQ(reason, "INVALID_COUNTRY");
+  EXPECT_THAT((RpcOutcome{s, reason}),
+              StatusIs(grpc::StatusCode::INVALID_ARGUMENT, "INVALID_COUNTRY"));
   EXPECT_THAT(s.error_message(), ::testing::HasSubstr("neither client_subdivision nor the server's GeoIP"));
 }
 
@@ -223,8 +226,8 @@ TEST_F(GeoIpTest, TrustedProxyForwardsTheClientAndAnUntrustedPeerIsIgnored) {
   // 127.0.4.4 is not trusted: its header is ignored and its own address is not in the database.
   std::string reason;
   grpc::Status s = Get("127.0.4.4", request, &d, &reason, {{"x-forwarded-for", "127.0.2.20"}});
-  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_EQ(reason, "INVALID_COUNTRY");
+  EXPECT_THAT((RpcOutcome{s, reason}),
+              StatusIs(grpc::StatusCode::INVALID_ARGUMENT, "INVALID_COUNTRY"));
   // And a Seattle client cannot pretend to be in Sao Paulo.
   request.set_client_country("US");
   ASSERT_TRUE(Get("127.0.1.5", request, &d, nullptr, {{"x-forwarded-for", "127.0.2.20"}}).ok());

@@ -22,6 +22,7 @@
 #include "tests/testing/notification.h"
 #include "tests/testing/poll.h"
 #include "tests/testing/server_fixture.h"
+#include "tests/testing/status_matchers.h"
 
 namespace dcdir {
 namespace {
@@ -33,6 +34,8 @@ using ::testing::Not;
 using testing::Ids;
 using testing::MetricValue;
 using testing::ReasonOf;
+using testing::RpcOutcome;
+using testing::StatusIs;
 using testing::TestServer;
 
 const std::vector<std::string> kUsDcs = {"us-sjc", "us-den", "us-nyc", "us-iad"};
@@ -119,8 +122,8 @@ TEST(DirectoryServiceTest, ChinaOutageIsUnavailableNeverAbroad) {
   v1::Directory d;
   std::string reason;
   grpc::Status s = t.Get("CN", &d, &reason);
-  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE);
-  EXPECT_EQ(reason, "NO_HEALTHY_COMPLIANT_DATACENTER");
+  EXPECT_THAT((RpcOutcome{s, reason}),
+              StatusIs(grpc::StatusCode::UNAVAILABLE, "NO_HEALTHY_COMPLIANT_DATACENTER"));
   EXPECT_THAT(s.error_message(), HasSubstr("retry later"));
   EXPECT_EQ(MetricValue(t.registry(), "dcdir_directory_requests_total",
                         {{"client_region", "cn"}, {"code", "UNAVAILABLE"}}),
@@ -135,8 +138,8 @@ TEST(DirectoryServiceTest, EmptyStoreMeansUnavailable) {
   TestServer t;
   v1::Directory d;
   std::string reason;
-  EXPECT_EQ(t.Get("DE", &d, &reason).error_code(), grpc::StatusCode::UNAVAILABLE);
-  EXPECT_EQ(reason, "NO_HEALTHY_COMPLIANT_DATACENTER");
+  EXPECT_THAT((RpcOutcome{t.Get("DE", &d, &reason), reason}),
+              StatusIs(grpc::StatusCode::UNAVAILABLE, "NO_HEALTHY_COMPLIANT_DATACENTER"));
 }
 
 TEST(DirectoryServiceTest, UnmappedCountryUsesTheDefaultRegion) {
@@ -175,8 +178,8 @@ TEST(DirectoryServiceTest, InvalidRequestsGetInvalidArgumentWithReason) {
     grpc::ClientContext context;
     v1::Directory d;
     grpc::Status s = t.directory().GetDirectory(&context, c.request, &d);
-    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << c.reason;
-    EXPECT_EQ(ReasonOf(context), c.reason);
+    EXPECT_THAT((RpcOutcome{s, ReasonOf(context)}),
+                StatusIs(grpc::StatusCode::INVALID_ARGUMENT, c.reason));
     EXPECT_FALSE(s.error_message().empty());
   }
   EXPECT_EQ(MetricValue(t.registry(), "dcdir_directory_requests_total",
@@ -218,9 +221,8 @@ TEST(DirectoryServiceTest, TenantControlRestrictsAndFailsClosed) {
   set.mutable_policy()->clear_allowed_regions();
   ASSERT_TRUE(t.admin().SetTenantPolicy(t.AuthContext().get(), set, &stored).ok());
   std::string reason;
-  EXPECT_EQ(t.Get("DE", &d, &reason, "globex").error_code(),
-            grpc::StatusCode::FAILED_PRECONDITION);
-  EXPECT_EQ(reason, "NO_COMPLIANT_DATACENTER");
+  EXPECT_THAT((RpcOutcome{t.Get("DE", &d, &reason, "globex"), reason}),
+              StatusIs(grpc::StatusCode::FAILED_PRECONDITION, "NO_COMPLIANT_DATACENTER"));
 }
 
 TEST(DirectoryServiceTest, ReportsExpireAfterTheirTtl) {
@@ -233,8 +235,8 @@ TEST(DirectoryServiceTest, ReportsExpireAfterTheirTtl) {
   t.clock().Advance(absl::Seconds(31));  // default TTL is 30 s
   t.server().state().Refresh();
   std::string reason;
-  EXPECT_EQ(t.Get("JP", &d, &reason).error_code(), grpc::StatusCode::UNAVAILABLE);
-  EXPECT_EQ(reason, "NO_HEALTHY_COMPLIANT_DATACENTER");
+  EXPECT_THAT((RpcOutcome{t.Get("JP", &d, &reason), reason}),
+              StatusIs(grpc::StatusCode::UNAVAILABLE, "NO_HEALTHY_COMPLIANT_DATACENTER"));
 }
 
 TEST(ExplainDirectoryTest, GivesEveryDcItsVerdictAndReason) {
@@ -292,9 +294,9 @@ TEST(ExplainDirectoryTest, RejectsInvalidCountry) {
   request.set_client_country("1");
   auto context = t.AuthContext();
   v1::DirectoryExplanation e;
-  EXPECT_EQ(t.directory().ExplainDirectory(context.get(), request, &e).error_code(),
-            grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_EQ(ReasonOf(*context), "INVALID_COUNTRY");
+  EXPECT_THAT((RpcOutcome{t.directory().ExplainDirectory(context.get(), request, &e),
+                          ReasonOf(*context)}),
+              StatusIs(grpc::StatusCode::INVALID_ARGUMENT, "INVALID_COUNTRY"));
 }
 
 // Per-DC verdicts name deny rules and a tenant's stored policy: an operator RPC. Without the
@@ -308,17 +310,17 @@ TEST(ExplainDirectoryTest, RequiresTheAdminToken) {
   {
     grpc::ClientContext context;
     v1::DirectoryExplanation e;
-    EXPECT_EQ(t.directory().ExplainDirectory(&context, request, &e).error_code(),
-              grpc::StatusCode::UNAUTHENTICATED);
-    EXPECT_EQ(ReasonOf(context), "MISSING_CREDENTIALS");
+    EXPECT_THAT((RpcOutcome{t.directory().ExplainDirectory(&context, request, &e),
+                            ReasonOf(context)}),
+                StatusIs(grpc::StatusCode::UNAUTHENTICATED, "MISSING_CREDENTIALS"));
     EXPECT_EQ(e.datacenters_size(), 0);
   }
   {
     auto context = t.AuthContext("not-the-token");
     v1::DirectoryExplanation e;
-    EXPECT_EQ(t.directory().ExplainDirectory(context.get(), request, &e).error_code(),
-              grpc::StatusCode::UNAUTHENTICATED);
-    EXPECT_EQ(ReasonOf(*context), "INVALID_CREDENTIALS");
+    EXPECT_THAT((RpcOutcome{t.directory().ExplainDirectory(context.get(), request, &e),
+                            ReasonOf(*context)}),
+                StatusIs(grpc::StatusCode::UNAUTHENTICATED, "INVALID_CREDENTIALS"));
     EXPECT_EQ(e.datacenters_size(), 0);
   }
   // GetDirectory stays anonymous.
@@ -361,8 +363,8 @@ TEST(WatchDirectoryTest, EndsWithTheErrorWhenThereIsNoAnswer) {
   v1::Directory d;
   EXPECT_FALSE(reader->Read(&d));
   grpc::Status s = reader->Finish();
-  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE);
-  EXPECT_EQ(ReasonOf(context), "NO_HEALTHY_COMPLIANT_DATACENTER");
+  EXPECT_THAT((RpcOutcome{s, ReasonOf(context)}),
+              StatusIs(grpc::StatusCode::UNAVAILABLE, "NO_HEALTHY_COMPLIANT_DATACENTER"));
 }
 
 TEST(ReportingServiceTest, ReportHealthValidatesEveryField) {
@@ -396,8 +398,8 @@ TEST(ReportingServiceTest, ReportHealthValidatesEveryField) {
     auto context = t.AuthContext();
     v1::ReportHealthResponse response;
     grpc::Status s = t.reporting().ReportHealth(context.get(), report, &response);
-    EXPECT_EQ(s.error_code(), c.code) << c.reason;
-    EXPECT_EQ(ReasonOf(*context), c.reason);
+    EXPECT_THAT((RpcOutcome{s, ReasonOf(*context)}),
+                StatusIs(c.code, c.reason));
   }
   EXPECT_EQ(MetricValue(t.registry(), "dcdir_health_reports_total", {{"result", "invalid"}}), 8.0);
   EXPECT_EQ(MetricValue(t.registry(), "dcdir_health_reports_total",
@@ -589,16 +591,16 @@ TEST(UnparsableRequestTest, IsInvalidArgumentWithAReasonAndCountedPerRpc) {
   const std::string nested("\x0a\x04\x0a\x02\xff\xfe", 6);
   std::string reason;
   grpc::Status s = RawUnaryCall(t, "/dcdir.v1.ReportingService/ReportHealth", not_utf8, &reason);
-  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_EQ(reason, "UNPARSABLE_REQUEST");
+  EXPECT_THAT((RpcOutcome{s, reason}),
+              StatusIs(grpc::StatusCode::INVALID_ARGUMENT, "UNPARSABLE_REQUEST"));
   EXPECT_THAT(s.error_message(),
               HasSubstr("could not be parsed as the message of "
                         "/dcdir.v1.ReportingService/ReportHealth"));
   s = RawUnaryCall(t, "/dcdir.v1.ReportingService/ReportHealth", not_utf8, &reason);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   s = RawUnaryCall(t, "/dcdir.v1.AdminService/SetTenantPolicy", nested, &reason);
-  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_EQ(reason, "UNPARSABLE_REQUEST");
+  EXPECT_THAT((RpcOutcome{s, reason}),
+              StatusIs(grpc::StatusCode::INVALID_ARGUMENT, "UNPARSABLE_REQUEST"));
   EXPECT_EQ(MetricValue(t.registry(), "dcdir_unparsable_requests_total",
                         {{"method", "/dcdir.v1.ReportingService/ReportHealth"}}),
             2);
@@ -615,8 +617,8 @@ TEST(UnparsableRequestTest, IsInvalidArgumentWithAReasonAndCountedPerRpc) {
                         {{"method", "/dcdir.v1.DirectoryService/GetDirectory"}}),
             std::nullopt);
   s = RawUnaryCall(t, "/dcdir.v1.DirectoryService/NoSuchMethod", "", &reason);
-  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNIMPLEMENTED);
-  EXPECT_EQ(reason, "");
+  EXPECT_THAT((RpcOutcome{s, reason}),
+              StatusIs(grpc::StatusCode::UNIMPLEMENTED, ""));
   EXPECT_EQ(MetricValue(t.registry(), "dcdir_unparsable_requests_total",
                         {{"method", "/dcdir.v1.DirectoryService/NoSuchMethod"}}),
             std::nullopt);
@@ -737,15 +739,15 @@ TEST(AuthTest, ReportingAndAdminNeedTheToken) {
   v1::ReportHealthResponse response;
   {
     grpc::ClientContext context;  // no token
-    EXPECT_EQ(t.reporting().ReportHealth(&context, report, &response).error_code(),
-              grpc::StatusCode::UNAUTHENTICATED);
-    EXPECT_EQ(ReasonOf(context), "MISSING_CREDENTIALS");
+    EXPECT_THAT((RpcOutcome{t.reporting().ReportHealth(&context, report, &response),
+                            ReasonOf(context)}),
+                StatusIs(grpc::StatusCode::UNAUTHENTICATED, "MISSING_CREDENTIALS"));
   }
   {
     auto context = t.AuthContext("wrong-token");
     grpc::Status s = t.reporting().ReportHealth(context.get(), report, &response);
-    EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED);
-    EXPECT_EQ(ReasonOf(*context), "INVALID_CREDENTIALS");
+    EXPECT_THAT((RpcOutcome{s, ReasonOf(*context)}),
+                StatusIs(grpc::StatusCode::UNAUTHENTICATED, "INVALID_CREDENTIALS"));
     EXPECT_THAT(s.error_message(), ::testing::Not(HasSubstr("wrong-token")));
     EXPECT_THAT(s.error_message(), ::testing::Not(HasSubstr(t.token())));
   }
@@ -809,8 +811,8 @@ TEST(ReportingServiceTest, ReportFallbackCountsByRegionAndBorder) {
     report.set_datacenter_id(c.dc);
     report.set_attempts(c.attempts);
     grpc::ClientContext ctx;
-    EXPECT_EQ(t.reporting().ReportFallback(&ctx, report, &response).error_code(), c.code);
-    EXPECT_EQ(ReasonOf(ctx), c.reason);
+    EXPECT_THAT((RpcOutcome{t.reporting().ReportFallback(&ctx, report, &response), ReasonOf(ctx)}),
+                StatusIs(c.code, c.reason));
   }
 }
 
@@ -856,8 +858,8 @@ TEST(ReportingServiceTest, ReportFallbackIsRateLimitedPerPeerFirst) {
       if (s.ok()) {
         ++*ok;
       } else {
-        EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
-        EXPECT_EQ(ReasonOf(context), "RATE_LIMITED");
+        EXPECT_THAT((RpcOutcome{s, ReasonOf(context)}),
+                    StatusIs(grpc::StatusCode::RESOURCE_EXHAUSTED, "RATE_LIMITED"));
         *message = s.error_message();
       }
     }
@@ -899,9 +901,8 @@ TEST(AdminServiceTest, TenantPolicyLifecycle) {
   v1::DeleteTenantPolicyResponse deleted;
   ASSERT_TRUE(t.admin().DeleteTenantPolicy(t.AuthContext().get(), del, &deleted).ok());
   auto context = t.AuthContext();
-  EXPECT_EQ(t.admin().GetTenantPolicy(context.get(), get, &got).error_code(),
-            grpc::StatusCode::NOT_FOUND);
-  EXPECT_EQ(ReasonOf(*context), "TENANT_NOT_FOUND");
+  EXPECT_THAT((RpcOutcome{t.admin().GetTenantPolicy(context.get(), get, &got), ReasonOf(*context)}),
+              StatusIs(grpc::StatusCode::NOT_FOUND, "TENANT_NOT_FOUND"));
   auto context2 = t.AuthContext();
   EXPECT_EQ(t.admin().DeleteTenantPolicy(context2.get(), del, &deleted).error_code(),
             grpc::StatusCode::NOT_FOUND);
@@ -926,14 +927,14 @@ TEST(AdminServiceTest, SetTenantPolicyRejectsBadInput) {
     auto context = t.AuthContext();
     v1::TenantPolicy stored;
     grpc::Status s = t.admin().SetTenantPolicy(context.get(), set, &stored);
-    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << c.reason;
-    EXPECT_EQ(ReasonOf(*context), c.reason);
+    EXPECT_THAT((RpcOutcome{s, ReasonOf(*context)}),
+                StatusIs(grpc::StatusCode::INVALID_ARGUMENT, c.reason));
   }
   auto context = t.AuthContext();
   v1::TenantPolicy stored;
-  EXPECT_EQ(t.admin().SetTenantPolicy(context.get(), {}, &stored).error_code(),
-            grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_EQ(ReasonOf(*context), "MISSING_POLICY");
+  EXPECT_THAT((RpcOutcome{t.admin().SetTenantPolicy(context.get(), {}, &stored),
+                          ReasonOf(*context)}),
+              StatusIs(grpc::StatusCode::INVALID_ARGUMENT, "MISSING_POLICY"));
 }
 
 TEST(AdminServiceTest, ListDataCentersShowsHealth) {
@@ -974,8 +975,8 @@ TEST(ServerTest, NotServingUntilTheFirstSnapshotThenServing) {
   EXPECT_EQ(HealthOf(t), grpc::health::v1::HealthCheckResponse::NOT_SERVING);
   v1::Directory d;
   std::string reason;
-  EXPECT_EQ(t.Get("US", &d, &reason).error_code(), grpc::StatusCode::UNAVAILABLE);
-  EXPECT_EQ(reason, "NOT_READY");
+  EXPECT_THAT((RpcOutcome{t.Get("US", &d, &reason), reason}),
+              StatusIs(grpc::StatusCode::UNAVAILABLE, "NOT_READY"));
   store.set_available(true);
   t.server().state().Refresh();
   EXPECT_EQ(HealthOf(t), grpc::health::v1::HealthCheckResponse::SERVING);
@@ -1027,16 +1028,16 @@ TEST(ServerTest, StoreLossServesStaleAnswersAndRefusesWrites) {
   report.set_status(v1::HEALTH_STATUS_DOWN);
   v1::ReportHealthResponse response;
   auto context = t.AuthContext();
-  EXPECT_EQ(t.reporting().ReportHealth(context.get(), report, &response).error_code(),
-            grpc::StatusCode::UNAVAILABLE);
-  EXPECT_EQ(ReasonOf(*context), "STORE_UNAVAILABLE");
+  EXPECT_THAT((RpcOutcome{t.reporting().ReportHealth(context.get(), report, &response),
+                          ReasonOf(*context)}),
+              StatusIs(grpc::StatusCode::UNAVAILABLE, "STORE_UNAVAILABLE"));
   // Back: fresh answers, and the reports that expired meanwhile are judged by real expiry.
   store.set_available(true);
   t.server().state().Refresh();
   EXPECT_EQ(MetricValue(t.registry(), "dcdir_store_up"), 1.0);
   std::string reason;
-  EXPECT_EQ(t.Get("US", &d, &reason).error_code(), grpc::StatusCode::UNAVAILABLE);
-  EXPECT_EQ(reason, "NO_HEALTHY_COMPLIANT_DATACENTER");
+  EXPECT_THAT((RpcOutcome{t.Get("US", &d, &reason), reason}),
+              StatusIs(grpc::StatusCode::UNAVAILABLE, "NO_HEALTHY_COMPLIANT_DATACENTER"));
   t.Report(v1::HEALTH_STATUS_HEALTHY);
   ASSERT_TRUE(t.Get("US", &d).ok());
   EXPECT_FALSE(d.stale());

@@ -8,7 +8,11 @@ Rules (each failure is one line naming the file and what is wrong):
   reasons  a reason-shaped string literal in service/api/ or service/core/ that the catalogue
            (service/api/reasons.h) lacks; a catalogue token that docs/CONTRACT.md does not list
            with the same gRPC code, or a listed one the catalogue lacks; a client library token
-           (clients/cpp/) not listed in docs/CONTRACT.md.
+           (clients/cpp/) not listed in docs/CONTRACT.md; a catalogue token without an entry in
+           the CLI's hint table (kReasonHints, clients/cli/exit_codes.cc), an entry naming no
+           catalogue token, or one named twice; a token README.md's errors paragraph (the one
+           naming `dcdir-error-reason`) gives that neither the catalogue nor the client library
+           has.
   flags    a flag of `dcdir-server --helpfull` (its own, not Abseil's), `dcdirctl --help` or
            `dcdir-agent --help` that README.md and docs/ never mention; a `--flag` they mention
            that none of the three binaries has (flags of other tools are told apart by the
@@ -237,6 +241,47 @@ class Checker:
             if token not in rows:
                 self.fail("reasons", f"{where}: the client library's reason {token} is not in "
                           "docs/CONTRACT.md (Errors)")
+        self.check_cli_hints(catalogue)
+        self.check_readme_reasons(catalogue, client_tokens)
+
+    def check_cli_hints(self, catalogue):
+        """The CLI's hint table (dcdirctl, dcdir-agent) has one entry per catalogue token."""
+        rel = "clients/cli/exit_codes.cc"
+        source = self.read(rel)
+        table = re.search(r"kReasonHints\[\] = \{(.*?)^\};", source, re.S | re.M)
+        if not table:
+            self.fail("reasons", f"{rel}: no kReasonHints[] table; has its format changed?")
+            return
+        start = source[:table.start(1)].count("\n") + 1
+        seen = set()
+        for m in re.finditer(r'^\s*\{"([A-Z0-9_]+)",', table.group(1), re.M):
+            token = m.group(1)
+            line = start + table.group(1)[:m.start()].count("\n")
+            if token in seen:
+                self.fail("reasons", f"{rel}:{line}: {token} has two hints")
+            seen.add(token)
+            if token not in catalogue:
+                self.fail("reasons", f"{rel}:{line}: hint for {token}, which the server's "
+                          "catalogue (service/api/reasons.h) does not have")
+        for token in sorted(set(catalogue) - seen):
+            self.fail("reasons", f"{rel}: the server can send {token} but kReasonHints has no "
+                      "hint for it")
+
+    def check_readme_reasons(self, catalogue, client_tokens):
+        """The tokens README.md's errors paragraph names are real ones (gRPC code names aside)."""
+        readme = self.docs.get("README.md", "")
+        codes = {"OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED",
+                 "NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED",
+                 "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE", "UNIMPLEMENTED", "INTERNAL",
+                 "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED", "NOT_SERVING", "SERVING"}
+        paragraphs = [p for p in re.split(r"\n\s*\n", readme) if "dcdir-error-reason" in p]
+        if not paragraphs:
+            self.fail("reasons", "README.md: no paragraph names the `dcdir-error-reason` trailer")
+        for paragraph in paragraphs:
+            for token in re.findall(r"`([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)`", paragraph):
+                if token not in catalogue and token not in client_tokens and token not in codes:
+                    self.fail("reasons", f"README.md: reason {token} is neither in the catalogue "
+                              "(service/api/reasons.h) nor a client library token")
 
     def client_reason_tokens(self):
         """Reason-shaped literals of the client library (its own tokens, e.g. CACHE_EXPIRED)."""

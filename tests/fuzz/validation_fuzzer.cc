@@ -10,9 +10,11 @@
 #include <memory>
 #include <string>
 
+#include "absl/status/status.h"
 #include "dcdir/v1/admin.pb.h"
 #include "dcdir/v1/directory.pb.h"
 #include "dcdir/v1/reporting.pb.h"
+#include "service/api/api_error.h"
 #include "service/api/validation.h"
 #include "service/config/config_loader.h"
 #include "service/core/topology.h"
@@ -30,12 +32,10 @@ const dcdir::core::Topology& Example() {
   return *topology;
 }
 
-void CheckError(const std::optional<dcdir::api::ApiError>& e) {
-  if (!e) return;
-  if (e->code != grpc::StatusCode::INVALID_ARGUMENT && e->code != grpc::StatusCode::NOT_FOUND) {
-    std::abort();
-  }
-  if (e->reason.empty()) std::abort();
+void CheckError(const absl::Status& e) {
+  if (e.ok()) return;
+  if (!absl::IsInvalidArgument(e) && !absl::IsNotFound(e)) std::abort();
+  if (dcdir::api::ReasonOf(e).empty()) std::abort();
 }
 
 }  // namespace
@@ -50,36 +50,32 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     case 0: {
       dcdir::v1::GetDirectoryRequest request;
       if (!request.ParseFromArray(bytes, n)) return 0;
-      std::string country;
-      auto e = dcdir::api::ValidateDirectoryRequest(request, &country);
-      CheckError(e);
-      if (!e && country.size() != 2) std::abort();
+      auto country = dcdir::api::ValidateDirectoryRequestCountry(request);
+      CheckError(country.status());
+      if (country.ok() && country->size() != 2) std::abort();
       break;
     }
     case 1: {
       dcdir::v1::HealthReport request;
       if (!request.ParseFromArray(bytes, n)) return 0;
-      dcdir::api::ValidHealthReport out;
-      auto e = dcdir::api::ValidateHealthReport(request, topology, &out);
-      CheckError(e);
-      if (!e && out.dc >= topology.world().datacenters.size()) std::abort();
-      if (!e && !(out.congestion >= 0 && out.congestion <= 1)) std::abort();
+      auto out = dcdir::api::ValidateHealthReport(request, topology);
+      CheckError(out.status());
+      if (out.ok() && out->dc >= topology.world().datacenters.size()) std::abort();
+      if (out.ok() && !(out->congestion >= 0 && out->congestion <= 1)) std::abort();
       break;
     }
     case 2: {
       dcdir::v1::FallbackReport request;
       if (!request.ParseFromArray(bytes, n)) return 0;
-      dcdir::api::ValidFallbackReport out;
-      auto e = dcdir::api::ValidateFallbackReport(request, topology, &out);
-      CheckError(e);
-      if (!e && out.dc >= topology.world().datacenters.size()) std::abort();
+      auto out = dcdir::api::ValidateFallbackReport(request, topology);
+      CheckError(out.status());
+      if (out.ok() && out->dc >= topology.world().datacenters.size()) std::abort();
       break;
     }
     default: {
       dcdir::v1::TenantPolicy request;
       if (!request.ParseFromArray(bytes, n)) return 0;
-      dcdir::core::TenantPolicy out;
-      CheckError(dcdir::api::ValidateTenantPolicy(request, topology, &out));
+      CheckError(dcdir::api::ValidateTenantPolicy(request, topology).status());
       break;
     }
   }

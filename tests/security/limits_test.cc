@@ -20,11 +20,14 @@
 #include "tests/testing/fake_clock.h"
 #include "tests/testing/metrics_reader.h"
 #include "tests/testing/server_fixture.h"
+#include "tests/testing/status_matchers.h"
 
 namespace dcdir {
 namespace {
 
 using testing::ReasonOf;
+using testing::RpcOutcome;
+using testing::StatusIs;
 
 constexpr size_t kMaxWatches = 3;
 
@@ -109,8 +112,8 @@ TEST_F(LimitsTest, WatchesBeyondTheLimitAreRefusedAndTheServerStaysHealthy) {
     v1::Directory ignored;
     EXPECT_FALSE(reader->Read(&ignored));
     grpc::Status s = reader->Finish();
-    EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
-    EXPECT_EQ(ReasonOf(context), "TOO_MANY_WATCHES");
+    EXPECT_THAT((RpcOutcome{s, ReasonOf(context)}),
+                StatusIs(grpc::StatusCode::RESOURCE_EXHAUSTED, "TOO_MANY_WATCHES"));
     EXPECT_EQ(server_->open_watches(), kMaxWatches);
   }
   EXPECT_EQ(Get(), grpc::StatusCode::OK);  // unary calls are unaffected
@@ -159,8 +162,8 @@ TEST_F(LimitsTest, HealthReportsAreRateLimitedPerDatacenter) {
   std::string reason;
   for (int i = 0; i < 4; ++i) EXPECT_TRUE(Report("us-sjc").ok()) << i;  // the burst
   for (int i = 0; i < 50; ++i) {
-    EXPECT_EQ(Report("us-sjc", &reason).error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
-    EXPECT_EQ(reason, "RATE_LIMITED");
+    EXPECT_THAT((RpcOutcome{Report("us-sjc", &reason), reason}),
+                StatusIs(grpc::StatusCode::RESOURCE_EXHAUSTED, "RATE_LIMITED"));
   }
   EXPECT_EQ(testing::MetricValue(*server_->registry(), "dcdir_health_reports_total",
                                  {{"result", "rate_limited"}}),

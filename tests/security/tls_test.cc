@@ -23,6 +23,7 @@
 #include "tests/security/cert_factory.h"
 #include "tests/testing/fake_clock.h"
 #include "tests/testing/server_fixture.h"
+#include "tests/testing/status_matchers.h"
 #include "tests/testing/subprocess.h"
 
 namespace dcdir {
@@ -31,6 +32,8 @@ namespace {
 using testing::CertFactory;
 using testing::KeyPair;
 using testing::ReasonOf;
+using testing::RpcOutcome;
+using testing::StatusIs;
 
 constexpr char kToken[] = "tls-test-token";
 
@@ -182,8 +185,8 @@ TEST_F(TlsTest, ReporterCertificateMayReportOnlyItsDatacenters) {
   std::string reason;
   EXPECT_EQ(Report(channel, "us-sjc", false, &reason).error_code(), grpc::StatusCode::OK);
   grpc::Status denied = Report(channel, "eu-fra", false, &reason);
-  EXPECT_EQ(denied.error_code(), grpc::StatusCode::PERMISSION_DENIED);
-  EXPECT_EQ(reason, "DATACENTER_NOT_IN_CERTIFICATE");
+  EXPECT_THAT((RpcOutcome{denied, reason}),
+              StatusIs(grpc::StatusCode::PERMISSION_DENIED, "DATACENTER_NOT_IN_CERTIFICATE"));
   // The token still allows every DC on the same connection.
   EXPECT_EQ(Report(channel, "eu-fra", true).error_code(), grpc::StatusCode::OK);
 }
@@ -193,18 +196,16 @@ TEST_F(TlsTest, DnsSanNamesTheDatacenterToo) {
   auto channel = TlsChannel(ca_, &dns_reporter_);
   std::string reason;
   EXPECT_EQ(Report(channel, "us-den", false).error_code(), grpc::StatusCode::OK);
-  EXPECT_EQ(Report(channel, "us-sjc", false, &reason).error_code(),
-            grpc::StatusCode::PERMISSION_DENIED);
-  EXPECT_EQ(reason, "DATACENTER_NOT_IN_CERTIFICATE");
+  EXPECT_THAT((RpcOutcome{Report(channel, "us-sjc", false, &reason), reason}),
+              StatusIs(grpc::StatusCode::PERMISSION_DENIED, "DATACENTER_NOT_IN_CERTIFICATE"));
 }
 
 TEST_F(TlsTest, NoCertificateAndNoTokenIsUnauthenticatedButDirectoryIsOpen) {
   StartServer(server_, true);
   auto channel = TlsChannel(ca_);
   std::string reason;
-  EXPECT_EQ(Report(channel, "us-sjc", false, &reason).error_code(),
-            grpc::StatusCode::UNAUTHENTICATED);
-  EXPECT_EQ(reason, "MISSING_CREDENTIALS");
+  EXPECT_THAT((RpcOutcome{Report(channel, "us-sjc", false, &reason), reason}),
+              StatusIs(grpc::StatusCode::UNAUTHENTICATED, "MISSING_CREDENTIALS"));
   // The DirectoryService needs no client certificate (NOT_READY-free once DCs reported).
   for (const char* dc : {"us-sjc", "us-den", "us-nyc", "us-iad"}) {
     ASSERT_TRUE(Report(channel, dc, true).ok());
@@ -215,9 +216,8 @@ TEST_F(TlsTest, NoCertificateAndNoTokenIsUnauthenticatedButDirectoryIsOpen) {
 TEST_F(TlsTest, MtlsWithoutTokenConfiguredStillNeedsACertificate) {
   StartServer(server_, true, /*token=*/"");
   std::string reason;
-  EXPECT_EQ(Report(TlsChannel(ca_), "us-sjc", false, &reason).error_code(),
-            grpc::StatusCode::UNAUTHENTICATED);
-  EXPECT_EQ(reason, "MISSING_CREDENTIALS");
+  EXPECT_THAT((RpcOutcome{Report(TlsChannel(ca_), "us-sjc", false, &reason), reason}),
+              StatusIs(grpc::StatusCode::UNAUTHENTICATED, "MISSING_CREDENTIALS"));
   EXPECT_EQ(Report(TlsChannel(ca_, &sjc_reporter_), "us-sjc", false).error_code(),
             grpc::StatusCode::OK);
 }
@@ -297,9 +297,8 @@ TEST_F(TlsTest, RequiredClientCertificateRefusesClientsWithoutOne) {
   auto sjc = TlsChannel(ca_, &sjc_reporter_);
   EXPECT_EQ(Report(sjc, "us-sjc", false).error_code(), grpc::StatusCode::OK);
   std::string reason;
-  EXPECT_EQ(Report(sjc, "us-den", false, &reason).error_code(),
-            grpc::StatusCode::PERMISSION_DENIED);
-  EXPECT_EQ(reason, "DATACENTER_NOT_IN_CERTIFICATE");
+  EXPECT_THAT((RpcOutcome{Report(sjc, "us-den", false, &reason), reason}),
+              StatusIs(grpc::StatusCode::PERMISSION_DENIED, "DATACENTER_NOT_IN_CERTIFICATE"));
   for (const char* dc : {"us-den", "us-nyc", "us-iad"}) ASSERT_TRUE(Report(sjc, dc, true).ok());
   EXPECT_EQ(GetDirectory(sjc).error_code(), grpc::StatusCode::OK);
 }

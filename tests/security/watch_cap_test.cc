@@ -16,6 +16,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/spawned_server.h"
+#include "tests/testing/status_matchers.h"
 
 namespace dcdir::testing {
 namespace {
@@ -90,8 +91,8 @@ TEST(WatchCapTest, OneAddressCannotTakeEveryWatchSlot) {
     std::string reason;
     auto extra = attacker.Open(&refused, &reason);
     EXPECT_FALSE(extra->open);
-    EXPECT_EQ(refused.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
-    EXPECT_EQ(reason, "TOO_MANY_WATCHES_FROM_PEER");
+    EXPECT_THAT((RpcOutcome{refused, reason}),
+                StatusIs(grpc::StatusCode::RESOURCE_EXHAUSTED, "TOO_MANY_WATCHES_FROM_PEER"));
     EXPECT_THAT(refused.error_message(), ::testing::HasSubstr("this client address"));
   }
 
@@ -111,8 +112,8 @@ TEST(WatchCapTest, OneAddressCannotTakeEveryWatchSlot) {
   std::string reason;
   auto over = fourth.Open(&refused, &reason);
   EXPECT_FALSE(over->open);
-  EXPECT_EQ(refused.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
-  EXPECT_EQ(reason, "TOO_MANY_WATCHES");
+  EXPECT_THAT((RpcOutcome{refused, reason}),
+              StatusIs(grpc::StatusCode::RESOURCE_EXHAUSTED, "TOO_MANY_WATCHES"));
 
   // A stream 127.0.0.2 closes gives its slot back to it (the server sees the cancel
   // asynchronously: poll).

@@ -22,6 +22,8 @@ namespace dcdir::testing {
 
 // What a call ended with: its status and the reason token of its trailers ("" when it had none;
 // testing::ReasonOf(context) reads it).
+// `RpcOutcome{stub->Call(&context, ...), ReasonOf(context)}` is safe in one expression: a braced
+// list is evaluated left to right, so the trailers are read after the call returned.
 struct RpcOutcome {
   grpc::Status status;
   std::string reason;
