@@ -2,14 +2,13 @@
 
 #include <algorithm>
 #include <cstdint>
-#include "absl/strings/string_view.h"
+#include <string>
 #include <vector>
 
-#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
-#include "service/core/policy.h"
+#include "absl/strings/string_view.h"
 #include "service/util/json.h"
 
 namespace dcdir::config {
@@ -39,55 +38,30 @@ struct RegionFacts {
 
 std::vector<RegionFacts> Analyse(const core::Topology& topology) {
   const core::World& world = topology.world();
-  // Countries named in client selectors but not mapped: they belong to the default region and
-  // may be treated differently from "any other" unmapped country.
-  absl::flat_hash_set<std::string> mapped;
-  for (const auto& [country, region] : world.countries) mapped.insert(country);
-  std::vector<std::string> named_unmapped;
-  for (const core::DenyRule& rule : world.deny_rules) {
-    for (const core::Condition& cond : rule.clients) {
-      if (cond.field != core::SelectorField::kCountry) continue;
-      for (const std::string& c : cond.values) {
-        if (!mapped.contains(c) &&
-            std::find(named_unmapped.begin(), named_unmapped.end(), c) == named_unmapped.end()) {
-          named_unmapped.push_back(c);
-        }
-      }
-    }
-  }
-
   std::vector<RegionFacts> out;
-  for (size_t r = 0; r < topology.region_count(); ++r) {
+  for (uint32_t r = 0; r < topology.region_count(); ++r) {
     RegionFacts facts;
     facts.region = &topology.region_config(r);
-    const std::string& rid = facts.region->id;
-    facts.is_default = world.default_region.has_value() && *world.default_region == rid;
-    for (const auto& [country, region] : world.countries) {
-      if (region == rid) facts.client_countries.push_back(country);
-    }
-    // One entry per client country class; "" = any other unmapped country.
-    std::vector<std::string> classes = facts.client_countries;
-    if (facts.is_default) {
-      classes.insert(classes.end(), named_unmapped.begin(), named_unmapped.end());
-      classes.push_back("");
-    }
-    for (const std::string& country : classes) {
-      std::vector<int32_t> denying(topology.dc_count(), -1);
-      core::ClientKey key{country, rid};
-      for (uint32_t d = 0; d < topology.dc_count(); ++d) {
-        const core::DenyRule* rule = core::FirstDenyingRule(world.deny_rules, key, topology.dc(d));
-        if (rule != nullptr) denying[d] = static_cast<int32_t>(rule - world.deny_rules.data());
+    facts.is_default =
+        world.default_region.has_value() && *world.default_region == facts.region->id;
+    // Clients by country: the classes of the region's own subdivisions are not reported here
+    // (the loader's candidate check covers them).
+    for (const core::ClientClass* cls : topology.client_classes(r)) {
+      if (cls->kind == core::ClientClassKind::kSubdivision) continue;
+      if (cls->kind == core::ClientClassKind::kMappedCountry) {
+        facts.client_countries.push_back(cls->country);
       }
-      auto same = std::find_if(facts.groups.begin(), facts.groups.end(),
-                               [&](const ClientGroup& g) { return g.denying_rule == denying; });
+      auto same = std::find_if(facts.groups.begin(), facts.groups.end(), [&](const ClientGroup& g) {
+        return g.denying_rule == cls->denying_rule;
+      });
       if (same == facts.groups.end()) {
-        facts.groups.push_back(ClientGroup{{}, false, std::move(denying)});
+        facts.groups.push_back(ClientGroup{{}, false, cls->denying_rule});
         same = facts.groups.end() - 1;
       }
-      if (country.empty()) {
+      if (cls->kind == core::ClientClassKind::kAnyOtherCountry) {
         same->unmapped = true;
       } else {
-        same->countries.push_back(country);
+        same->countries.push_back(cls->country);
       }
     }
     auto allowed_for_all = [&](const std::string& dc_id) {
@@ -116,8 +90,6 @@ std::string GroupName(const ClientGroup& g) {
 std::string ListOrNone(const std::vector<std::string>& v) {
   return v.empty() ? "(none)" : absl::StrJoin(v, " ");
 }
-
-
 
 }  // namespace
 

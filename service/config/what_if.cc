@@ -44,56 +44,15 @@ bool ValidTenantId(absl::string_view id) {
 // ---------------------------------------------------------------------------------------------
 // Client classes: the countries of a region whose answers may differ.
 
-struct ClientClass {
-  std::string country;  // a real country, or the stand-in for unmapped countries
-  bool unmapped = false;
-};
+using Classes = std::vector<const core::ClientClass*>;
 
-// A two-letter code that is neither mapped nor named by any rule: it stands for "any other
-// country" of the default region.
-std::string UnmappedStandIn(const core::World& world) {
-  absl::flat_hash_set<std::string> taken;
-  for (const auto& [country, region] : world.countries) taken.insert(country);
-  for (const core::DenyRule& rule : world.deny_rules) {
-    for (const core::Condition& c : rule.clients) {
-      if (c.field == core::SelectorField::kCountry) taken.insert(c.values.begin(), c.values.end());
-    }
-  }
-  for (char a = 'Z'; a >= 'A'; --a) {
-    for (char b = 'Z'; b >= 'A'; --b) {
-      std::string code{a, b};
-      if (!taken.contains(code)) return code;
-    }
-  }
-  return "ZZ";  // unreachable: fewer than 676 codes are ever taken
-}
-
-std::vector<std::vector<ClientClass>> ClientClasses(const core::Topology& topology) {
-  const core::World& world = topology.world();
-  absl::flat_hash_set<std::string> mapped;
-  for (const auto& [country, region] : world.countries) mapped.insert(country);
-  std::vector<std::string> named_unmapped;
-  for (const core::DenyRule& rule : world.deny_rules) {
-    for (const core::Condition& c : rule.clients) {
-      if (c.field != core::SelectorField::kCountry) continue;
-      for (const std::string& v : c.values) {
-        if (!mapped.contains(v) &&
-            std::find(named_unmapped.begin(), named_unmapped.end(), v) == named_unmapped.end()) {
-          named_unmapped.push_back(v);
-        }
-      }
-    }
-  }
-  std::vector<std::vector<ClientClass>> out(topology.region_count());
-  for (const auto& [country, region] : world.countries) {
-    const uint32_t r = topology.RegionIndex(region);
-    if (r != core::kNoIndex) out[r].push_back({country, false});
-  }
-  if (world.default_region.has_value()) {
-    const uint32_t r = topology.RegionIndex(*world.default_region);
-    if (r != core::kNoIndex) {
-      for (const std::string& c : named_unmapped) out[r].push_back({c, false});
-      out[r].push_back({UnmappedStandIn(world), true});
+// Per region, its client classes by country (Topology::client_classes without the classes of
+// subdivisions with their own region, which this check does not analyse).
+std::vector<Classes> CountryClasses(const core::Topology& topology) {
+  std::vector<Classes> out(topology.region_count());
+  for (uint32_t r = 0; r < topology.region_count(); ++r) {
+    for (const core::ClientClass* cls : topology.client_classes(r)) {
+      if (cls->kind != core::ClientClassKind::kSubdivision) out[r].push_back(cls);
     }
   }
   return out;
@@ -109,9 +68,9 @@ std::vector<std::string> Ids(const core::Topology& topology, const std::vector<u
 }
 
 CompliantSet Compliant(const core::Topology& topology, uint32_t region,
-                       const std::vector<ClientClass>& classes, const core::DcSet* tenant) {
+                       const Classes& classes, const core::DcSet* tenant) {
   core::DcSet allowed(topology.dc_count(), /*all=*/true);
-  for (const ClientClass& c : classes) allowed &= topology.ClassFor(c.country, region).allowed;
+  for (const core::ClientClass* c : classes) allowed &= c->allowed;
   if (tenant != nullptr) allowed &= *tenant;
   CompliantSet set;
   set.client_region = topology.region_config(region).id;
@@ -134,7 +93,7 @@ bool SameOutcome(const ServedGroup& a, const ServedGroup& b) {
 
 FailureScenario RunScenario(const std::shared_ptr<const core::Topology>& topology,
                             std::shared_ptr<const core::TenantTable> tenants, uint32_t failed,
-                            const std::vector<std::vector<ClientClass>>& classes,
+                            const std::vector<Classes>& classes,
                             absl::string_view tenant_id) {
   const core::Topology& topo = *topology;
   const absl::Time now = absl::FromUnixSeconds(0);
@@ -157,9 +116,10 @@ FailureScenario RunScenario(const std::shared_ptr<const core::Topology>& topolog
     ClientRegionOutcome outcome;
     outcome.region = topo.region_config(r).id;
     const std::vector<uint32_t>& config_primaries = topo.region(r).primaries;
-    for (const ClientClass& c : classes[r]) {
+    for (const core::ClientClass* c : classes[r]) {
       core::AnswerRequest request;
-      request.country = c.country;
+      request.country = c->country;
+      request.client_class = c;
       request.tenant_id = std::string_view(tenant_id.data(), tenant_id.size());
       const core::Answer answer = core::ComputeAnswer(*snapshot, request);
       ServedGroup group;
@@ -182,10 +142,10 @@ FailureScenario RunScenario(const std::shared_ptr<const core::Topology>& topolog
         outcome.groups.push_back(std::move(group));
         same = outcome.groups.end() - 1;
       }
-      if (c.unmapped) {
+      if (c->kind == core::ClientClassKind::kAnyOtherCountry) {
         same->unmapped = true;
       } else {
-        same->countries.push_back(c.country);
+        same->countries.push_back(c->country);
       }
     }
     for (const ServedGroup& g : outcome.groups) {
@@ -416,7 +376,7 @@ ComplianceCheck CheckCompliance(const core::Topology& topology,
                                 uint32_t min_compliant_dcs) {
   // A non-owning handle: the snapshots built here do not outlive this call.
   std::shared_ptr<const core::Topology> topo(std::shared_ptr<const core::Topology>(), &topology);
-  const std::vector<std::vector<ClientClass>> classes = ClientClasses(topology);
+  const std::vector<Classes> classes = CountryClasses(topology);
   std::shared_ptr<const core::TenantTable> tenant_map = core::CompileTenants(topology, tenants);
 
   ComplianceCheck check;
