@@ -14,9 +14,6 @@
 namespace dcdir::config {
 namespace {
 
-using util::AppendJsonString;
-using util::AppendJsonStrings;
-
 constexpr absl::string_view kUnmappedText = "any country without a mapping";
 
 // Clients of one region whose rule outcome is identical.
@@ -177,87 +174,70 @@ std::string PolicyReport(const core::Topology& topology) {
 std::string PolicyReportJson(const core::Topology& topology) {
   const core::World& world = topology.world();
   std::vector<RegionFacts> regions = Analyse(topology);
-  std::string out = "{\"version\":";
-  AppendJsonString(&out, world.version);
-  out.append(",\"default_region\":");
-  if (world.default_region.has_value()) {
-    AppendJsonString(&out, *world.default_region);
-  } else {
-    out.append("null");
-  }
-  out.append(",\"deny_rules\":");
   std::vector<std::string> rule_names;
   for (const core::DenyRule& rule : world.deny_rules) rule_names.push_back(rule.name);
-  AppendJsonStrings(&out, rule_names);
-  // Only when the config has subdivisions (reports of configs without them are unchanged).
-  if (!world.subdivisions.empty()) out.append(",\"subdivisions\":[");
-  for (size_t k = 0; k < world.subdivisions.size(); ++k) {
-    const core::Subdivision& sub = world.subdivisions[k];
-    const uint32_t home = topology.Resolve(sub.code.substr(0, 2), sub.code).region;
-    if (k > 0) out.push_back(',');
-    out.append("{\"code\":");
-    AppendJsonString(&out, sub.code);
-    out.append(",\"region\":");
-    if (home == core::kNoIndex) {
-      out.append("null");
-    } else {
-      AppendJsonString(&out, topology.region_config(home).id);
-    }
-    absl::StrAppend(&out, ",\"own_region\":", sub.region.has_value() ? "true" : "false");
-    if (sub.point.has_value()) {
-      absl::StrAppend(&out, absl::StrFormat(",\"point\":{\"lat\":%.6f,\"lon\":%.6f}", sub.point->lat,
-                                            sub.point->lon));
-    }
-    out.push_back('}');
+  util::JsonWriter w;
+  w.BeginObject().Key("version").Value(world.version).Key("default_region");
+  if (world.default_region.has_value()) {
+    w.Value(*world.default_region);
+  } else {
+    w.Null();
   }
-  if (!world.subdivisions.empty()) out.append("]");
-  out.append(",\"regions\":[");
-  for (size_t r = 0; r < regions.size(); ++r) {
-    const RegionFacts& facts = regions[r];
-    if (r > 0) out.push_back(',');
-    out.append("{\"id\":");
-    AppendJsonString(&out, facts.region->id);
-    out.append(",\"name\":");
-    AppendJsonString(&out, facts.region->name);
-    out.append(",\"client_countries\":");
-    AppendJsonStrings(&out, facts.client_countries);
-    absl::StrAppend(&out, ",\"unmapped_countries\":", facts.is_default ? "true" : "false");
-    out.append(",\"primaries\":");
-    AppendJsonStrings(&out, facts.primaries);
-    out.append(",\"secondaries\":");
-    AppendJsonStrings(&out, facts.secondaries);
-    out.append(",\"denied_candidates\":");
-    AppendJsonStrings(&out, facts.denied_candidates);
-    out.append(",\"client_groups\":[");
-    for (size_t g = 0; g < facts.groups.size(); ++g) {
-      const ClientGroup& group = facts.groups[g];
-      if (g > 0) out.push_back(',');
-      out.append("{\"countries\":");
-      AppendJsonStrings(&out, group.countries);
-      absl::StrAppend(&out, ",\"unmapped_countries\":", group.unmapped ? "true" : "false");
-      out.append(",\"excluded\":[");
-      bool first = true;
+  w.Key("deny_rules").Strings(rule_names);
+  // Only when the config has subdivisions (reports of configs without them are unchanged).
+  if (!world.subdivisions.empty()) {
+    w.Key("subdivisions").BeginArray();
+    for (const core::Subdivision& sub : world.subdivisions) {
+      const uint32_t home = topology.Resolve(sub.code.substr(0, 2), sub.code).region;
+      w.BeginObject().Key("code").Value(sub.code).Key("region");
+      if (home == core::kNoIndex) {
+        w.Null();
+      } else {
+        w.Value(topology.region_config(home).id);
+      }
+      w.Key("own_region").Value(sub.region.has_value());
+      if (sub.point.has_value()) {
+        w.Key("point").BeginObject()
+            .Key("lat").Fixed(sub.point->lat, 6)
+            .Key("lon").Fixed(sub.point->lon, 6)
+            .EndObject();
+      }
+      w.EndObject();
+    }
+    w.EndArray();
+  }
+  w.Key("regions").BeginArray();
+  for (const RegionFacts& facts : regions) {
+    w.BeginObject()
+        .Key("id").Value(facts.region->id)
+        .Key("name").Value(facts.region->name)
+        .Key("client_countries").Strings(facts.client_countries)
+        .Key("unmapped_countries").Value(facts.is_default)
+        .Key("primaries").Strings(facts.primaries)
+        .Key("secondaries").Strings(facts.secondaries)
+        .Key("denied_candidates").Strings(facts.denied_candidates)
+        .Key("client_groups").BeginArray();
+    for (const ClientGroup& group : facts.groups) {
+      w.BeginObject()
+          .Key("countries").Strings(group.countries)
+          .Key("unmapped_countries").Value(group.unmapped)
+          .Key("excluded").BeginArray();
       for (uint32_t d = 0; d < topology.dc_count(); ++d) {
         if (group.denying_rule[d] < 0) continue;
         const core::DataCenter& dc = topology.dc(d);
-        if (!first) out.push_back(',');
-        first = false;
-        out.append("{\"datacenter\":");
-        AppendJsonString(&out, dc.id);
-        out.append(",\"region\":");
-        AppendJsonString(&out, dc.region);
-        out.append(",\"country\":");
-        AppendJsonString(&out, dc.country);
-        out.append(",\"rule\":");
-        AppendJsonString(&out, world.deny_rules[group.denying_rule[d]].name);
-        out.push_back('}');
+        w.BeginObject()
+            .Key("datacenter").Value(dc.id)
+            .Key("region").Value(dc.region)
+            .Key("country").Value(dc.country)
+            .Key("rule").Value(world.deny_rules[group.denying_rule[d]].name)
+            .EndObject();
       }
-      out.append("]}");
+      w.EndArray().EndObject();
     }
-    out.append("]}");
+    w.EndArray().EndObject();
   }
-  out.append("]}\n");
-  return out;
+  w.EndArray().EndObject();
+  return w.Take() + "\n";
 }
 
 }  // namespace dcdir::config

@@ -12,9 +12,6 @@
 namespace dcdir::config {
 namespace {
 
-using util::AppendJsonString;
-using util::AppendJsonStrings;
-
 constexpr absl::string_view kUnmappedText = "any country without a mapping";
 
 std::string GroupName(const ServedGroup& g) {
@@ -63,70 +60,54 @@ void AppendCompliantLines(std::string* out, absl::string_view indent,
   }
 }
 
-void AppendCompliantJson(std::string* out, const std::vector<CompliantSet>& sets) {
-  out->push_back('[');
-  for (size_t i = 0; i < sets.size(); ++i) {
-    const CompliantSet& s = sets[i];
-    if (i > 0) out->push_back(',');
-    out->append("{\"client_region\":");
-    AppendJsonString(out, s.client_region);
-    absl::StrAppend(out, ",\"compliant_dcs\":", s.datacenters.size(), ",\"primaries\":");
-    AppendJsonStrings(out, s.primaries);
-    out->append(",\"secondaries\":");
-    AppendJsonStrings(out, s.secondaries);
-    out->append(",\"datacenters\":");
-    AppendJsonStrings(out, s.datacenters);
-    out->push_back('}');
+void WriteCompliant(util::JsonWriter& w, const std::vector<CompliantSet>& sets) {
+  w.BeginArray();
+  for (const CompliantSet& s : sets) {
+    w.BeginObject()
+        .Key("client_region").Value(s.client_region)
+        .Key("compliant_dcs").Value(s.datacenters.size())
+        .Key("primaries").Strings(s.primaries)
+        .Key("secondaries").Strings(s.secondaries)
+        .Key("datacenters").Strings(s.datacenters)
+        .EndObject();
   }
-  out->push_back(']');
+  w.EndArray();
 }
 
-void AppendScenariosJson(std::string* out, const std::vector<FailureScenario>& scenarios) {
-  out->push_back('[');
-  for (size_t i = 0; i < scenarios.size(); ++i) {
-    const FailureScenario& s = scenarios[i];
-    if (i > 0) out->push_back(',');
-    out->append("{\"failed_region\":");
-    AppendJsonString(out, s.failed_region);
-    out->append(",\"down\":");
-    AppendJsonStrings(out, s.down);
-    out->append(",\"fail_closed\":");
-    AppendJsonStrings(out, s.fail_closed);
-    out->append(",\"clients\":[");
-    for (size_t c = 0; c < s.clients.size(); ++c) {
-      const ClientRegionOutcome& client = s.clients[c];
-      if (c > 0) out->push_back(',');
-      out->append("{\"client_region\":");
-      AppendJsonString(out, client.region);
-      absl::StrAppend(out, ",\"fail_closed\":", client.fail_closed ? "true" : "false",
-                      ",\"groups\":[");
-      for (size_t g = 0; g < client.groups.size(); ++g) {
-        const ServedGroup& group = client.groups[g];
-        if (g > 0) out->push_back(',');
-        out->append("{\"countries\":");
-        AppendJsonStrings(out, group.countries);
-        absl::StrAppend(out, ",\"unmapped_countries\":", group.unmapped ? "true" : "false",
-                        ",\"error\":");
+void WriteScenarios(util::JsonWriter& w, const std::vector<FailureScenario>& scenarios) {
+  w.BeginArray();
+  for (const FailureScenario& s : scenarios) {
+    w.BeginObject()
+        .Key("failed_region").Value(s.failed_region)
+        .Key("down").Strings(s.down)
+        .Key("fail_closed").Strings(s.fail_closed)
+        .Key("clients").BeginArray();
+    for (const ClientRegionOutcome& client : s.clients) {
+      w.BeginObject()
+          .Key("client_region").Value(client.region)
+          .Key("fail_closed").Value(client.fail_closed)
+          .Key("groups").BeginArray();
+      for (const ServedGroup& group : client.groups) {
+        w.BeginObject()
+            .Key("countries").Strings(group.countries)
+            .Key("unmapped_countries").Value(group.unmapped)
+            .Key("error");
         if (group.error == core::AnswerError::kNone) {
-          out->append("null");
+          w.Null();
         } else {
-          const std::string_view token = core::ReasonToken(group.error);
-          AppendJsonString(out, token);
+          w.Value(core::ReasonToken(group.error));
         }
-        out->append(",\"primaries\":");
-        AppendJsonStrings(out, group.primaries);
-        out->append(",\"secondaries\":");
-        AppendJsonStrings(out, group.secondaries);
-        absl::StrAppend(out, ",\"fallback\":", group.fallback ? "true" : "false",
-                        ",\"cross_border\":");
-        AppendJsonStrings(out, group.cross_border);
-        out->push_back('}');
+        w.Key("primaries").Strings(group.primaries)
+            .Key("secondaries").Strings(group.secondaries)
+            .Key("fallback").Value(group.fallback)
+            .Key("cross_border").Strings(group.cross_border)
+            .EndObject();
       }
-      out->append("]}");
+      w.EndArray().EndObject();
     }
-    out->append("]}");
+    w.EndArray().EndObject();
   }
-  out->push_back(']');
+  w.EndArray();
 }
 
 }  // namespace
@@ -190,48 +171,43 @@ std::string ComplianceCheckText(const ComplianceCheck& check) {
 }
 
 std::string ComplianceCheckJson(const ComplianceCheck& check) {
-  std::string out = "{\"config_version\":";
-  AppendJsonString(&out, check.config_version);
-  absl::StrAppend(&out, ",\"min_compliant_dcs\":", check.min_compliant_dcs,
-                  ",\"ok\":", check.shortfalls.empty() ? "true" : "false", ",\"regions\":");
-  AppendCompliantJson(&out, check.regions);
-  out.append(",\"what_if\":");
-  AppendScenariosJson(&out, check.scenarios);
-  out.append(",\"tenants\":[");
-  for (size_t i = 0; i < check.tenants.size(); ++i) {
-    const TenantFacts& t = check.tenants[i];
-    if (i > 0) out.push_back(',');
-    out.append("{\"tenant_id\":");
-    AppendJsonString(&out, t.policy.tenant_id);
-    out.append(",\"home_region\":");
-    AppendJsonString(&out, t.policy.home_region);
-    out.append(",\"allowed_regions\":");
-    AppendJsonStrings(&out, t.policy.allowed_regions);
-    out.append(",\"unknown_regions\":");
-    AppendJsonStrings(&out, t.unknown_regions);
-    absl::StrAppend(&out, ",\"home_region_exists\":", t.home_unknown ? "false" : "true");
-    out.append(",\"regions\":");
-    AppendCompliantJson(&out, t.regions);
-    out.append(",\"what_if\":");
-    AppendScenariosJson(&out, t.scenarios);
-    out.push_back('}');
+  util::JsonWriter w;
+  w.BeginObject()
+      .Key("config_version").Value(check.config_version)
+      .Key("min_compliant_dcs").Value(check.min_compliant_dcs)
+      .Key("ok").Value(check.shortfalls.empty())
+      .Key("regions");
+  WriteCompliant(w, check.regions);
+  w.Key("what_if");
+  WriteScenarios(w, check.scenarios);
+  w.Key("tenants").BeginArray();
+  for (const TenantFacts& t : check.tenants) {
+    w.BeginObject()
+        .Key("tenant_id").Value(t.policy.tenant_id)
+        .Key("home_region").Value(t.policy.home_region)
+        .Key("allowed_regions").Strings(t.policy.allowed_regions)
+        .Key("unknown_regions").Strings(t.unknown_regions)
+        .Key("home_region_exists").Value(!t.home_unknown)
+        .Key("regions");
+    WriteCompliant(w, t.regions);
+    w.Key("what_if");
+    WriteScenarios(w, t.scenarios);
+    w.EndObject();
   }
-  out.append("],\"shortfalls\":[");
-  for (size_t i = 0; i < check.shortfalls.size(); ++i) {
-    const Shortfall& s = check.shortfalls[i];
-    if (i > 0) out.push_back(',');
-    out.append("{\"tenant\":");
+  w.EndArray().Key("shortfalls").BeginArray();
+  for (const Shortfall& s : check.shortfalls) {
+    w.BeginObject().Key("tenant");
     if (s.tenant.empty()) {
-      out.append("null");
+      w.Null();
     } else {
-      AppendJsonString(&out, s.tenant);
+      w.Value(s.tenant);
     }
-    out.append(",\"client_region\":");
-    AppendJsonString(&out, s.client_region);
-    absl::StrAppend(&out, ",\"compliant_dcs\":", s.compliant, "}");
+    w.Key("client_region").Value(s.client_region)
+        .Key("compliant_dcs").Value(s.compliant)
+        .EndObject();
   }
-  out.append("]}");
-  return out;
+  w.EndArray().EndObject();
+  return w.Take();
 }
 
 }  // namespace dcdir::config
