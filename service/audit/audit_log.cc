@@ -13,20 +13,14 @@
 namespace dcdir::audit {
 namespace {
 
-using util::AppendJsonString;
-
 std::string TimeText(absl::Time t) {
   return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", t, absl::UTCTimeZone());
 }
 
-
-void AppendDc(std::string* out, const core::DataCenter& dc) {
-  out->append("{\"id\":");
-  AppendJsonString(out, dc.id);
-  out->append(",\"region\":");
-  AppendJsonString(out, dc.region);
-  out->append(",\"country\":");
-  AppendJsonString(out, dc.country);
+// Opens a DC's object with its id, region and country; the caller adds members and closes it.
+void WriteDc(util::JsonWriter& w, const core::DataCenter& dc) {
+  w.BeginObject().Key("id").Value(dc.id).Key("region").Value(dc.region).Key("country").Value(
+      dc.country);
 }
 
 }  // namespace
@@ -162,55 +156,46 @@ size_t AuditLog::FlushWindow(bool force) {
 std::string AuditLog::FormatLine(const Key& key, const Entry& entry, absl::Time window_start,
                                  absl::Time window_end, absl::Duration to_wall) const {
   const core::Topology& topo = *entry.topology;
-  std::string out = "{\"time\":";
-  AppendJsonString(&out, TimeText(window_end + to_wall));
-  out.append(",\"event\":\"cross_border_fallback\",\"count\":");
-  absl::StrAppend(&out, entry.count);
-  out.append(",\"window_start\":");
-  AppendJsonString(&out, TimeText(window_start + to_wall));
-  out.append(",\"first_seen\":");
-  AppendJsonString(&out, TimeText(entry.first_seen + to_wall));
-  out.append(",\"last_seen\":");
-  AppendJsonString(&out, TimeText(entry.last_seen + to_wall));
-  out.append(",\"client_region\":");
-  AppendJsonString(&out, key.region < topo.region_count() ? topo.region_config(key.region).id
-                                                          : std::string("unknown"));
-  out.append(",\"client_country\":");
-  AppendJsonString(&out, std::string_view(key.country, 2));
-  out.append(",\"tenant\":");
+  util::JsonWriter w;
+  w.BeginObject()
+      .Key("time").Value(TimeText(window_end + to_wall))
+      .Key("event").Value("cross_border_fallback")
+      .Key("count").Value(entry.count)
+      .Key("window_start").Value(TimeText(window_start + to_wall))
+      .Key("first_seen").Value(TimeText(entry.first_seen + to_wall))
+      .Key("last_seen").Value(TimeText(entry.last_seen + to_wall))
+      .Key("client_region")
+      .Value(key.region < topo.region_count() ? topo.region_config(key.region).id
+                                              : std::string("unknown"))
+      .Key("client_country").Value(std::string_view(key.country, 2))
+      .Key("tenant");
   if (key.tenant.empty()) {
-    out.append("null");
+    w.Null();
   } else {
-    AppendJsonString(&out, key.tenant);
+    w.Value(key.tenant);
   }
-  absl::StrAppend(&out, ",\"tenant_policy\":", key.tenant_policy ? "true" : "false");
-  out.append(",\"reason\":");
-  AppendJsonString(&out, FallbackReasonToken(key.reason));
-  out.append(",\"congested_primaries\":[");
-  for (size_t i = 0; i < key.congested_primaries.size(); ++i) {
-    if (i > 0) out.push_back(',');
-    AppendDc(&out, topo.dc(key.congested_primaries[i]));
-    out.push_back('}');
+  w.Key("tenant_policy").Value(key.tenant_policy)
+      .Key("reason").Value(FallbackReasonToken(key.reason))
+      .Key("congested_primaries").BeginArray();
+  for (uint32_t dc : key.congested_primaries) {
+    WriteDc(w, topo.dc(dc));
+    w.EndObject();
   }
-  out.append("],\"secondaries\":[");
+  w.EndArray().Key("secondaries").BeginArray();
   for (size_t i = 0; i < key.secondaries.size(); ++i) {
-    if (i > 0) out.push_back(',');
-    AppendDc(&out, topo.dc(key.secondaries[i]));
-    absl::StrAppend(&out, ",\"cross_border\":", key.cross_border[i] ? "true" : "false", "}");
+    WriteDc(w, topo.dc(key.secondaries[i]));
+    w.Key("cross_border").Value(static_cast<bool>(key.cross_border[i])).EndObject();
   }
-  out.append("],\"cross_border_dcs\":[");
-  bool first = true;
+  w.EndArray().Key("cross_border_dcs").BeginArray();
   for (size_t i = 0; i < key.secondaries.size(); ++i) {
-    if (!key.cross_border[i]) continue;
-    if (!first) out.push_back(',');
-    first = false;
-    AppendJsonString(&out, topo.dc(key.secondaries[i]).id);
+    if (key.cross_border[i]) w.Value(topo.dc(key.secondaries[i]).id);
   }
-  out.append("],\"config_version\":");
-  AppendJsonString(&out, topo.world().version);
-  absl::StrAppend(&out, ",\"snapshot_version\":", entry.last_snapshot_version,
-                  ",\"first_snapshot_version\":", entry.first_snapshot_version, "}");
-  return out;
+  w.EndArray()
+      .Key("config_version").Value(topo.world().version)
+      .Key("snapshot_version").Value(entry.last_snapshot_version)
+      .Key("first_snapshot_version").Value(entry.first_snapshot_version)
+      .EndObject();
+  return w.Take();
 }
 
 void AuditLog::Start() {

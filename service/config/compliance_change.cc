@@ -127,35 +127,27 @@ std::string ComplianceChangeText(const core::Topology& served, const core::Topol
 
 std::string ComplianceChangeJson(const core::Topology& served, const core::Topology& next,
                                  const ComplianceChange& change) {
-  std::string out = "{\"served_version\":";
-  util::AppendJsonString(&out, served.world().version);
-  out.append(",\"new_version\":");
-  util::AppendJsonString(&out, next.world().version);
-  absl::StrAppend(&out, ",\"acknowledged\":", change.acknowledged ? "true" : "false",
-                  ",\"refused\":", change.refused() ? "true" : "false");
-  for (int loosened = 1; loosened >= 0; --loosened) {
-    out.append(loosened ? ",\"loosened\":[" : ",\"tightened\":[");
-    const auto& pairs = loosened ? change.diff.loosened : change.diff.tightened;
-    for (size_t i = 0; i < pairs.size(); ++i) {
-      if (i > 0) out.push_back(',');
-      out.append("{\"client\":");
-      util::AppendJsonString(&out, pairs[i].client);
-      out.append(",\"region\":");
-      util::AppendJsonString(&out, pairs[i].region);
-      out.append(",\"datacenter\":");
-      util::AppendJsonString(&out, pairs[i].datacenter);
-      out.append(",\"rule\":");
-      util::AppendJsonString(&out, pairs[i].rule);
-      if (loosened) {
-        out.append(",\"rule_fate\":");
-        util::AppendJsonString(&out, core::RuleFate(served, next, pairs[i].rule));
-      }
-      out.push_back('}');
+  util::JsonWriter w;
+  w.BeginObject()
+      .Key("served_version").Value(served.world().version)
+      .Key("new_version").Value(next.world().version)
+      .Key("acknowledged").Value(change.acknowledged)
+      .Key("refused").Value(change.refused());
+  for (const bool loosened : {true, false}) {
+    w.Key(loosened ? "loosened" : "tightened").BeginArray();
+    for (const core::PairChange& pair : loosened ? change.diff.loosened : change.diff.tightened) {
+      w.BeginObject()
+          .Key("client").Value(pair.client)
+          .Key("region").Value(pair.region)
+          .Key("datacenter").Value(pair.datacenter)
+          .Key("rule").Value(pair.rule);
+      if (loosened) w.Key("rule_fate").Value(core::RuleFate(served, next, pair.rule));
+      w.EndObject();
     }
-    out.push_back(']');
+    w.EndArray();
   }
-  out.push_back('}');
-  return out;
+  w.EndObject();
+  return w.Take();
 }
 
 }  // namespace dcdir::config

@@ -217,7 +217,7 @@ class Loader {
   absl::StatusOr<std::vector<core::Condition>> ReadSelector(const Entry& e,
                                                             const std::string& path,
                                                             bool clients) const;
-  absl::Status CheckCandidatesAllowed() const;
+  absl::Status CheckCandidatesAllowed(const core::Topology& topology) const;
 
   std::string file_;
   core::World world_;
@@ -833,60 +833,31 @@ absl::Status Loader::ReadSubdivisions(const Entry& e) {
 }
 
 // The 2020 mistake: a candidate list naming a DC that the rules forbid for some of the region's
-// clients. A region's clients are the countries mapped to it and, for the default region, every
-// country without a mapping (each such country named in a rule, and "any other").
-absl::Status Loader::CheckCandidatesAllowed() const {
-  if (world_.deny_rules.empty()) return absl::OkStatus();
-  struct ClientCountry {
-    std::string country;  // "" = any unmapped country not named in a rule
-    std::string subdivision = "";  // set: the clients of this subdivision of `country`
-  };
-  std::vector<std::vector<ClientCountry>> clients(world_.regions.size());
-  for (const auto& [country, region] : world_.countries) {
-    clients[region_index_.at(region)].push_back({country});
-  }
-  if (world_.default_region.has_value()) {
-    auto& def = clients[region_index_.at(*world_.default_region)];
-    absl::flat_hash_set<std::string> named;
-    for (const core::DenyRule& rule : world_.deny_rules) {
-      for (const core::Condition& cond : rule.clients) {
-        if (cond.field != core::SelectorField::kCountry) continue;
-        for (const std::string& c : cond.values) {
-          if (!country_index_.contains(c) && named.insert(c).second) def.push_back({c});
-        }
-      }
-    }
-    def.push_back({""});
-  }
-  // A subdivision with its own home region is a client class of that region: (its country,
-  // that region).
-  for (const core::Subdivision& sub : world_.subdivisions) {
-    if (sub.region.has_value()) {
-      clients[region_index_.at(*sub.region)].push_back({sub.code.substr(0, 2), sub.code});
-    }
-  }
-  for (size_t r = 0; r < world_.regions.size(); ++r) {
-    const core::Region& region = world_.regions[r];
+// clients (every client class of the region, Topology::client_classes).
+absl::Status Loader::CheckCandidatesAllowed(const core::Topology& topology) const {
+  const core::World& world = topology.world();
+  for (uint32_t r = 0; r < topology.region_count(); ++r) {
+    const core::Region& region = topology.region_config(r);
     const RegionSource& src = region_sources_[r];
     for (const auto* list : {&src.primaries, &src.secondaries}) {
       const char* list_name = list == &src.primaries ? "primaries" : "secondaries";
       for (const Ref& ref : *list) {
-        const core::DataCenter& dc = world_.datacenters[dc_index_.at(ref.value)];
-        for (const ClientCountry& cc : clients[r]) {
-          core::ClientKey key{cc.country, region.id};
-          const core::DenyRule* rule = core::FirstDenyingRule(world_.deny_rules, key, dc);
-          if (rule == nullptr) continue;
+        const uint32_t d = topology.DcIndex(ref.value);
+        for (const core::ClientClass* cls : topology.client_classes(r)) {
+          const int32_t rule = cls->denying_rule[d];
+          if (rule < 0) continue;
           std::string who =
-              cc.country.empty()
+              cls->kind == core::ClientClassKind::kAnyOtherCountry
                   ? absl::StrCat("from any country without a mapping in countries (\"", region.id,
                                  "\" is the default_region)")
-              : !cc.subdivision.empty()
-                  ? absl::StrCat("from subdivision ", cc.subdivision, " (subdivisions.",
-                                 cc.subdivision, ".region)")
-                  : absl::StrCat("from country ", cc.country);
-          return ErrorAt(ref.node, absl::StrCat("datacenter \"", dc.id, "\" in regions.",
-                                                region.id, ".", list_name,
-                                                " is denied by deny rule \"", rule->name,
+              : cls->kind == core::ClientClassKind::kSubdivision
+                  ? absl::StrCat("from subdivision ", cls->subdivision, " (subdivisions.",
+                                 cls->subdivision, ".region)")
+                  : absl::StrCat("from country ", cls->country);
+          return ErrorAt(ref.node, absl::StrCat("datacenter \"", topology.dc(d).id,
+                                                "\" in regions.", region.id, ".", list_name,
+                                                " is denied by deny rule \"",
+                                                world.deny_rules[rule].name,
                                                 "\" to clients of region \"", region.id, "\" ",
                                                 who));
         }
@@ -1029,7 +1000,6 @@ absl::StatusOr<std::shared_ptr<const core::Topology>> Loader::Load(std::string_v
                                             ") must be lower than thresholds.congestion_enter (",
                                             world_.thresholds.congestion_enter, ")"));
     }
-    DCDIR_CONFIG_RETURN_IF_ERROR(CheckCandidatesAllowed());
   } catch (const std::exception& ex) {
     // Not expected (only non-throwing yaml-cpp accessors are used); never let it escape.
     return ErrorAtLine(0, absl::StrCat("internal error while reading the config: ", ex.what()));
@@ -1041,6 +1011,7 @@ absl::StatusOr<std::shared_ptr<const core::Topology>> Loader::Load(std::string_v
   if (!topology.ok()) {
     return ErrorAtLine(0, topology.status().message());
   }
+  DCDIR_CONFIG_RETURN_IF_ERROR(CheckCandidatesAllowed(**topology));
   return topology;
 }
 

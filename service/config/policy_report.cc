@@ -2,21 +2,17 @@
 
 #include <algorithm>
 #include <cstdint>
-#include "absl/strings/string_view.h"
+#include <string>
 #include <vector>
 
-#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
-#include "service/core/policy.h"
+#include "absl/strings/string_view.h"
 #include "service/util/json.h"
 
 namespace dcdir::config {
 namespace {
-
-using util::AppendJsonString;
-using util::AppendJsonStrings;
 
 constexpr absl::string_view kUnmappedText = "any country without a mapping";
 
@@ -39,55 +35,30 @@ struct RegionFacts {
 
 std::vector<RegionFacts> Analyse(const core::Topology& topology) {
   const core::World& world = topology.world();
-  // Countries named in client selectors but not mapped: they belong to the default region and
-  // may be treated differently from "any other" unmapped country.
-  absl::flat_hash_set<std::string> mapped;
-  for (const auto& [country, region] : world.countries) mapped.insert(country);
-  std::vector<std::string> named_unmapped;
-  for (const core::DenyRule& rule : world.deny_rules) {
-    for (const core::Condition& cond : rule.clients) {
-      if (cond.field != core::SelectorField::kCountry) continue;
-      for (const std::string& c : cond.values) {
-        if (!mapped.contains(c) &&
-            std::find(named_unmapped.begin(), named_unmapped.end(), c) == named_unmapped.end()) {
-          named_unmapped.push_back(c);
-        }
-      }
-    }
-  }
-
   std::vector<RegionFacts> out;
-  for (size_t r = 0; r < topology.region_count(); ++r) {
+  for (uint32_t r = 0; r < topology.region_count(); ++r) {
     RegionFacts facts;
     facts.region = &topology.region_config(r);
-    const std::string& rid = facts.region->id;
-    facts.is_default = world.default_region.has_value() && *world.default_region == rid;
-    for (const auto& [country, region] : world.countries) {
-      if (region == rid) facts.client_countries.push_back(country);
-    }
-    // One entry per client country class; "" = any other unmapped country.
-    std::vector<std::string> classes = facts.client_countries;
-    if (facts.is_default) {
-      classes.insert(classes.end(), named_unmapped.begin(), named_unmapped.end());
-      classes.push_back("");
-    }
-    for (const std::string& country : classes) {
-      std::vector<int32_t> denying(topology.dc_count(), -1);
-      core::ClientKey key{country, rid};
-      for (uint32_t d = 0; d < topology.dc_count(); ++d) {
-        const core::DenyRule* rule = core::FirstDenyingRule(world.deny_rules, key, topology.dc(d));
-        if (rule != nullptr) denying[d] = static_cast<int32_t>(rule - world.deny_rules.data());
+    facts.is_default =
+        world.default_region.has_value() && *world.default_region == facts.region->id;
+    // Clients by country: the classes of the region's own subdivisions are not reported here
+    // (the loader's candidate check covers them).
+    for (const core::ClientClass* cls : topology.client_classes(r)) {
+      if (cls->kind == core::ClientClassKind::kSubdivision) continue;
+      if (cls->kind == core::ClientClassKind::kMappedCountry) {
+        facts.client_countries.push_back(cls->country);
       }
-      auto same = std::find_if(facts.groups.begin(), facts.groups.end(),
-                               [&](const ClientGroup& g) { return g.denying_rule == denying; });
+      auto same = std::find_if(facts.groups.begin(), facts.groups.end(), [&](const ClientGroup& g) {
+        return g.denying_rule == cls->denying_rule;
+      });
       if (same == facts.groups.end()) {
-        facts.groups.push_back(ClientGroup{{}, false, std::move(denying)});
+        facts.groups.push_back(ClientGroup{{}, false, cls->denying_rule});
         same = facts.groups.end() - 1;
       }
-      if (country.empty()) {
+      if (cls->kind == core::ClientClassKind::kAnyOtherCountry) {
         same->unmapped = true;
       } else {
-        same->countries.push_back(country);
+        same->countries.push_back(cls->country);
       }
     }
     auto allowed_for_all = [&](const std::string& dc_id) {
@@ -116,8 +87,6 @@ std::string GroupName(const ClientGroup& g) {
 std::string ListOrNone(const std::vector<std::string>& v) {
   return v.empty() ? "(none)" : absl::StrJoin(v, " ");
 }
-
-
 
 }  // namespace
 
@@ -205,87 +174,70 @@ std::string PolicyReport(const core::Topology& topology) {
 std::string PolicyReportJson(const core::Topology& topology) {
   const core::World& world = topology.world();
   std::vector<RegionFacts> regions = Analyse(topology);
-  std::string out = "{\"version\":";
-  AppendJsonString(&out, world.version);
-  out.append(",\"default_region\":");
-  if (world.default_region.has_value()) {
-    AppendJsonString(&out, *world.default_region);
-  } else {
-    out.append("null");
-  }
-  out.append(",\"deny_rules\":");
   std::vector<std::string> rule_names;
   for (const core::DenyRule& rule : world.deny_rules) rule_names.push_back(rule.name);
-  AppendJsonStrings(&out, rule_names);
-  // Only when the config has subdivisions (reports of configs without them are unchanged).
-  if (!world.subdivisions.empty()) out.append(",\"subdivisions\":[");
-  for (size_t k = 0; k < world.subdivisions.size(); ++k) {
-    const core::Subdivision& sub = world.subdivisions[k];
-    const uint32_t home = topology.Resolve(sub.code.substr(0, 2), sub.code).region;
-    if (k > 0) out.push_back(',');
-    out.append("{\"code\":");
-    AppendJsonString(&out, sub.code);
-    out.append(",\"region\":");
-    if (home == core::kNoIndex) {
-      out.append("null");
-    } else {
-      AppendJsonString(&out, topology.region_config(home).id);
-    }
-    absl::StrAppend(&out, ",\"own_region\":", sub.region.has_value() ? "true" : "false");
-    if (sub.point.has_value()) {
-      absl::StrAppend(&out, absl::StrFormat(",\"point\":{\"lat\":%.6f,\"lon\":%.6f}", sub.point->lat,
-                                            sub.point->lon));
-    }
-    out.push_back('}');
+  util::JsonWriter w;
+  w.BeginObject().Key("version").Value(world.version).Key("default_region");
+  if (world.default_region.has_value()) {
+    w.Value(*world.default_region);
+  } else {
+    w.Null();
   }
-  if (!world.subdivisions.empty()) out.append("]");
-  out.append(",\"regions\":[");
-  for (size_t r = 0; r < regions.size(); ++r) {
-    const RegionFacts& facts = regions[r];
-    if (r > 0) out.push_back(',');
-    out.append("{\"id\":");
-    AppendJsonString(&out, facts.region->id);
-    out.append(",\"name\":");
-    AppendJsonString(&out, facts.region->name);
-    out.append(",\"client_countries\":");
-    AppendJsonStrings(&out, facts.client_countries);
-    absl::StrAppend(&out, ",\"unmapped_countries\":", facts.is_default ? "true" : "false");
-    out.append(",\"primaries\":");
-    AppendJsonStrings(&out, facts.primaries);
-    out.append(",\"secondaries\":");
-    AppendJsonStrings(&out, facts.secondaries);
-    out.append(",\"denied_candidates\":");
-    AppendJsonStrings(&out, facts.denied_candidates);
-    out.append(",\"client_groups\":[");
-    for (size_t g = 0; g < facts.groups.size(); ++g) {
-      const ClientGroup& group = facts.groups[g];
-      if (g > 0) out.push_back(',');
-      out.append("{\"countries\":");
-      AppendJsonStrings(&out, group.countries);
-      absl::StrAppend(&out, ",\"unmapped_countries\":", group.unmapped ? "true" : "false");
-      out.append(",\"excluded\":[");
-      bool first = true;
+  w.Key("deny_rules").Strings(rule_names);
+  // Only when the config has subdivisions (reports of configs without them are unchanged).
+  if (!world.subdivisions.empty()) {
+    w.Key("subdivisions").BeginArray();
+    for (const core::Subdivision& sub : world.subdivisions) {
+      const uint32_t home = topology.Resolve(sub.code.substr(0, 2), sub.code).region;
+      w.BeginObject().Key("code").Value(sub.code).Key("region");
+      if (home == core::kNoIndex) {
+        w.Null();
+      } else {
+        w.Value(topology.region_config(home).id);
+      }
+      w.Key("own_region").Value(sub.region.has_value());
+      if (sub.point.has_value()) {
+        w.Key("point").BeginObject()
+            .Key("lat").Fixed(sub.point->lat, 6)
+            .Key("lon").Fixed(sub.point->lon, 6)
+            .EndObject();
+      }
+      w.EndObject();
+    }
+    w.EndArray();
+  }
+  w.Key("regions").BeginArray();
+  for (const RegionFacts& facts : regions) {
+    w.BeginObject()
+        .Key("id").Value(facts.region->id)
+        .Key("name").Value(facts.region->name)
+        .Key("client_countries").Strings(facts.client_countries)
+        .Key("unmapped_countries").Value(facts.is_default)
+        .Key("primaries").Strings(facts.primaries)
+        .Key("secondaries").Strings(facts.secondaries)
+        .Key("denied_candidates").Strings(facts.denied_candidates)
+        .Key("client_groups").BeginArray();
+    for (const ClientGroup& group : facts.groups) {
+      w.BeginObject()
+          .Key("countries").Strings(group.countries)
+          .Key("unmapped_countries").Value(group.unmapped)
+          .Key("excluded").BeginArray();
       for (uint32_t d = 0; d < topology.dc_count(); ++d) {
         if (group.denying_rule[d] < 0) continue;
         const core::DataCenter& dc = topology.dc(d);
-        if (!first) out.push_back(',');
-        first = false;
-        out.append("{\"datacenter\":");
-        AppendJsonString(&out, dc.id);
-        out.append(",\"region\":");
-        AppendJsonString(&out, dc.region);
-        out.append(",\"country\":");
-        AppendJsonString(&out, dc.country);
-        out.append(",\"rule\":");
-        AppendJsonString(&out, world.deny_rules[group.denying_rule[d]].name);
-        out.push_back('}');
+        w.BeginObject()
+            .Key("datacenter").Value(dc.id)
+            .Key("region").Value(dc.region)
+            .Key("country").Value(dc.country)
+            .Key("rule").Value(world.deny_rules[group.denying_rule[d]].name)
+            .EndObject();
       }
-      out.append("]}");
+      w.EndArray().EndObject();
     }
-    out.append("]}");
+    w.EndArray().EndObject();
   }
-  out.append("]}\n");
-  return out;
+  w.EndArray().EndObject();
+  return w.Take() + "\n";
 }
 
 }  // namespace dcdir::config

@@ -3,9 +3,11 @@
 
 // What the deny rules mean for each region's clients, for `dcdir-server --check_config`.
 //
-// A region's clients are the countries mapped to it and, for the default region, every country
-// without a mapping. Clients whose rule outcome is the same are reported together; when the
-// countries of one region differ (a rule selecting by country), each group is listed apart.
+// A region's clients are its client classes by country (core::Topology::client_classes: the
+// countries mapped to it and, for the default region, every country without a mapping; the
+// classes of subdivisions with their own region are not listed). Clients whose rule outcome
+// is the same are reported together; when the countries of one region differ (a rule
+// selecting by country), each group is listed apart.
 
 #include <string>
 

@@ -7,35 +7,23 @@
 // (core::ComputeAnswer) on a snapshot where every DC is HEALTHY and not congested except R's,
 // which are DOWN.
 //
-// A region's clients are split, as in the policy report, into its mapped countries and, for the
-// default region, any country without a mapping; countries whose outcome is identical are
-// reported together.
+// A region's clients are its client classes by country (core::Topology::client_classes: its
+// mapped countries and, for the default region, the unmapped countries rules name and any
+// other country; the classes of subdivisions with their own region are not analysed), as in
+// the policy report; countries whose outcome is identical are reported together.
+//
+// The tenants the check takes come from tenants_file.h; what_if_render.h turns the result
+// into text or JSON.
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
-#include "absl/status/statusor.h"
-#include "absl/strings/string_view.h"
 #include "service/core/answer.h"
 #include "service/core/model.h"
 #include "service/core/topology.h"
 
 namespace dcdir::config {
-
-// Parses a tenants file (YAML or JSON): `tenants: [{tenant_id, home_region, allowed_regions}]`,
-// each tenant optionally with TenantPolicy's output-only `update_time` (a string) and
-// `unknown_regions` (a list), which are ignored: what `dcdirctl tenant list --json` prints is a
-// tenants file as it is. Tenant ids follow the API's rule (1-64 of [A-Za-z0-9._-]) and must be unique. Regions the
-// config does not define are kept (CheckCompliance reports them, as the server treats stored
-// policies after a reload removed a region). Errors are INVALID_ARGUMENT naming the file and
-// line.
-absl::StatusOr<std::vector<core::TenantPolicy>> ParseTenants(absl::string_view text,
-                                                             absl::string_view file_name,
-                                                             const core::Topology& topology);
-// Reads `path` and parses it with ParseTenants (NOT_FOUND when it cannot be read).
-absl::StatusOr<std::vector<core::TenantPolicy>> LoadTenantsFile(const std::string& path,
-                                                                const core::Topology& topology);
 
 // Clients of one region that get the same outcome in one scenario.
 struct ServedGroup {
@@ -100,14 +88,6 @@ struct ComplianceCheck {
 ComplianceCheck CheckCompliance(const core::Topology& topology,
                                 const std::vector<core::TenantPolicy>& tenants,
                                 uint32_t min_compliant_dcs);
-
-// A readable report: compliant DC counts, per-tenant sets, then one line per (failed region,
-// client region) such as "if us fails: us → ca-yyz, ca-yvr, mx-qro, eu-ams (fallback;
-// cross-border: ca-yyz ca-yvr)" or "if cn fails: cn → no compliant DC (fail closed)".
-std::string ComplianceCheckText(const ComplianceCheck& check);
-
-// The same facts as one JSON object (stable key order, no trailing newline).
-std::string ComplianceCheckJson(const ComplianceCheck& check);
 
 }  // namespace dcdir::config
 

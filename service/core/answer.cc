@@ -282,10 +282,22 @@ void NearestTopUps(const Snapshot& s, const UnitVector& unit, size_t need, size_
   }
 }
 
+// The client of `req`: its given class, else what its country and subdivision resolve to.
+ResolvedClient ResolveRequest(const Topology& topo, const AnswerRequest& req) {
+  if (req.client_class == nullptr) return topo.Resolve(req.country, req.subdivision);
+  ResolvedClient client;
+  client.region = req.client_class->region;
+  client.cls = req.client_class;
+  if (!req.client_class->subdivision.empty()) {
+    client.subdivision = topo.FindSubdivision(req.client_class->subdivision);
+  }
+  return client;
+}
+
 Answer Compute(const Snapshot& s, const AnswerRequest& req, Trace* trace) {
   Answer a;
   const Topology& topo = *s.topology;
-  const ResolvedClient client = topo.Resolve(req.country, req.subdivision);
+  const ResolvedClient client = ResolveRequest(topo, req);
   if (client.region == kNoIndex) {
     a.error = AnswerError::kCountryNotMapped;
     return a;
@@ -506,7 +518,7 @@ Explanation Explain(const Snapshot& snapshot, const AnswerRequest& request) {
   // Estimates (every DC, offered or not) and what the ranking did with them.
   {
     Answer scratch;
-    const ResolvedClient client = topo.Resolve(request.country, request.subdivision);
+    const ResolvedClient client = ResolveRequest(topo, request);
     const ClientPlace place(topo, request, client, &scratch);
     for (uint32_t i = 0; i < n; ++i) {
       DcVerdict& v = ex.verdicts[i];

@@ -39,6 +39,11 @@ struct AnswerRequest {
   // no location and its subdivision has no point in the config.
   std::optional<GeoPoint> geoip_location = std::nullopt;
   std::span<const ObservedRtt> observed_rtts = {};
+  // Set (a class of this snapshot's Topology::client_classes): answer for that client class
+  // instead of resolving `country` and `subdivision`, e.g. for "any other country", which no
+  // code names (`country` is then its class's country, empty for it: every DC counts as
+  // cross-border). The compliance what-if uses this; the API never does.
+  const ClientClass* client_class = nullptr;
 };
 
 // Where an estimated RTT came from.

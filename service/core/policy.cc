@@ -17,7 +17,7 @@ bool ClientConditionMatches(const Condition& c, const ClientKey& client) {
     case SelectorField::kRegion:
       return ConditionMatches(c, client.region);
     case SelectorField::kCountry:
-      return ConditionMatches(c, client.country);
+      return client.any_other_country ? c.negated : ConditionMatches(c, client.country);
     case SelectorField::kDataCenter:
       // A client has no DC id. Topology::Compile rejects such rules; should one get here
       // anyway the condition does not match, so the rule cannot deny (never reached in a

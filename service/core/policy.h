@@ -11,8 +11,11 @@ namespace dcdir::core {
 
 // The client side of a rule evaluation.
 struct ClientKey {
-  std::string_view country;  // ISO alpha-2, upper case
+  std::string_view country;  // ISO alpha-2, upper case (ignored when any_other_country)
   std::string_view region;   // home region id
+  // True: the client's country is one no client selector names ("any other country"): a
+  // country condition matches it exactly when the condition is negated.
+  bool any_other_country = false;
 };
 
 // The two halves of a rule: every client condition matches `client` / every DC condition

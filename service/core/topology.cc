@@ -18,9 +18,6 @@
 namespace dcdir::core {
 namespace {
 
-// A country no rule and no map can name: the client key of the "any other country" classes.
-constexpr std::string_view kOtherCountry = "\x01other";
-
 // Debian's Abseil is built with its own string_view: heterogeneous lookups need that type.
 absl::string_view AsKey(std::string_view s) { return absl::string_view(s.data(), s.size()); }
 
@@ -140,7 +137,8 @@ absl::StatusOr<std::shared_ptr<const Topology>> Topology::Compile(World world) {
 
   // --- Deny rules: a client has no DC id; region and DC ids named must exist (a typo in a
   // compliance rule must not silently change what it denies). Countries cannot be checked.
-  absl::flat_hash_set<std::string> rule_countries;
+  std::vector<std::string> rule_countries;  // named in client selectors, first mention first
+  absl::flat_hash_set<std::string> rule_country_set;
   for (const DenyRule& rule : world.deny_rules) {
     for (const Condition& c : rule.clients) {
       if (c.field == SelectorField::kDataCenter) {
@@ -159,7 +157,10 @@ absl::StatusOr<std::shared_ptr<const Topology>> Topology::Compile(World world) {
             return Invalid(absl::StrCat("deny rule \"", rule.name, "\" names unknown ",
                                         FieldName(c.field), " \"", v, "\""));
           }
-          if (side == 0 && c.field == SelectorField::kCountry) rule_countries.insert(v);
+          if (side == 0 && c.field == SelectorField::kCountry &&
+              rule_country_set.insert(v).second) {
+            rule_countries.push_back(v);
+          }
         }
       }
     }
@@ -178,11 +179,15 @@ absl::StatusOr<std::shared_ptr<const Topology>> Topology::Compile(World world) {
     rule_dcs.push_back(std::move(s));
   }
   std::vector<uint32_t> matching;  // rules whose client side matches, file order
-  auto evaluate = [&](std::string_view country, uint32_t region) {
+  auto evaluate = [&](ClientClassKind kind, std::string_view country, uint32_t region) {
     ClientClass cls;
+    cls.kind = kind;
+    cls.region = region;
+    cls.country = std::string(country);
     cls.allowed = DcSet(n, /*all=*/true);
     cls.denying_rule.assign(n, -1);
-    const ClientKey key{country, world.regions[region].id};
+    const ClientKey key{country, world.regions[region].id,
+                        /*any_other_country=*/kind == ClientClassKind::kAnyOtherCountry};
     matching.clear();
     for (uint32_t k = 0; k < world.deny_rules.size(); ++k) {
       if (ClientSideMatches(world.deny_rules[k], key)) matching.push_back(k);
@@ -200,16 +205,20 @@ absl::StatusOr<std::shared_ptr<const Topology>> Topology::Compile(World world) {
     return cls;
   };
   for (const auto& [country, region] : t->country_region_) {
-    t->country_class_.emplace(country, evaluate(country, region));
+    t->country_class_.emplace(country,
+                              evaluate(ClientClassKind::kMappedCountry, country, region));
   }
   for (const std::string& country : rule_countries) {
     if (t->country_class_.contains(country) || t->default_region_ == kNoIndex) continue;
     // Not mapped: such clients are served by the default region.
-    t->country_class_.emplace(country, evaluate(country, t->default_region_));
+    t->country_class_.emplace(
+        country, evaluate(ClientClassKind::kRuleNamedCountry, country, t->default_region_));
   }
+  // One per region: ClassFor falls back to it for any region a caller resolves to, though
+  // only the default region's is a class of real clients (listed by client_classes).
   t->other_country_class_.reserve(world.regions.size());
   for (uint32_t ri = 0; ri < world.regions.size(); ++ri) {
-    t->other_country_class_.push_back(evaluate(kOtherCountry, ri));
+    t->other_country_class_.push_back(evaluate(ClientClassKind::kAnyOtherCountry, "", ri));
   }
 
   // --- Subdivisions: a subdivision with its own home region is its own client class.
@@ -231,7 +240,9 @@ absl::StatusOr<std::shared_ptr<const Topology>> Topology::Compile(World world) {
                                     *sub.region, "\""));
       }
       cs.region = it->second;
-      cs.own_class = evaluate(std::string_view(sub.code).substr(0, 2), cs.region);
+      cs.own_class = evaluate(ClientClassKind::kSubdivision,
+                              std::string_view(sub.code).substr(0, 2), cs.region);
+      cs.own_class.subdivision = sub.code;
     }
     if (sub.point.has_value()) {
       cs.has_point = true;
@@ -244,6 +255,25 @@ absl::StatusOr<std::shared_ptr<const Topology>> Topology::Compile(World world) {
   // `country` views point into each entry's own `code` (stable now that the vector is final).
   for (CompiledSubdivision& cs : t->subdivisions_) {
     cs.country = std::string_view(cs.code).substr(0, 2);
+  }
+
+  // --- The client classes per region, in client_classes' order (every map above is final,
+  // so the pointers stay valid).
+  t->region_classes_.resize(world.regions.size());
+  for (const auto& [country, region] : world.countries) {
+    const ClientClass& cls = t->country_class_.at(country);
+    t->region_classes_[cls.region].push_back(&cls);
+  }
+  if (t->default_region_ != kNoIndex) {
+    std::vector<const ClientClass*>& def = t->region_classes_[t->default_region_];
+    for (const std::string& country : rule_countries) {
+      const ClientClass& cls = t->country_class_.at(country);
+      if (cls.kind == ClientClassKind::kRuleNamedCountry) def.push_back(&cls);
+    }
+    def.push_back(&t->other_country_class_[t->default_region_]);
+  }
+  for (const CompiledSubdivision& cs : t->subdivisions_) {
+    if (cs.region != kNoIndex) t->region_classes_[cs.region].push_back(&cs.own_class);
   }
 
   t->dc_unit_.reserve(n);

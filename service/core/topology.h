@@ -30,11 +30,29 @@ struct CompiledRegion {
   std::vector<uint32_t> distance_rank;  // per DC index: its position in `by_distance`
 };
 
-// The deny rules pre-evaluated for one class of clients (one country, or "any other country"
-// of one region).
+// Who a client class stands for (see ClientClass).
+enum class ClientClassKind {
+  kMappedCountry,        // `country`, mapped to `region` in World::countries
+  kRuleNamedCountry,     // `country`: not mapped, named in a rule's client selector; its
+                         // clients are served by the default region
+  kAnyOtherCountry,      // every country neither mapped nor named in any client selector
+                         // (served by the default region); `country` is empty
+  kSubdivision,          // the clients of `subdivision` (of `country`), which has its own
+                         // home region in World::subdivisions
+};
+
+// One class of clients: everyone whose home region and deny-rule outcome are fixed by the same
+// (country, home region) pair. The deny rules are evaluated once per class at Compile; the
+// answer, the loader's candidate check, the policy report and the compliance what-if all read
+// these fields instead of evaluating the rules again.
 struct ClientClass {
+  ClientClassKind kind = ClientClassKind::kMappedCountry;
+  uint32_t region = kNoIndex;  // the clients' home region (index into the topology's regions)
+  std::string country;         // upper-case ISO alpha-2; empty for kAnyOtherCountry
+  std::string subdivision;     // kSubdivision: its ISO 3166-2 code ("US-WA"); else empty
   DcSet allowed;                        // DCs no rule denies
-  std::vector<int32_t> denying_rule;    // per DC: index into World::deny_rules, or -1
+  std::vector<int32_t> denying_rule;    // per DC: first rule (file order) denying it, as an
+                                        // index into World::deny_rules; -1: allowed
 };
 
 // A subdivision of the config (World::subdivisions), compiled.
@@ -86,6 +104,15 @@ class Topology {
   // `region` (as returned by HomeRegion).
   const ClientClass& ClassFor(std::string_view country, uint32_t region) const;
 
+  // Every client class whose home region is `region`, in this order: the countries mapped to
+  // it (World::countries order); for the default region, the unmapped countries named in
+  // rules' client selectors (first mention, file order), then "any other country"; then the
+  // subdivisions with `region` as their own home region (World::subdivisions order). Empty for
+  // a region no client has as home. The pointers live as long as the topology.
+  const std::vector<const ClientClass*>& client_classes(uint32_t region) const {
+    return region_classes_[region];
+  }
+
   // DCs of the given regions (a tenant's allowed ∪ home), as a set.
   DcSet DcsInRegions(const std::vector<uint32_t>& regions) const;
 
@@ -118,6 +145,7 @@ class Topology {
   // class per region.
   absl::flat_hash_map<std::string, ClientClass> country_class_;
   std::vector<ClientClass> other_country_class_;
+  std::vector<std::vector<const ClientClass*>> region_classes_;  // per region, see client_classes
   std::vector<CompiledSubdivision> subdivisions_;
   absl::flat_hash_map<std::string, uint32_t> subdivision_index_;
   std::vector<UnitVector> dc_unit_;

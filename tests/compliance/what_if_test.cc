@@ -8,6 +8,8 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "service/config/config_loader.h"
+#include "service/config/tenants_file.h"
+#include "service/config/what_if_render.h"
 #include "service/core/topology.h"
 
 namespace dcdir::config {

@@ -91,6 +91,73 @@ TEST(TopologyCompileTest, CountriesNamedOnlyInRulesGetTheirOwnClass) {
   EXPECT_TRUE(t->ClassFor("US", t->HomeRegion("US")).allowed.Contains(dub));
 }
 
+// Who a region's clients are, in the documented order, each class with its rules evaluated.
+TEST(TopologyCompileTest, ClientClassesListEveryClassOfARegionInOrder) {
+  World w;
+  w.regions = {{"a", "A", {0, 0}, {"a1"}, {}}, {"b", "B", {0, 0}, {"b1"}, {}}};
+  w.datacenters = {{"a1", "a", "AA", "", {0, 0}, {}, 1}, {"b1", "b", "BB", "", {0, 1}, {}, 1}};
+  w.countries = {{"CC", "a"}, {"BB", "b"}, {"AA", "a"}};
+  w.default_region = "a";
+  w.deny_rules = {
+      {"xx-no-b1",
+       {Condition{SelectorField::kCountry, false, {"XX", "AA"}}},
+       {Condition{SelectorField::kDataCenter, false, {"b1"}}}},
+      {"others-no-a1",
+       {Condition{SelectorField::kCountry, true, {"AA", "BB", "CC", "XX"}}},
+       {Condition{SelectorField::kDataCenter, false, {"a1"}}}},
+  };
+  w.subdivisions = {Subdivision{"AA-01", "b", std::nullopt}, Subdivision{"AA-02", {}, {}}};
+  auto t = MustCompile(std::move(w));
+  const uint32_t a1 = t->DcIndex("a1");
+  const uint32_t b1 = t->DcIndex("b1");
+
+  const std::vector<const ClientClass*>& a = t->client_classes(t->RegionIndex("a"));
+  ASSERT_EQ(a.size(), 4u);
+  EXPECT_EQ(a[0]->kind, ClientClassKind::kMappedCountry);
+  EXPECT_EQ(a[0]->country, "CC");
+  EXPECT_EQ(a[1]->kind, ClientClassKind::kMappedCountry);
+  EXPECT_EQ(a[1]->country, "AA");
+  EXPECT_EQ(a[1]->denying_rule[b1], 0);  // xx-no-b1 names AA too
+  EXPECT_FALSE(a[1]->allowed.Contains(b1));
+  EXPECT_EQ(a[2]->kind, ClientClassKind::kRuleNamedCountry);
+  EXPECT_EQ(a[2]->country, "XX");
+  EXPECT_EQ(a[2]->denying_rule[b1], 0);
+  EXPECT_EQ(a[2]->denying_rule[a1], -1);
+  EXPECT_EQ(a[3]->kind, ClientClassKind::kAnyOtherCountry);
+  EXPECT_EQ(a[3]->country, "");
+  EXPECT_EQ(a[3]->denying_rule[a1], 1);  // the negated selector matches any other country
+  EXPECT_EQ(a[3]->denying_rule[b1], -1);
+  EXPECT_FALSE(a[3]->allowed.Contains(a1));
+  EXPECT_TRUE(a[3]->allowed.Contains(b1));
+  for (const ClientClass* cls : a) EXPECT_EQ(cls->region, t->RegionIndex("a"));
+  // The classes are the ones the answer resolves clients to.
+  EXPECT_EQ(t->Resolve("CC", "").cls, a[0]);
+  EXPECT_EQ(t->Resolve("XX", "").cls, a[2]);
+  EXPECT_EQ(t->Resolve("ZA", "").cls, a[3]);
+
+  const std::vector<const ClientClass*>& b = t->client_classes(t->RegionIndex("b"));
+  ASSERT_EQ(b.size(), 2u);
+  EXPECT_EQ(b[0]->kind, ClientClassKind::kMappedCountry);
+  EXPECT_EQ(b[0]->country, "BB");
+  EXPECT_EQ(b[1]->kind, ClientClassKind::kSubdivision);
+  EXPECT_EQ(b[1]->country, "AA");
+  EXPECT_EQ(b[1]->subdivision, "AA-01");
+  EXPECT_EQ(b[1]->region, t->RegionIndex("b"));
+  EXPECT_EQ(b[1]->denying_rule[b1], 0);  // its clients are still AA's
+  EXPECT_EQ(t->Resolve("AA", "AA-01").cls, b[1]);
+}
+
+TEST(TopologyCompileTest, NoDefaultRegionNoOtherCountryClass) {
+  World w = testing::ExampleWorld();
+  w.default_region.reset();
+  auto t = MustCompile(std::move(w));
+  for (uint32_t r = 0; r < t->region_count(); ++r) {
+    for (const ClientClass* cls : t->client_classes(r)) {
+      EXPECT_EQ(cls->kind, ClientClassKind::kMappedCountry) << cls->country;
+    }
+  }
+}
+
 TEST(TopologyCompileTest, ByDistanceNearestFirstTiesByIndex) {
   World w;
   w.regions = {{"r", "R", {0, 0}, {"far"}, {}}};
