@@ -4,6 +4,9 @@
 //                     [--rate=0] [--seconds=5] [--warmup=1]
 //                     [--country=US] [--tenant=acme] [--client_id=bench-client]
 //   dcdir_load_client --target=H:P --dump_response=FILE ...   (one call, writes the answer bytes)
+//   dcdir_load_client --dump_request=FILE [--country=US] [--tenant=acme] [--client_id=..]
+//       no server: writes the GetDirectoryRequest these flags make, gRPC-framed (one byte 0, the
+//       4-byte big-endian length, the serialized message), as h2load -d sends it; exits 0.
 //   dcdir_load_client --probe_wakeup=SECONDS   (no gRPC: how late a sleeping thread wakes up here)
 //   dcdir_load_client --target=H:P --wait_serving=10 [--since_ns=N]
 //       polls grpc.health.v1.Health/Check ("" service) every ms until SERVING; prints
@@ -38,6 +41,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <cstdio>
 #include <fstream>
 #include <map>
@@ -76,6 +80,7 @@ struct Flags {
   std::string tenant = "acme";
   std::string client_id = "bench-client";
   std::string dump_response;
+  std::string dump_request;
   double wait_serving = 0;
   int64_t since_ns = 0;
   std::string ready_file;
@@ -103,6 +108,7 @@ bool Parse(int argc, char** argv, Flags* f) {
     else if (key == "tenant") f->tenant = value;
     else if (key == "client_id") f->client_id = value;
     else if (key == "dump_response") f->dump_response = value;
+    else if (key == "dump_request") f->dump_request = value;
     else if (key == "wait_serving") ok = absl::SimpleAtod(value, &f->wait_serving) && f->wait_serving > 0;
     else if (key == "since_ns") ok = absl::SimpleAtoi(value, &f->since_ns);
     else if (key == "ready_file") f->ready_file = value;
@@ -114,15 +120,21 @@ bool Parse(int argc, char** argv, Flags* f) {
     if (!ok) return false;
   }
   if (f->flip_rate > 0 && (f->flip_dcs.empty() || f->token_file.empty())) return false;
-  return !f->target.empty() || f->probe_wakeup > 0;
+  return !f->target.empty() || f->probe_wakeup > 0 || !f->dump_request.empty();
+}
+
+// The one request every mode sends: --country, --tenant, --client_id.
+v1::GetDirectoryRequest MakeRequest(const Flags& flags) {
+  v1::GetDirectoryRequest request;
+  request.set_client_country(flags.country);
+  request.set_tenant_id(flags.tenant);
+  request.set_client_id(flags.client_id);
+  return request;
 }
 
 class Load {
  public:
-  Load(const Flags& flags) : flags_(flags) {
-    request_.set_client_country(flags.country);
-    request_.set_tenant_id(flags.tenant);
-    request_.set_client_id(flags.client_id);
+  Load(const Flags& flags) : flags_(flags), request_(MakeRequest(flags)) {
     for (int i = 0; i < flags.channels; ++i) {
       grpc::ChannelArguments args;
       args.SetInt("dcdir.bench.channel", i);  // a distinct arg: one connection per channel
@@ -322,10 +334,7 @@ class Load {
 int DumpResponse(const Flags& flags) {
   auto stub = v1::DirectoryService::NewStub(
       grpc::CreateChannel(flags.target, grpc::InsecureChannelCredentials()));
-  v1::GetDirectoryRequest request;
-  request.set_client_country(flags.country);
-  request.set_tenant_id(flags.tenant);
-  request.set_client_id(flags.client_id);
+  const v1::GetDirectoryRequest request = MakeRequest(flags);
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
   v1::Directory response;
@@ -338,6 +347,24 @@ int DumpResponse(const Flags& flags) {
   std::ofstream out(flags.dump_response, std::ios::binary | std::ios::trunc);
   out << response.SerializeAsString();
   return out.good() ? 0 : 1;
+}
+
+// The request as a gRPC length-prefixed message (gRPC over HTTP/2 spec: compressed flag 0, then
+// the length as 4 bytes big-endian, then the bytes): the body h2load -d posts. 0 if written.
+int DumpRequest(const Flags& flags) {
+  const std::string message = MakeRequest(flags).SerializeAsString();
+  const uint32_t n = static_cast<uint32_t>(message.size());
+  const char prefix[5] = {0, static_cast<char>(n >> 24), static_cast<char>(n >> 16),
+                          static_cast<char>(n >> 8), static_cast<char>(n)};
+  std::ofstream out(flags.dump_request, std::ios::binary | std::ios::trunc);
+  out.write(prefix, sizeof(prefix));
+  out << message;
+  out.close();
+  if (!out.good()) {
+    std::fprintf(stderr, "cannot write %s\n", flags.dump_request.c_str());
+    return 1;
+  }
+  return 0;
 }
 
 int64_t RealtimeNs() {
@@ -444,10 +471,12 @@ int main(int argc, char** argv) {
                  "usage: %s --target=H:P [--channels=4] [--outstanding=32] [--rate=0 (closed "
                  "loop)] [--seconds=5] [--warmup=1] [--country=US] [--tenant=acme] "
                  "[--client_id=bench-client] [--dump_response=FILE] [--flip_rate=R "
-                 "--flip_dcs=a,b --token_file=F] | --probe_wakeup=SECONDS | --wait_serving=S\n",
+                 "--flip_dcs=a,b --token_file=F] | --probe_wakeup=SECONDS | --wait_serving=S | "
+                 "--dump_request=FILE\n",
                  argv[0]);
     return 2;
   }
+  if (!flags.dump_request.empty()) return dcdir::DumpRequest(flags);
   if (!flags.dump_response.empty()) return dcdir::DumpResponse(flags);
   if (flags.wait_serving > 0) return dcdir::WaitServing(flags);
   // The open-loop pacer sleeps until each call's slot: the default 50 µs timer slack would make
