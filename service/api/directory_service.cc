@@ -71,7 +71,8 @@ absl::StatusOr<DirectoryServiceImpl::Located> DirectoryServiceImpl::Locate(
     const grpc::ServerContextBase& context, const v1::GetDirectoryRequest& request) const {
   absl::StatusOr<DirectoryRequestFields> fields = ValidateDirectoryRequest(request);
   if (!fields.ok()) return fields.status();
-  Located located{.fields = *std::move(fields)};
+  Located located;
+  located.fields = *std::move(fields);
   Located* const out = &located;
   out->country_declared = !request.client_country().empty();
   // GeoIP only when it can add something: a country or a location.

@@ -12,6 +12,7 @@
 #include "service/config/config_loader.h"
 #include "service/core/topology.h"
 #include "tests/config/test_util.h"
+#include "tests/testing/example_world.h"
 
 namespace dcdir::config {
 namespace {
@@ -260,6 +261,79 @@ TEST_F(WorldYamlTest, RankingDefaultsAndSubdivisions) {
   for (const core::Subdivision& sub : world().subdivisions) {
     EXPECT_FALSE(sub.region.has_value()) << sub.code << ": no own regions in the example world";
   }
+}
+
+
+// The C++ copy of the example world (tests/testing/example_world.h, used by the core, runtime and
+// api tests, which do not read YAML) is the YAML's world, field by field: one example world.
+TEST_F(WorldYamlTest, TheTestsCppExampleWorldIsThisFile) {
+  const core::World cpp = dcdir::testing::ExampleWorld();
+  const core::World& yaml = world();
+  ASSERT_EQ(cpp.datacenters.size(), yaml.datacenters.size());
+  for (size_t i = 0; i < yaml.datacenters.size(); ++i) {
+    const core::DataCenter& a = cpp.datacenters[i];
+    const core::DataCenter& b = yaml.datacenters[i];
+    SCOPED_TRACE(b.id);
+    EXPECT_EQ(a.id, b.id);
+    EXPECT_EQ(a.region, b.region);
+    EXPECT_EQ(a.country, b.country);
+    EXPECT_EQ(a.city, b.city);
+    EXPECT_EQ(a.location, b.location);
+    EXPECT_EQ(a.endpoints, b.endpoints);
+    EXPECT_EQ(a.capacity_sessions, b.capacity_sessions);
+  }
+  ASSERT_EQ(cpp.regions.size(), yaml.regions.size());
+  for (size_t i = 0; i < yaml.regions.size(); ++i) {
+    const core::Region& a = cpp.regions[i];
+    const core::Region& b = yaml.regions[i];
+    SCOPED_TRACE(b.id);
+    EXPECT_EQ(a.id, b.id);
+    EXPECT_EQ(a.name, b.name);
+    EXPECT_EQ(a.reference, b.reference);
+    EXPECT_EQ(a.primaries, b.primaries);
+    EXPECT_EQ(a.secondaries, b.secondaries);
+  }
+  EXPECT_EQ(cpp.countries, yaml.countries);
+  EXPECT_EQ(cpp.default_region, yaml.default_region);
+  ASSERT_EQ(cpp.deny_rules.size(), yaml.deny_rules.size());
+  for (size_t i = 0; i < yaml.deny_rules.size(); ++i) {
+    SCOPED_TRACE(yaml.deny_rules[i].name);
+    EXPECT_EQ(cpp.deny_rules[i].name, yaml.deny_rules[i].name);
+    EXPECT_EQ(cpp.deny_rules[i].clients, yaml.deny_rules[i].clients);
+    EXPECT_EQ(cpp.deny_rules[i].datacenters, yaml.deny_rules[i].datacenters);
+  }
+  const core::Thresholds& ta = cpp.thresholds;
+  const core::Thresholds& tb = yaml.thresholds;
+  EXPECT_EQ(ta.congestion_enter, tb.congestion_enter);
+  EXPECT_EQ(ta.congestion_exit, tb.congestion_exit);
+  EXPECT_EQ(ta.default_health_ttl, tb.default_health_ttl);
+  EXPECT_EQ(ta.max_health_ttl, tb.max_health_ttl);
+  EXPECT_EQ(ta.min_secondaries, tb.min_secondaries);
+  EXPECT_EQ(ta.secondary_attempts, tb.secondary_attempts);
+  EXPECT_EQ(ta.answer_ttl, tb.answer_ttl);
+  ASSERT_EQ(cpp.subdivisions.size(), yaml.subdivisions.size());
+  for (size_t i = 0; i < yaml.subdivisions.size(); ++i) {
+    SCOPED_TRACE(yaml.subdivisions[i].code);
+    EXPECT_EQ(cpp.subdivisions[i].code, yaml.subdivisions[i].code);
+    EXPECT_EQ(cpp.subdivisions[i].region, yaml.subdivisions[i].region);
+    EXPECT_EQ(cpp.subdivisions[i].point, yaml.subdivisions[i].point);
+  }
+  const core::RankingSettings& ra = cpp.ranking;
+  const core::RankingSettings& rb = yaml.ranking;
+  EXPECT_EQ(ra.rtt_base, rb.rtt_base);
+  EXPECT_EQ(ra.path_stretch, rb.path_stretch);
+  EXPECT_EQ(ra.latency_band_absolute, rb.latency_band_absolute);
+  EXPECT_EQ(ra.latency_band_relative, rb.latency_band_relative);
+  EXPECT_EQ(ra.spill_start, rb.spill_start);
+  EXPECT_EQ(ra.nearest_secondaries, rb.nearest_secondaries);
+  EXPECT_EQ(ra.rtt_max_age, rb.rtt_max_age);
+  const core::SelfPreservationConfig& sa = cpp.self_preservation;
+  const core::SelfPreservationConfig& sb = yaml.self_preservation;
+  EXPECT_EQ(sa.enabled, sb.enabled);
+  EXPECT_EQ(sa.min_reporting_dcs, sb.min_reporting_dcs);
+  EXPECT_EQ(sa.expired_share, sb.expired_share);
+  EXPECT_EQ(sa.window, sb.window);
+  EXPECT_EQ(sa.max_duration, sb.max_duration);
 }
 
 }  // namespace

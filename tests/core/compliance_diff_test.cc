@@ -42,10 +42,21 @@ std::vector<std::string> ClientsOf(const std::vector<PairChange>& pairs, const s
 }
 
 // Clients that only cn-sovereign keeps away from mainland China: every country the example world
-// maps outside eu (eu-residency) and cn, plus any other country (homed in us).
+// maps outside eu (eu-residency) and cn, any other country (homed in us), and the subdivisions
+// of those countries.
 size_t OutsideEuAndCn() {
-  size_t n = 1;
-  for (const auto& [country, region] : testing::ExampleWorld().countries) {
+  const World w = testing::ExampleWorld();
+  size_t n = 1;  // "any other country" (default region us)
+  for (const auto& [country, region] : w.countries) {
+    if (region != "eu" && region != "cn") ++n;
+  }
+  // The world's subdivisions are client keys of their own, homed in their country's region.
+  for (const core::Subdivision& sub : w.subdivisions) {
+    EXPECT_FALSE(sub.region.has_value()) << sub.code;
+    std::string region = *w.default_region;
+    for (const auto& [country, r] : w.countries) {
+      if (country == sub.code.substr(0, 2)) region = r;
+    }
     if (region != "eu" && region != "cn") ++n;
   }
   return n;
@@ -67,9 +78,9 @@ TEST(ComplianceDiffTest, ADroppedRuleLoosensEveryPairItDenied) {
   const auto next = Compile(w, "0000000000000002");
   const ComplianceDiff d = DiffCompliance(*served, *next);
   ASSERT_TRUE(d.loosens());
-  // Every client outside eu and cn (27: eu-residency still keeps Europe's clients home) x both
-  // cn DCs.
-  EXPECT_EQ(OutsideEuAndCn(), 27u);
+  // Every client outside eu and cn (27 of countries and 6 subdivisions: eu-residency still keeps
+  // Europe's clients home) x both cn DCs.
+  EXPECT_EQ(OutsideEuAndCn(), 33u);
   EXPECT_EQ(d.loosened.size(), 2 * OutsideEuAndCn());
   for (const PairChange& p : d.loosened) {
     EXPECT_EQ(p.rule, "cn-sovereign");

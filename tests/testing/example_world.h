@@ -106,6 +106,15 @@ inline core::World ExampleWorld() {
   w.thresholds.min_secondaries = 2;
   w.thresholds.secondary_attempts = 2;
   w.thresholds.answer_ttl = absl::Seconds(60);
+  // Subdivisions with a point of their own (no region of their own).
+  w.subdivisions = {
+      {"US-WA", std::nullopt, core::GeoPoint{47.61, -122.33}},   // Washington: Seattle
+      {"US-CA", std::nullopt, core::GeoPoint{37.77, -122.42}},   // California: San Francisco
+      {"US-NY", std::nullopt, core::GeoPoint{40.71, -74.01}},    // New York: New York City
+      {"US-TX", std::nullopt, core::GeoPoint{32.78, -96.80}},    // Texas: Dallas
+      {"BR-SP", std::nullopt, core::GeoPoint{-23.55, -46.63}},   // Sao Paulo
+      {"CA-BC", std::nullopt, core::GeoPoint{49.28, -123.12}},   // British Columbia: Vancouver
+  };
   w.version = "example";
   return w;
 }
