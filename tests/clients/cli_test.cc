@@ -29,6 +29,7 @@
 #include "gtest/gtest.h"
 #include "tests/security/cert_factory.h"
 #include "tests/testing/subprocess.h"
+#include "tests/testing/health_report.h"
 #include "tests/testing/redis_fixture.h"
 
 namespace dcdir::testing {
@@ -134,11 +135,8 @@ class CliTest : public ::testing::Test {
     grpc::ClientContext context;
     context.AddMetadata("authorization", absl::StrCat("Bearer ", kToken));
     context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
-    v1::HealthReport report;
-    report.set_datacenter_id(dc);
-    report.set_status(status);
-    report.set_congestion(congestion);
-    report.mutable_ttl()->set_seconds(600);
+    const v1::HealthReport report =
+        testing::HealthReportOf(dc, status, congestion, absl::Seconds(600));
     v1::ReportHealthResponse response;
     grpc::Status s = stub->ReportHealth(&context, report, &response);
     ASSERT_TRUE(s.ok()) << dc << ": " << s.error_message();

@@ -26,7 +26,8 @@
 #include "dcdir/client/errors.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tests/clients/in_process_server.h"
+#include "tests/testing/metrics_reader.h"
+#include "tests/testing/server_fixture.h"
 #include "tests/testing/redis_fixture.h"
 #include "tests/testing/temp_dir.h"
 
@@ -103,12 +104,20 @@ class ClientLibraryTest : public ::testing::Test {
     return *std::move(client);
   }
 
-  testing::InProcessServer server_;
+  // The example world on the real clock (the client compares answer times with its own), no
+  // token (the client reports fallbacks anonymously).
+  static testing::TestServerOptions ServerOptions() {
+    testing::TestServerOptions options;
+    options.auth_token = "";
+    options.real_clock = true;
+    return options;
+  }
+  testing::TestServer server_{ServerOptions()};
 };
 
 TEST_F(ClientLibraryTest, PlanIsPrimariesInOrderThenTheFirstSecondaryAttempts) {
-  server_.ReportAll(kUsDcs, v1::HEALTH_STATUS_HEALTHY);
-  server_.ReportAll(kUsSecondaries, v1::HEALTH_STATUS_HEALTHY);
+  server_.Report(v1::HEALTH_STATUS_HEALTHY, kUsDcs);
+  server_.Report(v1::HEALTH_STATUS_HEALTHY, kUsSecondaries);
   auto client = MakeClient({});
 
   auto resolution = client->Resolve(UsRequest());
@@ -130,7 +139,7 @@ TEST_F(ClientLibraryTest, PlanIsPrimariesInOrderThenTheFirstSecondaryAttempts) {
 }
 
 TEST_F(ClientLibraryTest, RetriesTheNextAddressWhenOneIsDown) {
-  server_.ReportAll(kUsDcs, v1::HEALTH_STATUS_HEALTHY);
+  server_.Report(v1::HEALTH_STATUS_HEALTHY, kUsDcs);
   ClientOptions options;
   const std::string dead = absl::StrCat("127.0.0.1:", ClosedPort());
   options.addresses = {dead, server_.address()};
@@ -155,8 +164,8 @@ TEST_F(ClientLibraryTest, ServerErrorIsReturnedWithItsReason) {
 }
 
 TEST_F(ClientLibraryTest, ConnectReportsACrossBorderFallback) {
-  server_.ReportAll(kUsDcs, v1::HEALTH_STATUS_DOWN);
-  server_.ReportAll({"ca-yyz", "ca-yvr"}, v1::HEALTH_STATUS_HEALTHY);
+  server_.Report(v1::HEALTH_STATUS_DOWN, kUsDcs);
+  server_.Report(v1::HEALTH_STATUS_HEALTHY, {"ca-yyz", "ca-yvr"});
   auto client = MakeClient({});
   auto resolution = client->Resolve(UsRequest());
   ASSERT_TRUE(resolution.ok()) << resolution.status();
@@ -175,14 +184,14 @@ TEST_F(ClientLibraryTest, ConnectReportsACrossBorderFallback) {
   EXPECT_TRUE(connection->fallback);
   ASSERT_TRUE(connection->report.ok()) << connection->report.status();
   EXPECT_TRUE(connection->report->cross_border);
-  EXPECT_EQ(server_.CounterValue("dcdir_client_fallbacks_total", {{"client_region", "us"},
-                                                                  {"dc_region", "ca"},
-                                                                  {"cross_border", "true"}}),
+  EXPECT_EQ(testing::MetricValue(server_.registry(), "dcdir_client_fallbacks_total",
+                                 {{"client_region", "us"}, {"dc_region", "ca"},
+                                  {"cross_border", "true"}}),
             1);
 }
 
 TEST_F(ClientLibraryTest, ConnectRttIsKeptWithTheCacheAndSentInTheNextResolve) {
-  server_.ReportAll(kUsDcs, v1::HEALTH_STATUS_HEALTHY);
+  server_.Report(v1::HEALTH_STATUS_HEALTHY, kUsDcs);
   const std::string dir = TempDir();
   auto clock = std::make_shared<FakeClientClock>();
   ClientOptions options;
@@ -248,7 +257,7 @@ TEST(RttStoreTest, BoundedByCountAndAgeAndSentWithTheirAge) {
 }
 
 TEST_F(ClientLibraryTest, ConnectOnAPrimaryIsNotAFallback) {
-  server_.ReportAll(kUsDcs, v1::HEALTH_STATUS_HEALTHY);
+  server_.Report(v1::HEALTH_STATUS_HEALTHY, kUsDcs);
   auto client = MakeClient({});
   auto resolution = client->Resolve(UsRequest());
   ASSERT_TRUE(resolution.ok()) << resolution.status();
@@ -261,14 +270,14 @@ TEST_F(ClientLibraryTest, ConnectOnAPrimaryIsNotAFallback) {
   EXPECT_FALSE(connection->fallback);
   ASSERT_TRUE(connection->report.ok());
   EXPECT_FALSE(connection->report->cross_border);
-  EXPECT_EQ(server_.CounterValue("dcdir_client_fallbacks_total", {{"client_region", "us"},
-                                                                  {"dc_region", "us"},
-                                                                  {"cross_border", "false"}}),
+  EXPECT_EQ(testing::MetricValue(server_.registry(), "dcdir_client_fallbacks_total",
+                                 {{"client_region", "us"}, {"dc_region", "us"},
+                                  {"cross_border", "false"}}),
             0);
 }
 
 TEST_F(ClientLibraryTest, UsesTheDiskCacheWhenNoServerAnswers) {
-  server_.ReportAll(kUsDcs, v1::HEALTH_STATUS_HEALTHY);
+  server_.Report(v1::HEALTH_STATUS_HEALTHY, kUsDcs);
   auto clock = std::make_shared<FakeClientClock>();
   ClientOptions options;
   options.cache_dir = TempDir();
@@ -291,7 +300,7 @@ TEST_F(ClientLibraryTest, UsesTheDiskCacheWhenNoServerAnswers) {
 }
 
 TEST_F(ClientLibraryTest, CachedAnswerExpiresAfterTtlPlusMaxStale) {
-  server_.ReportAll(kUsDcs, v1::HEALTH_STATUS_HEALTHY);
+  server_.Report(v1::HEALTH_STATUS_HEALTHY, kUsDcs);
   auto clock = std::make_shared<FakeClientClock>();
   ClientOptions options;
   options.cache_dir = TempDir();
@@ -331,8 +340,8 @@ TEST_F(ClientLibraryTest, NoCacheAndNoServerIsUnavailable) {
 }
 
 TEST_F(ClientLibraryTest, PinnedToUsNeverGetsACanadianDcDuringAUsOutage) {
-  server_.ReportAll(kUsDcs, v1::HEALTH_STATUS_DOWN);
-  server_.ReportAll(kUsSecondaries, v1::HEALTH_STATUS_HEALTHY);
+  server_.Report(v1::HEALTH_STATUS_DOWN, kUsDcs);
+  server_.Report(v1::HEALTH_STATUS_HEALTHY, kUsSecondaries);
   std::vector<std::string> refused;
   ClientOptions options;
   options.pinning.countries = {"US"};
@@ -347,8 +356,8 @@ TEST_F(ClientLibraryTest, PinnedToUsNeverGetsACanadianDcDuringAUsOutage) {
 }
 
 TEST_F(ClientLibraryTest, PinningDropsRefusedDcsFromThePlanAndTheAnswer) {
-  server_.ReportAll(kUsDcs, v1::HEALTH_STATUS_DOWN);
-  server_.ReportAll(kUsSecondaries, v1::HEALTH_STATUS_HEALTHY);
+  server_.Report(v1::HEALTH_STATUS_DOWN, kUsDcs);
+  server_.Report(v1::HEALTH_STATUS_HEALTHY, kUsSecondaries);
   ClientOptions options;
   options.pinning.countries = {"US", "MX"};
   auto client = MakeClient(options);
@@ -367,7 +376,7 @@ TEST_F(ClientLibraryTest, PinningDropsRefusedDcsFromThePlanAndTheAnswer) {
 }
 
 TEST_F(ClientLibraryTest, WatcherSeesTheAnswerChangeAfterAHealthReport) {
-  server_.ReportAll(kUsDcs, v1::HEALTH_STATUS_HEALTHY);
+  server_.Report(v1::HEALTH_STATUS_HEALTHY, kUsDcs);
   auto client = MakeClient({});
   auto watcher = client->Watch(UsRequest(), nullptr);
   // Bounded polling: the first answer arrives as soon as the stream opens.
@@ -376,7 +385,7 @@ TEST_F(ClientLibraryTest, WatcherSeesTheAnswerChangeAfterAHealthReport) {
   ASSERT_THAT(Ids(watcher->Latest()->directory.primaries),
               UnorderedElementsAre("us-sjc", "us-den", "us-nyc", "us-iad"));
 
-  server_.Report("us-sjc", v1::HEALTH_STATUS_DOWN);
+  server_.Report(v1::HEALTH_STATUS_DOWN, {"us-sjc"});
   auto has_sjc = [&] {
     auto ids = Ids(watcher->Latest()->plan);
     return std::find(ids.begin(), ids.end(), "us-sjc") != ids.end();

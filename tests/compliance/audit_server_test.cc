@@ -15,6 +15,7 @@
 #include "service/audit/audit_writer.h"
 #include "service/store/in_memory_store.h"
 #include "tests/testing/fake_clock.h"
+#include "tests/testing/health_report.h"
 #include "tests/testing/server_fixture.h"
 
 namespace dcdir {
@@ -48,9 +49,7 @@ class AuditServerTest : public ::testing::Test {
 
   void Report(v1::HealthStatus status, const std::vector<std::string>& ids) {
     for (const std::string& id : ids) {
-      v1::HealthReport report;
-      report.set_datacenter_id(id);
-      report.set_status(status);
+      const v1::HealthReport report = testing::HealthReportOf(id, status, /*congestion=*/0);
       v1::ReportHealthResponse response;
       grpc::ClientContext context;
       ASSERT_TRUE(reporting_->ReportHealth(&context, report, &response).ok()) << id;

@@ -21,29 +21,10 @@
 namespace dcdir {
 namespace {
 
+using testing::LabelValues;
+using testing::SeriesByFamily;
+using testing::Sum;
 using testing::TestServer;
-
-// Series per dcdir_ family, as exported.
-std::map<std::string, size_t> SeriesByFamily(const prometheus::Registry& registry) {
-  std::map<std::string, size_t> out;
-  for (const prometheus::MetricFamily& family : registry.Collect()) {
-    if (family.name.rfind("dcdir_", 0) == 0) out[family.name] = family.metric.size();
-  }
-  return out;
-}
-
-// Every label value of a family's series, per label name.
-std::map<std::string, std::set<std::string>> LabelValues(const prometheus::Registry& registry,
-                                                         const std::string& name) {
-  std::map<std::string, std::set<std::string>> out;
-  for (const prometheus::MetricFamily& family : registry.Collect()) {
-    if (family.name != name) continue;
-    for (const prometheus::ClientMetric& m : family.metric) {
-      for (const auto& l : m.label) out[l.name].insert(l.value);
-    }
-  }
-  return out;
-}
 
 // Region pairs (client region, DC region) the config names: a region with itself and with the
 // regions of its primaries and secondaries.
@@ -89,15 +70,6 @@ std::map<std::string, size_t> Expected(const core::Topology& topology) {
       {"dcdir_grpc_connections_refused_total", 3},        // limit, peer_limit, descriptors
       {"dcdir_unparsable_requests_total", 2 + 2 + 5},     // per RPC but GetDirectory
   };
-}
-
-double Sum(const prometheus::Registry& registry, const std::string& name) {
-  double total = 0;
-  for (const prometheus::MetricFamily& family : registry.Collect()) {
-    if (family.name != name) continue;
-    for (const prometheus::ClientMetric& m : family.metric) total += m.counter.value;
-  }
-  return total;
 }
 
 class Flood {

@@ -5,6 +5,7 @@
 #include "grpcpp/client_context.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
+#include "tests/testing/health_report.h"
 #include "tests/testing/metrics_reader.h"
 #include "tests/testing/server_fixture.h"
 
@@ -48,15 +49,7 @@ Replica::~Replica() {
 
 grpc::Status Replica::Report(const std::string& dc_id, v1::HealthStatus status, double congestion,
                              absl::Duration ttl, v1::ReportHealthResponse* response) {
-  v1::HealthReport report;
-  report.set_datacenter_id(dc_id);
-  report.set_status(status);
-  report.set_congestion(congestion);
-  if (ttl > absl::ZeroDuration()) {
-    const int64_t nanos = absl::ToInt64Nanoseconds(ttl);
-    report.mutable_ttl()->set_seconds(nanos / 1'000'000'000);
-    report.mutable_ttl()->set_nanos(static_cast<int32_t>(nanos % 1'000'000'000));
-  }
+  const v1::HealthReport report = HealthReportOf(dc_id, status, congestion, ttl);
   v1::ReportHealthResponse ignored;
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));

@@ -6,13 +6,13 @@
 #include <sstream>
 
 #include "gtest/gtest.h"
+#include "tests/testing/temp_dir.h"
 
 namespace dcdir::testing {
 
 CertFactory::CertFactory() {
-  std::string tmpl = (std::filesystem::temp_directory_path() / "dcdir-certs-XXXXXX").string();
-  if (mkdtemp(tmpl.data()) == nullptr) ADD_FAILURE() << "mkdtemp failed";
-  dir_ = tmpl;
+  dir_ = MakeTempDir("dcdir-certs");
+  if (dir_.empty()) ADD_FAILURE() << "mkdtemp failed";
 }
 
 CertFactory::~CertFactory() {

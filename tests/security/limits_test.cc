@@ -18,6 +18,7 @@
 #include "service/api/server.h"
 #include "service/store/in_memory_store.h"
 #include "tests/testing/fake_clock.h"
+#include "tests/testing/health_report.h"
 #include "tests/testing/metrics_reader.h"
 #include "tests/testing/server_fixture.h"
 #include "tests/testing/status_matchers.h"
@@ -54,10 +55,7 @@ class LimitsTest : public ::testing::Test {
   }
 
   grpc::Status Report(const std::string& dc, std::string* reason = nullptr) {
-    v1::HealthReport report;
-    report.set_datacenter_id(dc);
-    report.set_status(v1::HEALTH_STATUS_HEALTHY);
-    report.set_congestion(0.1);
+    const v1::HealthReport report = testing::HealthReportOf(dc, v1::HEALTH_STATUS_HEALTHY);
     v1::ReportHealthResponse response;
     grpc::ClientContext context;
     context.AddMetadata("authorization", "Bearer limits-token");

@@ -22,6 +22,7 @@
 #include "service/store/in_memory_store.h"
 #include "tests/security/cert_factory.h"
 #include "tests/testing/fake_clock.h"
+#include "tests/testing/health_report.h"
 #include "tests/testing/server_fixture.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/subprocess.h"
@@ -89,10 +90,7 @@ class TlsTest : public ::testing::Test {
   grpc::Status Report(const std::shared_ptr<grpc::Channel>& channel, const std::string& dc,
                       bool with_token, std::string* reason = nullptr) {
     auto stub = v1::ReportingService::NewStub(channel);
-    v1::HealthReport report;
-    report.set_datacenter_id(dc);
-    report.set_status(v1::HEALTH_STATUS_HEALTHY);
-    report.set_congestion(0.1);
+    const v1::HealthReport report = testing::HealthReportOf(dc, v1::HEALTH_STATUS_HEALTHY);
     v1::ReportHealthResponse response;
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));

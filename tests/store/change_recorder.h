@@ -1,7 +1,7 @@
 #ifndef DCDIR_TESTS_STORE_CHANGE_RECORDER_H_
 #define DCDIR_TESTS_STORE_CHANGE_RECORDER_H_
 
-// Test helpers: a thread-safe recorder of store changes and a bounded poll.
+// Test helper: a thread-safe recorder of store changes (bounded waits: tests/testing/poll.h).
 
 #include <cstddef>
 #include <functional>
@@ -10,22 +10,11 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "service/store/store.h"
+#include "tests/testing/poll.h"
 
 namespace dcdir::store {
-
-// Polls `done` every 5 ms until it is true (returns true) or `timeout` passed (returns false).
-// A bound on waiting for another thread or process, never a timing assertion.
-inline bool WaitUntil(const std::function<bool()>& done, absl::Duration timeout) {
-  absl::Time deadline = absl::Now() + timeout;
-  while (!done()) {
-    if (absl::Now() >= deadline) return false;
-    absl::SleepFor(absl::Milliseconds(5));
-  }
-  return true;
-}
 
 // Collects the changes delivered to a store's listener.
 class ChangeRecorder {
@@ -45,7 +34,7 @@ class ChangeRecorder {
   // Waits (bounded) until at least `n` changes of `kind` (and `id`) were seen.
   bool WaitFor(Change::Kind kind, const std::string& id, size_t n = 1,
                absl::Duration timeout = absl::Seconds(5)) const {
-    return WaitUntil([&] { return Count(kind, id) >= n; }, timeout);
+    return dcdir::testing::PollUntil([&] { return Count(kind, id) >= n; }, timeout).has_value();
   }
 
  private:

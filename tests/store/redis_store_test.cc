@@ -18,6 +18,8 @@
 namespace dcdir::store {
 namespace {
 
+using ::dcdir::testing::PollUntil;
+
 using testing::RedisServer;
 using testing::SentinelCluster;
 
@@ -239,7 +241,7 @@ TEST_F(RedisStoreTest, AnotherStoreSeesChangesThroughPubSub) {
   ASSERT_NE(writer, nullptr);
   ASSERT_NE(reader, nullptr);
   reader->SetChangeListener(changes_.Listener());
-  ASSERT_TRUE(WaitUntil([&] { return reader->Subscribed(); }, absl::Seconds(5)));
+  ASSERT_TRUE(PollUntil([&] { return reader->Subscribed(); }, absl::Seconds(5)));
   EXPECT_EQ(changes_.Count(Change::Kind::kResync), 1u);  // on subscribing
 
   ASSERT_TRUE(writer->PutHealth("us-sjc", FutureRecord()).ok());
@@ -259,7 +261,7 @@ TEST_F(RedisStoreTest, SubscriberReconnectDeliversResync) {
   Redis({"CLIENT", "KILL", "TYPE", "pubsub"});
   ASSERT_TRUE(changes_.WaitFor(Change::Kind::kResync, "", 2));
   // And it listens again.
-  ASSERT_TRUE(WaitUntil([&] { return store->Subscribed(); }, absl::Seconds(5)));
+  ASSERT_TRUE(PollUntil([&] { return store->Subscribed(); }, absl::Seconds(5)));
   ASSERT_TRUE(store->PutHealth("us-sjc", FutureRecord()).ok());
   EXPECT_TRUE(changes_.WaitFor(Change::Kind::kHealth, "us-sjc"));
 }
@@ -270,7 +272,7 @@ TEST_F(RedisStoreTest, KilledRedisMakesTheStoreUnavailableEvenWhenIdle) {
   ASSERT_TRUE(store->Available());
   ASSERT_TRUE(server_->Kill().ok());
   // No call is made: the background probe notices. (Product contract: within 1 s.)
-  EXPECT_TRUE(WaitUntil([&] { return !store->Available(); }, absl::Milliseconds(1500)));
+  EXPECT_TRUE(PollUntil([&] { return !store->Available(); }, absl::Milliseconds(1500)));
   EXPECT_EQ(store->PutHealth("us-sjc", FutureRecord()).code(), absl::StatusCode::kUnavailable);
   EXPECT_EQ(store->GetHealth("us-sjc").status().code(), absl::StatusCode::kUnavailable);
   EXPECT_EQ(store->LoadAll().status().code(), absl::StatusCode::kUnavailable);
@@ -284,10 +286,10 @@ TEST_F(RedisStoreTest, RecoversAfterRestartAndResyncs) {
   store->SetChangeListener(changes_.Listener());
   ASSERT_TRUE(changes_.WaitFor(Change::Kind::kResync, "", 1));
   ASSERT_TRUE(server_->Kill().ok());
-  ASSERT_TRUE(WaitUntil([&] { return !store->Available(); }, absl::Seconds(5)));
+  ASSERT_TRUE(PollUntil([&] { return !store->Available(); }, absl::Seconds(5)));
 
   ASSERT_TRUE(server_->Restart().ok());
-  ASSERT_TRUE(WaitUntil([&] { return store->Available(); }, absl::Seconds(5)));
+  ASSERT_TRUE(PollUntil([&] { return store->Available(); }, absl::Seconds(5)));
   core::HealthRecord r = FutureRecord();
   ASSERT_TRUE(store->PutHealth("us-sjc", r).ok());
   absl::StatusOr<std::optional<core::HealthRecord>> got = store->GetHealth("us-sjc");
@@ -304,7 +306,7 @@ TEST_F(RedisStoreTest, StartsUnavailableWhenRedisIsDownAndConnectsLater) {
   EXPECT_FALSE(store->Available());
   EXPECT_EQ(store->PutHealth("us-sjc", FutureRecord()).code(), absl::StatusCode::kUnavailable);
   ASSERT_TRUE(server_->Restart().ok());
-  ASSERT_TRUE(WaitUntil([&] { return store->Available(); }, absl::Seconds(5)));
+  ASSERT_TRUE(PollUntil([&] { return store->Available(); }, absl::Seconds(5)));
   EXPECT_TRUE(store->PutHealth("us-sjc", FutureRecord()).ok());
 }
 
@@ -315,9 +317,9 @@ TEST_F(RedisStoreTest, AHungServerTimesOutAsUnavailable) {
   absl::Status put = store->PutHealth("us-sjc", FutureRecord());
   EXPECT_EQ(put.code(), absl::StatusCode::kUnavailable) << put;
   // The failed put and the failed reconnect make two failures (down_after).
-  EXPECT_TRUE(WaitUntil([&] { return !store->Available(); }, absl::Seconds(5)));
+  EXPECT_TRUE(PollUntil([&] { return !store->Available(); }, absl::Seconds(5)));
   ASSERT_TRUE(server_->Resume().ok());
-  ASSERT_TRUE(WaitUntil([&] { return store->Available(); }, absl::Seconds(5)));
+  ASSERT_TRUE(PollUntil([&] { return store->Available(); }, absl::Seconds(5)));
   EXPECT_TRUE(store->PutHealth("us-sjc", FutureRecord()).ok());
 }
 
@@ -495,8 +497,9 @@ TEST(RedisSentinelTest, FollowsAFailoverToThePromotedReplica) {
   const int replica_port = c.replica().port();
   ASSERT_TRUE(c.master().Kill().ok());
   // Sentinel promotes the replica (~3 s); the store must follow and writes succeed again.
-  bool written = WaitUntil([&] { return s.PutHealth("after", FutureRecord()).ok(); },
-                           absl::Seconds(15));
+  const bool written =
+      PollUntil([&] { return s.PutHealth("after", FutureRecord()).ok(); }, absl::Seconds(15))
+          .has_value();
   ASSERT_TRUE(written);
   EXPECT_EQ(c.SentinelMasterPort().value_or(-1), replica_port);
   EXPECT_EQ(c.replica().Command({"EXISTS", "dcdir:health:after"}).value_or(""), "1");

@@ -16,6 +16,8 @@
 namespace dcdir::store {
 namespace {
 
+using ::dcdir::testing::PollUntil;
+
 class InMemoryEnv {
  public:
   absl::Status SetUp() { return absl::OkStatus(); }
@@ -41,7 +43,7 @@ class RedisEnv {
   // Changes travel through pub/sub: writes made before SUBSCRIBE took effect are not told.
   bool WaitUntilListening(Store& store) {
     auto& redis = static_cast<RedisStore&>(store);
-    return WaitUntil([&] { return redis.Subscribed(); }, absl::Seconds(5));
+    return PollUntil([&] { return redis.Subscribed(); }, absl::Seconds(5)).has_value();
   }
 
  private:

@@ -3,6 +3,7 @@
 
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 
 #include "prometheus/registry.h"
@@ -36,6 +37,38 @@ inline size_t SeriesCount(const prometheus::Registry& registry, const std::strin
     if (family.name == name) return family.metric.size();
   }
   return 0;
+}
+
+// Series per dcdir_ family, as exported.
+inline std::map<std::string, size_t> SeriesByFamily(const prometheus::Registry& registry) {
+  std::map<std::string, size_t> out;
+  for (const prometheus::MetricFamily& family : registry.Collect()) {
+    if (family.name.rfind("dcdir_", 0) == 0) out[family.name] = family.metric.size();
+  }
+  return out;
+}
+
+// Every label value of a family's series, per label name.
+inline std::map<std::string, std::set<std::string>> LabelValues(
+    const prometheus::Registry& registry, const std::string& name) {
+  std::map<std::string, std::set<std::string>> out;
+  for (const prometheus::MetricFamily& family : registry.Collect()) {
+    if (family.name != name) continue;
+    for (const prometheus::ClientMetric& m : family.metric) {
+      for (const auto& l : m.label) out[l.name].insert(l.value);
+    }
+  }
+  return out;
+}
+
+// The sum of a counter family's series (0 when absent).
+inline double Sum(const prometheus::Registry& registry, const std::string& name) {
+  double total = 0;
+  for (const prometheus::MetricFamily& family : registry.Collect()) {
+    if (family.name != name) continue;
+    for (const prometheus::ClientMetric& m : family.metric) total += m.counter.value;
+  }
+  return total;
 }
 
 }  // namespace dcdir::testing

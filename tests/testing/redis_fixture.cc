@@ -25,6 +25,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
+#include "tests/testing/temp_dir.h"
 
 namespace dcdir::testing {
 namespace {
@@ -43,12 +44,10 @@ std::string FindOnPath(const std::string& name) {
   return "";
 }
 
-absl::StatusOr<std::string> MakeTempDir() {
-  std::string tmpl = (std::filesystem::temp_directory_path() / "dcdir-redis-XXXXXX").string();
-  if (::mkdtemp(tmpl.data()) == nullptr) {
-    return absl::InternalError(absl::StrCat("mkdtemp: ", std::strerror(errno)));
-  }
-  return tmpl;
+absl::StatusOr<std::string> MakeRedisDir() {
+  std::string dir = MakeTempDir("dcdir-redis");
+  if (dir.empty()) return absl::InternalError(absl::StrCat("mkdtemp: ", std::strerror(errno)));
+  return dir;
 }
 
 void Render(const redisReply* r, std::string* out) {
@@ -159,7 +158,7 @@ absl::StatusOr<std::unique_ptr<RedisServer>> RedisServer::Start(
     return absl::FailedPreconditionError(
         "redis-server not found on PATH (install it: apt-get install redis-server)");
   }
-  absl::StatusOr<std::string> dir = MakeTempDir();
+  absl::StatusOr<std::string> dir = MakeRedisDir();
   if (!dir.ok()) return dir.status();
   std::unique_ptr<RedisServer> server(
       new RedisServer(std::move(binary), *std::move(dir), std::move(extra_args), {}));
@@ -180,7 +179,7 @@ absl::StatusOr<std::unique_ptr<RedisServer>> RedisServer::StartSentinel(
     return absl::FailedPreconditionError(
         "redis-sentinel not found on PATH (install it: apt-get install redis-sentinel)");
   }
-  absl::StatusOr<std::string> dir = MakeTempDir();
+  absl::StatusOr<std::string> dir = MakeRedisDir();
   if (!dir.ok()) return dir.status();
   std::unique_ptr<RedisServer> server(
       new RedisServer(std::move(binary), *std::move(dir), {}, std::move(config_lines)));

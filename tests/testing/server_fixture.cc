@@ -3,6 +3,7 @@
 #include "gtest/gtest.h"
 #include "service/config/config_loader.h"
 #include "service/store/in_memory_store.h"
+#include "tests/testing/health_report.h"
 
 namespace dcdir::testing {
 
@@ -40,7 +41,9 @@ TestServer::TestServer(TestServerOptions options) : token_(options.auth_token) {
   server_options.state.self_preservation = options.self_preservation;
   server_options.geoip = options.geoip;
   server_options.store_write_backlog = options.store_write_backlog;
-  auto server = api::DcdirServer::Start(topology, store, &clock_, server_options);
+  const core::Clock* clock = options.real_clock ? static_cast<const core::Clock*>(&real_clock_)
+                                                : static_cast<const core::Clock*>(&clock_);
+  auto server = api::DcdirServer::Start(topology, store, clock, server_options);
   if (!server.ok()) {
     ADD_FAILURE() << server.status();
     return;
@@ -53,7 +56,13 @@ TestServer::TestServer(TestServerOptions options) : token_(options.auth_token) {
   admin_ = v1::AdminService::NewStub(channel_);
 }
 
-TestServer::~TestServer() {
+TestServer::~TestServer() { Shutdown(); }
+
+std::string TestServer::address() const {
+  return "127.0.0.1:" + std::to_string(server_ ? server_->port() : 0);
+}
+
+void TestServer::Shutdown() {
   if (server_) server_->Shutdown(absl::ZeroDuration());
 }
 
@@ -70,10 +79,7 @@ void TestServer::Report(v1::HealthStatus status, const std::vector<std::string>&
     for (const auto& dc : snapshot->topology->world().datacenters) ids.push_back(dc.id);
   }
   for (const std::string& id : ids) {
-    v1::HealthReport report;
-    report.set_datacenter_id(id);
-    report.set_status(status);
-    report.set_congestion(0.1);
+    const v1::HealthReport report = HealthReportOf(id, status);
     v1::ReportHealthResponse response;
     auto context = AuthContext();
     grpc::Status s = reporting_->ReportHealth(context.get(), report, &response);

@@ -2,7 +2,8 @@
 #define DCDIR_TESTS_TESTING_SERVER_FIXTURE_H_
 
 // A real dcdir gRPC server in-process on 127.0.0.1:0 (example world, in-memory store, fake
-// clock), with stubs to talk to it.
+// clock unless asked for the real one), with stubs to talk to it. The one in-process server of
+// the service tests and the client library's tests.
 
 #include <memory>
 #include <string>
@@ -34,6 +35,9 @@ struct TestServerOptions {
   bool self_preservation = true;                   // runtime::DirectoryStateOptions
   const geoip::ClientLocator* geoip = nullptr;     // must outlive the server
   size_t store_write_backlog = 1024;               // api::ServerOptions
+  // The server's clock: false, the fixture's FakeClock (clock()); true, the real clock, for
+  // clients that compare the answers' times with their own clock (the client library).
+  bool real_clock = false;
 };
 
 class TestServer {
@@ -45,6 +49,10 @@ class TestServer {
   FakeClock& clock() { return clock_; }
   const prometheus::Registry& registry() const { return *server_->registry(); }
   const std::string& token() const { return token_; }
+  // "127.0.0.1:PORT".
+  std::string address() const;
+  // Stops serving at once (the port then refuses connections).
+  void Shutdown();
   std::shared_ptr<grpc::Channel> channel() const { return channel_; }
 
   v1::DirectoryService::Stub& directory() { return *directory_; }
@@ -63,6 +71,7 @@ class TestServer {
 
  private:
   FakeClock clock_;
+  core::RealClock real_clock_;
   std::string token_;
   std::unique_ptr<store::Store> own_store_;
   std::unique_ptr<api::DcdirServer> server_;

@@ -17,6 +17,7 @@
 #include "absl/strings/strip.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
+#include "tests/testing/health_report.h"
 #include "tests/testing/redis_fixture.h"
 #include "tests/testing/temp_dir.h"
 
@@ -118,13 +119,7 @@ std::unique_ptr<grpc::ClientContext> SpawnedServer::Context(bool auth) const {
 grpc::Status SpawnedServer::Report(const std::string& dc, v1::HealthStatus status,
                                    double congestion, absl::Duration ttl,
                                    v1::ReportHealthResponse* response) {
-  v1::HealthReport report;
-  report.set_datacenter_id(dc);
-  report.set_status(status);
-  report.set_congestion(congestion);
-  report.mutable_ttl()->set_seconds(absl::ToInt64Seconds(ttl));
-  report.mutable_ttl()->set_nanos(
-      static_cast<int32_t>(absl::ToInt64Nanoseconds(ttl % absl::Seconds(1))));
+  const v1::HealthReport report = HealthReportOf(dc, status, congestion, ttl);
   v1::ReportHealthResponse ignored;
   return reporting_->ReportHealth(Context(true).get(), report,
                                   response != nullptr ? response : &ignored);
