@@ -1,9 +1,9 @@
 # bench.sh part: latency, pinned (lib.sh's pinning). "max" is each server's own max in that
 # set-up, driven by h2load (cheap per request, so it saturates CPU 0, not CPU 1). Then h2load
-# --rps supplies the background load at 50% / 90% of dcdir's max while dcdir_load_client (FIFO
-# above h2load) probes the latency at a low fixed rate, open loop, latency from each call's
-# *scheduled* start. Same rates against the greeters, alternated rounds, medians; one set with 50
-# health flips/s (snapshot rebuilds). Sourced by bench.sh after throughput.sh; report_latency
+# --rps supplies the background load at 50% / 90% of each server's own max while
+# dcdir_load_client (FIFO above h2load) probes the latency at a low fixed rate, open loop, latency
+# from each call's *scheduled* start. Alternated rounds, medians; one set with 50 health flips/s
+# (snapshot rebuilds). Sourced by bench.sh after throughput.sh; report_latency
 # prints its section.
 
 L[wakeup]="$(on_client 2 "${load_bin}" --probe_wakeup="${lat_seconds}")"
@@ -23,7 +23,7 @@ for r in $(seq "${lat_rounds}"); do
     [[ "${who}" == stock ]] && port="${stock_port}"
     bg=0
     if [[ "${pct}" != idle ]]; then
-      bg="$(awk -v m="${L[dcdir,max]}" -v p="${pct}" -v q="${probe_rate}" 'BEGIN {printf "%d", m*p/100 - q}')"
+      bg="$(awk -v m="${L[${who},max]}" -v p="${pct}" -v q="${probe_rate}" 'BEGIN {printf "%d", m*p/100 - q}')"
     fi
     args=()
     [[ "${extra:-}" == flips ]] && args=(--flip_rate=50 --flip_dcs="${flip_dcs}" --token_file="${workdir}/token")
@@ -42,7 +42,7 @@ report_latency() {
 **Latency** (set-up: ${setup_desc}). Max = closed loop by h2load from CPU 1 (\`-c 4 -m 16 -t 1\`):
 dcdir ${L[dcdir,max]} req/s, stock greeter ${L[stock,max]} req/s (ratio $(ratio "${L[dcdir,max]}" "${L[stock,max]}")), greeter with dcdir's settings
 ${L[greeter,max]} req/s (ratio $(ratio "${L[dcdir,max]}" "${L[greeter,max]}")). Background load: h2load
-\`--rps\` at 50% / 90% of dcdir's max (minus the probe); probe: \`dcdir_load_client\` at ${probe_rate} req/s, open
+\`--rps\` at 50% / 90% of each server's own max (minus the probe); probe: \`dcdir_load_client\` at ${probe_rate} req/s, open
 loop, 1 channel, ${lat_seconds} s, latency from each call's *scheduled* start; ${lat_rounds} alternated round(s), medians
 (each round's p99 in brackets); µs. "svc p99" counts from the moment the probe handed the call to
 gRPC, "lag p99" is how late the probe's own pacer was:
@@ -52,13 +52,13 @@ gRPC, "lag p99" is how late the probe's own pacer was:
 $(row "dcdir, probe only" "dcdir,idle")
 $(row "greeter, probe only" "greeter,idle")
 $(row "stock greeter, probe only" "stock,idle")
-$(row "dcdir @ 50% of dcdir max" "dcdir,50")
-$(row "greeter @ same rate" "greeter,50")
-$(row "stock greeter @ same rate" "stock,50")
+$(row "dcdir @ 50% of its max" "dcdir,50")
+$(row "greeter @ 50% of its max" "greeter,50")
+$(row "stock greeter @ 50% of its max" "stock,50")
 $(row "dcdir @ 50% + 50 health flips/s (snapshot rebuilds)" "dcdir,50,flips")
-$(row "dcdir @ 90%" "dcdir,90")
-$(row "greeter @ same rate" "greeter,90")
-$(row "stock greeter @ same rate" "stock,90")
+$(row "dcdir @ 90% of its max" "dcdir,90")
+$(row "greeter @ 90% of its max" "greeter,90")
+$(row "stock greeter @ 90% of its max" "stock,90")
 
 Rebuilds: the flips made ${flips_sent} ReportHealth changes; \`dcdir_snapshot_version\` grew by ${rebuilds}
 during the latency runs (each change publishes a snapshot). Floor of this machine, same pinning, no

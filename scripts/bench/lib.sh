@@ -6,7 +6,8 @@
 # median, ratio, rates_fmt, us_per, med, rounds_of, row; pin_server, unpin_server, on_client.
 
 log() { echo "bench: $*" >&2; }
-find_bin() { find "${build_dir}" -name "$1" -type f -perm -u+x | head -1; }
+# The build tree's own binary, never a staged copy (the install test stages one under tests/install).
+find_bin() { find "${build_dir}" -name "$1" -type f -perm -u+x -not -path '*/tests/install/*' | head -1; }
 
 # ---- processes, cleaned up by pid
 workdir="$(mktemp -d)"
@@ -26,7 +27,7 @@ rss_kb() { awk -v k="$2:" '$1==k {print $2}' "/proc/$1/status"; }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }  # utime + stime, clock ticks
 mib() { awk -v kb="$1" 'BEGIN {printf "%.1f", kb/1024}'; }
 
-# start_dcdir NAME CONFIG GRPC_PORT METRICS_PORT: dcdir-server (token ${workdir}/token, log
+# start_dcdir NAME CONFIG GRPC_PORT METRICS_PORT [SERVER FLAGS..]: dcdir-server (token ${workdir}/token, log
 # ${workdir}/NAME.log), added to pids; sets started_pid and started_ms. Start-up = launch ->
 # grpc.health.v1 Check says SERVING, polled every ms by dcdir_load_client --wait_serving, itself
 # launched and polling first (its own process start-up and channel are not counted); the clock
@@ -40,7 +41,7 @@ start_dcdir() {
   t0="$(now_ns)"
   "${server_bin}" --config="${config}" --grpc_host=127.0.0.1 --grpc_port="${port}" \
     --metrics_host=127.0.0.1 --metrics_port="${mport}" \
-    --auth_token_file="${workdir}/token" >"${workdir}/${name}.log" 2>&1 &
+    --auth_token_file="${workdir}/token" "${@:5}" >"${workdir}/${name}.log" 2>&1 &
   started_pid=$!; pids+=("${started_pid}")
   if ! wait "${waiter}"; then
     cat "${workdir}/${name}.log" >&2; log "dcdir-server (${name}) did not become SERVING"; exit 1

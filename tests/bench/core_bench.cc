@@ -266,6 +266,27 @@ void BM_AnswerSynthetic1000With100kTenants(benchmark::State& state) {
 }
 BENCHMARK(BM_AnswerSynthetic1000With100kTenants)->Arg(0)->Arg(1)->Arg(2);
 
+// The cost curve in DCs (issue 17): the generated world at 21 (7 regions x 3), 1,000 (200 x 5)
+// and 5,000 (250 x 20) DCs, no tenant, every country and 1,024 client ids in turn. range(0) is
+// the DC count.
+void BM_AnswerSyntheticDcs(benchmark::State& state) {
+  static Fixture* small = new Fixture(testing::SyntheticWorld(7, 3, 1), {});
+  static Fixture* big = new Fixture(testing::SyntheticWorld(250, 20, 1), {});
+  Fixture& f = state.range(0) == 21 ? *small : state.range(0) == 1000 ? Synthetic() : *big;
+  const size_t countries_n = f.topology->world().countries.size();
+  std::vector<std::string> countries;
+  for (uint32_t k = 0; k < countries_n; ++k) countries.push_back(testing::SyntheticCountry(k));
+  size_t k = 0;
+  for (auto _ : state) {
+    const core::AnswerRequest req{countries[k % countries_n], "", f.client_ids[k & 1023], 0};
+    ++k;
+    core::Answer a = core::ComputeAnswer(*f.snapshot, req);
+    benchmark::DoNotOptimize(a);
+  }
+  state.counters["dcs"] = static_cast<double>(f.topology->dc_count());
+}
+BENCHMARK(BM_AnswerSyntheticDcs)->Arg(21)->Arg(1000)->Arg(5000);
+
 // 1,000 DCs: one DC's health changes, the snapshot is rebuilt (topology and tenants shared).
 void BM_SnapshotRebuildSynthetic1000(benchmark::State& state) {
   Fixture& f = Synthetic();

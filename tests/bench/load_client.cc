@@ -3,6 +3,13 @@
 //   dcdir_load_client --target=127.0.0.1:50051 [--channels=4] [--outstanding=32]
 //                     [--rate=0] [--seconds=5] [--warmup=1]
 //                     [--country=US] [--tenant=acme] [--client_id=bench-client]
+//                     [--tenant_pool=N] [--countries=A,B,..]
+//   dcdir_load_client --target=H:P --load_tenants=N --regions=a,b,.. --token_file=F
+//                     [--outstanding=32]
+//       no GetDirectory: stores N tenant policies through AdminService.SetTenantPolicy (ids
+//       tenant-000000.., home region regions[i % R], every third also allowing regions[(i+1) %
+//       R]: the shape of tenant_bench and core_bench), --outstanding calls in flight; prints
+//       loaded, seconds, rate and errors; exits 0 only if every call succeeded.
 //   dcdir_load_client --target=H:P --dump_response=FILE ...   (one call, writes the answer bytes)
 //   dcdir_load_client --dump_request=FILE [--country=US] [--tenant=acme] [--client_id=..]
 //       no server: writes the GetDirectoryRequest these flags make, gRPC-framed (one byte 0, the
@@ -15,6 +22,14 @@
 //       CLOCK_REALTIME when SERVING was seen). --ready_file=F: create F once the first poll has
 //       been made (this process is loaded and its channel exists), so a script can launch the
 //       server only then and not count this process's own start-up (~60 ms here).
+//
+// --tenant_pool=N: every call names a different stored tenant, tenant-000000..tenant-(N-1) in a
+// shuffled order (all N requests are built before the load, so the client's cost per call is the
+// same as with one --tenant): the server looks up tenants drawn from all N, not one hot entry.
+// --countries=A,B,..: the client countries, one per region in --load_tenants' --regions order:
+// with --tenant_pool, tenant i's calls come from countries[i % n] (a country of its home region,
+// so every call gets a full answer rather than a policy refusal); without, the calls cycle
+// through them.
 //
 // --rate=0: closed loop, `--outstanding` calls always in flight (spread over `--channels`
 // channels, each its own HTTP/2 connection): the maximum rate.
@@ -44,9 +59,11 @@
 #include <cstdint>
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <random>
 #include <string>
 #include <thread>
 #include <vector>
@@ -54,7 +71,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "dcdir/v1/admin.grpc.pb.h"
 #include "dcdir/v1/directory.grpc.pb.h"
 #include "dcdir/v1/reporting.grpc.pb.h"
 #include "grpcpp/channel.h"
@@ -88,6 +107,10 @@ struct Flags {
   double flip_rate = 0;
   std::vector<std::string> flip_dcs;
   std::string token_file;
+  int tenant_pool = 0;
+  int load_tenants = 0;
+  std::vector<std::string> regions;
+  std::vector<std::string> countries;
 };
 
 bool Parse(int argc, char** argv, Flags* f) {
@@ -116,10 +139,15 @@ bool Parse(int argc, char** argv, Flags* f) {
     else if (key == "flip_rate") ok = absl::SimpleAtod(value, &f->flip_rate) && f->flip_rate >= 0;
     else if (key == "flip_dcs") f->flip_dcs = absl::StrSplit(value, ',', absl::SkipEmpty());
     else if (key == "token_file") f->token_file = value;
+    else if (key == "tenant_pool") ok = absl::SimpleAtoi(value, &f->tenant_pool) && f->tenant_pool > 0;
+    else if (key == "load_tenants") ok = absl::SimpleAtoi(value, &f->load_tenants) && f->load_tenants > 0;
+    else if (key == "regions") f->regions = absl::StrSplit(value, ',', absl::SkipEmpty());
+    else if (key == "countries") f->countries = absl::StrSplit(value, ',', absl::SkipEmpty());
     else ok = false;
     if (!ok) return false;
   }
   if (f->flip_rate > 0 && (f->flip_dcs.empty() || f->token_file.empty())) return false;
+  if (f->load_tenants > 0 && (f->regions.empty() || f->token_file.empty())) return false;
   return !f->target.empty() || f->probe_wakeup > 0 || !f->dump_request.empty();
 }
 
@@ -132,9 +160,41 @@ v1::GetDirectoryRequest MakeRequest(const Flags& flags) {
   return request;
 }
 
+// The id of stored tenant i (--tenant_pool, --load_tenants; tenant_bench's ids).
+std::string TenantId(int i) { return absl::StrFormat("tenant-%06d", i); }
+
+// The requests a load cycles through: MakeRequest's one (one per --countries entry), or with
+// --tenant_pool one per tenant in a fixed shuffled order (seed 1).
+std::vector<v1::GetDirectoryRequest> MakeRequests(const Flags& flags) {
+  std::vector<v1::GetDirectoryRequest> requests;
+  const size_t n = flags.countries.size();
+  if (flags.tenant_pool <= 0) {
+    requests.push_back(MakeRequest(flags));
+    for (size_t k = 1; k < n; ++k) requests.push_back(requests.front());
+    for (size_t k = 0; k < n; ++k) requests[k].set_client_country(flags.countries[k]);
+    return requests;
+  }
+  std::vector<int> order(static_cast<size_t>(flags.tenant_pool));
+  for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<int>(i);
+  std::shuffle(order.begin(), order.end(), std::mt19937(1));
+  for (int i : order) {
+    requests.push_back(MakeRequest(flags));
+    requests.back().set_tenant_id(TenantId(i));
+    if (n > 0) requests.back().set_client_country(flags.countries[static_cast<size_t>(i) % n]);
+  }
+  return requests;
+}
+
+std::string ReadToken(const std::string& file) {
+  std::ifstream in(file);
+  std::string token;
+  std::getline(in, token);
+  return token;
+}
+
 class Load {
  public:
-  Load(const Flags& flags) : flags_(flags), request_(MakeRequest(flags)) {
+  Load(const Flags& flags) : flags_(flags), requests_(MakeRequests(flags)) {
     for (int i = 0; i < flags.channels; ++i) {
       grpc::ChannelArguments args;
       args.SetInt("dcdir.bench.channel", i);  // a distinct arg: one connection per channel
@@ -181,9 +241,7 @@ class Load {
 
   // ReportHealth flips until stop_at_ (see --flip_rate).
   void Flip(Clock::time_point start) {
-    std::ifstream in(flags_.token_file);
-    std::string token;
-    std::getline(in, token);
+    const std::string token = ReadToken(flags_.token_file);
     grpc::ChannelArguments args;
     args.SetInt("dcdir.bench.flipper", 1);  // its own connection
     args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
@@ -239,8 +297,9 @@ class Load {
     call->issued = Clock::now();
     call->index = index;
     call->context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    const size_t n = next_request_.fetch_add(1, std::memory_order_relaxed);
     stubs_[index % stubs_.size()]->async()->GetDirectory(
-        &call->context, &request_, &call->response,
+        &call->context, &requests_[n % requests_.size()], &call->response,
         [this, call](grpc::Status status) { Done(call, status); });
   }
 
@@ -313,7 +372,8 @@ class Load {
   }
 
   const Flags flags_;
-  v1::GetDirectoryRequest request_;
+  const std::vector<v1::GetDirectoryRequest> requests_;
+  std::atomic<size_t> next_request_{0};
   std::vector<std::unique_ptr<v1::DirectoryService::Stub>> stubs_;
   Clock::time_point measure_from_;
   Clock::time_point stop_at_;
@@ -330,6 +390,71 @@ class Load {
   uint64_t flips_ok_ = 0;
   uint64_t flips_err_ = 0;
 };
+
+// --load_tenants: N SetTenantPolicy calls, --outstanding in flight on one channel.
+int LoadTenants(const Flags& flags) {
+  auto stub = v1::AdminService::NewStub(
+      grpc::CreateChannel(flags.target, grpc::InsecureChannelCredentials()));
+  const std::string bearer = absl::StrCat("Bearer ", ReadToken(flags.token_file));
+  const size_t regions = flags.regions.size();
+  std::mutex mu;
+  std::condition_variable cv;
+  int next = 0, in_flight = 0, errors = 0;
+  struct Call {
+    grpc::ClientContext context;
+    v1::SetTenantPolicyRequest request;
+    v1::TenantPolicy response;
+  };
+  // Starts call i; the caller counted it in `in_flight` (the stub is never called with mu held:
+  // a callback may run inline).
+  std::function<void(int)> issue = [&](int i) {
+    auto* call = new Call;
+    call->context.AddMetadata("authorization", bearer);
+    call->context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    v1::TenantPolicy& p = *call->request.mutable_policy();
+    p.set_tenant_id(TenantId(i));
+    p.set_home_region(flags.regions[static_cast<size_t>(i) % regions]);
+    if (i % 3 == 0) p.add_allowed_regions(flags.regions[static_cast<size_t>(i + 1) % regions]);
+    stub->async()->SetTenantPolicy(
+        &call->context, &call->request, &call->response, [&, call](grpc::Status status) {
+          int again = -1;
+          {
+            std::lock_guard<std::mutex> lock(mu);
+            if (!status.ok() && errors++ == 0) {
+              std::fprintf(stderr, "SetTenantPolicy %s: %d %s\n",
+                           call->request.policy().tenant_id().c_str(), status.error_code(),
+                           status.error_message().c_str());
+            }
+            if (next < flags.load_tenants) {
+              again = next++;  // this slot goes on
+            } else {
+              --in_flight;
+              cv.notify_all();
+            }
+          }
+          delete call;
+          if (again >= 0) issue(again);
+        });
+  };
+  const Clock::time_point start = Clock::now();
+  std::vector<int> first;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    while (next < flags.load_tenants && in_flight < flags.outstanding) {
+      first.push_back(next++);
+      ++in_flight;
+    }
+  }
+  for (int i : first) issue(i);
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    cv.wait(lock, [&] { return in_flight == 0; });
+  }
+  const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  std::printf("mode=load_tenants loaded=%d seconds=%.2f rate=%.0f errors=%d\n",
+              flags.load_tenants - errors, seconds, flags.load_tenants / seconds, errors);
+  return errors == 0 ? 0 : 1;
+}
 
 int DumpResponse(const Flags& flags) {
   auto stub = v1::DirectoryService::NewStub(
@@ -470,14 +595,16 @@ int main(int argc, char** argv) {
     std::fprintf(stderr,
                  "usage: %s --target=H:P [--channels=4] [--outstanding=32] [--rate=0 (closed "
                  "loop)] [--seconds=5] [--warmup=1] [--country=US] [--tenant=acme] "
-                 "[--client_id=bench-client] [--dump_response=FILE] [--flip_rate=R "
-                 "--flip_dcs=a,b --token_file=F] | --probe_wakeup=SECONDS | --wait_serving=S | "
+                 "[--client_id=bench-client] [--tenant_pool=N] [--countries=A,B] [--dump_response=FILE] "
+                 "[--flip_rate=R --flip_dcs=a,b --token_file=F] | --load_tenants=N "
+                 "--regions=a,b --token_file=F | --probe_wakeup=SECONDS | --wait_serving=S | "
                  "--dump_request=FILE\n",
                  argv[0]);
     return 2;
   }
   if (!flags.dump_request.empty()) return dcdir::DumpRequest(flags);
   if (!flags.dump_response.empty()) return dcdir::DumpResponse(flags);
+  if (flags.load_tenants > 0) return dcdir::LoadTenants(flags);
   if (flags.wait_serving > 0) return dcdir::WaitServing(flags);
   // The open-loop pacer sleeps until each call's slot: the default 50 µs timer slack would make
   // every call late by up to that much (threads created afterwards inherit the value).

@@ -3,11 +3,15 @@
 // country (so over every region), --per_connection streams per client connection.
 //
 //   dcdir_watch_bench [--watchers=10000] [--reports=200] [--rate=50] [--per_connection=500]
-//                     [--target=127.0.0.1:PORT --server_pid=PID]
+//                     [--target=127.0.0.1:PORT --server_pid=PID [--token_file=F]]
+//                     [--hold_file=F]
 //
 // With --target the streams and reports go to a running dcdir-server instead (example world,
-// no auth token, started by the caller), and --server_pid's RSS is read from /proc: the
-// server's own memory per watch.
+// started by the caller; its bearer token in --token_file if it wants one), and --server_pid's
+// RSS is read from /proc: the server's own memory per watch.
+// With --hold_file, after the last round the streams stay open: F is written ("open N") and the
+// bench waits until someone deletes F, then closes them (scripts/bench/costcurve.sh measures
+// GetDirectory meanwhile).
 //
 // Rounds, at most --rate per second: one ReportHealth RPC changes one DC's congestion (0.10 <->
 // 0.20, below the congested threshold, so no answer changes its picks: exactly the watchers whose
@@ -23,6 +27,8 @@
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -51,6 +57,8 @@ struct Flags {
   int per_connection = 500;
   std::string target;  // empty: an in-process server
   int server_pid = 0;
+  std::string token_file;
+  std::string hold_file;
 };
 
 Flags Parse(int argc, char** argv) {
@@ -61,8 +69,11 @@ Flags Parse(int argc, char** argv) {
                      {"--watchers=", &f.watchers},
                      {"--reports=", &f.reports},
                      {"--rate=", &f.rate},
-                     {"--per_connection=", &f.per_connection}},
-                    "usage: %s [--watchers=N] [--reports=N] [--rate=R] [--per_connection=N]\n");
+                     {"--per_connection=", &f.per_connection},
+                     {"--token_file=", &f.token_file},
+                     {"--hold_file=", &f.hold_file}},
+                    "usage: %s [--watchers=N] [--reports=N] [--rate=R] [--per_connection=N] "
+                    "[--target=H:P --server_pid=PID [--token_file=F]] [--hold_file=F]\n");
   return f;
 }
 
@@ -148,6 +159,12 @@ int Main(int argc, char** argv) {
   }
   auto report_channel = grpc::CreateChannel(target, grpc::InsecureChannelCredentials());
   auto reporting = v1::ReportingService::NewStub(report_channel);
+  std::string bearer;
+  if (!flags.token_file.empty()) {
+    std::ifstream in(flags.token_file);
+    std::getline(in, bearer);
+    bearer = absl::StrCat("Bearer ", bearer);
+  }
   const auto topology = testing::ExampleTopology();
   std::vector<std::string> dc_ids, countries;
   for (const auto& dc : topology->world().datacenters) dc_ids.push_back(dc.id);
@@ -167,6 +184,7 @@ int Main(int argc, char** argv) {
     r.set_congestion((k / static_cast<int>(dc_ids.size())) % 2 == 0 ? 0.2 : 0.1);
     v1::ReportHealthResponse response;
     grpc::ClientContext context;
+    if (!bearer.empty()) context.AddMetadata("authorization", bearer);
     context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
     return reporting->ReportHealth(&context, r, &response);
   };
@@ -178,6 +196,7 @@ int Main(int argc, char** argv) {
     r.mutable_ttl()->set_seconds(3600);
     v1::ReportHealthResponse response;
     grpc::ClientContext context;
+    if (!bearer.empty()) context.AddMetadata("authorization", bearer);
     if (!reporting->ReportHealth(&context, r, &response).ok()) Die("initial report failed");
   }
   int k = 0;  // report counter across phases: each DC's congestion alternates
@@ -260,6 +279,15 @@ int Main(int argc, char** argv) {
               flags.watchers, absl::ToDoubleMilliseconds(p99_all),
               absl::ToDoubleMilliseconds(p99_none), absl::FDivDuration(p99_all, p99_none));
 
+  if (!flags.hold_file.empty()) {
+    { std::ofstream(flags.hold_file) << "open " << flags.watchers << "\n"; }
+    std::printf("holding %d watches open until %s is deleted\n", flags.watchers,
+                flags.hold_file.c_str());
+    std::fflush(stdout);
+    while (std::filesystem::exists(flags.hold_file)) absl::SleepFor(absl::Milliseconds(50));
+    std::lock_guard<std::mutex> lock(tally.mu);
+    if (tally.ended > 0) Die(absl::StrCat(tally.ended, " watches ended while held open"));
+  }
   for (auto& r : readers) r->Cancel();
   {
     std::unique_lock<std::mutex> lock(tally.mu);
