@@ -937,6 +937,57 @@ TEST(AdminServiceTest, SetTenantPolicyRejectsBadInput) {
               StatusIs(grpc::StatusCode::INVALID_ARGUMENT, "MISSING_POLICY"));
 }
 
+// A tenant id of exactly 64 bytes (api::kMaxTenantIdBytes; docs/CONTRACT.md, "Errors") is a
+// tenant like any other; 65 bytes is refused by every RPC that takes one, and nothing is stored.
+TEST(AdminServiceTest, TenantIdOfSixtyFourBytesIsKeptAndSixtyFiveRefused) {
+  TestServer t;
+  t.Report(v1::HEALTH_STATUS_HEALTHY);
+  const std::string longest(64, 'a');
+  const std::string too_long(65, 'a');
+  v1::SetTenantPolicyRequest set;
+  set.mutable_policy()->set_tenant_id(longest);
+  set.mutable_policy()->set_home_region("us");
+  set.mutable_policy()->add_allowed_regions("ca");
+  v1::TenantPolicy stored;
+  ASSERT_TRUE(t.admin().SetTenantPolicy(t.AuthContext().get(), set, &stored).ok());
+  EXPECT_EQ(stored.tenant_id(), longest);
+  v1::GetTenantPolicyRequest get;
+  get.set_tenant_id(longest);
+  v1::TenantPolicy got;
+  ASSERT_TRUE(t.admin().GetTenantPolicy(t.AuthContext().get(), get, &got).ok());
+  EXPECT_EQ(got.tenant_id(), longest);
+  // GetDirectory applies its policy: only us and ca (mx-qro and eu-ams are gone).
+  v1::Directory d;
+  ASSERT_TRUE(t.Get("US", &d, nullptr, longest).ok());
+  EXPECT_THAT(Ids(d.secondaries()), ElementsAre("ca-yyz", "ca-yvr"));
+
+  set.mutable_policy()->set_tenant_id(too_long);
+  auto set_context = t.AuthContext();
+  EXPECT_THAT((RpcOutcome{t.admin().SetTenantPolicy(set_context.get(), set, &stored),
+                          ReasonOf(*set_context)}),
+              StatusIs(grpc::StatusCode::INVALID_ARGUMENT, "INVALID_TENANT_ID"));
+  get.set_tenant_id(too_long);
+  auto get_context = t.AuthContext();
+  EXPECT_THAT((RpcOutcome{t.admin().GetTenantPolicy(get_context.get(), get, &got),
+                          ReasonOf(*get_context)}),
+              StatusIs(grpc::StatusCode::INVALID_ARGUMENT, "INVALID_TENANT_ID"));
+  v1::DeleteTenantPolicyRequest del;
+  del.set_tenant_id(too_long);
+  v1::DeleteTenantPolicyResponse deleted;
+  auto del_context = t.AuthContext();
+  EXPECT_THAT((RpcOutcome{t.admin().DeleteTenantPolicy(del_context.get(), del, &deleted),
+                          ReasonOf(*del_context)}),
+              StatusIs(grpc::StatusCode::INVALID_ARGUMENT, "INVALID_TENANT_ID"));
+  std::string reason;
+  EXPECT_THAT((RpcOutcome{t.Get("US", &d, &reason, too_long), reason}),
+              StatusIs(grpc::StatusCode::INVALID_ARGUMENT, "INVALID_TENANT_ID"));
+  // Only the 64-byte tenant is stored.
+  v1::ListTenantPoliciesResponse list;
+  ASSERT_TRUE(t.admin().ListTenantPolicies(t.AuthContext().get(), {}, &list).ok());
+  ASSERT_EQ(list.tenant_policies_size(), 1);
+  EXPECT_EQ(list.tenant_policies(0).tenant_id(), longest);
+}
+
 TEST(AdminServiceTest, ListDataCentersShowsHealth) {
   TestServer t;
   t.Report(v1::HEALTH_STATUS_DOWN, {"jp-osa"});

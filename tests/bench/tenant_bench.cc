@@ -2,6 +2,7 @@
 // through the admin API.
 //
 //   dcdir_tenant_bench [--tenants=100000] [--changes=200] [--answers=200000] [--threads=4]
+//                      [--resync_seconds=10] [--invalid=10000] [--garbage=10]
 //
 // Prints, in one run:
 //   1. load: N SetTenantPolicy RPCs on replica A from --threads clients (time, RPC/s), and the
@@ -15,20 +16,41 @@
 //      SERVING with all N;
 //   5. propagation: --changes single-tenant changes on A (SetTenantPolicy flipping its allowed
 //      regions), time until B's published snapshot carries it (p50/p90/p99/max), with all N
-//      loaded.
-// Not a test: no thresholds (docs/BENCHMARKS.md has the figures and the command).
+//      loaded;
+//   6. resync: GetDirectory on B (full resync every 60 s) and on a replica D that reads all N
+//      every second, for --resync_seconds (p50/p90/p99/max), and one full read's time;
+//   7. bad input, a flood: --invalid SetTenantPolicy calls on A with invalid regions (unknown,
+//      empty, wrong case, bad characters, too many), each refused with INVALID_ARGUMENT and its
+//      reason token, and the stored set identical before and after (tenants on A and B and a
+//      digest of their policies, LoadAll's policies and tenant log position, Redis' key count);
+//   8. bad input, the tenant id's length: 64 bytes (api::kMaxTenantIdBytes) is stored and
+//      served by GetDirectory; 65 is refused (INVALID_TENANT_ID) by SetTenantPolicy,
+//      GetTenantPolicy, DeleteTenantPolicy and GetDirectory;
+//   9. bad data: --garbage keys of each kind of bad tenant record planted in Redis among the N
+//      (not a record, another version, wrong field count, bad escape, another tenant's record,
+//      empty, a hash, a list, over 64 KiB, a key name over 1 KiB): a fresh replica E starts
+//      with exactly the N good ones and counts exactly the planted keys (Store::BadRecords()
+//      and dcdir_store_bad_records_total); a full read counts them once more; a replica F with
+//      a full resync every second keeps answering for --resync_seconds and keeps the N.
+// Not a test: no thresholds, but it exits 1 when a check above fails (a call not refused as it
+// should be, anything changed by a refused call, a garbage key loaded or not counted);
+// docs/BENCHMARKS.md has the figures and the command.
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <memory>
 #include <random>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "absl/hash/hash.h"
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -40,6 +62,7 @@
 #include "grpcpp/create_channel.h"
 #include "service/core/answer.h"
 #include "service/core/tenant_table.h"
+#include "service/store/record_codec.h"
 #include "tests/bench/bench_support.h"
 #include "tests/replica/replica_fixture.h"
 #include "tests/testing/server_fixture.h"
@@ -53,6 +76,8 @@ struct Flags {
   int answers = 200000;
   int threads = 4;
   int resync_seconds = 10;
+  int invalid = 10000;
+  int garbage = 10;
 };
 
 Flags Parse(int argc, char** argv) {
@@ -62,9 +87,11 @@ Flags Parse(int argc, char** argv) {
                      {"--changes=", &f.changes},
                      {"--answers=", &f.answers},
                      {"--threads=", &f.threads},
-                     {"--resync_seconds=", &f.resync_seconds}},
+                     {"--resync_seconds=", &f.resync_seconds},
+                     {"--invalid=", &f.invalid},
+                     {"--garbage=", &f.garbage}},
                     "usage: %s [--tenants=N] [--changes=N] [--answers=N] [--threads=T] "
-                    "[--resync_seconds=S]\n");
+                    "[--resync_seconds=S] [--invalid=N] [--garbage=N]\n");
   return f;
 }
 
@@ -99,6 +126,182 @@ grpc::Status SetPolicy(v1::AdminService::Stub& admin, const v1::TenantPolicy& po
 size_t TenantsOf(testing::Replica& r) {
   auto s = r.server().state().Current();
   return s == nullptr || s->tenants == nullptr ? 0 : s->tenants->size();
+}
+
+// An order-independent digest of a snapshot's tenant policies (each policy's store encoding,
+// update time included): equal tables give equal digests within this process.
+uint64_t Digest(const core::TenantTable& table) {
+  uint64_t sum = 0;
+  table.ForEach([&](const core::CompiledTenant& t) {
+    sum += absl::Hash<std::string>{}(store::EncodeTenantPolicy(t.policy));
+  });
+  return sum;
+}
+
+uint64_t Digest(const std::vector<core::TenantPolicy>& policies) {
+  uint64_t sum = 0;
+  for (const core::TenantPolicy& p : policies) {
+    sum += absl::Hash<std::string>{}(store::EncodeTenantPolicy(p));
+  }
+  return sum;
+}
+
+uint64_t DigestOf(testing::Replica& r) {
+  auto s = r.server().state().Current();
+  return s == nullptr || s->tenants == nullptr ? 0 : Digest(*s->tenants);
+}
+
+// What a refused call must leave as it was: both replicas' tenant tables, the stored policies
+// and the tenant log position (one LoadAll on A's store), and Redis' key count.
+struct StoredSet {
+  size_t on_a = 0, on_b = 0;
+  uint64_t digest_a = 0, digest_b = 0;
+  std::vector<core::TenantPolicy> stored;
+  store::TenantLogPosition position;
+  std::string keys;  // DBSIZE
+
+  bool operator==(const StoredSet&) const = default;
+  std::string Describe() const {
+    return absl::StrFormat("A %zu tenants (digest %016x), B %zu (digest %016x), store %zu "
+                           "policies (digest %016x), tenant log %s:%d, %s Redis keys",
+                           on_a, digest_a, on_b, digest_b, stored.size(), Digest(stored),
+                           position.epoch, position.version, keys);
+  }
+};
+
+StoredSet ReadStoredSet(bench::ReplicaPair& pair) {
+  StoredSet set;
+  set.on_a = TenantsOf(*pair.a);
+  set.on_b = TenantsOf(*pair.b);
+  set.digest_a = DigestOf(*pair.a);
+  set.digest_b = DigestOf(*pair.b);
+  absl::StatusOr<store::StoreState> state = pair.a->store().LoadAll();
+  if (!state.ok()) bench::Die("tenant_bench", state.status().message());
+  set.stored = std::move(state->tenants);
+  set.position = state->tenant_position;
+  absl::StatusOr<std::string> keys = pair.redis->Command({"DBSIZE"});
+  if (!keys.ok()) bench::Die("tenant_bench", keys.status().message());
+  set.keys = *keys;
+  return set;
+}
+
+// One call's outcome: its code and the `dcdir-error-reason` trailer.
+struct Outcome {
+  grpc::StatusCode code;
+  std::string reason;
+  bool Is(grpc::StatusCode want, absl::string_view token) const {
+    return code == want && reason == token;
+  }
+};
+
+std::chrono::system_clock::time_point Deadline() {
+  return std::chrono::system_clock::now() + std::chrono::seconds(10);
+}
+
+Outcome SetPolicyOutcome(v1::AdminService::Stub& admin, const v1::TenantPolicy& policy) {
+  grpc::ClientContext context;
+  context.set_deadline(Deadline());
+  v1::SetTenantPolicyRequest request;
+  *request.mutable_policy() = policy;
+  v1::TenantPolicy response;
+  const grpc::Status status = admin.SetTenantPolicy(&context, request, &response);
+  return {status.error_code(), testing::ReasonOf(context)};
+}
+
+Outcome GetPolicyOutcome(v1::AdminService::Stub& admin, const std::string& id) {
+  grpc::ClientContext context;
+  context.set_deadline(Deadline());
+  v1::GetTenantPolicyRequest request;
+  request.set_tenant_id(id);
+  v1::TenantPolicy response;
+  const grpc::Status status = admin.GetTenantPolicy(&context, request, &response);
+  return {status.error_code(), testing::ReasonOf(context)};
+}
+
+Outcome DeletePolicyOutcome(v1::AdminService::Stub& admin, const std::string& id) {
+  grpc::ClientContext context;
+  context.set_deadline(Deadline());
+  v1::DeleteTenantPolicyRequest request;
+  request.set_tenant_id(id);
+  v1::DeleteTenantPolicyResponse response;
+  const grpc::Status status = admin.DeleteTenantPolicy(&context, request, &response);
+  return {status.error_code(), testing::ReasonOf(context)};
+}
+
+// GetDirectory for a US client with `tenant`; the answer goes to *out.
+Outcome DirectoryOutcome(v1::DirectoryService::Stub& directory, const std::string& tenant,
+                         v1::Directory* out) {
+  grpc::ClientContext context;
+  context.set_deadline(Deadline());
+  v1::GetDirectoryRequest request;
+  request.set_client_country("US");
+  request.set_client_id("k");
+  request.set_tenant_id(tenant);
+  const grpc::Status status = directory.GetDirectory(&context, request, out);
+  return {status.error_code(), testing::ReasonOf(context)};
+}
+
+// The kinds of invalid SetTenantPolicy of part 7: call `i` is of kind i % kInvalidKinds.
+constexpr int kInvalidKinds = 9;
+
+struct InvalidCall {
+  const char* kind;
+  const char* reason;  // the reason token it must be refused with (INVALID_ARGUMENT)
+  v1::TenantPolicy policy;
+};
+
+InvalidCall MakeInvalid(int i, int tenants, const std::vector<std::string>& regions) {
+  // A stored tenant (a refusal that wrote anyway would change it), except kind 7.
+  const std::string stored = TenantId(i % tenants);
+  const std::string& home = regions[static_cast<size_t>(i) % regions.size()];
+  InvalidCall call{"", "UNKNOWN_REGION", {}};
+  v1::TenantPolicy& p = call.policy;
+  p.set_tenant_id(stored);
+  p.set_home_region(home);
+  switch (i % kInvalidKinds) {
+    case 0:
+      call.kind = "unknown home region";
+      p.set_home_region("mars");
+      break;
+    case 1:
+      call.kind = "unknown allowed region";
+      p.add_allowed_regions(regions[0]);
+      p.add_allowed_regions("atlantis");
+      break;
+    case 2:
+      call.kind = "empty home region";
+      p.set_home_region("");
+      break;
+    case 3:
+      call.kind = "home region with bad characters";
+      p.set_home_region(home + " west!");
+      break;
+    case 4:
+      call.kind = "allowed region with the store's separators";
+      p.add_allowed_regions(absl::StrCat(regions[0], "|", regions[1], ",x"));
+      break;
+    case 5:
+      call.kind = "home region in upper case";
+      p.set_home_region(absl::AsciiStrToUpper(home));
+      break;
+    case 6:
+      call.kind = "more allowed regions than the config has";
+      call.reason = "INVALID_ALLOWED_REGIONS";
+      for (size_t k = 0; k <= regions.size(); ++k) {
+        p.add_allowed_regions(regions[k % regions.size()]);
+      }
+      break;
+    case 7:
+      call.kind = "unknown home region for a new tenant";
+      p.set_tenant_id(absl::StrFormat("new-%06d", i));
+      p.set_home_region("atlantis");
+      break;
+    default:
+      call.kind = "allowed region with a control character";
+      p.add_allowed_regions(absl::StrCat(home, "\x01"));
+      break;
+  }
+  return call;
 }
 
 // Watches one tenant's allowed-region count in the snapshots a replica publishes.
@@ -322,6 +525,284 @@ int Main(int argc, char** argv) {
                 Ms(one_full));
     PrintDistribution("GetDirectory on B (full resync every 60 s)", on_b);
     PrintDistribution("GetDirectory on D (full resync every 1 s)", on_d);
+  }
+  // 7. A flood of invalid SetTenantPolicy calls on A: each refused, nothing changed.
+  {
+    const StoredSet before = ReadStoredSet(pair);
+    std::atomic<int> next_call{0};
+    absl::Mutex mu;
+    std::vector<int> refused(kInvalidKinds, 0), calls(kInvalidKinds, 0);
+    std::vector<std::string> wrong;  // the first few calls not refused as they should be
+    int wrong_count = 0;
+    const absl::Time start = absl::Now();
+    {
+      std::vector<std::thread> workers;
+      for (int t = 0; t < flags.threads; ++t) {
+        workers.emplace_back([&] {
+          auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", a->port()),
+                                             grpc::InsecureChannelCredentials());
+          auto admin = v1::AdminService::NewStub(channel);
+          for (int i = next_call++; i < flags.invalid; i = next_call++) {
+            const InvalidCall call = MakeInvalid(i, flags.tenants, regions);
+            const Outcome got = SetPolicyOutcome(*admin, call.policy);
+            const bool ok = got.Is(grpc::StatusCode::INVALID_ARGUMENT, call.reason);
+            absl::MutexLock lock(&mu);
+            ++calls[static_cast<size_t>(i % kInvalidKinds)];
+            if (ok) {
+              ++refused[static_cast<size_t>(i % kInvalidKinds)];
+            } else if (++wrong_count <= 5) {
+              wrong.push_back(absl::StrCat(call.kind, ": code ", got.code, " reason \"",
+                                           got.reason, "\", wanted INVALID_ARGUMENT ",
+                                           call.reason));
+            }
+          }
+        });
+      }
+      for (auto& w : workers) w.join();
+    }
+    const absl::Duration flood = absl::Now() - start;
+    const StoredSet after = ReadStoredSet(pair);
+    int total_refused = 0;
+    std::printf("invalid SetTenantPolicy flood on A (%d calls, %d threads, %zu tenants "
+                "stored): %.2f s (%.0f calls/s)\n",
+                flags.invalid, flags.threads, n, absl::ToDoubleSeconds(flood),
+                flags.invalid / absl::ToDoubleSeconds(flood));
+    for (int k = 0; k < kInvalidKinds; ++k) {
+      const InvalidCall example = MakeInvalid(k, flags.tenants, regions);
+      std::printf("  %-44s %5d of %5d refused INVALID_ARGUMENT %s\n", example.kind,
+                  refused[static_cast<size_t>(k)], calls[static_cast<size_t>(k)],
+                  example.reason);
+      total_refused += refused[static_cast<size_t>(k)];
+    }
+    std::printf("  before: %s\n  after:  %s\n  stored set %s\n", before.Describe().c_str(),
+                after.Describe().c_str(), before == after ? "identical" : "CHANGED");
+    for (const std::string& w : wrong) std::fprintf(stderr, "tenant_bench: %s\n", w.c_str());
+    if (total_refused != flags.invalid) {
+      Die(absl::StrCat(flags.invalid - total_refused, " of ", flags.invalid,
+                       " invalid SetTenantPolicy calls were not refused as they should be"));
+    }
+    if (!(before == after)) Die("the refused SetTenantPolicy calls changed the stored set");
+    v1::Directory d;
+    const Outcome served = DirectoryOutcome(b->directory(), TenantId(1), &d);
+    if (served.code != grpc::StatusCode::OK &&
+        served.code != grpc::StatusCode::FAILED_PRECONDITION) {
+      Die("B stopped answering after the flood");
+    }
+  }
+
+  // 8. A tenant id of 64 bytes (api::kMaxTenantIdBytes) and one of 65.
+  {
+    const std::string longest = absl::StrCat("max-", std::string(60, 'x'));
+    const std::string too_long = longest + "y";
+    if (longest.size() != 64) Die("the longest tenant id is not 64 bytes");
+    v1::TenantPolicy policy;
+    policy.set_tenant_id(longest);
+    policy.set_home_region("us");
+    policy.add_allowed_regions("ca");
+    const Outcome set = SetPolicyOutcome(a->admin(), policy);
+    if (set.code != grpc::StatusCode::OK) Die("SetTenantPolicy of a 64-byte tenant id failed");
+    auto holds_longest = [&](testing::Replica& r) {
+      auto s = r.server().state().Current();
+      return s != nullptr && s->tenants->Find(longest) != nullptr;
+    };
+    const std::optional<absl::Duration> on_b =
+        testing::PollUntil([&] { return holds_longest(*b); }, absl::Seconds(10),
+                           absl::Milliseconds(1));
+    if (!on_b) Die("B never held the 64-byte tenant");
+    // Its policy shapes B's answer: a US client gets only us and ca DCs.
+    v1::Directory d;
+    const Outcome got = DirectoryOutcome(b->directory(), longest, &d);
+    if (got.code != grpc::StatusCode::OK) Die("GetDirectory with the 64-byte tenant failed");
+    std::vector<std::string> outside;
+    for (const auto* list : {&d.primaries(), &d.secondaries()}) {
+      for (const v1::DataCenter& dc : *list) {
+        if (dc.region() != "us" && dc.region() != "ca") outside.push_back(dc.id());
+      }
+    }
+    if (!outside.empty()) Die("the 64-byte tenant's policy was not applied");
+    const Outcome get_ok = GetPolicyOutcome(a->admin(), longest);
+    std::printf("tenant id of 64 bytes: SetTenantPolicy OK, on B %.1f ms later, GetTenantPolicy "
+                "%s, GetDirectory on B OK with %d primaries + %d secondaries, all in us/ca\n",
+                Ms(*on_b), get_ok.code == grpc::StatusCode::OK ? "OK" : "FAILED",
+                d.primaries_size(), d.secondaries_size());
+    if (get_ok.code != grpc::StatusCode::OK) Die("GetTenantPolicy of the 64-byte tenant failed");
+    policy.set_tenant_id(too_long);
+    const std::pair<const char*, Outcome> refusals[] = {
+        {"SetTenantPolicy", SetPolicyOutcome(a->admin(), policy)},
+        {"GetTenantPolicy", GetPolicyOutcome(a->admin(), too_long)},
+        {"DeleteTenantPolicy", DeletePolicyOutcome(a->admin(), too_long)},
+        {"GetDirectory", DirectoryOutcome(b->directory(), too_long, &d)},
+    };
+    std::printf("tenant id of 65 bytes:");
+    bool all_refused = true;
+    for (const auto& [rpc, outcome] : refusals) {
+      const bool ok = outcome.Is(grpc::StatusCode::INVALID_ARGUMENT, "INVALID_TENANT_ID");
+      all_refused = all_refused && ok;
+      const std::string code =
+          absl::StatusCodeToString(static_cast<absl::StatusCode>(outcome.code));
+      std::printf(" %s %s %s;", rpc, code.c_str(), outcome.reason.c_str());
+    }
+    std::printf("\n");
+    if (!all_refused) Die("a 65-byte tenant id was not refused with INVALID_TENANT_ID");
+    if (DeletePolicyOutcome(a->admin(), longest).code != grpc::StatusCode::OK) {
+      Die("DeleteTenantPolicy of the 64-byte tenant failed");
+    }
+    if (!all_on(*a) || !all_on(*b)) Die("A or B did not go back to the N tenants");
+  }
+
+  // 9. Garbage tenant records in Redis among the N.
+  {
+    const uint64_t good = DigestOf(*b);
+    store::RedisStore& s = a->store();
+    core::TenantPolicy other;  // a good record, planted under another tenant's key
+    other.tenant_id = TenantId(1);
+    other.home_region = regions[0];
+    std::vector<std::pair<const char*, int>> kinds;
+    auto plant = [&](const char* kind, const std::function<std::vector<std::string>(int)>& cmd) {
+      for (int g = 0; g < flags.garbage; ++g) {
+        absl::StatusOr<std::string> r = pair.redis->Command(cmd(g));
+        if (!r.ok()) Die(absl::StrCat("planting ", kind, ": ", r.status().message()));
+      }
+      kinds.emplace_back(kind, flags.garbage);
+    };
+    auto key = [&](absl::string_view name, int g) {
+      return s.TenantKey(absl::StrCat(name, "-", g));
+    };
+    plant("not a record", [&](int g) {
+      return std::vector<std::string>{"SET", key("junk", g), std::string("\xff\x00 junk", 7)};
+    });
+    plant("another format version", [&](int g) {
+      return std::vector<std::string>{"SET", key("v9", g), absl::StrCat("t9|v9-", g, "|us||0")};
+    });
+    plant("wrong number of fields", [&](int g) {
+      return std::vector<std::string>{"SET", key("short", g), absl::StrCat("t1|short-", g, "|us")};
+    });
+    plant("bad escape", [&](int g) {
+      return std::vector<std::string>{"SET", key("esc", g),
+                                      absl::StrCat("t1|esc-", g, "%zz|us||0")};
+    });
+    plant("another tenant's record", [&](int g) {
+      return std::vector<std::string>{"SET", key("wrongid", g), store::EncodeTenantPolicy(other)};
+    });
+    plant("empty value", [&](int g) {
+      return std::vector<std::string>{"SET", key("empty", g), ""};
+    });
+    plant("a hash", [&](int g) {
+      return std::vector<std::string>{"HSET", key("hash", g), "f", "v"};
+    });
+    plant("a list", [&](int g) {
+      return std::vector<std::string>{"LPUSH", key("list", g), "x"};
+    });
+    plant("1 MiB value (over 64 KiB)", [&](int g) {
+      return std::vector<std::string>{"SETRANGE", key("huge", g), "1048575", "x"};
+    });
+    plant("key name over 1 KiB", [&](int g) {
+      core::TenantPolicy p = other;
+      p.tenant_id = absl::StrCat(std::string(2000, 'k'), "-", g);
+      return std::vector<std::string>{"SET", s.TenantKey(p.tenant_id),
+                                      store::EncodeTenantPolicy(p)};
+    });
+    const uint64_t planted = kinds.size() * static_cast<uint64_t>(flags.garbage);
+    std::printf("garbage planted in Redis among the %zu tenants: %llu keys, %d of each kind:", n,
+                static_cast<unsigned long long>(planted), flags.garbage);
+    for (const auto& [kind, count] : kinds) std::printf(" %s;", kind);
+    std::printf("\n");
+
+    // A fresh replica E starts on it.
+    const absl::Time start = absl::Now();
+    auto e = testing::Replica::Start(pair.options);
+    if (!e.ok()) Die(std::string(e.status().message()));
+    const absl::Duration started = absl::Now() - start;
+    const std::optional<absl::Duration> full = testing::PollUntil(
+        [&] { return TenantsOf(**e) >= n; }, absl::Seconds(120), absl::Milliseconds(1));
+    if (!full) Die("E never held the N tenants");
+    const size_t on_e = TenantsOf(**e);
+    const bool same = DigestOf(**e) == good;
+    const uint64_t bad_e = (*e)->store().BadRecords();
+    const std::optional<absl::Duration> metric_e = testing::PollUntil(
+        [&] {
+          return (*e)->Metric("dcdir_store_bad_records_total") == static_cast<double>(planted);
+        },
+        absl::Seconds(10), absl::Milliseconds(5));
+    v1::Directory d;
+    const Outcome answer = DirectoryOutcome((*e)->directory(), TenantId(2), &d);
+    const bool answered = answer.code == grpc::StatusCode::OK ||
+                          answer.code == grpc::StatusCode::FAILED_PRECONDITION;
+    std::printf("start-up of replica E with them: Start() %.1f ms, %zu tenants %s (the N good "
+                "ones: %s); BadRecords() %llu, dcdir_store_bad_records_total %.0f; GetDirectory "
+                "%s\n",
+                Ms(started), on_e, on_e == n ? "exactly" : "WRONG", same ? "yes" : "NO",
+                static_cast<unsigned long long>(bad_e),
+                (*e)->Metric("dcdir_store_bad_records_total").value_or(-1),
+                answered ? "answers" : "FAILED");
+    if (on_e != n || !same) Die("E does not hold exactly the N good tenants");
+    if (bad_e != planted) Die("E did not count exactly the planted keys as bad");
+    if (!metric_e) Die("E's dcdir_store_bad_records_total is not the planted count");
+    if (!answered) Die("E does not answer");
+
+    // One full read (what a full resync does) on E's store: counts each once more.
+    const absl::Time read_start = absl::Now();
+    absl::StatusOr<store::StoreState> state = (*e)->store().LoadAll();
+    const absl::Duration read = absl::Now() - read_start;
+    if (!state.ok()) Die(std::string(state.status().message()));
+    const uint64_t bad_after = (*e)->store().BadRecords();
+    std::printf("one full read with them (LoadAll on E's store): %.1f ms, %zu policies (the N "
+                "good ones: %s), BadRecords() %llu -> %llu\n",
+                Ms(read), state->tenants.size(), Digest(state->tenants) == good ? "yes" : "NO",
+                static_cast<unsigned long long>(bad_e),
+                static_cast<unsigned long long>(bad_after));
+    if (state->tenants.size() != n || Digest(state->tenants) != good) {
+      Die("a full read does not return exactly the N good tenants");
+    }
+    if (bad_after != 2 * planted) Die("a full read did not count each planted key once");
+
+    // Replica F reads everything every second (as D in part 6) while it answers.
+    testing::ReplicaOptions f_options = pair.options;
+    f_options.state.resync_interval = absl::Seconds(1);
+    f_options.state.full_resync_interval = absl::Seconds(1);
+    auto f = testing::Replica::Start(f_options);
+    if (!f.ok()) Die(std::string(f.status().message()));
+    std::mt19937 rng(17);
+    std::uniform_int_distribution<int> pick(0, flags.tenants - 1);
+    std::vector<absl::Duration> on_f;
+    int failures = 0;
+    size_t fewest = n, most = 0;
+    const absl::Time end = absl::Now() + absl::Seconds(flags.resync_seconds);
+    while (absl::Now() < end) {
+      const absl::Time call = absl::Now();
+      const Outcome got = DirectoryOutcome((*f)->directory(), TenantId(pick(rng)), &d);
+      on_f.push_back(absl::Now() - call);
+      if (got.code != grpc::StatusCode::OK &&
+          got.code != grpc::StatusCode::FAILED_PRECONDITION) {
+        ++failures;
+      }
+      const size_t held = TenantsOf(**f);
+      fewest = std::min(fewest, held);
+      most = std::max(most, held);
+    }
+    // Between two full reads the count is a whole number of passes over the planted keys.
+    uint64_t bad_f = 0;
+    const bool settled = testing::PollUntil(
+        [&] {
+          bad_f = (*f)->store().BadRecords();
+          return bad_f % planted == 0;
+        },
+        absl::Seconds(10), absl::Milliseconds(1)).has_value();
+    std::printf("replica F with them, full resync every 1 s, for %d s: %zu GetDirectory calls, "
+                "%d failed; F held %zu..%zu tenants (the N good ones at the end: %s); "
+                "BadRecords() %llu = %llu full reads x %llu\n",
+                flags.resync_seconds, on_f.size(), failures, fewest, most,
+                DigestOf(**f) == good ? "yes" : "NO", static_cast<unsigned long long>(bad_f),
+                static_cast<unsigned long long>(bad_f / planted),
+                static_cast<unsigned long long>(planted));
+    PrintDistribution("GetDirectory on F (garbage, full resync 1 s)", on_f);
+    if (failures != 0) Die(absl::StrCat(failures, " GetDirectory calls on F failed"));
+    if (fewest != n || most != n || DigestOf(**f) != good) {
+      Die("F did not hold exactly the N good tenants throughout");
+    }
+    if (!settled || bad_f < 2 * planted) {
+      Die("F's bad-record count is not whole full reads of the planted keys (at least two)");
+    }
   }
   return 0;
 }
