@@ -4,10 +4,16 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
+#include <string>
+#include <vector>
+
+#include <unistd.h>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "tests/testing/server_fixture.h"
 
 namespace dcdir::bench {
@@ -51,6 +57,21 @@ void ParseFlags(int argc, char** argv, std::initializer_list<BenchFlag> flags, c
 }
 
 double Ms(absl::Duration d) { return absl::ToDoubleMilliseconds(d); }
+
+absl::Duration CpuTime(int pid) {
+  std::ifstream in(pid == 0 ? std::string("/proc/self/stat") : absl::StrCat("/proc/", pid, "/stat"));
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // The command name (field 2) is in parentheses and may hold spaces: count from after it.
+  const size_t close = stat.rfind(')');
+  if (close == std::string::npos) return absl::Seconds(-1);
+  std::vector<std::string> fields = absl::StrSplit(stat.substr(close + 2), ' ');
+  int64_t utime = 0, stime = 0;  // fields 14 and 15 = the 12th and 13th after the name
+  if (fields.size() < 13 || !absl::SimpleAtoi(fields[11], &utime) ||
+      !absl::SimpleAtoi(fields[12], &stime)) {
+    return absl::Seconds(-1);
+  }
+  return absl::Seconds(static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK)));
+}
 
 double RssMiB(int pid) {
   std::ifstream in(pid == 0 ? std::string("/proc/self/status")

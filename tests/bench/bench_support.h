@@ -40,6 +40,10 @@ double Ms(absl::Duration d);
 // VmRSS of process `pid` (0: this one) in MiB, from /proc/PID/status; -1 when unreadable.
 double RssMiB(int pid = 0);
 
+// CPU time process `pid` (0: this one) has used, user + system, from /proc/PID/stat (fields 14
+// and 15, in clock ticks of sysconf(_SC_CLK_TCK)); -1 s when unreadable.
+absl::Duration CpuTime(int pid = 0);
+
 // One line: `name` left-aligned in `width` columns, then n and the p50/p90/p99/max in ms (nearest
 // rank). Prints nothing for an empty `v`.
 void PrintDistribution(absl::string_view name, std::vector<absl::Duration> v, int width = 44);

@@ -202,6 +202,9 @@ int Main(int argc, char** argv) {
   int k = 0;  // report counter across phases: each DC's congestion alternates
   auto run_phase = [&](const std::string& label) {
     std::vector<absl::Duration> rpc, to_last;
+    int64_t messages = 0;  // watch messages the rounds made the server send
+    const absl::Duration cpu_before = bench::CpuTime(flags.server_pid);
+    const absl::Time phase_start = absl::Now();
     const absl::Duration period = absl::Seconds(1) / flags.rate;
     for (int i = 0; i < flags.reports; ++i, ++k) {
       const absl::Time round_start = absl::Now();
@@ -223,12 +226,23 @@ int Main(int argc, char** argv) {
                            " watchers got the change"));
         }
         to_last.push_back(tally.last_message - start);
+        messages += expected;
       }
       const absl::Duration left = period - (absl::Now() - round_start);
       if (left > absl::ZeroDuration()) absl::SleepFor(left);
     }
     PrintDistribution(absl::StrCat("ReportHealth RPC, ", label), rpc);
     PrintDistribution(absl::StrCat("ReportHealth -> last watcher's message, ", label), to_last);
+    if (messages > 0) {
+      const absl::Duration cpu = bench::CpuTime(flags.server_pid) - cpu_before;
+      const double seconds = absl::ToDoubleSeconds(absl::Now() - phase_start);
+      std::printf("%s: %lld watch messages in %.2f s (%.0f rounds/s, %.0f messages/s); %s CPU "
+                  "%.1f µs per message\n",
+                  label.c_str(), static_cast<long long>(messages), seconds,
+                  flags.reports / seconds, static_cast<double>(messages) / seconds,
+                  flags.server_pid > 0 ? "server" : "this process's (server and clients)",
+                  absl::ToDoubleMicroseconds(cpu) / static_cast<double>(messages));
+    }
     std::sort(rpc.begin(), rpc.end());
     return rpc[static_cast<size_t>(0.99 * static_cast<double>(rpc.size() - 1) + 0.5)];
   };
