@@ -30,7 +30,6 @@
 #include "grpcpp/client_context.h"
 #include "grpcpp/create_channel.h"
 #include "service/api/server.h"
-#include "service/store/in_memory_store.h"
 #include "tests/bench/bench_support.h"
 #include "tests/replica/replica_fixture.h"
 #include "tests/testing/server_fixture.h"
@@ -188,15 +187,17 @@ int Main(int argc, char** argv) {
 
   // Reporting throughput: Redis-backed replica vs the embedded store, same run.
   const Throughput with_redis = MeasureReporting(a->port(), flags.threads, flags.seconds, dcs);
-  store::InMemoryStore memory;
-  core::RealClock clock;
-  api::ServerOptions options;
-  options.listen_address = "127.0.0.1:0";
-  auto local = api::DcdirServer::Start(testing::ExampleTopology(), &memory, &clock, options);
+  // The same server options as replica A (no token, its state options), on the real clock.
+  auto local = testing::TestServer::Start(
+      {.auth_token = "",
+       .real_clock = true,
+       .configure = [&pair](api::ServerOptions& options, const core::Clock&) {
+         options.state = pair.options.state;
+       }});
   if (!local.ok()) Die(std::string(local.status().message()));
   const Throughput in_memory =
-      MeasureReporting((*local)->port(), flags.threads, flags.seconds, dcs);
-  (*local)->Shutdown(absl::ZeroDuration());
+      MeasureReporting((*local)->server().port(), flags.threads, flags.seconds, dcs);
+  (*local)->Shutdown();
   std::printf("ReportHealth throughput, %d client threads, %.1f s each:\n", flags.threads,
               flags.seconds);
   std::printf("  replica on Redis (B listening)   %9.0f RPC/s  (ok %lld, failed %lld)\n",

@@ -8,13 +8,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
-#include "grpcpp/create_channel.h"
 #include "gtest/gtest.h"
 #include "service/api/server.h"
 #include "service/audit/audit_log.h"
 #include "service/audit/audit_writer.h"
-#include "service/store/in_memory_store.h"
-#include "tests/testing/fake_clock.h"
 #include "tests/testing/health_report.h"
 #include "tests/testing/server_fixture.h"
 
@@ -27,32 +24,12 @@ const std::vector<std::string> kUsDcs = {"us-sjc", "us-den", "us-nyc", "us-iad"}
 
 class AuditServerTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    topology_ = testing::ExampleTopology();
-    ASSERT_NE(topology_, nullptr);
-    audit_ = std::make_unique<audit::AuditLog>(&clock_, &writer_);
-    api::ServerOptions options;
-    options.listen_address = "127.0.0.1:0";
-    options.state.tick = absl::Milliseconds(20);
-    options.audit = audit_.get();
-    auto server = api::DcdirServer::Start(topology_, &store_, &clock_, options);
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = *std::move(server);
-    auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
-                                       grpc::InsecureChannelCredentials());
-    directory_ = v1::DirectoryService::NewStub(channel);
-    reporting_ = v1::ReportingService::NewStub(channel);
-  }
-  void TearDown() override {
-    if (server_) server_->Shutdown(absl::ZeroDuration());
-  }
-
   void Report(v1::HealthStatus status, const std::vector<std::string>& ids) {
     for (const std::string& id : ids) {
       const v1::HealthReport report = testing::HealthReportOf(id, status, /*congestion=*/0);
       v1::ReportHealthResponse response;
       grpc::ClientContext context;
-      ASSERT_TRUE(reporting_->ReportHealth(&context, report, &response).ok()) << id;
+      ASSERT_TRUE(server_.reporting().ReportHealth(&context, report, &response).ok()) << id;
     }
   }
 
@@ -63,27 +40,28 @@ class AuditServerTest : public ::testing::Test {
   }
 
   grpc::Status Get(const std::string& country, const std::string& tenant = "") {
-    v1::GetDirectoryRequest request;
-    request.set_client_country(country);
-    request.set_tenant_id(tenant);
-    request.set_client_id(absl::StrCat("client-", ++clients_));
     v1::Directory d;
-    grpc::ClientContext context;
-    return directory_->GetDirectory(&context, request, &d);
+    return server_.Get(country, &d, /*reason=*/nullptr, tenant,
+                       absl::StrCat("client-", ++clients_));
   }
 
   std::vector<std::string> Lines() const {
     return absl::StrSplit(writer_.contents(), '\n', absl::SkipEmpty());
   }
 
-  testing::FakeClock clock_;
   audit::StringAuditWriter writer_;
-  store::InMemoryStore store_;
-  std::shared_ptr<const core::Topology> topology_;
+  std::shared_ptr<const core::Topology> topology_ = testing::ExampleTopology();
+  // Built on the server's (fake) clock before the server starts; outlives the server.
   std::unique_ptr<audit::AuditLog> audit_;
-  std::unique_ptr<api::DcdirServer> server_;
-  std::unique_ptr<v1::DirectoryService::Stub> directory_;
-  std::unique_ptr<v1::ReportingService::Stub> reporting_;
+  testing::TestServer server_{{
+      .auth_token = "",
+      .topology = topology_,
+      .configure =
+          [this](api::ServerOptions& options, const core::Clock& clock) {
+            audit_ = std::make_unique<audit::AuditLog>(&clock, &writer_);
+            options.audit = audit_.get();
+          },
+  }};
   int clients_ = 0;
 };
 
@@ -100,7 +78,7 @@ TEST_F(AuditServerTest, UsOutageAnswersAndWatchMessagesAreAuditedAggregated) {
   request.set_client_country("US");
   request.set_client_id("watcher");
   grpc::ClientContext context;
-  auto reader = directory_->WatchDirectory(&context, request);
+  auto reader = server_.directory().WatchDirectory(&context, request);
   v1::Directory d;
   ASSERT_TRUE(reader->Read(&d));
   EXPECT_TRUE(d.fallback_active());
@@ -108,7 +86,7 @@ TEST_F(AuditServerTest, UsOutageAnswersAndWatchMessagesAreAuditedAggregated) {
   while (reader->Read(&d)) {
   }
 
-  clock_.Advance(absl::Seconds(10));
+  server_.clock().Advance(absl::Seconds(10));
   ASSERT_EQ(audit_->Poll(), 1u);
   const std::vector<std::string> lines = Lines();
   ASSERT_EQ(lines.size(), 1u) << writer_.contents();
@@ -126,7 +104,7 @@ TEST_F(AuditServerTest, FloodOfTenantIdsIsBoundedByTheEntryCap) {
   // 1,500 distinct tenant ids; the default cap is 1,000 entries per window.
   for (int i = 0; i < 1500; ++i) ASSERT_TRUE(Get("US", absl::StrCat("t", i)).ok());
   EXPECT_EQ(audit_->dropped(), 500u);
-  clock_.Advance(absl::Seconds(10));
+  server_.clock().Advance(absl::Seconds(10));
   EXPECT_EQ(audit_->Poll(), 1000u);
   EXPECT_EQ(Lines().size(), 1000u);
 }

@@ -12,12 +12,9 @@
 
 #include "dcdir/v1/directory.grpc.pb.h"
 #include "dcdir/v1/reporting.grpc.pb.h"
-#include "grpcpp/create_channel.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "service/api/server.h"
-#include "service/store/in_memory_store.h"
-#include "tests/testing/fake_clock.h"
 #include "tests/testing/health_report.h"
 #include "tests/testing/metrics_reader.h"
 #include "tests/testing/server_fixture.h"
@@ -34,51 +31,29 @@ constexpr size_t kMaxWatches = 3;
 
 class LimitsTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    api::ServerOptions options;
-    options.listen_address = "127.0.0.1:0";
-    options.auth_token = "limits-token";
-    options.state.tick = absl::Milliseconds(20);
-    options.max_watch_streams = kMaxWatches;
-    options.health_reports_per_second_per_dc = 2;
-    options.health_report_burst_per_dc = 4;
-    auto server = api::DcdirServer::Start(testing::ExampleTopology(), &store_, &clock_, options);
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = *std::move(server);
-    channel_ = grpc::CreateChannel("127.0.0.1:" + std::to_string(server_->port()),
-                                   grpc::InsecureChannelCredentials());
-    directory_ = v1::DirectoryService::NewStub(channel_);
-    reporting_ = v1::ReportingService::NewStub(channel_);
-  }
-  void TearDown() override {
-    if (server_) server_->Shutdown(absl::ZeroDuration());
-  }
-
   grpc::Status Report(const std::string& dc, std::string* reason = nullptr) {
     const v1::HealthReport report = testing::HealthReportOf(dc, v1::HEALTH_STATUS_HEALTHY);
     v1::ReportHealthResponse response;
-    grpc::ClientContext context;
-    context.AddMetadata("authorization", "Bearer limits-token");
-    grpc::Status s = reporting_->ReportHealth(&context, report, &response);
-    if (reason != nullptr) *reason = ReasonOf(context);
+    auto context = server_.AuthContext();
+    grpc::Status s = server_.reporting().ReportHealth(context.get(), report, &response);
+    if (reason != nullptr) *reason = ReasonOf(*context);
     return s;
   }
 
   grpc::StatusCode Get() {
-    v1::GetDirectoryRequest request;
-    request.set_client_country("US");
-    request.set_client_id("k");
     v1::Directory response;
-    grpc::ClientContext context;
-    return directory_->GetDirectory(&context, request, &response).error_code();
+    return server_.Get("US", &response).error_code();
   }
 
-  testing::FakeClock clock_;
-  store::InMemoryStore store_;
-  std::unique_ptr<api::DcdirServer> server_;
-  std::shared_ptr<grpc::Channel> channel_;
-  std::unique_ptr<v1::DirectoryService::Stub> directory_;
-  std::unique_ptr<v1::ReportingService::Stub> reporting_;
+  testing::TestServer server_{{
+      .auth_token = "limits-token",
+      .configure =
+          [](api::ServerOptions& options, const core::Clock&) {
+            options.max_watch_streams = kMaxWatches;
+            options.health_reports_per_second_per_dc = 2;
+            options.health_report_burst_per_dc = 4;
+          },
+  }};
 };
 
 struct OpenWatch {
@@ -97,22 +72,22 @@ TEST_F(LimitsTest, WatchesBeyondTheLimitAreRefusedAndTheServerStaysHealthy) {
   std::vector<std::unique_ptr<OpenWatch>> open;
   for (size_t i = 0; i < kMaxWatches; ++i) {
     auto w = std::make_unique<OpenWatch>();
-    w->reader = directory_->WatchDirectory(&w->context, request);
+    w->reader = server_.directory().WatchDirectory(&w->context, request);
     ASSERT_TRUE(w->reader->Read(&w->first)) << "watch " << i;  // the stream is open
     open.push_back(std::move(w));
   }
-  EXPECT_EQ(server_->open_watches(), kMaxWatches);
+  EXPECT_EQ(server_.server().open_watches(), kMaxWatches);
 
   // Drive it well past the limit: every extra watch is refused, none is kept.
   for (int i = 0; i < 20; ++i) {
     grpc::ClientContext context;
-    auto reader = directory_->WatchDirectory(&context, request);
+    auto reader = server_.directory().WatchDirectory(&context, request);
     v1::Directory ignored;
     EXPECT_FALSE(reader->Read(&ignored));
     grpc::Status s = reader->Finish();
     EXPECT_THAT((RpcOutcome{s, ReasonOf(context)}),
                 StatusIs(grpc::StatusCode::RESOURCE_EXHAUSTED, "TOO_MANY_WATCHES"));
-    EXPECT_EQ(server_->open_watches(), kMaxWatches);
+    EXPECT_EQ(server_.server().open_watches(), kMaxWatches);
   }
   EXPECT_EQ(Get(), grpc::StatusCode::OK);  // unary calls are unaffected
 
@@ -123,7 +98,7 @@ TEST_F(LimitsTest, WatchesBeyondTheLimitAreRefusedAndTheServerStaysHealthy) {
   auto again = std::make_unique<OpenWatch>();
   for (int attempt = 0; attempt < 100; ++attempt) {  // the server sees the cancel asynchronously
     again = std::make_unique<OpenWatch>();
-    again->reader = directory_->WatchDirectory(&again->context, request);
+    again->reader = server_.directory().WatchDirectory(&again->context, request);
     if (again->reader->Read(&again->first)) break;
     EXPECT_EQ(again->reader->Finish().error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
     absl::SleepFor(absl::Milliseconds(10));
@@ -140,19 +115,19 @@ TEST_F(LimitsTest, WatchDeadlineIsHonouredAndFreesItsSlot) {
   request.set_client_id("k");
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(300));
-  auto reader = directory_->WatchDirectory(&context, request);
+  auto reader = server_.directory().WatchDirectory(&context, request);
   v1::Directory first;
   ASSERT_TRUE(reader->Read(&first));
   EXPECT_EQ(first.client_region(), "us");
-  EXPECT_EQ(server_->open_watches(), 1u);
+  EXPECT_EQ(server_.server().open_watches(), 1u);
   v1::Directory next;
   EXPECT_FALSE(reader->Read(&next));  // nothing changes: the stream ends at the deadline
   EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
   // The server notices asynchronously and frees the slot.
-  for (int i = 0; i < 500 && server_->open_watches() != 0; ++i) {
+  for (int i = 0; i < 500 && server_.server().open_watches() != 0; ++i) {
     absl::SleepFor(absl::Milliseconds(10));
   }
-  EXPECT_EQ(server_->open_watches(), 0u);
+  EXPECT_EQ(server_.server().open_watches(), 0u);
   EXPECT_EQ(Get(), grpc::StatusCode::OK);
 }
 
@@ -163,17 +138,17 @@ TEST_F(LimitsTest, HealthReportsAreRateLimitedPerDatacenter) {
     EXPECT_THAT((RpcOutcome{Report("us-sjc", &reason), reason}),
                 StatusIs(grpc::StatusCode::RESOURCE_EXHAUSTED, "RATE_LIMITED"));
   }
-  EXPECT_EQ(testing::MetricValue(*server_->registry(), "dcdir_health_reports_total",
+  EXPECT_EQ(testing::MetricValue(server_.registry(), "dcdir_health_reports_total",
                                  {{"result", "rate_limited"}}),
             50.0);
-  EXPECT_EQ(testing::MetricValue(*server_->registry(), "dcdir_health_reports_total",
+  EXPECT_EQ(testing::MetricValue(server_.registry(), "dcdir_health_reports_total",
                                  {{"result", "accepted"}}),
             4.0);
   // Another DC has its own bucket.
   for (const char* dc : {"us-den", "us-nyc", "us-iad"}) EXPECT_TRUE(Report(dc).ok()) << dc;
   EXPECT_EQ(Get(), grpc::StatusCode::OK);  // the accepted reports are served
   // Half a second later one more token (2/s) is there, and only one.
-  clock_.Advance(absl::Milliseconds(500));
+  server_.clock().Advance(absl::Milliseconds(500));
   EXPECT_TRUE(Report("us-sjc").ok());
   EXPECT_EQ(Report("us-sjc", &reason).error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
 }
@@ -184,7 +159,7 @@ TEST_F(LimitsTest, OversizedRequestIsRejected) {
   request.set_client_id(std::string(128 * 1024, 'x'));  // above the 64 KiB default
   v1::Directory response;
   grpc::ClientContext context;
-  EXPECT_EQ(directory_->GetDirectory(&context, request, &response).error_code(),
+  EXPECT_EQ(server_.directory().GetDirectory(&context, request, &response).error_code(),
             grpc::StatusCode::RESOURCE_EXHAUSTED);
   EXPECT_EQ(Get(), grpc::StatusCode::UNAVAILABLE);  // still answering (no reports yet)
 }
@@ -201,33 +176,27 @@ struct DeadListener {
   std::vector<std::string> calls;
 };
 
-std::unique_ptr<api::DcdirServer> StartWithWatchdog(store::Store* store,
-                                                    const core::Clock* clock,
-                                                    DeadListener* dead) {
-  api::ServerOptions options;
-  options.listen_address = "127.0.0.1:0";
-  options.watchdog_period = absl::Milliseconds(100);
-  options.watchdog_failures = 2;
-  options.on_listener_dead = [dead](const std::string& why) {
-    std::lock_guard<std::mutex> lock(dead->mu);
-    dead->calls.push_back(why);
-    dead->cv.notify_all();
+// A server whose watchdog checks every 100 ms and reports to `dead` after two failures.
+testing::TestServerOptions WithWatchdog(DeadListener* dead) {
+  auto configure = [dead](api::ServerOptions& options, const core::Clock&) {
+    options.watchdog_period = absl::Milliseconds(100);
+    options.watchdog_failures = 2;
+    options.on_listener_dead = [dead](const std::string& why) {
+      std::lock_guard<std::mutex> lock(dead->mu);
+      dead->calls.push_back(why);
+      dead->cv.notify_all();
+    };
   };
-  auto server = api::DcdirServer::Start(testing::ExampleTopology(), store, clock, options);
-  EXPECT_TRUE(server.ok()) << server.status();
-  return server.ok() ? *std::move(server) : nullptr;
+  return {.auth_token = "", .configure = configure};
 }
 
 // The watchdog's health Check goes through the gRPC server over a private socketpair and the
 // accept loop's heartbeat is fresh: a live server is never declared dead.
 TEST(ListenerWatchdogTest, ALiveListenerIsNeverDeclaredDead) {
-  testing::FakeClock clock;
-  store::InMemoryStore store;
   DeadListener dead;
-  auto server = StartWithWatchdog(&store, &clock, &dead);
-  ASSERT_NE(server, nullptr);
+  testing::TestServer server(WithWatchdog(&dead));
   absl::SleepFor(absl::Seconds(1));  // ~10 watchdog rounds
-  server->Shutdown(absl::ZeroDuration());
+  server.Shutdown();
   std::lock_guard<std::mutex> lock(dead.mu);
   EXPECT_TRUE(dead.calls.empty()) << dead.calls.front();
 }
@@ -235,12 +204,9 @@ TEST(ListenerWatchdogTest, ALiveListenerIsNeverDeclaredDead) {
 // An accept loop that stopped running is found and reported (the binary exits 1 so that the
 // orchestrator restarts it); the health service says NOT_SERVING from then on.
 TEST(ListenerWatchdogTest, AStoppedAcceptLoopIsReported) {
-  testing::FakeClock clock;
-  store::InMemoryStore store;
   DeadListener dead;
-  auto server = StartWithWatchdog(&store, &clock, &dead);
-  ASSERT_NE(server, nullptr);
-  server->listener().Stop();
+  testing::TestServer server(WithWatchdog(&dead));
+  server.server().listener().Stop();
   std::unique_lock<std::mutex> lock(dead.mu);
   ASSERT_TRUE(dead.cv.wait_for(lock, std::chrono::seconds(10), [&] { return !dead.calls.empty(); }));
   EXPECT_THAT(dead.calls.front(),
@@ -248,7 +214,7 @@ TEST(ListenerWatchdogTest, AStoppedAcceptLoopIsReported) {
                                     "for "));
   EXPECT_EQ(dead.calls.size(), 1u);
   lock.unlock();
-  server->Shutdown(absl::ZeroDuration());
+  server.Shutdown();
 }
 
 }  // namespace

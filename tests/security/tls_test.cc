@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <regex>
 #include <string>
 #include <vector>
@@ -17,11 +18,8 @@
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
-#include "service/api/server.h"
 #include "service/api/tls.h"
-#include "service/store/in_memory_store.h"
 #include "tests/security/cert_factory.h"
-#include "tests/testing/fake_clock.h"
 #include "tests/testing/health_report.h"
 #include "tests/testing/server_fixture.h"
 #include "tests/testing/status_matchers.h"
@@ -56,21 +54,12 @@ class TlsTest : public ::testing::Test {
   // Starts a server with TLS from `cert` (and client certificates from `ca_` when `mtls`).
   void StartServer(const KeyPair& cert, bool mtls, const std::string& token = kToken,
                    bool require_client_cert = false) {
-    api::ServerOptions options;
-    options.listen_address = "127.0.0.1:0";
-    options.auth_token = token;
-    options.state.tick = absl::Milliseconds(20);
-    options.tls.cert_file = cert.cert_file;
-    options.tls.key_file = cert.key_file;
-    if (mtls) options.tls.client_ca_file = ca_.cert_file;
-    options.tls.require_client_cert = require_client_cert;
-    auto server =
-        api::DcdirServer::Start(testing::ExampleTopology(), &store_, &clock_, options);
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_instance_ = *std::move(server);
-  }
-  void TearDown() override {
-    if (server_instance_) server_instance_->Shutdown(absl::ZeroDuration());
+    server_instance_.emplace(
+        testing::TestServerOptions{.auth_token = token,
+                                   .tls = {.cert_file = cert.cert_file,
+                                           .key_file = cert.key_file,
+                                           .client_ca_file = mtls ? ca_.cert_file : "",
+                                           .require_client_cert = require_client_cert}});
   }
 
   std::shared_ptr<grpc::Channel> TlsChannel(const KeyPair& roots, const KeyPair* client = nullptr) {
@@ -84,7 +73,7 @@ class TlsTest : public ::testing::Test {
     args.SetSslTargetNameOverride("localhost");
     return grpc::CreateCustomChannel(Target(), grpc::SslCredentials(ssl), args);
   }
-  std::string Target() const { return "127.0.0.1:" + std::to_string(server_instance_->port()); }
+  std::string Target() const { return server_instance_->address(); }
 
   // ReportHealth for `dc` on `channel`, with the bearer token when `with_token`.
   grpc::Status Report(const std::shared_ptr<grpc::Channel>& channel, const std::string& dc,
@@ -123,9 +112,7 @@ class TlsTest : public ::testing::Test {
   static CertFactory* certs_;
   static KeyPair ca_, other_ca_, server_, expired_server_, sjc_reporter_, dns_reporter_, admin_,
       foreign_reporter_;
-  testing::FakeClock clock_;
-  store::InMemoryStore store_;
-  std::unique_ptr<api::DcdirServer> server_instance_;
+  std::optional<testing::TestServer> server_instance_;
 };
 
 CertFactory* TlsTest::certs_ = nullptr;
@@ -160,17 +147,16 @@ TEST_F(TlsTest, ExpiredServerCertificateFails) {
   StartServer(expired_server_, false);
   EXPECT_EQ(Report(TlsChannel(ca_), "us-sjc", true).error_code(),
             grpc::StatusCode::UNAVAILABLE);
-  server_instance_->Shutdown(absl::ZeroDuration());
+  server_instance_->Shutdown();
   StartServer(server_, false);
   ExpectServedWithRightCredentials();
 }
 
 TEST_F(TlsTest, BadCertificateFileIsAStartError) {
-  api::ServerOptions options;
-  options.listen_address = "127.0.0.1:0";
-  options.tls.cert_file = certs_->dir() + "/missing.pem";
-  options.tls.key_file = server_.key_file;
-  auto server = api::DcdirServer::Start(testing::ExampleTopology(), &store_, &clock_, options);
+  api::ServerTlsFiles tls;
+  tls.cert_file = certs_->dir() + "/missing.pem";
+  tls.key_file = server_.key_file;
+  auto server = testing::TestServer::Start({.auth_token = "", .tls = tls});
   ASSERT_FALSE(server.ok());
   EXPECT_EQ(server.status().code(), absl::StatusCode::kNotFound);
   // The error names the file, never the key's contents.
@@ -254,13 +240,8 @@ TEST_F(TlsTest, RenewedCertificateFilesAreServedWithoutRestart) {
   const std::string key = certs_->dir() + "/live.key";
   std::filesystem::copy_file(server_.cert_file, cert);
   std::filesystem::copy_file(server_.key_file, key);
-  api::ServerOptions options;
-  options.listen_address = "127.0.0.1:0";
-  options.auth_token = kToken;
-  options.tls = {cert, key, "", /*refresh_seconds=*/1};
-  auto server = api::DcdirServer::Start(testing::ExampleTopology(), &store_, &clock_, options);
-  ASSERT_TRUE(server.ok()) << server.status();
-  server_instance_ = *std::move(server);
+  server_instance_.emplace(testing::TestServerOptions{
+      .auth_token = kToken, .tls = {cert, key, "", /*refresh_seconds=*/1}});
   ASSERT_EQ(Report(TlsChannel(ca_), "us-sjc", true).error_code(), grpc::StatusCode::OK);
   ASSERT_EQ(Report(TlsChannel(other_ca_), "us-sjc", true).error_code(),
             grpc::StatusCode::UNAVAILABLE);
@@ -302,12 +283,11 @@ TEST_F(TlsTest, RequiredClientCertificateRefusesClientsWithoutOne) {
 }
 
 TEST_F(TlsTest, RequiringClientCertificatesNeedsAClientCa) {
-  api::ServerOptions options;
-  options.listen_address = "127.0.0.1:0";
-  options.tls.cert_file = server_.cert_file;
-  options.tls.key_file = server_.key_file;
-  options.tls.require_client_cert = true;
-  auto server = api::DcdirServer::Start(testing::ExampleTopology(), &store_, &clock_, options);
+  api::ServerTlsFiles tls;
+  tls.cert_file = server_.cert_file;
+  tls.key_file = server_.key_file;
+  tls.require_client_cert = true;
+  auto server = testing::TestServer::Start({.auth_token = "", .tls = tls});
   ASSERT_FALSE(server.ok());
   EXPECT_EQ(server.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(server.status().message(),

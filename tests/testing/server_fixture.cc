@@ -1,5 +1,7 @@
 #include "tests/testing/server_fixture.h"
 
+#include <utility>
+
 #include "gtest/gtest.h"
 #include "service/config/config_loader.h"
 #include "service/store/in_memory_store.h"
@@ -25,8 +27,22 @@ std::shared_ptr<const core::Topology> ExampleTopology() {
   return *topology;
 }
 
-TestServer::TestServer(TestServerOptions options) : token_(options.auth_token) {
+TestServer::TestServer(TestServerOptions options) {
+  const absl::Status started = Init(std::move(options));
+  if (!started.ok()) ADD_FAILURE() << started;
+}
+
+absl::StatusOr<std::unique_ptr<TestServer>> TestServer::Start(TestServerOptions options) {
+  std::unique_ptr<TestServer> server(new TestServer(Unstarted{}));
+  absl::Status started = server->Init(std::move(options));
+  if (!started.ok()) return started;
+  return server;
+}
+
+absl::Status TestServer::Init(TestServerOptions options) {
+  token_ = options.auth_token;
   auto topology = options.topology ? options.topology : ExampleTopology();
+  if (topology == nullptr) return absl::InternalError("cannot load the example world");
   store::Store* store = options.store;
   if (store == nullptr) {
     own_store_ = std::make_unique<store::InMemoryStore>();
@@ -41,19 +57,18 @@ TestServer::TestServer(TestServerOptions options) : token_(options.auth_token) {
   server_options.state.self_preservation = options.self_preservation;
   server_options.geoip = options.geoip;
   server_options.store_write_backlog = options.store_write_backlog;
+  server_options.tls = options.tls;
   const core::Clock* clock = options.real_clock ? static_cast<const core::Clock*>(&real_clock_)
                                                 : static_cast<const core::Clock*>(&clock_);
-  auto server = api::DcdirServer::Start(topology, store, clock, server_options);
-  if (!server.ok()) {
-    ADD_FAILURE() << server.status();
-    return;
-  }
+  if (options.configure) options.configure(server_options, *clock);
+  auto server = api::DcdirServer::Start(topology, store, clock, std::move(server_options));
+  if (!server.ok()) return server.status();
   server_ = *std::move(server);
-  channel_ = grpc::CreateChannel("127.0.0.1:" + std::to_string(server_->port()),
-                                 grpc::InsecureChannelCredentials());
+  channel_ = grpc::CreateChannel(address(), grpc::InsecureChannelCredentials());
   directory_ = v1::DirectoryService::NewStub(channel_);
   reporting_ = v1::ReportingService::NewStub(channel_);
   admin_ = v1::AdminService::NewStub(channel_);
+  return absl::OkStatus();
 }
 
 TestServer::~TestServer() { Shutdown(); }

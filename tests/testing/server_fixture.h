@@ -2,13 +2,16 @@
 #define DCDIR_TESTS_TESTING_SERVER_FIXTURE_H_
 
 // A real dcdir gRPC server in-process on 127.0.0.1:0 (example world, in-memory store, fake
-// clock unless asked for the real one), with stubs to talk to it. The one in-process server of
-// the service tests and the client library's tests.
+// clock unless asked for the real one, plaintext unless given TLS files), with stubs to talk to
+// it. The one in-process server of the service, security and compliance tests, the client
+// library's tests and the in-process benchmarks.
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "dcdir/v1/admin.grpc.pb.h"
 #include "dcdir/v1/directory.grpc.pb.h"
 #include "dcdir/v1/reporting.grpc.pb.h"
@@ -38,11 +41,24 @@ struct TestServerOptions {
   // The server's clock: false, the fixture's FakeClock (clock()); true, the real clock, for
   // clients that compare the answers' times with their own clock (the client library).
   bool real_clock = false;
+  // TLS on the gRPC port from these files (api::ServerOptions::tls); empty cert_file:
+  // plaintext. The fixture's own channel (channel(), the stubs, Report, Get) stays plaintext,
+  // which a TLS port refuses: a TLS test makes its channels to address() with the credentials
+  // it is about.
+  api::ServerTlsFiles tls = {};
+  // Runs last on the api::ServerOptions the fixture built, before the server starts, with the
+  // server's clock: sets what a test is about (limits, the watchdog, an audit sink built on
+  // `clock`, ...). What it points the options at must outlive the server.
+  std::function<void(api::ServerOptions& options, const core::Clock& clock)> configure = nullptr;
 };
 
 class TestServer {
  public:
+  // Starts the server; a start error fails the test (ADD_FAILURE).
   explicit TestServer(TestServerOptions options = {});
+  // Starts the server; a start error is returned as api::DcdirServer::Start gave it (tests of
+  // start errors; programs that are not tests).
+  static absl::StatusOr<std::unique_ptr<TestServer>> Start(TestServerOptions options);
   ~TestServer();
 
   api::DcdirServer& server() { return *server_; }
@@ -70,6 +86,10 @@ class TestServer {
                    const std::string& tenant = "", const std::string& client_id = "k");
 
  private:
+  struct Unstarted {};
+  explicit TestServer(Unstarted) {}
+  absl::Status Init(TestServerOptions options);
+
   FakeClock clock_;
   core::RealClock real_clock_;
   std::string token_;
