@@ -27,7 +27,7 @@
 #include "gmock/gmock.h"
 #include "grpcpp/create_channel.h"
 #include "gtest/gtest.h"
-#include "tests/security/cert_factory.h"
+#include "tests/testing/cert_factory.h"
 #include "tests/testing/subprocess.h"
 #include "tests/testing/health_report.h"
 #include "tests/testing/redis_fixture.h"

@@ -78,7 +78,7 @@ EXTERNAL_PROGRAMS = {
     "pkg-config", "podman", "prometheus", "promtool", "python3", "redis-cli", "redis-server",
     "redis-sentinel", "systemctl", "systemd-analyze", "yamllint", "make", "gcc", "clang",
     "sudo", "install", "head", "tr", "base64", "cp", "ls", "tar", "unzip", "ldd", "cat",
-    "valgrind",
+    "valgrind", "perf",
 }
 # The repository's other tools (benchmark clients, world generator, scripts): a --flag the docs
 # name away from a dcdir binary's command line may be one of theirs, if their source has it.

@@ -19,7 +19,7 @@
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
 #include "service/api/tls.h"
-#include "tests/security/cert_factory.h"
+#include "tests/testing/cert_factory.h"
 #include "tests/testing/health_report.h"
 #include "tests/testing/server_fixture.h"
 #include "tests/testing/status_matchers.h"

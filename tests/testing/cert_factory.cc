@@ -1,4 +1,4 @@
-#include "tests/security/cert_factory.h"
+#include "tests/testing/cert_factory.h"
 
 #include <cstdlib>
 #include <filesystem>

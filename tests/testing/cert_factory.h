@@ -1,5 +1,5 @@
-#ifndef DCDIR_TESTS_SECURITY_CERT_FACTORY_H_
-#define DCDIR_TESTS_SECURITY_CERT_FACTORY_H_
+#ifndef DCDIR_TESTS_TESTING_CERT_FACTORY_H_
+#define DCDIR_TESTS_TESTING_CERT_FACTORY_H_
 
 // Test certificates made with the openssl CLI in a fresh temporary directory.
 
@@ -36,4 +36,4 @@ class CertFactory {
 
 }  // namespace dcdir::testing
 
-#endif  // DCDIR_TESTS_SECURITY_CERT_FACTORY_H_
+#endif  // DCDIR_TESTS_TESTING_CERT_FACTORY_H_
