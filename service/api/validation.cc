@@ -45,20 +45,17 @@ absl::Status ValidateTenantId(std::string_view tenant_id, bool required) {
     if (!required) return absl::OkStatus();
     return Invalid(reasons::kInvalidTenantId, "tenant_id is required");
   }
+  if (core::IsValidTenantId(absl::string_view(tenant_id.data(), tenant_id.size()))) {
+    return absl::OkStatus();
+  }
   if (tenant_id.size() > kMaxTenantIdBytes) {
     return Invalid(reasons::kInvalidTenantId,
                    absl::StrCat("tenant_id is ", tenant_id.size(), " bytes; at most ",
                                 kMaxTenantIdBytes, " are allowed"));
   }
-  for (char c : tenant_id) {
-    if (!IsIdChar(c)) {
-      return Invalid(reasons::kInvalidTenantId,
-                     absl::StrCat("tenant_id may only contain letters, digits, '.', '_' and '-'; "
-                                  "got ",
-                                  Quote(tenant_id)));
-    }
-  }
-  return absl::OkStatus();
+  return Invalid(reasons::kInvalidTenantId,
+                 absl::StrCat("tenant_id may only contain letters, digits, '.', '_' and '-'; got ",
+                              Quote(tenant_id)));
 }
 
 namespace {

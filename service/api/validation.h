@@ -20,11 +20,12 @@
 #include "service/api/api_error.h"
 #include "service/core/answer.h"
 #include "service/core/model.h"
+#include "service/core/tenant_id.h"
 #include "service/core/topology.h"
 
 namespace dcdir::api {
 
-inline constexpr size_t kMaxTenantIdBytes = 64;
+inline constexpr size_t kMaxTenantIdBytes = core::kMaxTenantIdBytes;  // service/core/tenant_id.h
 inline constexpr size_t kMaxClientIdBytes = 128;
 inline constexpr size_t kMaxDatacenterIdBytes = 64;
 inline constexpr uint32_t kMaxSecondaries = 64;
@@ -32,7 +33,8 @@ inline constexpr uint32_t kMaxAttempts = 1000;
 
 // Two ASCII letters; returns the upper-case form. INVALID_COUNTRY.
 absl::StatusOr<std::string> ValidateCountry(std::string_view country);
-// Empty (unless `required`), or 1-64 of [A-Za-z0-9._-]. INVALID_TENANT_ID.
+// Empty (unless `required`), or core::IsValidTenantId (1-64 of [A-Za-z0-9._-]).
+// INVALID_TENANT_ID.
 absl::Status ValidateTenantId(std::string_view tenant_id, bool required);
 
 inline constexpr size_t kMaxObservedRtts = 32;

@@ -8,26 +8,15 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "service/core/tenant_id.h"
 #include "yaml-cpp/yaml.h"
 
 namespace dcdir::config {
 namespace {
 
-constexpr size_t kMaxTenantIdBytes = 64;  // the API's limit (service/api/validation.h)
-
 absl::Status TenantError(absl::string_view file, const YAML::Node& node, absl::string_view what) {
   return absl::InvalidArgumentError(
       absl::StrCat(file, ":", node.Mark().line + 1, ": ", what));
-}
-
-bool ValidTenantId(absl::string_view id) {
-  if (id.empty() || id.size() > kMaxTenantIdBytes) return false;
-  for (char c : id) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '.' || c == '_' || c == '-';
-    if (!ok) return false;
-  }
-  return true;
 }
 
 }  // namespace
@@ -81,10 +70,10 @@ absl::StatusOr<std::vector<core::TenantPolicy>> ParseTenants(absl::string_view t
       const YAML::Node id = item["tenant_id"];
       if (!id || !id.IsScalar()) return TenantError(file_name, item, "tenant_id is required");
       policy.tenant_id = id.as<std::string>();
-      if (!ValidTenantId(policy.tenant_id)) {
+      if (!core::IsValidTenantId(policy.tenant_id)) {
         return TenantError(file_name, id,
-                           absl::StrCat("tenant_id `", policy.tenant_id,
-                                        "` must be 1-64 of [A-Za-z0-9._-]"));
+                           absl::StrCat("tenant_id `", policy.tenant_id, "` must be 1-",
+                                        core::kMaxTenantIdBytes, " of [A-Za-z0-9._-]"));
       }
       if (!seen.insert(policy.tenant_id).second) {
         return TenantError(file_name, id,

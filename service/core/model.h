@@ -144,7 +144,7 @@ struct HealthRecord {
 
 // A tenant's data-routing control.
 struct TenantPolicy {
-  std::string tenant_id;
+  std::string tenant_id;  // IsValidTenantId (tenant_id.h): 1-64 bytes of [A-Za-z0-9._-]
   std::string home_region;
   std::vector<std::string> allowed_regions;  // without duplicates; may or may not list home
   absl::Time updated_at = absl::InfinitePast();

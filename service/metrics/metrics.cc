@@ -106,7 +106,8 @@ Metrics::Metrics()
                              .Add({})),
       store_bad_records_(prometheus::BuildCounter()
                              .Name("dcdir_store_bad_records_total")
-                             .Help("Undecodable records found in the store and skipped.")
+                             .Help("Bad records found in the store and skipped: undecodable, or "
+                                   "a tenant id the API refuses.")
                              .Register(*registry_)
                              .Add({})),
       self_preservation_kept_(prometheus::BuildGauge()

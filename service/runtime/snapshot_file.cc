@@ -19,6 +19,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "service/core/tenant_id.h"
 #include "service/store/record_codec.h"
 #include "service/util/log.h"
 
@@ -144,7 +145,10 @@ absl::StatusOr<SavedState> DecodeSavedState(std::string_view text_in) {
     } else if (absl::ConsumePrefix(&line, "t ")) {
       absl::StatusOr<core::TenantPolicy> policy =
           store::DecodeTenantPolicy(std::string_view(line.data(), line.size()));
-      if (!policy.ok()) return Bad(absl::StrCat("line ", i + 1, ": bad tenant policy"));
+      // A tenant id no store holds (store.h, "Tenant ids") means a file not written by us.
+      if (!policy.ok() || !core::IsValidTenantId(policy->tenant_id)) {
+        return Bad(absl::StrCat("line ", i + 1, ": bad tenant policy"));
+      }
       saved.state.tenants.push_back(*std::move(policy));
     } else {
       return Bad(absl::StrCat("line ", i + 1, ": unknown item"));

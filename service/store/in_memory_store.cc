@@ -3,6 +3,8 @@
 #include <mutex>
 #include <utility>
 
+#include "service/core/tenant_id.h"
+
 namespace dcdir::store {
 namespace {
 
@@ -64,6 +66,8 @@ absl::StatusOr<std::optional<core::TenantPolicy>> InMemoryStore::GetTenant(
 }
 
 absl::Status InMemoryStore::PutTenant(const core::TenantPolicy& policy) {
+  // The only way in: with it refused here, no read can meet such an id.
+  if (!core::IsValidTenantId(policy.tenant_id)) return InvalidTenantIdError(policy.tenant_id);
   {
     std::lock_guard<std::mutex> lock(mu_);
     tenants_[policy.tenant_id] = policy;

@@ -19,6 +19,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
+#include "service/core/tenant_id.h"
 #include "service/util/log.h"
 
 namespace dcdir::store {
@@ -896,6 +897,12 @@ std::optional<core::TenantPolicy> RedisStore::DecodeTenant(absl::string_view key
     CountBad(key, "tenant id in the value does not match the key");
     return std::nullopt;
   }
+  if (!core::IsValidTenantId(policy->tenant_id)) {
+    // store.h, "Tenant ids".
+    CountBad(key, absl::StrCat("tenant id is not 1-", core::kMaxTenantIdBytes,
+                               " bytes of [A-Za-z0-9._-] (the API could not read or delete it)"));
+    return std::nullopt;
+  }
   return *std::move(policy);
 }
 
@@ -962,6 +969,7 @@ std::string RedisStore::NewEpoch() {
 }
 
 absl::Status RedisStore::PutTenant(const core::TenantPolicy& policy) {
+  if (!core::IsValidTenantId(policy.tenant_id)) return InvalidTenantIdError(policy.tenant_id);
   const std::string key = TenantKey(policy.tenant_id);
   const std::string value = EncodeTenantPolicy(policy);
   const std::string version_key = absl::StrCat(options_.key_prefix, kTenantVersionSuffix);

@@ -205,7 +205,10 @@ class RedisStore final : public Store {
   absl::Status ReadValues(
       const std::vector<absl::string_view>& keys,
       const std::function<void(size_t, std::optional<absl::string_view>)>& on_value);
+  // The decoded value, or nullopt for a bad one (counted and logged with CountBad).
   std::optional<core::HealthRecord> DecodeHealth(absl::string_view key, absl::string_view value);
+  // Same; a tenant value is also bad when its id differs from `tenant_id` (the key's) or breaks
+  // core::IsValidTenantId (store.h, "Tenant ids"). Every tenant read goes through here.
   std::optional<core::TenantPolicy> DecodeTenant(absl::string_view key, absl::string_view value,
                                                  absl::string_view tenant_id);
   // SCANs `prefix*` (key names longer than max_key_bytes are counted as bad, never read) and

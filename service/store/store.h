@@ -16,6 +16,7 @@
 #include "absl/status/statusor.h"
 #include "service/core/model.h"
 #include "service/core/snapshot.h"
+#include "service/core/tenant_id.h"
 
 namespace dcdir::store {
 
@@ -69,8 +70,21 @@ struct Change {
 inline constexpr char kReasonPayloadUrl[] = "type.dcdir.dev/reason";
 inline constexpr char kWriteUnconfirmedReason[] = "STORE_WRITE_UNCONFIRMED";
 
+// PutTenant's answer for a policy whose tenant id breaks core::IsValidTenantId
+// (service/core/tenant_id.h): INVALID_ARGUMENT naming the id (C-escaped, cut to 80 bytes).
+absl::Status InvalidTenantIdError(std::string_view tenant_id);
+
 // All calls are thread-safe. Every fallible call returns UNAVAILABLE (or DEADLINE_EXCEEDED)
-// when the store cannot be reached; nothing else is a store error.
+// when the store cannot be reached; the only other store error is PutTenant's
+// INVALID_ARGUMENT below (a caller's bug: the API and the tenants file refuse such ids first).
+//
+// Tenant ids: a store holds tenants whose id passes core::IsValidTenantId (1-64 bytes of
+// [A-Za-z0-9._-]) and no others. PutTenant refuses any other id; a record with such an id found
+// in a shared store (written by someone else) is bad data: every read (LoadAll, GetTenant,
+// GetTenants) skips it as absent and counts it in BadRecords(), like an undecodable value. So
+// no replica ever serves or lists a tenant that the API could not read or delete. DC ids are
+// not judged by the store (the config's rule is [a-z0-9-], and the snapshot ignores ids not in
+// its topology): any DC id, separators included, round-trips.
 class Store {
  public:
   virtual ~Store() = default;
@@ -114,7 +128,8 @@ class Store {
 
   virtual absl::StatusOr<std::optional<core::TenantPolicy>> GetTenant(
       std::string_view tenant_id) = 0;
-  // Creates or replaces the policy.
+  // Creates or replaces the policy. INVALID_ARGUMENT (InvalidTenantIdError, nothing written)
+  // when policy.tenant_id breaks core::IsValidTenantId.
   virtual absl::Status PutTenant(const core::TenantPolicy& policy) = 0;
   // Deletes the policy; false when there was none.
   virtual absl::StatusOr<bool> DeleteTenant(std::string_view tenant_id) = 0;
@@ -134,8 +149,9 @@ class Store {
   // neither extends nor cuts a TTL.
   virtual std::optional<absl::Time> SharedTime() const { return std::nullopt; }
 
-  // How many stored values were skipped as unreadable (garbage, wrong type, too large) since
-  // the store was created; counted each time one is read. For a metric.
+  // How many stored values were skipped as unreadable (garbage, wrong type, too large, a tenant
+  // id outside core::IsValidTenantId) since the store was created; counted each time one is
+  // read. For a metric (dcdir_store_bad_records_total).
   virtual uint64_t BadRecords() const { return 0; }
 };
 

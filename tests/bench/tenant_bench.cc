@@ -28,7 +28,7 @@
 //      GetTenantPolicy, DeleteTenantPolicy and GetDirectory;
 //   9. bad data: --garbage keys of each kind of bad tenant record planted in Redis among the N
 //      (not a record, another version, wrong field count, bad escape, another tenant's record,
-//      empty, a hash, a list, over 64 KiB, a key name over 1 KiB): a fresh replica E starts
+//      a tenant id the API refuses, empty, a hash, a list, over 64 KiB, a key name over 1 KiB): a fresh replica E starts
 //      with exactly the N good ones and counts exactly the planted keys (Store::BadRecords()
 //      and dcdir_store_bad_records_total); a full read counts them once more; a replica F with
 //      a full resync every second keeps answering for --resync_seconds and keeps the N.
@@ -683,6 +683,12 @@ int Main(int argc, char** argv) {
     });
     plant("another tenant's record", [&](int g) {
       return std::vector<std::string>{"SET", key("wrongid", g), store::EncodeTenantPolicy(other)};
+    });
+    plant("a tenant id the API refuses", [&](int g) {
+      core::TenantPolicy p = other;  // a good record but for its id: "bad id|<g>:x"
+      p.tenant_id = absl::StrCat("bad id|", g, ":x");
+      return std::vector<std::string>{"SET", s.TenantKey(p.tenant_id),
+                                      store::EncodeTenantPolicy(p)};
     });
     plant("empty value", [&](int g) {
       return std::vector<std::string>{"SET", key("empty", g), ""};

@@ -97,6 +97,18 @@ TEST(SnapshotFileTest, AFlippedByteIsDataLossATornFileIsRejected) {
   EXPECT_EQ(DecodeSavedState("garbage\n").status().code(), absl::StatusCode::kInvalidArgument);
 }
 
+// A tenant id no store holds (core::IsValidTenantId) makes the whole file unreadable, like any
+// other bad line; the checksum is right, so only the id check notices.
+TEST(SnapshotFileTest, ATenantIdOutsideTheRuleIsABadLine) {
+  for (const std::string id : {"a|b", "bad id!", "a:b"}) {
+    SavedState saved = Sample();
+    saved.state.tenants.push_back({id, "eu", {}, kT0});
+    absl::StatusOr<SavedState> decoded = DecodeSavedState(EncodeSavedState(saved));
+    EXPECT_EQ(decoded.status().code(), absl::StatusCode::kInvalidArgument) << id;
+    EXPECT_EQ(decoded.status().message(), "not a snapshot file: line 9: bad tenant policy") << id;
+  }
+}
+
 TEST(SnapshotFileTest, WritesAtomicallyAndReadsBackWithinTheMaximumAge) {
   const std::string dir = testing::MakeTempDir();
   ASSERT_FALSE(dir.empty());

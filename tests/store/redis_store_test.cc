@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
@@ -206,6 +207,78 @@ TEST_F(RedisStoreTest, BadValuesAreSkippedAndCounted) {
   ASSERT_TRUE(wrong.ok()) << wrong.status();
   EXPECT_EQ(*wrong, std::nullopt);
   EXPECT_EQ(store->BadRecords(), 9u);
+}
+
+// A tenant record whose id the API refuses (core::IsValidTenantId: 1-64 bytes of
+// [A-Za-z0-9._-]), written by someone else under its own matching key with the store's own
+// encoder, is bad data: every read path (LoadAll, the resync's GetTenants, GetTenant) skips it
+// and counts it, so a replica never lists a tenant that the API could not read or delete.
+TEST_F(RedisStoreTest, TenantIdsTheApiRefusesAreSkippedAndCounted) {
+  auto store = MakeStore();
+  ASSERT_NE(store, nullptr);
+  auto policy = [](std::string id) {
+    core::TenantPolicy p;
+    p.tenant_id = std::move(id);
+    p.home_region = "eu";
+    p.allowed_regions = {"eu", "us"};
+    p.updated_at = absl::FromUnixSeconds(1'800'000'000);
+    return p;
+  };
+  // At the edges of the rule: still tenants.
+  const std::vector<core::TenantPolicy> good = {
+      policy("acme"), policy("A.b_c-9"), policy(std::string(64, 'x'))};
+  for (const core::TenantPolicy& p : good) ASSERT_TRUE(store->PutTenant(p).ok()) << p.tenant_id;
+
+  const std::vector<std::string> bad_ids = {
+      "",                       // key "dcdir:tenant:" (the codec also refuses the empty id)
+      std::string(65, 'y'),     // one byte past the limit
+      "bad id!",                // a space and a '!'
+      "a|b", "a,b", "a%b",      // the value codec's separators (escaped in the value)
+      "a:b",                    // the key layout's separator
+      std::string("a\x01" "b"), // a control character
+      "caf\xc3\xa9",            // not ASCII
+  };
+  for (const std::string& id : bad_ids) {
+    Redis({"SET", store->TenantKey(id), EncodeTenantPolicy(policy(id))});
+  }
+  const uint64_t kBad = bad_ids.size();
+
+  absl::StatusOr<StoreState> all = store->LoadAll();
+  ASSERT_TRUE(all.ok()) << all.status();
+  std::vector<std::string> loaded;
+  for (const core::TenantPolicy& p : all->tenants) loaded.push_back(p.tenant_id);
+  EXPECT_EQ(loaded, (std::vector<std::string>{"A.b_c-9", "acme", std::string(64, 'x')}));
+  EXPECT_EQ(all->tenants.size(), good.size());
+  for (const core::TenantPolicy& p : good) {
+    EXPECT_EQ(std::count(all->tenants.begin(), all->tenants.end(), p), 1) << p.tenant_id;
+  }
+  EXPECT_EQ(store->BadRecords(), kBad);
+
+  // The incremental resync reads the ids the tenant log names with GetTenants.
+  std::vector<std::string> resync = bad_ids;
+  resync.push_back("acme");
+  absl::StatusOr<std::vector<TenantRead>> reads = store->GetTenants(resync);
+  ASSERT_TRUE(reads.ok()) << reads.status();
+  ASSERT_EQ(reads->size(), resync.size());
+  for (size_t i = 0; i < bad_ids.size(); ++i) {
+    EXPECT_EQ((*reads)[i].tenant_id, bad_ids[i]);
+    EXPECT_EQ((*reads)[i].policy, std::nullopt) << absl::CEscape(bad_ids[i]);
+  }
+  EXPECT_EQ(reads->back().policy, good[0]);
+  EXPECT_EQ(store->BadRecords(), 2 * kBad);
+
+  // And a point read.
+  for (const std::string& id : bad_ids) {
+    absl::StatusOr<std::optional<core::TenantPolicy>> one = store->GetTenant(id);
+    ASSERT_TRUE(one.ok()) << one.status();
+    EXPECT_EQ(*one, std::nullopt) << absl::CEscape(id);
+  }
+  EXPECT_EQ(store->BadRecords(), 3 * kBad);
+  absl::StatusOr<std::optional<core::TenantPolicy>> at_limit =
+      store->GetTenant(std::string(64, 'x'));
+  ASSERT_TRUE(at_limit.ok()) << at_limit.status();
+  EXPECT_EQ(*at_limit, good[2]);
+  EXPECT_EQ(store->BadRecords(), 3 * kBad);
 }
 
 TEST_F(RedisStoreTest, LoadAllPagesThroughManyKeys) {

@@ -6,7 +6,9 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/escaping.h"
 #include "gtest/gtest.h"
+#include "service/core/tenant_id.h"
 #include "service/store/in_memory_store.h"
 #include "service/store/redis_store.h"
 #include "service/store/store.h"
@@ -154,12 +156,49 @@ TYPED_TEST(StoreContractTest, TenantPutGetOverwriteDelete) {
   EXPECT_FALSE(*deleted);
 }
 
-TYPED_TEST(StoreContractTest, IdsWithSeparatorsRoundTrip) {
-  core::TenantPolicy p = this->Tenant("a|b,c%d:e", "eu", {"x,y", "z|w"});
-  ASSERT_TRUE(this->store_->PutTenant(p).ok());
-  absl::StatusOr<std::optional<core::TenantPolicy>> got = this->store_->GetTenant("a|b,c%d:e");
+// The tenant-id contract (store.h, "Tenant ids"): a store holds only tenants whose id passes
+// core::IsValidTenantId. PutTenant refuses any other id (separators, a space, a control
+// character, empty, over 64 bytes) with INVALID_ARGUMENT and writes nothing, not even a log
+// entry. The value's escaping still carries separators in the other fields, and DC ids, which
+// the store does not judge, round-trip with every separator.
+TYPED_TEST(StoreContractTest, TenantIdsOutsideTheRuleAreRefusedOtherSeparatorsRoundTrip) {
+  Store& s = *this->store_;
+  absl::StatusOr<StoreState> before = s.LoadAll();
+  ASSERT_TRUE(before.ok()) << before.status();
+  const std::vector<std::string> refused = {
+      "a|b,c%d:e", "a|b", "a,b", "a%b", "a:b", "bad id!", std::string("a\x01" "b"), "",
+      std::string(core::kMaxTenantIdBytes + 1, 'x')};
+  for (const std::string& id : refused) {
+    const absl::Status put = s.PutTenant(this->Tenant(id, "eu", {"eu"}));
+    EXPECT_EQ(put.code(), absl::StatusCode::kInvalidArgument) << absl::CEscape(id) << ": " << put;
+    absl::StatusOr<std::optional<core::TenantPolicy>> got = s.GetTenant(id);
+    ASSERT_TRUE(got.ok()) << got.status();
+    EXPECT_EQ(*got, std::nullopt) << absl::CEscape(id);
+  }
+  absl::StatusOr<StoreState> after = s.LoadAll();
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_TRUE(after->tenants.empty());
+  EXPECT_EQ(after->tenant_position, before->tenant_position);  // nothing logged
+  EXPECT_EQ(s.BadRecords(), 0u);  // refused, so never stored, so never read as bad
+
+  // The longest valid id, with separators in every other string field.
+  core::TenantPolicy p = this->Tenant(std::string(core::kMaxTenantIdBytes, 'x'), "e|u%",
+                                      {"x,y", "z|w", "p%q:r", std::string("c\x01")});
+  ASSERT_TRUE(s.PutTenant(p).ok());
+  absl::StatusOr<std::optional<core::TenantPolicy>> got = s.GetTenant(p.tenant_id);
   ASSERT_TRUE(got.ok()) << got.status();
   EXPECT_EQ(*got, p);
+
+  const core::HealthRecord record = this->Record(core::HealthStatus::kHealthy, 0.5);
+  ASSERT_TRUE(s.PutHealth("a|b,c%d:e", record).ok());
+  absl::StatusOr<std::optional<core::HealthRecord>> health = s.GetHealth("a|b,c%d:e");
+  ASSERT_TRUE(health.ok()) << health.status();
+  EXPECT_EQ(*health, record);
+  after = s.LoadAll();
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_EQ(after->health, (core::HealthMap{{"a|b,c%d:e", record}}));
+  EXPECT_EQ(after->tenants, (std::vector<core::TenantPolicy>{p}));
+  EXPECT_EQ(s.BadRecords(), 0u);
 }
 
 TYPED_TEST(StoreContractTest, LoadAllReturnsEverything) {
