@@ -23,7 +23,7 @@ TEST(TenantIdTest, LettersDigitsDotUnderscoreDashFromOneToSixtyFourBytes) {
 TEST(TenantIdTest, EverythingElseIsRefused) {
   EXPECT_FALSE(IsValidTenantId(""));
   EXPECT_FALSE(IsValidTenantId(std::string(kMaxTenantIdBytes + 1, 'x')));
-  for (const std::string id :
+  for (const std::string& id :
        {std::string("bad id!"), std::string(" acme"), std::string("acme "), std::string("a|b"),
         std::string("a,b"), std::string("a%b"), std::string("a:b"), std::string("a/b"),
         std::string("a*b"), std::string("a\x01" "b"), std::string("a\nb"), std::string("a\x7f"),
