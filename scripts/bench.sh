@@ -11,8 +11,9 @@
 # --quick        small counts (CI smoke, < 60 s; no thresholds).
 # --no-install   do not run scripts/install-deps.sh test (CI: already installed).
 # --write_docs   replace the section between the bench.sh markers in docs/BENCHMARKS.md.
-# --parts=LIST   only these parts (comma-separated; servers always runs first), e.g.
-#                --parts=costcurve; not with --write_docs.
+# --parts=LIST   only these parts (comma-separated, run in the order above whatever the order
+#                given; servers always runs first), e.g. --parts=costcurve; world1000 needs
+#                latency (its rates are the example world's pinned max); not with --write_docs.
 # Prints the results as markdown. Every server listens on free loopback ports and is stopped
 # (by its pid) on exit. etcd is skipped (and said so) if it is not installed.
 # The parts live in scripts/bench/: lib.sh (what they share), then servers.sh, throughput.sh,
@@ -70,6 +71,13 @@ watch_bin="$(find_bin dcdir_watch_bench)"
 for part in "${parts[@]}"; do
   [[ " ${all_parts[*]} " == *" ${part} "* ]] || { echo "unknown part: ${part}" >&2; exit 2; }
 done
+asked=" ${parts[*]} "; parts=()  # in all_parts' order, each once
+for part in "${all_parts[@]}"; do
+  if [[ "${asked}" == *" ${part} "* ]]; then parts+=("${part}"); fi
+done
+if [[ " ${parts[*]} " == *" world1000 "* && " ${parts[*]} " != *" latency "* ]]; then
+  echo "--parts: world1000 needs latency" >&2; exit 2
+fi
 if ((write_docs)) && [[ "${parts[*]}" != "${all_parts[*]}" ]]; then
   echo "--write_docs needs every part" >&2; exit 2
 fi

@@ -3,7 +3,7 @@
 # worlds of 1,000 and 5,000), stored tenants (0 -> cc_tenants, loaded through the admin API) and
 # open WatchDirectory streams (0 -> cc_watchers, held open by dcdir_watch_bench --hold_file).
 # For each row: VmRSS once the row's state is in place, then a closed-loop GetDirectory load
-# (dcdir_load_client, 4 channels x 32 in flight, cc_seconds) with tenant ids drawn from all the
+# (dcdir_load_client, 32 calls in flight over 4 channels, cc_seconds) with tenant ids drawn from all the
 # stored tenants when there are any (--tenant_pool), else none: req/s and the server's CPU per
 # answered request (utime+stime over the load / answers). Same machine, same run, rows one after
 # the other: read the columns as ratios to the first row. Sourced by bench.sh after core.sh (the
@@ -91,18 +91,18 @@ cc_row() {
   CC[${name},rate]="$(printf %.0f "$(field rate "${line}")")"
   CC[${name},cpu_us]="$(us_per "$((c1 - c0))" "$(field ok "${line}")")"
   CC[${name},p99]="$(field p99_us "${line}")"
-  CC[${name},hwm]="$(mib "$(rss_kb "${pid}" VmHWM)")"
   CC[${name},report_p99]="-"; CC[${name},last_p99]="-"
   if [[ -n "${watch_pid}" ]]; then
     rm -f "${hold}"
     wait "${watch_pid}" || { cat "${workdir}/cc_${name}_watch.txt" >&2; log "cost curve ${name}: watch bench failed"; exit 1; }
+    forget "${watch_pid}"
     # "ReportHealth RPC, N watchers   n=..  p50 X ms  p90 X ms  p99 X ms  max X ms" (bench_support.h)
     p99_of() { awk -v l="$1" 'index($0, l) {for (i=1;i<NF;i++) if ($i=="p99") print $(i+1)}' "${workdir}/cc_${name}_watch.txt"; }
     CC[${name},report_p99]="$(p99_of "ReportHealth RPC, ${watchers} watchers")"
     CC[${name},last_p99]="$(p99_of "last watcher's message, ${watchers} watchers")"
   fi
   ((tenants > 0 && watchers == 0)) && tenant_ab "${pid}" "${port}" "${countries}" "${tenants}"
-  kill -TERM "${pid}"; wait "${pid}" 2>/dev/null || true
+  kill -TERM "${pid}"; wait "${pid}" 2>/dev/null || true; forget "${pid}"
   CC[${name},dcs]="${dcs}"
   cc_rows+=("${name}|${tenants}|${watchers}")
   log "cost curve ${name}: rss ${CC[${name},rss]} MiB, ${CC[${name},rate]} req/s, ${CC[${name},cpu_us]} µs/answer"

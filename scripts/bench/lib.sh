@@ -18,6 +18,8 @@ cleanup() {
   rm -rf "${workdir}"
 }
 trap cleanup EXIT
+# forget PID: it was stopped and waited for (so cleanup never signals a reused pid).
+forget() { local p kept=(); for p in "${pids[@]}"; do [[ "${p}" == "$1" ]] || kept+=("${p}"); done; pids=("${kept[@]}"); }
 trap 'exit 130' INT; trap 'exit 143' TERM  # so that cleanup runs on these too
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'

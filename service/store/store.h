@@ -71,7 +71,8 @@ inline constexpr char kReasonPayloadUrl[] = "type.dcdir.dev/reason";
 inline constexpr char kWriteUnconfirmedReason[] = "STORE_WRITE_UNCONFIRMED";
 
 // PutTenant's answer for a policy whose tenant id breaks core::IsValidTenantId
-// (service/core/tenant_id.h): INVALID_ARGUMENT naming the id (C-escaped, cut to 80 bytes).
+// (service/core/tenant_id.h): INVALID_ARGUMENT naming the id (its first 80 bytes, C-escaped,
+// so up to 320 characters).
 absl::Status InvalidTenantIdError(std::string_view tenant_id);
 
 // All calls are thread-safe. Every fallible call returns UNAVAILABLE (or DEADLINE_EXCEEDED)

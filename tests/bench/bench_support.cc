@@ -63,7 +63,7 @@ absl::Duration CpuTime(int pid) {
   std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   // The command name (field 2) is in parentheses and may hold spaces: count from after it.
   const size_t close = stat.rfind(')');
-  if (close == std::string::npos) return absl::Seconds(-1);
+  if (close == std::string::npos || close + 2 > stat.size()) return absl::Seconds(-1);
   std::vector<std::string> fields = absl::StrSplit(stat.substr(close + 2), ' ');
   int64_t utime = 0, stime = 0;  // fields 14 and 15 = the 12th and 13th after the name
   if (fields.size() < 13 || !absl::SimpleAtoi(fields[11], &utime) ||

@@ -198,47 +198,46 @@ std::chrono::system_clock::time_point Deadline() {
   return std::chrono::system_clock::now() + std::chrono::seconds(10);
 }
 
-Outcome SetPolicyOutcome(v1::AdminService::Stub& admin, const v1::TenantPolicy& policy) {
+// Calls one unary RPC (`rpc`, a stub's sync method) with a 10 s deadline.
+template <typename Stub, typename Request, typename Response>
+Outcome Call(Stub& stub,
+             grpc::Status (Stub::*rpc)(grpc::ClientContext*, const Request&, Response*),
+             const Request& request, Response* response) {
   grpc::ClientContext context;
   context.set_deadline(Deadline());
+  const grpc::Status status = (stub.*rpc)(&context, request, response);
+  return {status.error_code(), testing::ReasonOf(context)};
+}
+
+Outcome SetPolicyOutcome(v1::AdminService::Stub& admin, const v1::TenantPolicy& policy) {
   v1::SetTenantPolicyRequest request;
   *request.mutable_policy() = policy;
   v1::TenantPolicy response;
-  const grpc::Status status = admin.SetTenantPolicy(&context, request, &response);
-  return {status.error_code(), testing::ReasonOf(context)};
+  return Call(admin, &v1::AdminService::Stub::SetTenantPolicy, request, &response);
 }
 
 Outcome GetPolicyOutcome(v1::AdminService::Stub& admin, const std::string& id) {
-  grpc::ClientContext context;
-  context.set_deadline(Deadline());
   v1::GetTenantPolicyRequest request;
   request.set_tenant_id(id);
   v1::TenantPolicy response;
-  const grpc::Status status = admin.GetTenantPolicy(&context, request, &response);
-  return {status.error_code(), testing::ReasonOf(context)};
+  return Call(admin, &v1::AdminService::Stub::GetTenantPolicy, request, &response);
 }
 
 Outcome DeletePolicyOutcome(v1::AdminService::Stub& admin, const std::string& id) {
-  grpc::ClientContext context;
-  context.set_deadline(Deadline());
   v1::DeleteTenantPolicyRequest request;
   request.set_tenant_id(id);
   v1::DeleteTenantPolicyResponse response;
-  const grpc::Status status = admin.DeleteTenantPolicy(&context, request, &response);
-  return {status.error_code(), testing::ReasonOf(context)};
+  return Call(admin, &v1::AdminService::Stub::DeleteTenantPolicy, request, &response);
 }
 
 // GetDirectory for a US client with `tenant`; the answer goes to *out.
 Outcome DirectoryOutcome(v1::DirectoryService::Stub& directory, const std::string& tenant,
                          v1::Directory* out) {
-  grpc::ClientContext context;
-  context.set_deadline(Deadline());
   v1::GetDirectoryRequest request;
   request.set_client_country("US");
   request.set_client_id("k");
   request.set_tenant_id(tenant);
-  const grpc::Status status = directory.GetDirectory(&context, request, out);
-  return {status.error_code(), testing::ReasonOf(context)};
+  return Call(directory, &v1::DirectoryService::Stub::GetDirectory, request, out);
 }
 
 // The kinds of invalid SetTenantPolicy of part 7: call `i` is of kind i % kInvalidKinds.

@@ -233,14 +233,17 @@ int Main(int argc, char** argv) {
     }
     PrintDistribution(absl::StrCat("ReportHealth RPC, ", label), rpc);
     PrintDistribution(absl::StrCat("ReportHealth -> last watcher's message, ", label), to_last);
-    if (messages > 0) {
-      const absl::Duration cpu = bench::CpuTime(flags.server_pid) - cpu_before;
+    const absl::Duration cpu_after = bench::CpuTime(flags.server_pid);
+    if (messages > 0 && cpu_before >= absl::ZeroDuration() && cpu_after >= absl::ZeroDuration()) {
+      const absl::Duration cpu = cpu_after - cpu_before;
       const double seconds = absl::ToDoubleSeconds(absl::Now() - phase_start);
       std::printf("%s: %lld watch messages in %.2f s (%.0f rounds/s, %.0f messages/s); %s CPU "
                   "%.1f µs per message\n",
                   label.c_str(), static_cast<long long>(messages), seconds,
                   flags.reports / seconds, static_cast<double>(messages) / seconds,
-                  flags.server_pid > 0 ? "server" : "this process's (server and clients)",
+                  flags.server_pid > 0 ? "server"
+                  : in_process         ? "this process's (server and clients)"
+                                       : "this process's (the clients only: no --server_pid)",
                   absl::ToDoubleMicroseconds(cpu) / static_cast<double>(messages));
     }
     std::sort(rpc.begin(), rpc.end());
