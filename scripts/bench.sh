@@ -37,12 +37,12 @@ for a in "$@"; do
 done
 
 if ((quick)); then
-  rounds=1; h2_n=2000; lat_seconds=0.5; lat_rounds=1; probe_rate=500; h2_max_n=5000
+  rounds=1; h2_n=2000; lat_seconds=0.5; lat_rounds=1; probe_rate=500; h2_max_n=5000; max_rounds=1
   core_args=(--benchmark_min_time=0.01)
   prop_args=(--changes=20 --seconds=0.3 --threads=2)
   cc_tenants=1000; cc_watchers=200; cc_seconds=0.5; cc_reports=5; cc_ab_rounds=1
 else
-  rounds=5; h2_n=60000; lat_seconds=5; lat_rounds=3; probe_rate=1000; h2_max_n=100000
+  rounds=5; h2_n=60000; lat_seconds=5; lat_rounds=3; probe_rate=1000; h2_max_n=60000; max_rounds=9
   core_args=(--benchmark_repetitions=3 --benchmark_report_aggregates_only=true)
   prop_args=(--changes=300 --seconds=2 --threads=4)
   cc_tenants=100000; cc_watchers=10000; cc_seconds=5; cc_reports=50; cc_ab_rounds=5
