@@ -15,6 +15,7 @@
 #include "service/core/snapshot.h"
 #include "service/core/topology.h"
 #include "tests/testing/example_world.h"
+#include "tests/testing/synthetic_tenants.h"
 #include "tests/testing/synthetic_world.h"
 
 namespace dcdir {
@@ -212,8 +213,9 @@ void BM_AnswerSynthetic1000(benchmark::State& state) {
 }
 BENCHMARK(BM_AnswerSynthetic1000)->Arg(0)->Arg(1);
 
-// 100,000 stored tenants (issue 17): what the tenant table costs per answer. Each tenant is at
-// home in one region (round-robin) and every third allows one more. Requests draw tenant ids at
+// 100,000 stored tenants (issue 17): what the tenant table costs per answer. The tenants are
+// testing::SyntheticTenant's: at home in one region (round-robin), every third allowing one
+// more. Requests draw tenant ids at
 // random from all of them (65,536 pre-drawn, so the id strings are not built in the loop).
 // range(0): 0 = no tenant id; 1 = an id that is not stored (the lookup alone: hash, shard,
 // probe); 2 = a stored tenant (the lookup plus the tenant's policy, which changes the answer).
@@ -223,12 +225,9 @@ Fixture& WithTenants(bool synthetic) {
     for (const auto& r : world.regions) regions.push_back(r.id);
     std::vector<core::TenantPolicy> tenants;
     tenants.reserve(100000);
-    for (size_t i = 0; i < 100000; ++i) {
-      core::TenantPolicy p;
-      p.tenant_id = absl::StrFormat("tenant-%06d", i);
-      p.home_region = regions[i % regions.size()];
-      if (i % 3 == 0) p.allowed_regions.push_back(regions[(i + 1) % regions.size()]);
-      tenants.push_back(std::move(p));
+    for (int i = 0; i < 100000; ++i) {
+      testing::TenantShape t = testing::SyntheticTenant(i, regions);
+      tenants.push_back({std::move(t.id), std::move(t.home_region), std::move(t.allowed_regions)});
     }
     return new Fixture(std::move(world), std::move(tenants));
   };
@@ -243,7 +242,10 @@ void AnswerWith100kTenants(benchmark::State& state, bool synthetic) {
   std::uniform_int_distribution<int> pick(0, 99999);
   std::vector<std::string> ids(65536);
   const int64_t mode = state.range(0);
-  for (auto& id : ids) id = absl::StrFormat(mode == 1 ? "absent-%06d" : "tenant-%06d", pick(rng));
+  for (auto& id : ids) {
+    const int i = pick(rng);
+    id = mode == 1 ? absl::StrFormat("absent-%06d", i) : testing::SyntheticTenantId(i);
+  }
   std::vector<std::string> countries;
   if (synthetic) {
     for (uint32_t k = 0; k < 400; ++k) countries.push_back(testing::SyntheticCountry(k));

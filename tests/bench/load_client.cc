@@ -6,10 +6,11 @@
 //                     [--tenant_pool=N] [--countries=A,B,..]
 //   dcdir_load_client --target=H:P --load_tenants=N --regions=a,b,.. --token_file=F
 //                     [--outstanding=32]
-//       no GetDirectory: stores N tenant policies through AdminService.SetTenantPolicy (ids
-//       tenant-000000.., home region regions[i % R], every third also allowing regions[(i+1) %
-//       R]: the shape of tenant_bench and core_bench), --outstanding calls in flight; prints
-//       loaded, seconds, rate and errors; exits 0 only if every call succeeded.
+//       no GetDirectory: stores N tenant policies through AdminService.SetTenantPolicy
+//       (testing::SyntheticTenant, as tenant_bench and core_bench: ids tenant-000000.., home
+//       region regions[i % R], every third also allowing regions[(i+1) % R]), --outstanding
+//       calls in flight; prints loaded, seconds, rate and errors; exits 0 only if every call
+//       succeeded.
 //   dcdir_load_client --target=H:P --dump_response=FILE ...   (one call, writes the answer bytes)
 //   dcdir_load_client --dump_request=FILE [--country=US] [--tenant=acme] [--client_id=..]
 //       no server: writes the GetDirectoryRequest these flags make, gRPC-framed (one byte 0, the
@@ -71,7 +72,6 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "dcdir/v1/admin.grpc.pb.h"
 #include "dcdir/v1/directory.grpc.pb.h"
@@ -82,6 +82,7 @@
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/support/byte_buffer.h"
 #include "grpcpp/support/channel_arguments.h"
+#include "tests/testing/synthetic_tenants.h"
 
 namespace dcdir {
 namespace {
@@ -161,7 +162,7 @@ v1::GetDirectoryRequest MakeRequest(const Flags& flags) {
 }
 
 // The id of stored tenant i (--tenant_pool, --load_tenants; tenant_bench's ids).
-std::string TenantId(int i) { return absl::StrFormat("tenant-%06d", i); }
+using testing::SyntheticTenantId;
 
 // The requests a load cycles through: MakeRequest's one (one per --countries entry), or with
 // --tenant_pool one per tenant in a fixed shuffled order (seed 1).
@@ -179,7 +180,7 @@ std::vector<v1::GetDirectoryRequest> MakeRequests(const Flags& flags) {
   std::shuffle(order.begin(), order.end(), std::mt19937(1));
   for (int i : order) {
     requests.push_back(MakeRequest(flags));
-    requests.back().set_tenant_id(TenantId(i));
+    requests.back().set_tenant_id(SyntheticTenantId(i));
     if (n > 0) requests.back().set_client_country(flags.countries[static_cast<size_t>(i) % n]);
   }
   return requests;
@@ -396,7 +397,6 @@ int LoadTenants(const Flags& flags) {
   auto stub = v1::AdminService::NewStub(
       grpc::CreateChannel(flags.target, grpc::InsecureChannelCredentials()));
   const std::string bearer = absl::StrCat("Bearer ", ReadToken(flags.token_file));
-  const size_t regions = flags.regions.size();
   std::mutex mu;
   std::condition_variable cv;
   int next = 0, in_flight = 0, errors = 0;
@@ -411,10 +411,11 @@ int LoadTenants(const Flags& flags) {
     auto* call = new Call;
     call->context.AddMetadata("authorization", bearer);
     call->context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    testing::TenantShape t = testing::SyntheticTenant(i, flags.regions);
     v1::TenantPolicy& p = *call->request.mutable_policy();
-    p.set_tenant_id(TenantId(i));
-    p.set_home_region(flags.regions[static_cast<size_t>(i) % regions]);
-    if (i % 3 == 0) p.add_allowed_regions(flags.regions[static_cast<size_t>(i + 1) % regions]);
+    p.set_tenant_id(std::move(t.id));
+    p.set_home_region(std::move(t.home_region));
+    p.mutable_allowed_regions()->Add(t.allowed_regions.begin(), t.allowed_regions.end());
     stub->async()->SetTenantPolicy(
         &call->context, &call->request, &call->response, [&, call](grpc::Status status) {
           int again = -1;

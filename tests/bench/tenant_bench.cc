@@ -66,6 +66,7 @@
 #include "tests/bench/bench_support.h"
 #include "tests/replica/replica_fixture.h"
 #include "tests/testing/server_fixture.h"
+#include "tests/testing/synthetic_tenants.h"
 
 namespace dcdir {
 namespace {
@@ -101,16 +102,16 @@ using bench::Ms;
 using bench::PrintDistribution;
 using bench::RssMiB;
 
-std::string TenantId(int i) { return absl::StrFormat("tenant-%06d", i); }
+using testing::SyntheticTenantId;
 
-v1::TenantPolicy Policy(const std::string& id, const std::vector<std::string>& regions, int i,
-                        bool flipped) {
+// Synthetic tenant i (testing::SyntheticTenant; `flipped`: also allowing the next region) as
+// the API's policy.
+v1::TenantPolicy Policy(const std::vector<std::string>& regions, int i, bool flipped) {
+  testing::TenantShape t = testing::SyntheticTenant(i, regions, flipped);
   v1::TenantPolicy p;
-  p.set_tenant_id(id);
-  p.set_home_region(regions[static_cast<size_t>(i) % regions.size()]);
-  if (flipped || i % 3 == 0) {
-    p.add_allowed_regions(regions[static_cast<size_t>(i + 1) % regions.size()]);
-  }
+  p.set_tenant_id(std::move(t.id));
+  p.set_home_region(std::move(t.home_region));
+  p.mutable_allowed_regions()->Add(t.allowed_regions.begin(), t.allowed_regions.end());
   return p;
 }
 
@@ -251,7 +252,7 @@ struct InvalidCall {
 
 InvalidCall MakeInvalid(int i, int tenants, const std::vector<std::string>& regions) {
   // A stored tenant (a refusal that wrote anyway would change it), except kind 7.
-  const std::string stored = TenantId(i % tenants);
+  const std::string stored = SyntheticTenantId(i % tenants);
   const std::string& home = regions[static_cast<size_t>(i) % regions.size()];
   InvalidCall call{"", "UNKNOWN_REGION", {}};
   v1::TenantPolicy& p = call.policy;
@@ -366,7 +367,7 @@ int Main(int argc, char** argv) {
                                            grpc::InsecureChannelCredentials());
         auto admin = v1::AdminService::NewStub(channel);
         for (int i = next++; i < flags.tenants; i = next++) {
-          if (!SetPolicy(*admin, Policy(TenantId(i), regions, i, false)).ok()) ++failed;
+          if (!SetPolicy(*admin, Policy(regions, i, false)).ok()) ++failed;
         }
       });
     }
@@ -399,7 +400,7 @@ int Main(int argc, char** argv) {
     std::mt19937 rng(7);
     std::uniform_int_distribution<int> pick(0, flags.tenants - 1);
     std::vector<std::string> ids(4096);
-    for (auto& id : ids) id = TenantId(pick(rng));
+    for (auto& id : ids) id = SyntheticTenantId(pick(rng));
     const char* countries[] = {"US", "DE", "JP", "BR", "FR", "GB", "IN", "SG"};
     // pass 0: a stored tenant (lookup + its policy shapes the answer); 1: no tenant id;
     // 2: a tenant id that is not stored (the lookup alone).
@@ -440,7 +441,7 @@ int Main(int argc, char** argv) {
     const std::optional<absl::Duration> full = all_on(**c);
     if (!full) Die("C never held every tenant");
     v1::Directory d;
-    const bool serving = (*c)->Get("US", &d, "k", TenantId(0)).ok();
+    const bool serving = (*c)->Get("US", &d, "k", SyntheticTenantId(0)).ok();
     std::printf("start-up of replica C with %zu policies in Redis: Start() %.1f ms, all %zu "
                 "tenants %.1f ms after; GetDirectory with a tenant %s\n",
                 n, Ms(started), n, Ms(*full), serving ? "OK" : "FAILED");
@@ -464,7 +465,7 @@ int Main(int argc, char** argv) {
         continue;
       }
       flipped[static_cast<size_t>(i)] = !flipped[static_cast<size_t>(i)];
-      const v1::TenantPolicy policy = Policy(TenantId(i), regions, i, flipped[static_cast<size_t>(i)]);
+      const v1::TenantPolicy policy = Policy(regions, i, flipped[static_cast<size_t>(i)]);
       watch.Expect(policy.tenant_id(), static_cast<size_t>(policy.allowed_regions_size()));
       const absl::Time start = absl::Now();
       if (!SetPolicy(*admin, policy).ok()) Die("change failed");
@@ -505,7 +506,7 @@ int Main(int argc, char** argv) {
       for (testing::Replica* r : {b, d->get()}) {
         v1::Directory answer;
         const absl::Time start = absl::Now();
-        const grpc::Status status = r->Get("US", &answer, "k", TenantId(pick(rng)));
+        const grpc::Status status = r->Get("US", &answer, "k", SyntheticTenantId(pick(rng)));
         (r == b ? on_b : on_d).push_back(absl::Now() - start);
         if (status.ok()) {
           ++answered;
@@ -582,7 +583,7 @@ int Main(int argc, char** argv) {
     }
     if (!(before == after)) Die("the refused SetTenantPolicy calls changed the stored set");
     v1::Directory d;
-    const Outcome served = DirectoryOutcome(b->directory(), TenantId(1), &d);
+    const Outcome served = DirectoryOutcome(b->directory(), SyntheticTenantId(1), &d);
     if (served.code != grpc::StatusCode::OK &&
         served.code != grpc::StatusCode::FAILED_PRECONDITION) {
       Die("B stopped answering after the flood");
@@ -654,7 +655,7 @@ int Main(int argc, char** argv) {
     const uint64_t good = DigestOf(*b);
     store::RedisStore& s = a->store();
     core::TenantPolicy other;  // a good record, planted under another tenant's key
-    other.tenant_id = TenantId(1);
+    other.tenant_id = SyntheticTenantId(1);
     other.home_region = regions[0];
     std::vector<std::pair<const char*, int>> kinds;
     auto plant = [&](const char* kind, const std::function<std::vector<std::string>(int)>& cmd) {
@@ -730,7 +731,7 @@ int Main(int argc, char** argv) {
         },
         absl::Seconds(10), absl::Milliseconds(5));
     v1::Directory d;
-    const Outcome answer = DirectoryOutcome((*e)->directory(), TenantId(2), &d);
+    const Outcome answer = DirectoryOutcome((*e)->directory(), SyntheticTenantId(2), &d);
     const bool answered = answer.code == grpc::StatusCode::OK ||
                           answer.code == grpc::StatusCode::FAILED_PRECONDITION;
     std::printf("start-up of replica E with them: Start() %.1f ms, %zu tenants %s (the N good "
@@ -775,7 +776,7 @@ int Main(int argc, char** argv) {
     const absl::Time end = absl::Now() + absl::Seconds(flags.resync_seconds);
     while (absl::Now() < end) {
       const absl::Time call = absl::Now();
-      const Outcome got = DirectoryOutcome((*f)->directory(), TenantId(pick(rng)), &d);
+      const Outcome got = DirectoryOutcome((*f)->directory(), SyntheticTenantId(pick(rng)), &d);
       on_f.push_back(absl::Now() - call);
       if (got.code != grpc::StatusCode::OK &&
           got.code != grpc::StatusCode::FAILED_PRECONDITION) {

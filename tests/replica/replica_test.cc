@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -29,6 +30,7 @@
 #include "grpcpp/create_channel.h"
 #include "gtest/gtest.h"
 #include "service/core/model.h"
+#include "service/store/record_codec.h"
 #include "tests/replica/replica_fixture.h"
 #include "tests/testing/redis_fixture.h"
 #include "tests/testing/server_fixture.h"
@@ -505,6 +507,95 @@ TEST_F(ReplicaTest, GarbageInRedisIsSkippedCountedAndSurvived) {
   // A good write replaces a bad value, everywhere.
   ASSERT_TRUE(a->Report("us-nyc", v1::HEALTH_STATUS_HEALTHY).ok());
   ASSERT_TRUE(PollUntil([&] { return Offers(*b, "US", "us-nyc"); }, absl::Seconds(5)));
+}
+
+// The tenant ids `r` lists through AdminService.ListTenantPolicies (one page of up to 1,000, in
+// the API's byte order), or {"error CODE"} / {"more pages"} when that is not the whole answer.
+std::vector<std::string> ListedTenantIds(Replica& r) {
+  v1::ListTenantPoliciesRequest request;
+  request.set_page_size(1000);
+  v1::ListTenantPoliciesResponse response;
+  grpc::ClientContext context;
+  const grpc::Status status = r.admin().ListTenantPolicies(&context, request, &response);
+  if (!status.ok()) return {absl::StrCat("error ", status.error_code())};
+  if (!response.next_page_token().empty()) return {"more pages"};
+  std::vector<std::string> ids;
+  for (const v1::TenantPolicy& p : response.tenant_policies()) ids.push_back(p.tenant_id());
+  return ids;
+}
+
+// Tenant records planted straight into Redis under their own keys, with the store's own encoder
+// (as another writer would), whose ids the API refuses (core::IsValidTenantId: 1-64 bytes of
+// [A-Za-z0-9._-]), are bad records end to end: neither the replica that reads them at start-up
+// (LoadAll) nor the one told of them by change messages (point reads) lists them through gRPC,
+// each read of one counts once in dcdir_store_bad_records_total, and the good tenants beside
+// them (one stored through the API, two planted, one of them at the 64-byte limit) are listed.
+TEST_F(ReplicaTest, PlantedTenantIdsTheApiRefusesAreNotListedAndAreCounted) {
+  ASSERT_NO_FATAL_FAILURE(StartRedis());
+  runtime::DirectoryStateOptions state;
+  state.full_resync_interval = absl::Hours(1);  // no periodic full read: the counts are exact
+  auto a = StartReplica(redis_->url(), state);
+  ASSERT_TRUE(a);
+  v1::SetTenantPolicyRequest set;
+  set.mutable_policy()->set_tenant_id("acme");
+  set.mutable_policy()->set_home_region("us");
+  v1::TenantPolicy stored;
+  grpc::ClientContext set_context;
+  ASSERT_TRUE(a->admin().SetTenantPolicy(&set_context, set, &stored).ok());
+  ASSERT_TRUE(PollUntil([&] { return a->store().Subscribed(); }, absl::Seconds(5)));
+  EXPECT_EQ(ListedTenantIds(*a), (std::vector<std::string>{"acme"}));
+  EXPECT_EQ(a->Metric("dcdir_store_bad_records_total"), 0.0);
+
+  const std::vector<std::string> good = {"planted-ok", std::string(64, 'x')};
+  const std::vector<std::string> bad = {
+      "bad id!",             // a space and a '!'
+      std::string(65, 'y'),  // one byte past the limit
+      "a|b",                 // the value codec's separator (escaped in the value)
+      "a\001b",              // a control character
+  };
+  for (const std::vector<std::string>* ids : {&good, &bad}) {
+    for (const std::string& id : *ids) {
+      core::TenantPolicy p;
+      p.tenant_id = id;
+      p.home_region = "eu";
+      p.allowed_regions = {"us"};
+      p.updated_at = absl::FromUnixSeconds(1'800'000'000);
+      ASSERT_TRUE(
+          redis_->Command({"SET", a->store().TenantKey(id), store::EncodeTenantPolicy(p)}).ok());
+      // What PutTenant would announce: A reads each id once.
+      ASSERT_TRUE(redis_->Command({"PUBLISH", "dcdir:changes", "t:" + id}).ok());
+    }
+  }
+  const std::vector<std::string> listed = {"acme", "planted-ok", std::string(64, 'x')};
+  const double kBad = static_cast<double>(bad.size());
+  ASSERT_TRUE(PollUntil(
+      [&] {
+        return ListedTenantIds(*a) == listed && a->Metric("dcdir_store_bad_records_total") == kBad;
+      },
+      absl::Seconds(5)))
+      << "A lists " << absl::CEscape(absl::StrJoin(ListedTenantIds(*a), ",")) << "; bad records "
+      << a->Metric("dcdir_store_bad_records_total").value_or(-1);
+
+  // B reads them all at start-up.
+  auto b = StartReplica(redis_->url(), state);
+  ASSERT_TRUE(b);
+  EXPECT_EQ(b->store().BadRecords(), bad.size());
+  EXPECT_EQ(ListedTenantIds(*b), listed);
+  ASSERT_TRUE(PollUntil([&] { return b->Metric("dcdir_store_bad_records_total") == kBad; },
+                        absl::Seconds(5)))
+      << "B's bad records: " << b->Metric("dcdir_store_bad_records_total").value_or(-1);
+
+  // Both still serve: the good planted tenant's policy applies (home eu, us allowed).
+  for (Replica* r : {a.get(), b.get()}) {
+    v1::GetTenantPolicyRequest get;
+    get.set_tenant_id("planted-ok");
+    v1::TenantPolicy p;
+    grpc::ClientContext context;
+    ASSERT_TRUE(r->admin().GetTenantPolicy(&context, get, &p).ok());
+    EXPECT_EQ(p.home_region(), "eu");
+    EXPECT_THAT(p.allowed_regions(), ::testing::ElementsAre("us"));
+  }
+  EXPECT_EQ(a->Metric("dcdir_store_bad_records_total"), kBad);  // nothing read them again
 }
 
 // Reads `path` until it contains "listening on HOST:PORT"; the port.
