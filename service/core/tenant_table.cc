@@ -45,18 +45,44 @@ size_t TenantTable::ShardOf(const HashedId& key) {
   return (key.hash >> (sizeof(size_t) * 8 - 8)) % kShards;
 }
 
-const CompiledTenant* TenantTable::Find(std::string_view tenant_id) const {
+const TenantTable::Entry* TenantTable::FindEntry(std::string_view tenant_id) const {
   const HashedId key = Hashed(tenant_id);
   const std::shared_ptr<const Shard>& shard = shards_[ShardOf(key)];
   if (shard == nullptr) return nullptr;
   auto it = shard->find(key);
-  return it == shard->end() ? nullptr : it->second.get();
+  return it == shard->end() ? nullptr : &it->second;
+}
+
+const CompiledTenant* TenantTable::Find(std::string_view tenant_id) const {
+  const Entry* e = FindEntry(tenant_id);
+  return e == nullptr ? nullptr : e->tenant.get();
+}
+
+const DcSet* TenantTable::FindAllowed(std::string_view tenant_id) const {
+  const Entry* e = FindEntry(tenant_id);
+  return e == nullptr ? nullptr : &e->allowed;
+}
+
+TenantTable::Lookup TenantTable::StartLookup(std::string_view tenant_id) const {
+  Lookup lookup;
+  lookup.key_ = Hashed(tenant_id);
+  const Shard* shard = shards_[ShardOf(lookup.key_)].get();
+  if (shard != nullptr) shard->prefetch(lookup.key_);
+  lookup.shard_ = shard;
+  return lookup;
+}
+
+const DcSet* TenantTable::FindAllowed(const Lookup& lookup) const {
+  const Shard* shard = static_cast<const Shard*>(lookup.shard_);
+  if (shard == nullptr) return nullptr;
+  auto it = shard->find(lookup.key_);
+  return it == shard->end() ? nullptr : &it->second.allowed;
 }
 
 void TenantTable::ForEach(absl::FunctionRef<void(const CompiledTenant&)> f) const {
   for (const std::shared_ptr<const Shard>& shard : shards_) {
     if (shard == nullptr) continue;
-    for (const auto& [id, tenant] : *shard) f(*tenant);
+    for (const auto& [id, entry] : *shard) f(*entry.tenant);
   }
 }
 
@@ -82,11 +108,12 @@ void TenantTable::Editor::Put(CompiledTenant tenant) {
   auto [it, inserted] = shard.try_emplace(std::move(id));
   if (inserted) {
     ++table_.size_;
-  } else if (!it->second->unknown_regions.empty()) {
+  } else if (!it->second.tenant->unknown_regions.empty()) {
     --table_.orphaned_;
   }
   if (orphan) ++table_.orphaned_;
-  it->second = std::make_shared<const CompiledTenant>(std::move(tenant));
+  DcSet allowed = tenant.allowed;
+  it->second = Entry{std::move(allowed), std::make_shared<const CompiledTenant>(std::move(tenant))};
 }
 
 bool TenantTable::Editor::Erase(std::string_view tenant_id) {
@@ -95,7 +122,7 @@ bool TenantTable::Editor::Erase(std::string_view tenant_id) {
   const HashedId key = Hashed(tenant_id);
   Shard& shard = Mutable(ShardOf(key));
   auto it = shard.find(key);
-  if (!it->second->unknown_regions.empty()) --table_.orphaned_;
+  if (!it->second.tenant->unknown_regions.empty()) --table_.orphaned_;
   shard.erase(it);
   --table_.size_;
   return true;

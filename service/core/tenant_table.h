@@ -59,8 +59,15 @@ class TenantTable {
     bool operator()(absl::string_view a, const HashedId& b) const { return a == b.id; }
     bool operator()(const HashedId& a, absl::string_view b) const { return a.id == b; }
   };
-  using Shard =
-      absl::flat_hash_map<std::string, std::shared_ptr<const CompiledTenant>, IdHash, IdEq>;
+  // A map slot holds the allowed set itself, next to the key, so that an answer reads one
+  // slot and not also the CompiledTenant behind a pointer: with 100,000 tenants each of those
+  // is a cache (and TLB) miss (BM_AnswerTenantScale, docs/BENCHMARKS.md). The CompiledTenant
+  // (policy, unknown regions) is for the admin API and Explain.
+  struct Entry {
+    DcSet allowed;  // == tenant->allowed
+    std::shared_ptr<const CompiledTenant> tenant;
+  };
+  using Shard = absl::flat_hash_map<std::string, Entry, IdHash, IdEq>;
 
  public:
   // Number of shards. A change copies one shard's map of (id, pointer) pairs: with 100,000
@@ -71,6 +78,21 @@ class TenantTable {
 
   // The tenant with this id, or null. Valid while this table is alive.
   const CompiledTenant* Find(std::string_view tenant_id) const;
+  // The allowed set of the tenant with this id (== Find(id)->allowed), or null: the answer's
+  // hot path, which reads only the map slot. Valid while this table is alive.
+  const DcSet* FindAllowed(std::string_view tenant_id) const;
+
+  // A lookup in two steps, so that its memory accesses overlap the caller's other work:
+  // StartLookup hashes the id and prefetches the map's control bytes and first slots for it
+  // (absl's raw_hash_set::prefetch); FindAllowed(lookup) finishes it with the same hash.
+  // `tenant_id` must outlive the Lookup.
+  class Lookup {
+    friend class TenantTable;
+    HashedId key_;
+    const void* shard_ = nullptr;  // the id's shard, or null (empty shard)
+  };
+  Lookup StartLookup(std::string_view tenant_id) const;
+  const DcSet* FindAllowed(const Lookup& lookup) const;
   bool contains(std::string_view tenant_id) const { return Find(tenant_id) != nullptr; }
   size_t size() const { return size_; }
   bool empty() const { return size_ == 0; }
@@ -86,6 +108,8 @@ class TenantTable {
  private:
   static HashedId Hashed(std::string_view tenant_id);
   static size_t ShardOf(const HashedId& key);
+  // The slot's entry for this id, or null.
+  const Entry* FindEntry(std::string_view tenant_id) const;
 
   // Null for an empty shard.
   std::array<std::shared_ptr<const Shard>, kShards> shards_;

@@ -2,6 +2,7 @@
 // 200-region world, and a snapshot rebuild after one DC changes (the project's targets, docs/BENCHMARKS.md:
 // < 1 µs, < 5 µs, < 5 ms). No gRPC, no store: the request path inside the server.
 
+#include <map>
 #include <memory>
 #include <random>
 #include <string>
@@ -267,6 +268,51 @@ void BM_AnswerSynthetic1000With100kTenants(benchmark::State& state) {
   AnswerWith100kTenants(state, true);
 }
 BENCHMARK(BM_AnswerSynthetic1000With100kTenants)->Arg(0)->Arg(1)->Arg(2);
+
+// The scale of the tenant table alone (issue 17): the same kind of request (a stored tenant,
+// asked from a country of its home region, so the answer is its home's) against a table of
+// range(0) tenants, 100 (fits in the first-level caches) or 100,000 (~5 MB: a random id costs
+// cache misses). The ratio 100,000 / 100 is what the number of tenants costs per answer; the
+// tenant's policy itself costs both the same. Example world, testing::SyntheticTenant's tenants.
+void BM_AnswerTenantScale(benchmark::State& state) {
+  const int n = static_cast<int>(state.range(0));
+  static std::map<int, Fixture*> fixtures;
+  core::World world = testing::ExampleWorld();
+  std::vector<std::string> regions;
+  for (const auto& r : world.regions) regions.push_back(r.id);
+  std::map<std::string, std::vector<std::string>> countries_of;  // home region -> countries
+  for (const auto& [country, region] : world.countries) countries_of[region].push_back(country);
+  Fixture*& f = fixtures[n];
+  if (f == nullptr) {
+    std::vector<core::TenantPolicy> tenants;
+    for (int i = 0; i < n; ++i) {
+      testing::TenantShape t = testing::SyntheticTenant(i, regions);
+      tenants.push_back({std::move(t.id), std::move(t.home_region), std::move(t.allowed_regions)});
+    }
+    f = new Fixture(std::move(world), std::move(tenants));
+  }
+  std::mt19937 rng(7);
+  std::uniform_int_distribution<int> pick(0, n - 1);
+  std::vector<std::pair<std::string, std::string>> asks(65536);  // (tenant id, country)
+  for (size_t k = 0; k < asks.size(); ++k) {
+    const int i = pick(rng);
+    const std::vector<std::string>& cs = countries_of[regions[i % regions.size()]];
+    asks[k] = {testing::SyntheticTenantId(i), cs[k % cs.size()]};
+  }
+  size_t k = 0;
+  int64_t errors = 0;
+  for (auto _ : state) {
+    const auto& [id, country] = asks[k & 65535];
+    const core::AnswerRequest req{country, id, f->client_ids[k & 1023], 0};
+    ++k;
+    core::Answer a = core::ComputeAnswer(*f->snapshot, req);
+    errors += a.error != core::AnswerError::kNone;
+    benchmark::DoNotOptimize(a);
+  }
+  state.counters["error_share"] =
+      benchmark::Counter(static_cast<double>(errors) / static_cast<double>(k));
+}
+BENCHMARK(BM_AnswerTenantScale)->Arg(100)->Arg(100000);
 
 // The cost curve in DCs (issue 17): the generated world at 21 (7 regions x 3), 1,000 (200 x 5)
 // and 5,000 (250 x 20) DCs, no tenant, every country and 1,024 client ids in turn. range(0) is
