@@ -76,7 +76,7 @@ absl::StatusOr<ReportingServiceImpl::AdmittedReport> ReportingServiceImpl::Admit
   }
   const auto snapshot = context_.state->Current();
   if (snapshot == nullptr) {
-    context_.metrics->RecordHealthReport(HealthReportResult::kStoreUnavailable);
+    context_.metrics->RecordHealthReport(HealthReportResult::kNotReady);
     return NotReadyError();
   }
   absl::StatusOr<ValidHealthReport> report = ValidateHealthReport(request, *snapshot->topology);

@@ -47,6 +47,9 @@ enum class DirectoryError {
 };
 inline constexpr int kDirectoryErrorCount = 6;
 
+// dcdir_health_reports_total{result}: accepted, invalid, unauthenticated, unknown_datacenter,
+// store_unavailable (the store is unreachable or its write queue is full), rate_limited, and
+// not_ready (refused NOT_READY: no snapshot yet, the server is still starting).
 enum class HealthReportResult {
   kAccepted,
   kInvalid,
@@ -54,6 +57,7 @@ enum class HealthReportResult {
   kUnknownDatacenter,
   kStoreUnavailable,
   kRateLimited,
+  kNotReady,
 };
 
 // dcdir_config_reload_total{result}: the file was served (success), was not a valid config
@@ -189,7 +193,7 @@ class Metrics {
   std::mutex connections_mu_;
   ConnectionCounts connections_seen_ ABSL_GUARDED_BY(connections_mu_);
   std::array<prometheus::Histogram*, 3> duration_by_method_;
-  std::array<prometheus::Counter*, 6> health_report_results_;
+  std::array<prometheus::Counter*, 7> health_report_results_;
 
   std::mutex mu_;  // serialises SetTopology and OnSnapshot
   std::vector<std::unique_ptr<Handles>> all_handles_ ABSL_GUARDED_BY(mu_);

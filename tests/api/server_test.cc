@@ -1104,6 +1104,28 @@ TEST(ServerTest, NotServingUntilTheFirstSnapshotThenServing) {
   EXPECT_EQ(HealthOf(t), grpc::health::v1::HealthCheckResponse::SERVING);
 }
 
+// A report before the first snapshot is refused NOT_READY and counted as not_ready: the store
+// may well be reachable (the server is still starting), so it is not store_unavailable.
+TEST(ServerTest, AReportBeforeTheFirstSnapshotIsCountedAsNotReady) {
+  testing::FlakyStore store;
+  store.set_available(false);
+  TestServer t({.store = &store});
+  v1::HealthReport report;
+  report.set_datacenter_id("eu-fra");
+  report.set_status(v1::HEALTH_STATUS_HEALTHY);
+  report.set_congestion(0.1);
+  auto context = t.AuthContext();
+  v1::ReportHealthResponse response;
+  const grpc::Status s = t.reporting().ReportHealth(context.get(), report, &response);
+  EXPECT_THAT((RpcOutcome{s, ReasonOf(*context)}),
+              StatusIs(grpc::StatusCode::UNAVAILABLE, "NOT_READY"));
+  EXPECT_EQ(MetricValue(t.registry(), "dcdir_health_reports_total", {{"result", "not_ready"}}),
+            1.0);
+  EXPECT_EQ(MetricValue(t.registry(), "dcdir_health_reports_total",
+                        {{"result", "store_unavailable"}}),
+            0.0);
+}
+
 TEST(ServerTest, ReflectionListsTheServices) {
   TestServer t;
   namespace refl = grpc::reflection::v1alpha;

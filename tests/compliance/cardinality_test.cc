@@ -54,7 +54,7 @@ std::map<std::string, size_t> Expected(const core::Topology& topology) {
       {"dcdir_compliance_exclusions_total", rules + 1},   // + tenant_control
       {"dcdir_datacenter_up", d},
       {"dcdir_datacenter_congestion", d},
-      {"dcdir_health_reports_total", 6},                  // per result
+      {"dcdir_health_reports_total", 7},                  // per result
       {"dcdir_client_fallbacks_total", NamedPairs(topology, true) * 2},  // x cross_border
       {"dcdir_store_up", 1},
       {"dcdir_snapshot_age_seconds", 1},
