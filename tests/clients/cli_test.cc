@@ -7,6 +7,7 @@
 // and review the diff.
 
 #include <netinet/in.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -36,6 +37,7 @@ namespace dcdir::testing {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 constexpr char kToken[] = "s3cret-token";
 const std::string kWorld = DCDIR_SOURCE_DIR "/deploy/config/world.yaml";
@@ -514,6 +516,35 @@ TEST_F(CliTest, UnreachableServerExitsWith3AndSaysWhatToCheck) {
   EXPECT_THAT(r.err, ::testing::StartsWith("dcdirctl: UNAVAILABLE: "));
   EXPECT_THAT(r.err, HasSubstr(absl::StrCat("hint: is dcdir-server running at ", dead,
                                             "? Check --server HOST:PORT (or $DCDIR_SERVER) and the network\n")));
+}
+
+// A server that does not answer (stopped with SIGSTOP: the kernel still accepts connections)
+// gives DEADLINE_EXCEEDED, whose hint names the deadline flag, not "is dcdir-server running?".
+TEST_F(CliTest, ASilentServerExitsWith3AndTheHintNamesTheTimeout) {
+  server_->Signal(SIGSTOP);
+  struct Continue {
+    Subprocess* server;
+    ~Continue() { server->Signal(SIGCONT); }
+  } resume{server_.get()};
+  RunResult ctl = Ctl({"--timeout", "1s", "get", "--country", "US"});
+  EXPECT_EQ(ctl.exit_code, 3) << ctl.err;
+  EXPECT_THAT(ctl.err, ::testing::StartsWith("dcdirctl: DEADLINE_EXCEEDED: "));
+  EXPECT_THAT(ctl.err, HasSubstr(absl::StrCat(
+                           "\nhint: no answer from ", address_,
+                           " within --timeout 1s: the server is slow or stalled (overloaded, "
+                           "waiting for its store), or the network drops the packets; retry, or "
+                           "raise --timeout\n")));
+  EXPECT_THAT(ctl.err, Not(HasSubstr("is dcdir-server running")));
+
+  RunResult agent = Agent({"--dc", "us-sjc", "--probe", "none", "--once", "--rpc_timeout", "1s"});
+  EXPECT_EQ(agent.exit_code, 3) << agent.err;
+  EXPECT_THAT(agent.err, HasSubstr("dcdir-agent: report for us-sjc failed: DEADLINE_EXCEEDED: "));
+  EXPECT_THAT(agent.err, HasSubstr(absl::StrCat(
+                             "\nhint: no answer from ", address_,
+                             " within --rpc_timeout 1s: the server is slow or stalled (overloaded, "
+                             "waiting for its store), or the network drops the packets; retry, or "
+                             "raise --rpc_timeout\n")));
+  EXPECT_THAT(agent.err, Not(HasSubstr("is dcdir-server running")));
 }
 
 // ---- dcdir-agent ----
