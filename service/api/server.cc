@@ -282,6 +282,12 @@ DcdirServer::ReloadResult DcdirServer::ApplyConfig(
     return ReloadResult::kInvalid;
   }
   const std::shared_ptr<const core::Topology> served = state_->topology();
+  if ((*topology)->world().version == served->world().version) {
+    DCDIR_LOG(kInfo) << "config file is back to the served version "
+                     << served->world().version << "; nothing to reload";
+    metrics_->RecordConfigReload(metrics::ConfigReloadResult::kUnchanged);
+    return ReloadResult::kUnchanged;
+  }
   const config::ComplianceChange change = config::CompareCompliance(*served, **topology);
   if (change.refused()) {
     DCDIR_LOG(kError) << "config reload refused, still serving the previous config: "

@@ -130,10 +130,12 @@ class DcdirServer {
   runtime::DirectoryState& state() { return *state_; }
   std::shared_ptr<prometheus::Registry> registry() const { return metrics_->registry(); }
 
-  enum class ReloadResult { kApplied, kInvalid, kLooseningRefused };
+  enum class ReloadResult { kApplied, kInvalid, kLooseningRefused, kUnchanged };
   // A live config reload: serves the new world, or keeps the served one and logs one error
-  // line. Refused (kLooseningRefused, counted as dcdir_config_reload_total{result=
-  // "loosening_refused"}) when the new world allows a (client, DC) pair that the served one
+  // line. A world of the served version (the file is back to what is served, e.g. restored
+  // after a rejected edit) changes nothing: kUnchanged, logged as such and counted as
+  // dcdir_config_reload_total{result="unchanged"}. Refused (kLooseningRefused, counted as
+  // dcdir_config_reload_total{result="loosening_refused"}) when the new world allows a (client, DC) pair that the served one
   // denies and does not name the served version in allow_loosening_from
   // (config::CompareCompliance); a tightening applies at once.
   ReloadResult ApplyConfig(

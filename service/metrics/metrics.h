@@ -61,8 +61,10 @@ enum class HealthReportResult {
 };
 
 // dcdir_config_reload_total{result}: the file was served (success), was not a valid config
-// (error), or would have loosened compliance without acknowledging it (loosening_refused).
-enum class ConfigReloadResult { kSuccess, kError, kLooseningRefused };
+// (error), would have loosened compliance without acknowledging it (loosening_refused), or
+// changed back to the config already served, e.g. restored after a rejected edit (unchanged:
+// nothing was replaced).
+enum class ConfigReloadResult { kSuccess, kError, kLooseningRefused, kUnchanged };
 
 class Metrics {
  public:
@@ -186,7 +188,7 @@ class Metrics {
   prometheus::Gauge& orphaned_tenants_;
   prometheus::Family<prometheus::Counter>& config_reloads_;
   prometheus::Family<prometheus::Counter>& unparsable_requests_;
-  std::array<prometheus::Counter*, 3> config_reload_results_;
+  std::array<prometheus::Counter*, 4> config_reload_results_;
   prometheus::Gauge& connections_open_;
   prometheus::Counter& connections_accepted_;
   std::array<prometheus::Counter*, 3> connections_refused_;  // limit, peer_limit, descriptors
