@@ -860,5 +860,38 @@ TEST_F(CliTlsTest, HandshakeFailuresNameTheTlsCause) {
   EXPECT_THAT(with_cert.err, HasSubstr("(NO_HEALTHY_COMPLIANT_DATACENTER)"));
 }
 
+// A certificate given as the key (or a key as a certificate) is a usage error (exit 1) that names
+// the file, found before any connection: not a failed handshake (exit 3) with a hint about the
+// network.
+TEST_F(CliTlsTest, ACertificateGivenAsTheKeyIsAUsageError) {
+  RunResult ctl = RunCommand({DCDIRCTL_BIN, "--server", address_, "--tls_ca_file", ca_.cert_file,
+                              "--tls_cert_file", sjc_.cert_file, "--tls_key_file", sjc_.cert_file,
+                              "get", "--country", "US"});
+  EXPECT_EQ(ctl.exit_code, 1) << ctl.err;
+  EXPECT_EQ(ctl.err, "dcdirctl: the TLS key file " + sjc_.cert_file +
+                         " holds no PEM private key (-----BEGIN ... PRIVATE KEY-----); is it "
+                         "the certificate?\n(run `dcdirctl --help` for the commands)\n");
+  RunResult agent = RunCommand({DCDIR_AGENT_BIN, "--server", address_, "--config", kWorld, "--dc",
+                                "us-sjc", "--probe", "none", "--once", "--tls_ca_file",
+                                ca_.cert_file, "--tls_cert_file", sjc_.cert_file,
+                                "--tls_key_file", sjc_.cert_file});
+  EXPECT_EQ(agent.exit_code, 1) << agent.err;
+  EXPECT_THAT(agent.err, ::testing::StartsWith("dcdir-agent: the TLS key file " +
+                                               sjc_.cert_file + " holds no PEM private key"));
+  RunResult key_as_cert = RunCommand({DCDIRCTL_BIN, "--server", address_, "--tls_ca_file",
+                                      ca_.cert_file, "--tls_cert_file", sjc_.key_file,
+                                      "--tls_key_file", sjc_.key_file, "get", "--country", "US"});
+  EXPECT_EQ(key_as_cert.exit_code, 1) << key_as_cert.err;
+  EXPECT_THAT(key_as_cert.err,
+              ::testing::StartsWith("dcdirctl: the TLS certificate file " + sjc_.key_file +
+                                    " holds no PEM certificate (-----BEGIN CERTIFICATE-----)\n"));
+  RunResult key_as_ca = RunCommand({DCDIRCTL_BIN, "--server", address_, "--tls_ca_file",
+                                    sjc_.key_file, "get", "--country", "US"});
+  EXPECT_EQ(key_as_ca.exit_code, 1) << key_as_ca.err;
+  EXPECT_THAT(key_as_ca.err,
+              ::testing::StartsWith("dcdirctl: the TLS CA file " + sjc_.key_file +
+                                    " holds no PEM certificate (-----BEGIN CERTIFICATE-----)\n"));
+}
+
 }  // namespace
 }  // namespace dcdir::testing
