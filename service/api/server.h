@@ -17,6 +17,7 @@
 #include "service/api/admin_service.h"
 #include "service/api/connection_listener.h"
 #include "service/api/directory_service.h"
+#include "service/api/health_watch_tracker.h"
 #include "service/api/reporting_service.h"
 #include "service/api/tls.h"
 #include "service/audit/audit_sink.h"
@@ -145,8 +146,9 @@ class DcdirServer {
   // sending new calls) while every call is still answered. Shutdown follows.
   void StopServing();
 
-  // NOT_SERVING, ends WatchDirectory streams, lets in-flight calls finish for up to `grace`,
-  // then stops. Idempotent.
+  // NOT_SERVING, ends WatchDirectory and grpc.health.v1.Health/Watch streams (each watcher gets
+  // NOT_SERVING first, waited for up to 1 s or `grace` if shorter), lets in-flight calls finish
+  // for up to `grace`, then stops. Idempotent.
   void Shutdown(absl::Duration grace);
 
  private:
@@ -173,6 +175,9 @@ class DcdirServer {
   std::unique_ptr<DirectoryServiceImpl> directory_;
   std::unique_ptr<ReportingServiceImpl> reporting_;
   std::unique_ptr<AdminServiceImpl> admin_;
+  // The open grpc.health.v1.Health/Watch calls, ended by Shutdown. Outlives server_ (its
+  // interceptors refer to it).
+  std::unique_ptr<HealthWatchTracker> health_watches_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<ConnectionListener> listener_;
   std::unique_ptr<grpc::experimental::ExternalConnectionAcceptor> acceptor_;
