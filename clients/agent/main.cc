@@ -180,6 +180,8 @@ int main(int argc, char** argv) {
 
   auto server = dcdir::cli::ServerConnection::FromFlags(args);
   if (!server.ok()) return Usage(std::string(server.status().message()));
+  server->connection.timeout_flag = "--rpc_timeout";
+  server->connection.timeout = *rpc_timeout;
 
   auto world = dcdir::agent::LoadDatacenters(args.Get("config"));
   if (!world.ok()) return Usage(std::string(world.status().message()));

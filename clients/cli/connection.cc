@@ -71,7 +71,8 @@ absl::StatusOr<ServerConnection> ServerConnection::FromFlags(const Args& args) {
   auto credentials = dcdir::client::MakeChannelCredentials(c.tls);
   if (!credentials.ok()) return credentials.status();
   c.credentials = *std::move(credentials);
-  c.connection = {c.server, c.tls.enabled, !c.token.empty(), !c.tls.cert_file.empty()};
+  c.connection = {c.server, c.tls.enabled, !c.token.empty(), !c.tls.cert_file.empty(),
+                  /*timeout_flag=*/"", /*timeout=*/absl::ZeroDuration()};
   return c;
 }
 

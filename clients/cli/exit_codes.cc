@@ -162,6 +162,19 @@ std::string HintFor(const absl::Status& status, const Connection& c) {
   const std::string message(status.message());
   if (client::IsTransportFailure(status)) {
     if (std::string tls = TlsHint(message, c); !tls.empty()) return tls;
+    if (absl::IsDeadlineExceeded(status)) {
+      // The deadline passed: a connection may be up and the server slow (overloaded, stalled
+      // on its store), or the packets may be dropped on the way; a refused connection would
+      // have been UNAVAILABLE at once.
+      std::string within = "in time";
+      if (!c.timeout_flag.empty()) {
+        within = absl::StrCat("within ", c.timeout_flag, " ", absl::FormatDuration(c.timeout));
+      }
+      return absl::StrCat("no answer from ", c.server, " ", within,
+                          ": the server is slow or stalled (overloaded, waiting for its store), "
+                          "or the network drops the packets; retry",
+                          c.timeout_flag.empty() ? "" : absl::StrCat(", or raise ", c.timeout_flag));
+    }
     return absl::StrCat("is dcdir-server running at ", c.server,
                         "? Check --server HOST:PORT (or $DCDIR_SERVER) and the network");
   }

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/time/time.h"
 
 namespace dcdir::cli {
 
@@ -27,6 +28,10 @@ struct Connection {
   bool tls = false;          // --tls / --tls_ca_file / --tls_cert_file
   bool token = false;        // --token_file given
   bool client_cert = false;  // --tls_cert_file given
+  // The flag that sets each call's deadline ("--timeout" in dcdirctl, "--rpc_timeout" in
+  // dcdir-agent) and its value, named by the DEADLINE_EXCEEDED hint; empty: the hint names none.
+  std::string timeout_flag;
+  absl::Duration timeout = absl::ZeroDuration();
 };
 
 // The exit code for a failed RPC.
@@ -37,6 +42,9 @@ std::string DescribeError(const absl::Status& status, const Connection& connecti
 
 // The hint for a status ("" when none): the cause as far as the client can tell it (a TLS
 // handshake failure, which credential the server wants, which certificate SAN is missing, ...).
+// UNAVAILABLE without a reason token (nothing answered: connection refused, unknown host) asks
+// whether the server runs at that address; DEADLINE_EXCEEDED without one says that no answer
+// came within the deadline and names the flag that sets it (Connection::timeout_flag).
 std::string HintFor(const absl::Status& status, const Connection& connection);
 
 // Silences gRPC's own log lines on stderr (e.g. the raw handshake error), which the tools turn

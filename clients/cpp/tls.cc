@@ -19,6 +19,18 @@ absl::StatusOr<std::string> ReadFile(const std::string& path, const char* what) 
   return buffer.str();
 }
 
+// INVALID_ARGUMENT naming the file when `pem` has no `marker` line: a certificate given as the
+// key (or the other way round) is caught here, not as a failed handshake that looks like a
+// network fault. The contents are never quoted (a key may be in it).
+absl::Status CheckPem(const std::string& pem, const std::string& path, const char* what,
+                      const char* marker, const char* expected) {
+  if (pem.find(marker) != std::string::npos) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrCat("the TLS ", what, " file ", path, " holds no PEM ", expected));
+}
+
+constexpr char kCertificateMarker[] = "-----BEGIN CERTIFICATE-----";
+
 }  // namespace
 
 absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> MakeChannelCredentials(
@@ -31,13 +43,30 @@ absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> MakeChannelCredentials
   if (!options.ca_file.empty()) {
     auto ca = ReadFile(options.ca_file, "CA");
     if (!ca.ok()) return ca.status();
+    if (absl::Status s = CheckPem(*ca, options.ca_file, "CA", kCertificateMarker,
+                                  "certificate (-----BEGIN CERTIFICATE-----)");
+        !s.ok()) {
+      return s;
+    }
     ssl.pem_root_certs = *std::move(ca);
   }
   if (!options.cert_file.empty()) {
     auto cert = ReadFile(options.cert_file, "certificate");
     if (!cert.ok()) return cert.status();
+    if (absl::Status s = CheckPem(*cert, options.cert_file, "certificate", kCertificateMarker,
+                                  "certificate (-----BEGIN CERTIFICATE-----)");
+        !s.ok()) {
+      return s;
+    }
     auto key = ReadFile(options.key_file, "key");
     if (!key.ok()) return key.status();
+    // "PRIVATE KEY-----" ends PKCS#8 and the older RSA / EC forms alike.
+    if (absl::Status s = CheckPem(*key, options.key_file, "key", "PRIVATE KEY-----",
+                                  "private key (-----BEGIN ... PRIVATE KEY-----); is it the "
+                                  "certificate?");
+        !s.ok()) {
+      return s;
+    }
     ssl.pem_cert_chain = *std::move(cert);
     ssl.pem_private_key = *std::move(key);
   }

@@ -12,8 +12,10 @@
 
 namespace dcdir::client {
 
-// Reads the files once. INVALID_ARGUMENT when only one of cert_file/key_file is given or a file
-// is empty, NOT_FOUND when a file cannot be read; errors name the file, never its contents.
+// Reads the files once. INVALID_ARGUMENT when only one of cert_file/key_file is given, a file
+// is empty, or a file lacks its PEM block (ca_file and cert_file: "-----BEGIN CERTIFICATE-----",
+// key_file: "... PRIVATE KEY-----", so a certificate given as the key is caught here), NOT_FOUND
+// when a file cannot be read; errors name the file, never its contents.
 absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> MakeChannelCredentials(
     const ClientTlsOptions& options);
 

@@ -408,6 +408,8 @@ int main(int argc, char** argv) {
   auto server = dcdir::cli::ServerConnection::FromFlags(*args);
   if (!server.ok()) return Usage(std::string(server.status().message()));
   ctl.server = *std::move(server);
+  ctl.server.connection.timeout_flag = "--timeout";
+  ctl.server.connection.timeout = ctl.timeout;
   if (args->Has("from")) {
     if (ctl.server.tls.enabled) return Usage("--from works only without TLS");
     auto channel =

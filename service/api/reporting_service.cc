@@ -76,7 +76,7 @@ absl::StatusOr<ReportingServiceImpl::AdmittedReport> ReportingServiceImpl::Admit
   }
   const auto snapshot = context_.state->Current();
   if (snapshot == nullptr) {
-    context_.metrics->RecordHealthReport(HealthReportResult::kStoreUnavailable);
+    context_.metrics->RecordHealthReport(HealthReportResult::kNotReady);
     return NotReadyError();
   }
   absl::StatusOr<ValidHealthReport> report = ValidateHealthReport(request, *snapshot->topology);
@@ -102,15 +102,18 @@ absl::StatusOr<ReportingServiceImpl::AdmittedReport> ReportingServiceImpl::Admit
 absl::Status ReportingServiceImpl::WriteHealthReport(const AdmittedReport& admitted,
                                                      v1::ReportHealthResponse* response) {
   const ValidHealthReport& report = admitted.report;
+  absl::Duration health_to_wall;
   auto record = context_.state->ReportHealth(admitted.dc_id, report.status, report.congestion,
-                                             report.ttl);
+                                             report.ttl, &health_to_wall);
   if (!record.ok()) {
     context_.metrics->RecordHealthReport(HealthReportResult::kStoreUnavailable);
     return record.status();
   }
   context_.metrics->RecordHealthReport(HealthReportResult::kAccepted);
-  // The record's times are on the store's timeline; the client is shown wall-clock time.
-  ToProto(record->expires_at + context_.state->HealthToWall(), response->mutable_expire_time());
+  // The record's times are on the store's timeline; the client is shown wall-clock time,
+  // converted with the offset of the same time reading as the record (not one taken after the
+  // write, which a store stall may have moved).
+  ToProto(record->expires_at + health_to_wall, response->mutable_expire_time());
   response->set_congested(record->congested);
   return absl::OkStatus();
 }

@@ -144,6 +144,8 @@ absl::StatusOr<std::unique_ptr<DcdirServer>> DcdirServer::Start(
     std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> factories;
     factories.push_back(
         std::make_unique<UnparsableRequestInterceptorFactory>(s->metrics_.get()));
+    s->health_watches_ = std::make_unique<HealthWatchTracker>();
+    factories.push_back(s->health_watches_->Factory());
     builder.experimental().SetInterceptorCreators(std::move(factories));
   }
   s->server_ = builder.BuildAndStart();
@@ -282,6 +284,12 @@ DcdirServer::ReloadResult DcdirServer::ApplyConfig(
     return ReloadResult::kInvalid;
   }
   const std::shared_ptr<const core::Topology> served = state_->topology();
+  if ((*topology)->world().version == served->world().version) {
+    DCDIR_LOG(kInfo) << "config file is back to the served version "
+                     << served->world().version << "; nothing to reload";
+    metrics_->RecordConfigReload(metrics::ConfigReloadResult::kUnchanged);
+    return ReloadResult::kUnchanged;
+  }
   const config::ComplianceChange change = config::CompareCompliance(*served, **topology);
   if (change.refused()) {
     DCDIR_LOG(kError) << "config reload refused, still serving the previous config: "
@@ -320,6 +328,10 @@ void DcdirServer::Shutdown(absl::Duration grace) {
   if (listener_ != nullptr) listener_->Stop();  // no new connections while draining
   directory_->hub().Shutdown();
   if (server_ != nullptr) {
+    // Health Watch streams are in-flight calls too: left open, the drain below would wait for
+    // them until `grace` runs out. Their watchers have been sent NOT_SERVING (StopServing and
+    // the block above); once it is written (waited for up to 1 s), each stream is cancelled.
+    health_watches_->EndAll(std::min(grace, absl::Seconds(1)));
     server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
     server_->Wait();
   }

@@ -17,6 +17,7 @@
 #include "service/api/admin_service.h"
 #include "service/api/connection_listener.h"
 #include "service/api/directory_service.h"
+#include "service/api/health_watch_tracker.h"
 #include "service/api/reporting_service.h"
 #include "service/api/tls.h"
 #include "service/audit/audit_sink.h"
@@ -130,10 +131,12 @@ class DcdirServer {
   runtime::DirectoryState& state() { return *state_; }
   std::shared_ptr<prometheus::Registry> registry() const { return metrics_->registry(); }
 
-  enum class ReloadResult { kApplied, kInvalid, kLooseningRefused };
+  enum class ReloadResult { kApplied, kInvalid, kLooseningRefused, kUnchanged };
   // A live config reload: serves the new world, or keeps the served one and logs one error
-  // line. Refused (kLooseningRefused, counted as dcdir_config_reload_total{result=
-  // "loosening_refused"}) when the new world allows a (client, DC) pair that the served one
+  // line. A world of the served version (the file is back to what is served, e.g. restored
+  // after a rejected edit) changes nothing: kUnchanged, logged as such and counted as
+  // dcdir_config_reload_total{result="unchanged"}. Refused (kLooseningRefused, counted as
+  // dcdir_config_reload_total{result="loosening_refused"}) when the new world allows a (client, DC) pair that the served one
   // denies and does not name the served version in allow_loosening_from
   // (config::CompareCompliance); a tightening applies at once.
   ReloadResult ApplyConfig(
@@ -143,8 +146,9 @@ class DcdirServer {
   // sending new calls) while every call is still answered. Shutdown follows.
   void StopServing();
 
-  // NOT_SERVING, ends WatchDirectory streams, lets in-flight calls finish for up to `grace`,
-  // then stops. Idempotent.
+  // NOT_SERVING, ends WatchDirectory and grpc.health.v1.Health/Watch streams (each watcher gets
+  // NOT_SERVING first, waited for up to 1 s or `grace` if shorter), lets in-flight calls finish
+  // for up to `grace`, then stops. Idempotent.
   void Shutdown(absl::Duration grace);
 
  private:
@@ -171,6 +175,9 @@ class DcdirServer {
   std::unique_ptr<DirectoryServiceImpl> directory_;
   std::unique_ptr<ReportingServiceImpl> reporting_;
   std::unique_ptr<AdminServiceImpl> admin_;
+  // The open grpc.health.v1.Health/Watch calls, ended by Shutdown. Outlives server_ (its
+  // interceptors refer to it).
+  std::unique_ptr<HealthWatchTracker> health_watches_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<ConnectionListener> listener_;
   std::unique_ptr<grpc::experimental::ExternalConnectionAcceptor> acceptor_;

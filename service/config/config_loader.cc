@@ -249,8 +249,8 @@ absl::StatusOr<Fields> Loader::ReadMap(const YAML::Node& node, int line, std::st
     std::string name = key.Scalar();
     if (const Entry* first = fields.Find(name)) {
       return ErrorAt(key, absl::StrCat("duplicate key \"", absl::CEscape(name), "\" in ",
-                                       fields.path, " (first at line ", LineOf(first->key_node),
-                                       ")"));
+                                       fields.path.empty() ? "the top level" : fields.path,
+                                       " (first at line ", LineOf(first->key_node), ")"));
     }
     if (!any_key) {
       bool known = false;

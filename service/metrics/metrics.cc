@@ -158,10 +158,12 @@ Metrics::Metrics()
                             &health_reports_.Add({{"result", "unauthenticated"}}),
                             &health_reports_.Add({{"result", "unknown_datacenter"}}),
                             &health_reports_.Add({{"result", "store_unavailable"}}),
-                            &health_reports_.Add({{"result", "rate_limited"}})};
+                            &health_reports_.Add({{"result", "rate_limited"}}),
+                            &health_reports_.Add({{"result", "not_ready"}})};
   config_reload_results_ = {&config_reloads_.Add({{"result", "success"}}),
                             &config_reloads_.Add({{"result", "error"}}),
-                            &config_reloads_.Add({{"result", "loosening_refused"}})};
+                            &config_reloads_.Add({{"result", "loosening_refused"}}),
+                            &config_reloads_.Add({{"result", "unchanged"}})};
   prometheus::BuildGauge()
       .Name("dcdir_build_info")
       .Help("Always 1; the version label is this build's (project(dcdir VERSION) in CMake).")

@@ -47,6 +47,9 @@ enum class DirectoryError {
 };
 inline constexpr int kDirectoryErrorCount = 6;
 
+// dcdir_health_reports_total{result}: accepted, invalid, unauthenticated, unknown_datacenter,
+// store_unavailable (the store is unreachable or its write queue is full), rate_limited, and
+// not_ready (refused NOT_READY: no snapshot yet, the server is still starting).
 enum class HealthReportResult {
   kAccepted,
   kInvalid,
@@ -54,11 +57,14 @@ enum class HealthReportResult {
   kUnknownDatacenter,
   kStoreUnavailable,
   kRateLimited,
+  kNotReady,
 };
 
 // dcdir_config_reload_total{result}: the file was served (success), was not a valid config
-// (error), or would have loosened compliance without acknowledging it (loosening_refused).
-enum class ConfigReloadResult { kSuccess, kError, kLooseningRefused };
+// (error), would have loosened compliance without acknowledging it (loosening_refused), or
+// changed back to the config already served, e.g. restored after a rejected edit (unchanged:
+// nothing was replaced).
+enum class ConfigReloadResult { kSuccess, kError, kLooseningRefused, kUnchanged };
 
 class Metrics {
  public:
@@ -182,14 +188,14 @@ class Metrics {
   prometheus::Gauge& orphaned_tenants_;
   prometheus::Family<prometheus::Counter>& config_reloads_;
   prometheus::Family<prometheus::Counter>& unparsable_requests_;
-  std::array<prometheus::Counter*, 3> config_reload_results_;
+  std::array<prometheus::Counter*, 4> config_reload_results_;
   prometheus::Gauge& connections_open_;
   prometheus::Counter& connections_accepted_;
   std::array<prometheus::Counter*, 3> connections_refused_;  // limit, peer_limit, descriptors
   std::mutex connections_mu_;
   ConnectionCounts connections_seen_ ABSL_GUARDED_BY(connections_mu_);
   std::array<prometheus::Histogram*, 3> duration_by_method_;
-  std::array<prometheus::Counter*, 6> health_report_results_;
+  std::array<prometheus::Counter*, 7> health_report_results_;
 
   std::mutex mu_;  // serialises SetTopology and OnSnapshot
   std::vector<std::unique_ptr<Handles>> all_handles_ ABSL_GUARDED_BY(mu_);

@@ -63,8 +63,11 @@ absl::StatusOr<std::unique_ptr<MetricsHttpServer>> MetricsHttpServer::Start(
   s->port_ = socket->port;
   const unsigned timeout_seconds =
       static_cast<unsigned>(std::max<int64_t>(1, absl::ToInt64Seconds(options.connection_timeout)));
+  // MHD_USE_ITC: MHD_quiesce_daemon (in the destructor) needs the inter-thread channel to wake
+  // the internal thread; without it MHD refuses to quiesce, logs so, and then closes our
+  // listening socket itself (which the destructor closed a second time).
   s->daemon_ = MHD_start_daemon(
-      MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG, 0, nullptr, nullptr, &Handle, s.get(),
+      MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG, 0, nullptr, nullptr, &Handle, s.get(),
       MHD_OPTION_LISTEN_SOCKET, static_cast<MHD_socket>(s->listen_fd_),
       MHD_OPTION_CONNECTION_TIMEOUT, timeout_seconds,
       MHD_OPTION_CONNECTION_LIMIT, options.connection_limit,
@@ -82,8 +85,10 @@ absl::StatusOr<std::unique_ptr<MetricsHttpServer>> MetricsHttpServer::Start(
 MetricsHttpServer::~MetricsHttpServer() {
   if (daemon_ != nullptr) {
     // Quiesce first: MHD then leaves the listening socket to us to close (no double close).
-    MHD_quiesce_daemon(daemon_);
+    // Should it refuse (MHD_INVALID_SOCKET), MHD_stop_daemon closes the socket itself.
+    const bool quiesced = MHD_quiesce_daemon(daemon_) != MHD_INVALID_SOCKET;
     MHD_stop_daemon(daemon_);
+    if (!quiesced) listen_fd_ = -1;
   }
   if (listen_fd_ >= 0) ::close(listen_fd_);
 }

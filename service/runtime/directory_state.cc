@@ -577,7 +577,8 @@ void DirectoryState::Deliver() {
 absl::StatusOr<core::HealthRecord> DirectoryState::ReportHealth(const std::string& dc_id,
                                                                 core::HealthStatus status,
                                                                 double congestion,
-                                                                absl::Duration ttl) {
+                                                                absl::Duration ttl,
+                                                                absl::Duration* health_to_wall) {
   std::lock_guard<std::mutex> write(
       dc_write_mu_[Stripe(/*tenant=*/false, dc_id, dc_write_mu_.size())]);
   core::HealthRecord record;
@@ -588,7 +589,10 @@ absl::StatusOr<core::HealthRecord> DirectoryState::ReportHealth(const std::strin
     }
     std::optional<core::HealthRecord> previous;
     if (auto it = health_.find(dc_id); it != health_.end()) previous = it->second;
-    record = core::AcceptReport(previous, status, congestion, ttl, HealthNow(),
+    // One reading of the store's time for the record and for its wall-clock offset.
+    const absl::Time health_now = HealthNow();
+    if (health_to_wall != nullptr) *health_to_wall = clock_->Now() - health_now;
+    record = core::AcceptReport(previous, status, congestion, ttl, health_now,
                                 topology_->world().thresholds);
   }
   ExpectEcho(&health_echoes_, dc_id);

@@ -122,10 +122,15 @@ class DirectoryState {
   // Accepts a health report for a known DC (the caller validated the inputs): applies
   // hysteresis against the current record, writes it and publishes. UNAVAILABLE when the store
   // is unreachable (nothing changes then). Reports of one DC on this replica are serialised
-  // (hysteresis reads the previous record); others run in parallel.
+  // (hysteresis reads the previous record); others run in parallel. When `health_to_wall` is
+  // given, it receives HealthToWall() taken from the same reading of the store's time as the
+  // record's reported_at, so that expires_at + *health_to_wall is exactly the wall-clock time of
+  // the report plus its TTL, even when the store's time sample changes while the write waits
+  // (a resample during a store stall moves HealthToWall() by up to half the stall).
   absl::StatusOr<core::HealthRecord> ReportHealth(const std::string& dc_id,
                                                   core::HealthStatus status, double congestion,
-                                                  absl::Duration ttl);
+                                                  absl::Duration ttl,
+                                                  absl::Duration* health_to_wall = nullptr);
 
   // Tenant policies (validated by the caller against the current topology).
   absl::StatusOr<core::TenantPolicy> SetTenant(core::TenantPolicy policy);

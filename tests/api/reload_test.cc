@@ -4,6 +4,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_replace.h"
 #include "gmock/gmock.h"
@@ -78,6 +79,43 @@ TEST(ConfigReloadTest, BadFilesAreRejectedAndTheOldConfigKeepsServing) {
   EXPECT_THAT(Ids(after.secondaries()), ElementsAre("ca-yvr", "mx-qro"));
   EXPECT_NE(after.config_version(), before.config_version());
   EXPECT_EQ(after.primaries_size(), 4);
+}
+
+// The served file is broken, then restored: the restored file is what is served already, so
+// nothing is replaced (no new snapshot) and the reload counts as unchanged, not as a success.
+TEST(ConfigReloadTest, RestoringTheServedFileAfterARejectedEditIsUnchanged) {
+  const std::string path = ::testing::TempDir() + "/restore_world.yaml";
+  const std::string original = ReadFile(testing::ExampleWorldPath());
+  WriteFile(path, original);
+  auto topology = config::LoadTopologyFile(path);
+  ASSERT_TRUE(topology.ok()) << topology.status();
+  testing::TestServer t({.topology = *topology});
+  std::vector<api::DcdirServer::ReloadResult> results;
+  config::ConfigWatcher watcher(
+      path, (*topology)->world().version,
+      [&](absl::StatusOr<std::shared_ptr<const core::Topology>> next) {
+        results.push_back(t.server().ApplyConfig(next));
+      });
+  t.Report(v1::HEALTH_STATUS_HEALTHY);
+  v1::Directory before;
+  ASSERT_TRUE(t.Get("US", &before).ok());
+
+  WriteFile(path, "regions: [\n");
+  EXPECT_FALSE(watcher.CheckNow());
+  EXPECT_TRUE(watcher.CheckNow());
+  WriteFile(path, original);
+  EXPECT_FALSE(watcher.CheckNow());
+  EXPECT_TRUE(watcher.CheckNow());
+  EXPECT_THAT(results, ElementsAre(api::DcdirServer::ReloadResult::kInvalid,
+                                   api::DcdirServer::ReloadResult::kUnchanged));
+  EXPECT_EQ(MetricValue(t.registry(), "dcdir_config_reload_total", {{"result", "error"}}), 1.0);
+  EXPECT_EQ(MetricValue(t.registry(), "dcdir_config_reload_total", {{"result", "unchanged"}}),
+            1.0);
+  EXPECT_EQ(MetricValue(t.registry(), "dcdir_config_reload_total", {{"result", "success"}}), 0.0);
+  v1::Directory after;
+  ASSERT_TRUE(t.Get("US", &after).ok());
+  EXPECT_EQ(after.config_version(), before.config_version());
+  EXPECT_EQ(after.snapshot_version(), before.snapshot_version());  // nothing was replaced
 }
 
 }  // namespace

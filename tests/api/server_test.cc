@@ -17,6 +17,7 @@
 #include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
 #include "absl/strings/str_cat.h"
 #include "clients/cpp/source_address.h"
+#include "service/store/in_memory_store.h"
 #include "tests/testing/flaky_store.h"
 #include "tests/testing/metrics_reader.h"
 #include "tests/testing/notification.h"
@@ -408,6 +409,76 @@ TEST(ReportingServiceTest, ReportHealthValidatesEveryField) {
   // Nothing was stored: no DC is usable.
   v1::Directory d;
   EXPECT_EQ(t.Get("US", &d).error_code(), grpc::StatusCode::UNAVAILABLE);
+}
+
+// A store on its own timeline (like RedisStore: SharedTime() is the store's time) whose time
+// sample moves by `shift` while a health write is under way: what happens when the store
+// stalls for 2.8 s and a probe's TIME sample, taken across the stall, is off by half of it.
+class ResamplingStore final : public store::Store {
+ public:
+  explicit ResamplingStore(absl::Duration shift) : shift_(shift) {}
+  absl::StatusOr<store::StoreState> LoadAll() override { return inner_.LoadAll(); }
+  absl::StatusOr<std::optional<core::HealthRecord>> GetHealth(std::string_view id) override {
+    return inner_.GetHealth(id);
+  }
+  absl::Status PutHealth(std::string_view id, const core::HealthRecord& r) override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      time_ += shift_;
+      stored_ = r;
+    }
+    return inner_.PutHealth(id, r);
+  }
+  absl::StatusOr<std::optional<core::TenantPolicy>> GetTenant(std::string_view id) override {
+    return inner_.GetTenant(id);
+  }
+  absl::Status PutTenant(const core::TenantPolicy& p) override { return inner_.PutTenant(p); }
+  absl::StatusOr<bool> DeleteTenant(std::string_view id) override {
+    return inner_.DeleteTenant(id);
+  }
+  void SetChangeListener(std::function<void(const store::Change&)> listener) override {
+    inner_.SetChangeListener(std::move(listener));
+  }
+  bool Available() const override { return true; }
+  std::optional<absl::Time> SharedTime() const override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return time_;
+  }
+  // The last record written.
+  core::HealthRecord stored() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return stored_;
+  }
+
+ private:
+  const absl::Duration shift_;
+  mutable std::mutex mu_;
+  absl::Time time_ = absl::FromUnixSeconds(1'700'000'000);  // guarded by mu_
+  core::HealthRecord stored_;                                // guarded by mu_
+  store::InMemoryStore inner_;
+};
+
+// The response's expire_time is the stored expiry shown on the wall clock with the offset of the
+// same time reading, not with one taken after the write (which the stall moved by 1.4 s).
+TEST(ReportingServiceTest, ExpireTimeIsTheStoredOneWhenTheStoreTimeMovesDuringTheWrite) {
+  ResamplingStore store(absl::Milliseconds(1400));
+  TestServer t({.store = &store});
+  const absl::Time store_time_at_report = *store.SharedTime();
+  v1::HealthReport report;
+  report.set_datacenter_id("eu-fra");
+  report.set_status(v1::HEALTH_STATUS_HEALTHY);
+  report.set_congestion(0.1);
+  report.mutable_ttl()->set_seconds(10);
+  v1::ReportHealthResponse response;
+  ASSERT_TRUE(t.reporting().ReportHealth(t.AuthContext().get(), report, &response).ok());
+  const core::HealthRecord stored = store.stored();
+  ASSERT_EQ(stored.reported_at, store_time_at_report);
+  ASSERT_EQ(stored.expires_at, store_time_at_report + absl::Seconds(10));
+  ASSERT_EQ(*store.SharedTime(), store_time_at_report + absl::Milliseconds(1400));
+  // The fake wall clock did not move: the report expires 10 s after it, to the nanosecond.
+  const absl::Time want = t.clock().Now() + absl::Seconds(10);
+  EXPECT_EQ(response.expire_time().seconds(), absl::ToUnixSeconds(want));
+  EXPECT_EQ(response.expire_time().nanos(), absl::ToUnixNanos(want) % 1'000'000'000);
 }
 
 TEST(ReportingServiceTest, ReportHealthAppliesTtlAndHysteresis) {
@@ -1031,6 +1102,28 @@ TEST(ServerTest, NotServingUntilTheFirstSnapshotThenServing) {
   store.set_available(true);
   t.server().state().Refresh();
   EXPECT_EQ(HealthOf(t), grpc::health::v1::HealthCheckResponse::SERVING);
+}
+
+// A report before the first snapshot is refused NOT_READY and counted as not_ready: the store
+// may well be reachable (the server is still starting), so it is not store_unavailable.
+TEST(ServerTest, AReportBeforeTheFirstSnapshotIsCountedAsNotReady) {
+  testing::FlakyStore store;
+  store.set_available(false);
+  TestServer t({.store = &store});
+  v1::HealthReport report;
+  report.set_datacenter_id("eu-fra");
+  report.set_status(v1::HEALTH_STATUS_HEALTHY);
+  report.set_congestion(0.1);
+  auto context = t.AuthContext();
+  v1::ReportHealthResponse response;
+  const grpc::Status s = t.reporting().ReportHealth(context.get(), report, &response);
+  EXPECT_THAT((RpcOutcome{s, ReasonOf(*context)}),
+              StatusIs(grpc::StatusCode::UNAVAILABLE, "NOT_READY"));
+  EXPECT_EQ(MetricValue(t.registry(), "dcdir_health_reports_total", {{"result", "not_ready"}}),
+            1.0);
+  EXPECT_EQ(MetricValue(t.registry(), "dcdir_health_reports_total",
+                        {{"result", "store_unavailable"}}),
+            0.0);
 }
 
 TEST(ServerTest, ReflectionListsTheServices) {

@@ -7,6 +7,7 @@
 // and review the diff.
 
 #include <netinet/in.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -36,6 +37,7 @@ namespace dcdir::testing {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 constexpr char kToken[] = "s3cret-token";
 const std::string kWorld = DCDIR_SOURCE_DIR "/deploy/config/world.yaml";
@@ -516,6 +518,35 @@ TEST_F(CliTest, UnreachableServerExitsWith3AndSaysWhatToCheck) {
                                             "? Check --server HOST:PORT (or $DCDIR_SERVER) and the network\n")));
 }
 
+// A server that does not answer (stopped with SIGSTOP: the kernel still accepts connections)
+// gives DEADLINE_EXCEEDED, whose hint names the deadline flag, not "is dcdir-server running?".
+TEST_F(CliTest, ASilentServerExitsWith3AndTheHintNamesTheTimeout) {
+  server_->Signal(SIGSTOP);
+  struct Continue {
+    Subprocess* server;
+    ~Continue() { server->Signal(SIGCONT); }
+  } resume{server_.get()};
+  RunResult ctl = Ctl({"--timeout", "1s", "get", "--country", "US"});
+  EXPECT_EQ(ctl.exit_code, 3) << ctl.err;
+  EXPECT_THAT(ctl.err, ::testing::StartsWith("dcdirctl: DEADLINE_EXCEEDED: "));
+  EXPECT_THAT(ctl.err, HasSubstr(absl::StrCat(
+                           "\nhint: no answer from ", address_,
+                           " within --timeout 1s: the server is slow or stalled (overloaded, "
+                           "waiting for its store), or the network drops the packets; retry, or "
+                           "raise --timeout\n")));
+  EXPECT_THAT(ctl.err, Not(HasSubstr("is dcdir-server running")));
+
+  RunResult agent = Agent({"--dc", "us-sjc", "--probe", "none", "--once", "--rpc_timeout", "1s"});
+  EXPECT_EQ(agent.exit_code, 3) << agent.err;
+  EXPECT_THAT(agent.err, HasSubstr("dcdir-agent: report for us-sjc failed: DEADLINE_EXCEEDED: "));
+  EXPECT_THAT(agent.err, HasSubstr(absl::StrCat(
+                             "\nhint: no answer from ", address_,
+                             " within --rpc_timeout 1s: the server is slow or stalled (overloaded, "
+                             "waiting for its store), or the network drops the packets; retry, or "
+                             "raise --rpc_timeout\n")));
+  EXPECT_THAT(agent.err, Not(HasSubstr("is dcdir-server running")));
+}
+
 // ---- dcdir-agent ----
 
 TEST_F(CliTest, AgentReportsDownWhenTheTcpProbeFails) {
@@ -827,6 +858,39 @@ TEST_F(CliTlsTest, HandshakeFailuresNameTheTlsCause) {
                              sjc_.key_file});
   EXPECT_EQ(with_cert.exit_code, 3);
   EXPECT_THAT(with_cert.err, HasSubstr("(NO_HEALTHY_COMPLIANT_DATACENTER)"));
+}
+
+// A certificate given as the key (or a key as a certificate) is a usage error (exit 1) that names
+// the file, found before any connection: not a failed handshake (exit 3) with a hint about the
+// network.
+TEST_F(CliTlsTest, ACertificateGivenAsTheKeyIsAUsageError) {
+  RunResult ctl = RunCommand({DCDIRCTL_BIN, "--server", address_, "--tls_ca_file", ca_.cert_file,
+                              "--tls_cert_file", sjc_.cert_file, "--tls_key_file", sjc_.cert_file,
+                              "get", "--country", "US"});
+  EXPECT_EQ(ctl.exit_code, 1) << ctl.err;
+  EXPECT_EQ(ctl.err, "dcdirctl: the TLS key file " + sjc_.cert_file +
+                         " holds no PEM private key (-----BEGIN ... PRIVATE KEY-----); is it "
+                         "the certificate?\n(run `dcdirctl --help` for the commands)\n");
+  RunResult agent = RunCommand({DCDIR_AGENT_BIN, "--server", address_, "--config", kWorld, "--dc",
+                                "us-sjc", "--probe", "none", "--once", "--tls_ca_file",
+                                ca_.cert_file, "--tls_cert_file", sjc_.cert_file,
+                                "--tls_key_file", sjc_.cert_file});
+  EXPECT_EQ(agent.exit_code, 1) << agent.err;
+  EXPECT_THAT(agent.err, ::testing::StartsWith("dcdir-agent: the TLS key file " +
+                                               sjc_.cert_file + " holds no PEM private key"));
+  RunResult key_as_cert = RunCommand({DCDIRCTL_BIN, "--server", address_, "--tls_ca_file",
+                                      ca_.cert_file, "--tls_cert_file", sjc_.key_file,
+                                      "--tls_key_file", sjc_.key_file, "get", "--country", "US"});
+  EXPECT_EQ(key_as_cert.exit_code, 1) << key_as_cert.err;
+  EXPECT_THAT(key_as_cert.err,
+              ::testing::StartsWith("dcdirctl: the TLS certificate file " + sjc_.key_file +
+                                    " holds no PEM certificate (-----BEGIN CERTIFICATE-----)\n"));
+  RunResult key_as_ca = RunCommand({DCDIRCTL_BIN, "--server", address_, "--tls_ca_file",
+                                    sjc_.key_file, "get", "--country", "US"});
+  EXPECT_EQ(key_as_ca.exit_code, 1) << key_as_ca.err;
+  EXPECT_THAT(key_as_ca.err,
+              ::testing::StartsWith("dcdirctl: the TLS CA file " + sjc_.key_file +
+                                    " holds no PEM certificate (-----BEGIN CERTIFICATE-----)\n"));
 }
 
 }  // namespace

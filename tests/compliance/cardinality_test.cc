@@ -54,7 +54,7 @@ std::map<std::string, size_t> Expected(const core::Topology& topology) {
       {"dcdir_compliance_exclusions_total", rules + 1},   // + tenant_control
       {"dcdir_datacenter_up", d},
       {"dcdir_datacenter_congestion", d},
-      {"dcdir_health_reports_total", 6},                  // per result
+      {"dcdir_health_reports_total", 7},                  // per result
       {"dcdir_client_fallbacks_total", NamedPairs(topology, true) * 2},  // x cross_border
       {"dcdir_store_up", 1},
       {"dcdir_snapshot_age_seconds", 1},
@@ -63,7 +63,8 @@ std::map<std::string, size_t> Expected(const core::Topology& topology) {
       {"dcdir_self_preservation_kept_datacenters", 1},
       {"dcdir_orphaned_tenant_policies", 1},
       {"dcdir_store_bad_records_total", 1},
-      {"dcdir_config_reload_total", 3},                   // success, error, loosening_refused
+      {"dcdir_config_reload_total", 4},                   // success, error, loosening_refused,
+                                                          // unchanged
       {"dcdir_build_info", 1},                            // {version}
       {"dcdir_grpc_connections", 1},
       {"dcdir_grpc_connections_accepted_total", 1},

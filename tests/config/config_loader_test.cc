@@ -165,6 +165,16 @@ TEST(ConfigLoaderTest, DuplicateKey) {
               "duplicate key \"DE\" in countries (first at line 25)");
 }
 
+TEST(ConfigLoaderTest, DuplicateTopLevelKey) {
+  ExpectError(ReplaceOnce(kBase, "default_region: us\n", "default_region: us\ndefault_region: eu\n"),
+              3, "duplicate key \"default_region\" in the top level (first at line 2)");
+}
+
+TEST(ConfigLoaderTest, DuplicateKeyInAListItem) {
+  ExpectError(ReplaceOnce(kBase, "{id: us-nyc, region: us,", "{id: us-nyc, region: us, region: eu,"),
+              20, "duplicate key \"region\" in datacenters[1] (us-nyc) (first at line 20)");
+}
+
 TEST(ConfigLoaderTest, MissingField) {
   ExpectError(ReplaceOnce(kBase, "city: San Jose, ", ""), 19,
               "datacenters.us-sjc is missing the required key \"city\"");
