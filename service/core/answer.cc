@@ -63,6 +63,7 @@
 #include <bit>
 #include <cstddef>
 #include <limits>
+#include <optional>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -311,13 +312,13 @@ Answer Compute(const Snapshot& s, const AnswerRequest& req, Trace* trace) {
   a.region = region;
 
   const ClientClass& cls = *client.cls;
-  // The tenant's allowed set (null: no tenant), read from its map slot alone (FindAllowed);
+  // The tenant's allowed set (none: no tenant), read from its map slot alone (FindAllowed);
   // Explain also wants the policy.
-  const DcSet* tenant = nullptr;
+  std::optional<DcSetView> tenant;
   if (has_tenant) {
     if (trace != nullptr) {
       trace->tenant = s.tenants->Find(req.tenant_id);
-      if (trace->tenant != nullptr) tenant = &trace->tenant->allowed;
+      if (trace->tenant != nullptr) tenant.emplace(trace->tenant->allowed);
     } else {
       tenant = s.tenants->FindAllowed(lookup);
     }
@@ -325,7 +326,7 @@ Answer Compute(const Snapshot& s, const AnswerRequest& req, Trace* trace) {
   if (trace != nullptr) trace->cls = &cls;
   const ClientPlace place(topo, req, client, &a);
   const bool any_allowed =
-      tenant != nullptr ? cls.allowed.Intersects(*tenant) : !cls.allowed.Empty();
+      tenant.has_value() ? tenant->Intersects(cls.allowed) : !cls.allowed.Empty();
   if (!any_allowed) {
     a.error = AnswerError::kNoCompliantDatacenter;
     return a;
@@ -333,7 +334,7 @@ Answer Compute(const Snapshot& s, const AnswerRequest& req, Trace* trace) {
 
   auto offerable = [&](uint32_t i) {
     return s.usable.Contains(i) && cls.allowed.Contains(i) &&
-           (tenant == nullptr || tenant->Contains(i));
+           (!tenant.has_value() || tenant->Contains(i));
   };
   auto cross_border = [&](uint32_t i) { return topo.dc(i).country != req.country; };
 
@@ -390,7 +391,7 @@ Answer Compute(const Snapshot& s, const AnswerRequest& req, Trace* trace) {
     // The eligible set, word by word (no temporary set is built).
     auto eligible_word = [&](size_t k) {
       uint64_t w = s.usable.word(k) & cls.allowed.word(k) & ~cr.primary_set.word(k);
-      if (tenant != nullptr) w &= tenant->word(k);
+      if (tenant.has_value()) w &= tenant->word(k);
       return w;
     };
     const size_t words = s.usable.word_count();
@@ -470,7 +471,7 @@ Answer Compute(const Snapshot& s, const AnswerRequest& req, Trace* trace) {
   if (a.fallback_active) {
     // Policy-mandated: the tenant's routing control excludes every primary of the client's own
     // region, so its clients are sent abroad by policy whatever the health (not a fallback).
-    a.policy_mandated = tenant != nullptr;
+    a.policy_mandated = tenant.has_value();
     for (uint32_t i : cr.primaries) {
       if (a.policy_mandated && tenant->Contains(i)) a.policy_mandated = false;
     }

@@ -4,15 +4,11 @@
 #include <bit>
 #include <cstddef>
 #include <cstdint>
-
-#include "absl/container/inlined_vector.h"
+#include <vector>
 
 namespace dcdir::core {
 
 // A fixed-size set of DC indices (a bitset sized at construction). Value type, cheap to AND.
-// Up to 128 DCs the words live inside the object (no heap block): a tenant's allowed set is
-// then on the tenant's own cache lines, one dependent memory access fewer per answer with
-// 100,000 tenants (BM_AnswerTenantScale, docs/BENCHMARKS.md).
 class DcSet {
  public:
   DcSet() = default;
@@ -55,11 +51,33 @@ class DcSet {
   // sets of the same size without building a temporary set.
   size_t word_count() const { return words_.size(); }
   uint64_t word(size_t k) const { return words_[k]; }
+  const uint64_t* words() const { return words_.data(); }
   bool operator==(const DcSet& o) const = default;
 
  private:
   size_t size_ = 0;
-  absl::InlinedVector<uint64_t, 2> words_;
+  std::vector<uint64_t> words_;
+};
+
+// A read-only view of a DcSet's words, or of the same words kept elsewhere (a tenant's map slot,
+// tenant_table.h). Valid while the words live; word_count() must match the sets it meets.
+class DcSetView {
+ public:
+  DcSetView(const uint64_t* words, size_t word_count) : words_(words), word_count_(word_count) {}
+  explicit DcSetView(const DcSet& set) : DcSetView(set.words(), set.word_count()) {}
+  bool Contains(size_t i) const { return (words_[i >> 6] >> (i & 63)) & 1; }
+  size_t word_count() const { return word_count_; }
+  uint64_t word(size_t k) const { return words_[k]; }
+  // True when the intersection with `o` (of the same size) is not empty.
+  bool Intersects(const DcSet& o) const {
+    for (size_t k = 0; k < word_count_; ++k)
+      if (words_[k] & o.word(k)) return true;
+    return false;
+  }
+
+ private:
+  const uint64_t* words_;
+  size_t word_count_;
 };
 
 }  // namespace dcdir::core

@@ -58,9 +58,10 @@ const CompiledTenant* TenantTable::Find(std::string_view tenant_id) const {
   return e == nullptr ? nullptr : e->tenant.get();
 }
 
-const DcSet* TenantTable::FindAllowed(std::string_view tenant_id) const {
+std::optional<DcSetView> TenantTable::FindAllowed(std::string_view tenant_id) const {
   const Entry* e = FindEntry(tenant_id);
-  return e == nullptr ? nullptr : &e->allowed;
+  if (e == nullptr) return std::nullopt;
+  return DcSetView(e->allowed_words.data(), e->allowed_words.size());
 }
 
 TenantTable::Lookup TenantTable::StartLookup(std::string_view tenant_id) const {
@@ -72,11 +73,13 @@ TenantTable::Lookup TenantTable::StartLookup(std::string_view tenant_id) const {
   return lookup;
 }
 
-const DcSet* TenantTable::FindAllowed(const Lookup& lookup) const {
+std::optional<DcSetView> TenantTable::FindAllowed(const Lookup& lookup) const {
   const Shard* shard = static_cast<const Shard*>(lookup.shard_);
-  if (shard == nullptr) return nullptr;
+  if (shard == nullptr) return std::nullopt;
   auto it = shard->find(lookup.key_);
-  return it == shard->end() ? nullptr : &it->second.allowed;
+  if (it == shard->end()) return std::nullopt;
+  const absl::InlinedVector<uint64_t, 2>& words = it->second.allowed_words;
+  return DcSetView(words.data(), words.size());
 }
 
 void TenantTable::ForEach(absl::FunctionRef<void(const CompiledTenant&)> f) const {
@@ -112,8 +115,9 @@ void TenantTable::Editor::Put(CompiledTenant tenant) {
     --table_.orphaned_;
   }
   if (orphan) ++table_.orphaned_;
-  DcSet allowed = tenant.allowed;
-  it->second = Entry{std::move(allowed), std::make_shared<const CompiledTenant>(std::move(tenant))};
+  absl::InlinedVector<uint64_t, 2> words(tenant.allowed.words(),
+                                         tenant.allowed.words() + tenant.allowed.word_count());
+  it->second = Entry{std::move(words), std::make_shared<const CompiledTenant>(std::move(tenant))};
 }
 
 bool TenantTable::Editor::Erase(std::string_view tenant_id) {

@@ -10,11 +10,13 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/inlined_vector.h"
 #include "absl/functional/function_ref.h"
 #include "absl/hash/hash.h"
 #include "absl/strings/string_view.h"
@@ -64,7 +66,8 @@ class TenantTable {
   // is a cache (and TLB) miss (BM_AnswerTenantScale, docs/BENCHMARKS.md). The CompiledTenant
   // (policy, unknown regions) is for the admin API and Explain.
   struct Entry {
-    DcSet allowed;  // == tenant->allowed
+    // tenant->allowed's words; inside the slot up to 128 DCs.
+    absl::InlinedVector<uint64_t, 2> allowed_words;
     std::shared_ptr<const CompiledTenant> tenant;
   };
   using Shard = absl::flat_hash_map<std::string, Entry, IdHash, IdEq>;
@@ -78,9 +81,9 @@ class TenantTable {
 
   // The tenant with this id, or null. Valid while this table is alive.
   const CompiledTenant* Find(std::string_view tenant_id) const;
-  // The allowed set of the tenant with this id (== Find(id)->allowed), or null: the answer's
-  // hot path, which reads only the map slot. Valid while this table is alive.
-  const DcSet* FindAllowed(std::string_view tenant_id) const;
+  // The allowed set of the tenant with this id (the words of Find(id)->allowed), or none: the
+  // answer's hot path, which reads only the map slot. Valid while this table is alive.
+  std::optional<DcSetView> FindAllowed(std::string_view tenant_id) const;
 
   // A lookup in two steps, so that its memory accesses overlap the caller's other work:
   // StartLookup hashes the id and prefetches the map's control bytes and first slots for it
@@ -92,7 +95,7 @@ class TenantTable {
     const void* shard_ = nullptr;  // the id's shard, or null (empty shard)
   };
   Lookup StartLookup(std::string_view tenant_id) const;
-  const DcSet* FindAllowed(const Lookup& lookup) const;
+  std::optional<DcSetView> FindAllowed(const Lookup& lookup) const;
   bool contains(std::string_view tenant_id) const { return Find(tenant_id) != nullptr; }
   size_t size() const { return size_; }
   bool empty() const { return size_ == 0; }
