@@ -49,9 +49,10 @@ and congestion from probes.")
 set(CPACK_DEBIAN_DEV_PACKAGE_NAME libdcdir-client-dev)
 set(CPACK_DEBIAN_DEV_PACKAGE_SECTION libdevel)
 # What find_package(dcdir) and pkg-config --libs dcdir-client pull in. Debian's gRPC CMake
-# package also checks that its code generator plugins exist (protobuf-compiler-grpc).
+# package also checks that its code generator plugins exist (protobuf-compiler-grpc); libssl-dev
+# for the library's own use of libcrypto (a TLS key checked against its certificate).
 set(CPACK_DEBIAN_DEV_PACKAGE_DEPENDS
-  "libgrpc++-dev, libprotobuf-dev, libabsl-dev, protobuf-compiler-grpc")
+  "libgrpc++-dev, libprotobuf-dev, libabsl-dev, protobuf-compiler-grpc, libssl-dev")
 set(CPACK_COMPONENT_DEV_DESCRIPTION
   "C++ client library of dcdir, the data-center directory (development files)
 Static library (position-independent) with its public headers under dcdir/client/, the CMake

@@ -152,7 +152,9 @@ ABSL_FLAG(absl::Duration, shutdown_delay, absl::ZeroDuration(),
 ABSL_FLAG(std::string, tls_cert_file, "",
           "PEM certificate chain of the gRPC port; with --tls_key_file turns TLS on. Re-read "
           "every --tls_refresh_interval, so a renewed certificate needs no restart.");
-ABSL_FLAG(std::string, tls_key_file, "", "PEM private key for --tls_cert_file. Never logged.");
+ABSL_FLAG(std::string, tls_key_file, "",
+          "PEM private key for --tls_cert_file (a key that does not match it is a start "
+          "error). Never logged.");
 ABSL_FLAG(std::string, tls_client_ca_file, "",
           "PEM CA bundle for client certificates (mTLS). A client certificate is requested and "
           "verified, but not required unless --tls_require_client_cert; a verified one "

@@ -1,9 +1,15 @@
 #include "clients/cpp/tls.h"
 
 #include <fstream>
+#include <memory>
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "openssl/bio.h"
+#include "openssl/err.h"
+#include "openssl/evp.h"
+#include "openssl/pem.h"
+#include "openssl/x509.h"
 
 namespace dcdir::client {
 namespace {
@@ -30,6 +36,44 @@ absl::Status CheckPem(const std::string& pem, const std::string& path, const cha
 }
 
 constexpr char kCertificateMarker[] = "-----BEGIN CERTIFICATE-----";
+
+// Never prompts for a passphrase (OpenSSL's default callback reads the terminal): an encrypted
+// key fails to load, as it would in gRPC, which takes unencrypted keys only.
+int NoPassphrase(char*, int, int, void*) { return -1; }
+
+// INVALID_ARGUMENT naming both files unless the first certificate of `cert_pem` (the leaf)
+// carries the public half of the private key `key_pem` (OpenSSL's X509_check_private_key): a
+// mismatched pair is a usage error here, not a failed handshake that looks like a network fault.
+absl::Status CheckKeyMatchesCertificate(const std::string& cert_pem, const std::string& cert_file,
+                                        const std::string& key_pem, const std::string& key_file) {
+  std::unique_ptr<BIO, decltype(&BIO_free)> cert_bio(
+      BIO_new_mem_buf(cert_pem.data(), static_cast<int>(cert_pem.size())), &BIO_free);
+  std::unique_ptr<BIO, decltype(&BIO_free)> key_bio(
+      BIO_new_mem_buf(key_pem.data(), static_cast<int>(key_pem.size())), &BIO_free);
+  if (cert_bio == nullptr || key_bio == nullptr) return absl::ResourceExhaustedError("BIO_new");
+  std::unique_ptr<X509, decltype(&X509_free)> cert(
+      PEM_read_bio_X509(cert_bio.get(), nullptr, &NoPassphrase, nullptr), &X509_free);
+  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(
+      PEM_read_bio_PrivateKey(key_bio.get(), nullptr, &NoPassphrase, nullptr), &EVP_PKEY_free);
+  const bool matches = cert != nullptr && key != nullptr &&
+                       X509_check_private_key(cert.get(), key.get()) == 1;
+  ERR_clear_error();  // leave no error of ours on this thread's queue for gRPC to find
+  if (cert == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the TLS certificate file ", cert_file, " holds no readable PEM certificate"));
+  }
+  if (key == nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the TLS key file ", key_file, " holds no readable unencrypted PEM private key"));
+  }
+  if (!matches) {
+    return absl::InvalidArgumentError(absl::StrCat("the TLS key file ", key_file,
+                                                   " does not match the certificate in the TLS "
+                                                   "certificate file ",
+                                                   cert_file));
+  }
+  return absl::OkStatus();
+}
 
 }  // namespace
 
@@ -64,6 +108,11 @@ absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> MakeChannelCredentials
     if (absl::Status s = CheckPem(*key, options.key_file, "key", "PRIVATE KEY-----",
                                   "private key (-----BEGIN ... PRIVATE KEY-----); is it the "
                                   "certificate?");
+        !s.ok()) {
+      return s;
+    }
+    if (absl::Status s =
+            CheckKeyMatchesCertificate(*cert, options.cert_file, *key, options.key_file);
         !s.ok()) {
       return s;
     }

@@ -31,8 +31,12 @@ struct ServerTlsFiles {
 // TLS server credentials that re-read the files every `refresh_seconds`. With a client CA, a
 // client certificate is requested and verified when presented; it is required only with
 // `require_client_cert` (otherwise the DirectoryService is open to any TLS client). Errors when
-// a file is unreadable or not PEM, or `require_client_cert` comes without a client CA; the
-// message names the file, never its contents.
+// a file is unreadable (NOT_FOUND) or not PEM, the key is unreadable or encrypted, the key does
+// not match the first certificate of `cert_file` (OpenSSL's X509_check_private_key: "--tls_key_file
+// K does not match the certificate in --tls_cert_file C"), or `require_client_cert` comes without
+// a client CA (INVALID_ARGUMENT); the message names the file, never its contents. The match is
+// checked at start only: a mismatched pair written later is ignored by gRPC's file watcher,
+// which keeps serving the last good pair.
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerTlsCredentials(
     const ServerTlsFiles& files);
 

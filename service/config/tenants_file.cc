@@ -3,10 +3,13 @@
 #include <algorithm>
 #include <fstream>
 #include <sstream>
+#include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "service/core/tenant_id.h"
 #include "yaml-cpp/yaml.h"
@@ -17,6 +20,41 @@ namespace {
 absl::Status TenantError(absl::string_view file, const YAML::Node& node, absl::string_view what) {
   return absl::InvalidArgumentError(
       absl::StrCat(file, ":", node.Mark().line + 1, ": ", what));
+}
+
+// INVALID_ARGUMENT at the second occurrence of a key of the mapping `map`, worded as the world
+// config loader words it (config_loader.cc): `FILE:LINE: duplicate key "K" in PATH (first at
+// line N)`. yaml-cpp keeps both entries and `map[key]` returns the first, so without this check
+// the second value would be dropped silently. Non-scalar keys are left to the caller's checks.
+absl::Status CheckNoDuplicateKeys(absl::string_view file, const YAML::Node& map,
+                                  absl::string_view path) {
+  std::vector<std::pair<std::string, YAML::Node>> seen;  // a tenant has a handful of keys
+  // By value: yaml-cpp's `it->first` lives in a temporary proxy (a reference to it dangles).
+  for (auto it = map.begin(); it != map.end(); ++it) {
+    const YAML::Node key = it->first;
+    if (!key.IsScalar()) continue;
+    for (const auto& [name, first] : seen) {
+      if (name == key.Scalar()) {
+        return TenantError(file, key,
+                           absl::StrCat("duplicate key \"", absl::CEscape(name), "\" in ", path,
+                                        " (first at line ", first.Mark().line + 1, ")"));
+      }
+    }
+    seen.emplace_back(key.Scalar(), key);
+  }
+  return absl::OkStatus();
+}
+
+// "tenants[3]", or "tenants[3] (acme)" when the item has a readable tenant_id (for errors met
+// before the id itself is validated), as config_loader.cc's ItemPath.
+std::string TenantPath(size_t i, const YAML::Node& item) {
+  std::string path = absl::StrCat("tenants[", i, "]");
+  const YAML::Node id = item["tenant_id"];
+  if (id.IsDefined() && id.IsScalar() && !id.Scalar().empty() &&
+      id.Scalar().size() <= core::kMaxTenantIdBytes) {
+    absl::StrAppend(&path, " (", absl::CEscape(id.Scalar()), ")");
+  }
+  return path;
 }
 
 }  // namespace
@@ -36,13 +74,19 @@ absl::StatusOr<std::vector<core::TenantPolicy>> ParseTenants(absl::string_view t
   if (!root.IsMap() || !root["tenants"]) {
     return TenantError(file_name, root, "expected a map with a `tenants` list");
   }
+  if (absl::Status s = CheckNoDuplicateKeys(file_name, root, "the top level"); !s.ok()) return s;
   const YAML::Node list = root["tenants"];
   if (list.IsNull()) return out;
   if (!list.IsSequence()) return TenantError(file_name, list, "`tenants` must be a list");
   absl::flat_hash_set<std::string> seen;
   try {
+    size_t index = 0;
     for (const YAML::Node& item : list) {
       if (!item.IsMap()) return TenantError(file_name, item, "a tenant must be a map");
+      if (absl::Status s = CheckNoDuplicateKeys(file_name, item, TenantPath(index++, item));
+          !s.ok()) {
+        return s;
+      }
       for (const auto& kv : item) {
         const std::string key = kv.first.as<std::string>();
         // update_time and unknown_regions are TenantPolicy's output-only fields: present in

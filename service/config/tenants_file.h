@@ -17,10 +17,12 @@ namespace dcdir::config {
 // Parses a tenants file (YAML or JSON): `tenants: [{tenant_id, home_region, allowed_regions}]`,
 // each tenant optionally with TenantPolicy's output-only `update_time` (a string) and
 // `unknown_regions` (a list), which are ignored: what `dcdirctl tenant list --json` prints is a
-// tenants file as it is. Tenant ids follow the API's rule (1-64 of [A-Za-z0-9._-]) and must be unique. Regions the
-// config does not define are kept (CheckCompliance reports them, as the server treats stored
-// policies after a reload removed a region). Errors are INVALID_ARGUMENT naming the file and
-// line.
+// tenants file as it is. Tenant ids follow the API's rule (1-64 of [A-Za-z0-9._-]) and must be
+// unique ("tenant `a` is listed twice"). A key given twice in one tenant, or `tenants` twice at
+// the top, is refused as the world config loader refuses it ("duplicate key \"home_region\" in
+// tenants[1] (acme) (first at line 4)"). Regions the config does not define are kept
+// (CheckCompliance reports them, as the server treats stored policies after a reload removed a
+// region). Errors are INVALID_ARGUMENT naming the file and line.
 absl::StatusOr<std::vector<core::TenantPolicy>> ParseTenants(absl::string_view text,
                                                              absl::string_view file_name,
                                                              const core::Topology& topology);

@@ -893,5 +893,31 @@ TEST_F(CliTlsTest, ACertificateGivenAsTheKeyIsAUsageError) {
                                     " holds no PEM certificate (-----BEGIN CERTIFICATE-----)\n"));
 }
 
+// A client key that is valid PEM but belongs to another certificate is a usage error (exit 1)
+// naming both files, found before any connection: not a handshake failure (exit 3). The
+// matching pair (positive control) reports for its DC over mTLS.
+TEST_F(CliTlsTest, AKeyThatDoesNotMatchTheCertificateIsAUsageError) {
+  const std::string expected = "the TLS key file " + server_cert_.key_file +
+                               " does not match the certificate in the TLS certificate file " +
+                               sjc_.cert_file;
+  RunResult ctl = RunCommand({DCDIRCTL_BIN, "--server", address_, "--tls_ca_file", ca_.cert_file,
+                              "--tls_cert_file", sjc_.cert_file, "--tls_key_file",
+                              server_cert_.key_file, "get", "--country", "US"});
+  EXPECT_EQ(ctl.exit_code, 1) << ctl.err;
+  EXPECT_EQ(ctl.err, "dcdirctl: " + expected + "\n(run `dcdirctl --help` for the commands)\n");
+  RunResult agent = RunCommand({DCDIR_AGENT_BIN, "--server", address_, "--config", kWorld, "--dc",
+                                "us-sjc", "--probe", "none", "--once", "--tls_ca_file",
+                                ca_.cert_file, "--tls_cert_file", sjc_.cert_file,
+                                "--tls_key_file", server_cert_.key_file});
+  EXPECT_EQ(agent.exit_code, 1) << agent.err;
+  EXPECT_THAT(agent.err, ::testing::StartsWith("dcdir-agent: " + expected + "\n"));
+  SpawnedServer mtls_server(TlsFlags());
+  RunResult matching = RunCommand({DCDIRCTL_BIN, "--server", mtls_server.address(),
+                                   "--tls_ca_file", ca_.cert_file, "--tls_cert_file",
+                                   sjc_.cert_file, "--tls_key_file", sjc_.key_file,
+                                   "report-health", "--dc", "us-sjc", "--status", "healthy"});
+  EXPECT_EQ(matching.exit_code, 0) << matching.err;
+}
+
 }  // namespace
 }  // namespace dcdir::testing

@@ -212,6 +212,18 @@ TEST(CheckConfigTest, ConfigAndTenantsFileErrorsExitOne) {
   EXPECT_THAT(bad.out, HasSubstr(absl::StrCat("tenants file error: ", tenants,
                                               ":3: tenant `acme` is listed twice")));
   std::remove(tenants.c_str());
+
+  const std::string duplicate_key = TempFile("duplicate-key-tenants.yaml", R"(tenants:
+  - tenant_id: acme
+    home_region: us
+    home_region: eu
+)");
+  const ProcessResult dup = RunServer(Check(absl::StrCat("--tenants_file=", duplicate_key)));
+  EXPECT_EQ(dup.exit_code, 1) << dup.out;
+  EXPECT_THAT(dup.out, HasSubstr(absl::StrCat("tenants file error: ", duplicate_key,
+                                              ":4: duplicate key \"home_region\" in tenants[0] "
+                                              "(acme) (first at line 3)")));
+  std::remove(duplicate_key.c_str());
 }
 
 // A policy naming a region the config no longer has (as stored policies are after a reload

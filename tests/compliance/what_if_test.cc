@@ -217,5 +217,49 @@ TEST(ParseTenantsTest, ErrorsNameFileAndLine) {
   }
 }
 
+// A key given twice in one tenant (or `tenants` twice at the top) is refused with file:line, the
+// mapping's path and the first occurrence, as the world config loader does: before, the first
+// value won silently (a second home_region or allowed_regions was dropped).
+TEST(ParseTenantsTest, DuplicateKeysAreRefused) {
+  auto topology = ExampleWorld();
+  struct Case {
+    const char* text;
+    const char* message;
+  } cases[] = {
+      {"tenants:\n"
+       "  - {tenant_id: a, home_region: us}\n"
+       "  - tenant_id: acme\n"
+       "    home_region: us\n"
+       "    allowed_regions: [us]\n"
+       "    home_region: eu\n",
+       "t.yaml:6: duplicate key \"home_region\" in tenants[1] (acme) (first at line 4)"},
+      {"tenants:\n"
+       "  - tenant_id: acme\n"
+       "    allowed_regions: [us, ca]\n"
+       "    home_region: us\n"
+       "    allowed_regions: [eu]\n",
+       "t.yaml:5: duplicate key \"allowed_regions\" in tenants[0] (acme) (first at line 3)"},
+      {"tenants:\n"
+       "  - tenant_id: acme\n"
+       "    tenant_id: globex\n"
+       "    home_region: us\n",
+       "t.yaml:3: duplicate key \"tenant_id\" in tenants[0] (acme) (first at line 2)"},
+      {"{\"tenants\": [{\"tenant_id\": \"a\", \"home_region\": \"us\",\n"
+       "               \"update_time\": \"x\", \"update_time\": \"y\"}]}\n",
+       "t.yaml:2: duplicate key \"update_time\" in tenants[0] (a) (first at line 2)"},
+      {"tenants:\n"
+       "  - {tenant_id: a, home_region: us}\n"
+       "tenants:\n"
+       "  - {tenant_id: b, home_region: eu}\n",
+       "t.yaml:3: duplicate key \"tenants\" in the top level (first at line 1)"},
+  };
+  for (const Case& c : cases) {
+    auto parsed = ParseTenants(c.text, "t.yaml", *topology);
+    ASSERT_FALSE(parsed.ok()) << c.text;
+    EXPECT_EQ(parsed.status().code(), absl::StatusCode::kInvalidArgument) << c.text;
+    EXPECT_EQ(parsed.status().message(), c.message) << c.text;
+  }
+}
+
 }  // namespace
 }  // namespace dcdir::config

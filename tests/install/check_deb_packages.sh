@@ -31,7 +31,7 @@ for p in "${packages[@]}"; do
     fail "$p: Version is not $version-1"
 done
 dev_depends="$(dpkg-deb -f "$(deb libdcdir-client-dev)" Depends)"
-[[ "$dev_depends" == "libgrpc++-dev, libprotobuf-dev, libabsl-dev, protobuf-compiler-grpc" ]] ||
+[[ "$dev_depends" == "libgrpc++-dev, libprotobuf-dev, libabsl-dev, protobuf-compiler-grpc, libssl-dev" ]] ||
   fail "libdcdir-client-dev Depends: \"$dev_depends\""
 
 # Every shared library a packaged binary needs (ELF NEEDED) belongs to a package in its Depends.

@@ -163,6 +163,49 @@ TEST_F(TlsTest, BadCertificateFileIsAStartError) {
   EXPECT_THAT(std::string(server.status().message()), ::testing::HasSubstr("missing.pem"));
 }
 
+// A key that is valid PEM but belongs to another certificate: gRPC would start and fail every
+// handshake, so the server refuses it up front, naming both files (never their contents).
+TEST_F(TlsTest, KeyOfAnotherCertificateIsAStartError) {
+  api::ServerTlsFiles tls;
+  tls.cert_file = server_.cert_file;
+  tls.key_file = sjc_reporter_.key_file;
+  auto server = testing::TestServer::Start({.auth_token = "", .tls = tls});
+  ASSERT_FALSE(server.ok());
+  EXPECT_EQ(server.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(server.status().message(),
+            "--tls_key_file " + sjc_reporter_.key_file +
+                " does not match the certificate in --tls_cert_file " + server_.cert_file);
+}
+
+// The binary exits 1 (a start error, README) with that message instead of serving a port on
+// which every handshake fails; with the matching key (positive control) it serves.
+TEST_F(TlsTest, BinaryRefusesAKeyThatDoesNotMatchItsCertificate) {
+  auto run = [&](const std::string& key_file) {
+    return std::make_unique<testing::Subprocess>(std::vector<std::string>{
+        DCDIR_SERVER_BIN, "--config=" DCDIR_SOURCE_DIR "/deploy/config/world.yaml",
+        "--grpc_host=127.0.0.1", "--grpc_port=0", "--metrics_port=0",
+        "--tls_cert_file=" + server_.cert_file, "--tls_key_file=" + key_file,
+        "--shutdown_grace=0s"});
+  };
+  auto mismatched = run(sjc_reporter_.key_file);
+  EXPECT_EQ(mismatched->Wait(absl::Seconds(20)), std::optional<int>(1)) << mismatched->err();
+  EXPECT_THAT(mismatched->err(),
+              ::testing::HasSubstr(" ERROR --tls_key_file " + sjc_reporter_.key_file +
+                                   " does not match the certificate in --tls_cert_file " +
+                                   server_.cert_file + "\n"));
+  EXPECT_THAT(mismatched->err(), ::testing::Not(::testing::HasSubstr("listening on")));
+
+  auto matching = run(server_.key_file);
+  std::string err;
+  for (int i = 0; i < 4000 && err.find("listening on 127.0.0.1:") == std::string::npos; ++i) {
+    ASSERT_FALSE(matching->Wait(absl::Milliseconds(5)).has_value()) << matching->err();
+    err = matching->err();
+  }
+  EXPECT_THAT(err, ::testing::HasSubstr(" (TLS)"));
+  matching->Signal(SIGTERM);
+  EXPECT_EQ(matching->Wait(absl::Seconds(10)), std::optional<int>(0));
+}
+
 TEST_F(TlsTest, ReporterCertificateMayReportOnlyItsDatacenters) {
   StartServer(server_, /*mtls=*/true);
   auto channel = TlsChannel(ca_, &sjc_reporter_);
