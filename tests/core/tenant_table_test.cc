@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -90,6 +91,46 @@ TEST_F(TenantTableTest, EditsMakeANewTableAndLeaveTheBaseUnchanged) {
   next->ForEach([&](const CompiledTenant& t) { ids.push_back(t.policy.tenant_id); });
   std::sort(ids.begin(), ids.end());
   EXPECT_THAT(ids, ElementsAre("acme", "umbrella"));
+}
+
+// The answer's hot path reads the allowed set from the map slot (FindAllowed, one step or
+// started early by StartLookup); it must be the tenant's own set, follow every edit, and be
+// absent for an id not stored.
+TEST_F(TenantTableTest, FindAllowedIsTheTenantsSetThroughEveryEdit) {
+  std::vector<std::string> regions;
+  for (const auto& r : topo_->world().regions) regions.push_back(r.id);
+  TenantTable::Editor first(nullptr);
+  first.Put(Compile("acme", "us", {"ca"}));
+  first.Put(Compile("globex", "jp"));
+  for (int i = 0; i < 2000; ++i) first.Put(Compile(absl::StrCat("t", i), regions[i % regions.size()]));
+  const std::shared_ptr<const TenantTable> base = first.Finish();
+  auto dcs = [&](std::optional<DcSetView> set) {
+    std::vector<std::string> out;
+    if (!set.has_value()) return out;
+    EXPECT_EQ(set->word_count(), (topo_->dc_count() + 63) / 64);
+    for (uint32_t i = 0; i < topo_->dc_count(); ++i) {
+      if (set->Contains(i)) out.push_back(topo_->dc(i).id);
+    }
+    return out;
+  };
+  EXPECT_EQ(dcs(base->FindAllowed("acme")), AllowedDcs(*base->Find("acme")));
+  EXPECT_THAT(dcs(base->FindAllowed("globex")), ElementsAre("jp-tyo", "jp-osa"));
+  EXPECT_EQ(dcs(base->FindAllowed(base->StartLookup("acme"))), AllowedDcs(*base->Find("acme")));
+  EXPECT_FALSE(base->FindAllowed("nobody").has_value());
+  EXPECT_FALSE(base->FindAllowed(base->StartLookup("nobody")).has_value());
+  EXPECT_FALSE(TenantTable().FindAllowed(TenantTable().StartLookup("acme")).has_value());
+  for (int i = 0; i < 2000; i += 97) {
+    const std::string id = absl::StrCat("t", i);
+    EXPECT_EQ(dcs(base->FindAllowed(base->StartLookup(id))), AllowedDcs(*base->Find(id))) << id;
+  }
+
+  TenantTable::Editor edit(base);
+  edit.Put(Compile("acme", "jp"));
+  EXPECT_TRUE(edit.Erase("globex"));
+  const std::shared_ptr<const TenantTable> next = edit.Finish();
+  EXPECT_THAT(dcs(next->FindAllowed("acme")), ElementsAre("jp-tyo", "jp-osa"));
+  EXPECT_FALSE(next->FindAllowed(next->StartLookup("globex")).has_value());
+  EXPECT_EQ(dcs(base->FindAllowed("acme")), AllowedDcs(*base->Find("acme")));  // base unchanged
 }
 
 TEST_F(TenantTableTest, AnEditSharesEveryUntouchedTenant) {
