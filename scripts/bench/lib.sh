@@ -1,5 +1,5 @@
 # What every part of scripts/bench.sh shares; sourced by bench.sh (not run on its own).
-# Needs: build_dir, h2_max_n, lat_seconds, probe_rate, client_id (set by bench.sh).
+# Needs: build_dir, h2_max_n, max_rounds, lat_seconds, probe_rate, client_id (set by bench.sh).
 # Gives: log, find_bin; the work dir and the pids killed (TERM, then waited for) on exit;
 # free_port, now_ns, rss_kb, cpu_ticks, mib; start_dcdir (a server and its start-up time);
 # dcdir_count (the GetDirectory counters of /metrics); h2, wait_grpc, h2max, probe, field;

@@ -298,7 +298,7 @@ ResolvedClient ResolveRequest(const Topology& topo, const AnswerRequest& req) {
 Answer Compute(const Snapshot& s, const AnswerRequest& req, Trace* trace) {
   Answer a;
   const Topology& topo = *s.topology;
-  // The tenant lookup starts first: its cache misses (100,000 tenants are ~10 MB) overlap
+  // The tenant lookup starts first: its cache misses (100,000 tenants are several MB) overlap
   // resolving the client.
   const bool has_tenant = !req.tenant_id.empty() && s.tenants != nullptr;
   TenantTable::Lookup lookup;

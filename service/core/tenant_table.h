@@ -4,7 +4,7 @@
 // The tenant policies a snapshot serves, compiled against its topology: the one tenant map of a
 // replica (the runtime keeps no other copy). Immutable once built; a change makes a new table
 // that shares everything it did not touch, so one tenant change among 100,000 costs one shard
-// (about 400 entries' pointers), not a recompile of every tenant.
+// (about 400 entries: id, allowed-set words, pointer), not a recompile of every tenant.
 
 #include <array>
 #include <cstddef>
@@ -73,7 +73,8 @@ class TenantTable {
   using Shard = absl::flat_hash_map<std::string, Entry, IdHash, IdEq>;
 
  public:
-  // Number of shards. A change copies one shard's map of (id, pointer) pairs: with 100,000
+  // Number of shards. A change copies one shard's map of slots (id, words, pointer; above 128
+  // DCs the words are a heap block each, copied too): with 100,000
   // tenants that is ~400 entries (a few µs), and a lookup is one hash plus one map probe.
   static constexpr size_t kShards = 256;
 
@@ -88,10 +89,10 @@ class TenantTable {
   // A lookup in two steps, so that its memory accesses overlap the caller's other work:
   // StartLookup hashes the id and prefetches the map's control bytes and first slots for it
   // (absl's raw_hash_set::prefetch); FindAllowed(lookup) finishes it with the same hash.
-  // `tenant_id` must outlive the Lookup.
+  // `tenant_id` must outlive the Lookup, and the Lookup must come from this table's StartLookup.
   class Lookup {
     friend class TenantTable;
-    HashedId key_;
+    HashedId key_{};
     const void* shard_ = nullptr;  // the id's shard, or null (empty shard)
   };
   Lookup StartLookup(std::string_view tenant_id) const;

@@ -271,7 +271,7 @@ BENCHMARK(BM_AnswerSynthetic1000With100kTenants)->Arg(0)->Arg(1)->Arg(2);
 
 // The scale of the tenant table alone (issue 17): the same kind of request (a stored tenant,
 // asked from a country of its home region, so the answer is its home's) against a table of
-// range(0) tenants, 100 (fits in the first-level caches) or 100,000 (~5 MB: a random id costs
+// range(0) tenants, 100 (fits in the first-level caches) or 100,000 (several MB: a random id costs
 // cache misses). The ratio 100,000 / 100 is what the number of tenants costs per answer; the
 // tenant's policy itself costs both the same. Example world, testing::SyntheticTenant's tenants.
 void BM_AnswerTenantScale(benchmark::State& state) {
