@@ -74,7 +74,7 @@ TenantTable::Lookup TenantTable::StartLookup(std::string_view tenant_id) const {
 }
 
 std::optional<DcSetView> TenantTable::FindAllowed(const Lookup& lookup) const {
-  const Shard* shard = static_cast<const Shard*>(lookup.shard_);
+  const Shard* shard = lookup.shard_;
   if (shard == nullptr) return std::nullopt;
   auto it = shard->find(lookup.key_);
   if (it == shard->end()) return std::nullopt;

@@ -93,7 +93,7 @@ class TenantTable {
   class Lookup {
     friend class TenantTable;
     HashedId key_{};
-    const void* shard_ = nullptr;  // the id's shard, or null (empty shard)
+    const Shard* shard_ = nullptr;  // the id's shard, or null (empty shard)
   };
   Lookup StartLookup(std::string_view tenant_id) const;
   std::optional<DcSetView> FindAllowed(const Lookup& lookup) const;
